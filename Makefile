@@ -1,0 +1,35 @@
+# Every target sets itself up: a fresh clone needs only `make run` or `make test`.
+# TF=cpu (default) installs the CPU TensorFlow wheel; TF=gpu the full wheel with CUDA.
+PYTHON ?= python3
+TF ?= cpu
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(TF)
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export KERAS_BACKEND ?= tensorflow
+
+.PHONY: run test test-slow bench setup clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[$(TF),test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job on a small embedded default: no downloads beyond packages.
+run: $(STAMP)
+	$(BIN)/python -m registry demo
+
+## The whole test suite (what CI runs).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## Long checks kept out of `make test`.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
