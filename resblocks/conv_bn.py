@@ -1,0 +1,125 @@
+"""ConvBN: convolution, batch normalization, optional activation.
+
+The unit every network here is made of: `conv2d_bn` in Inception-ResNet
+(Szegedy et al. 2016) and conv-BN-ReLU in ResNet (He et al. 2015, sec. 3.4).
+"""
+
+from collections.abc import Sequence
+
+import keras
+
+from resblocks.chain import build_chain, chain_output_shape
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class ConvBN(keras.layers.Layer):
+    """Convolution -> batch normalization -> optional activation.
+
+    A strided convolution with `padding="same"` pads symmetrically,
+    `kernel_size // 2` pixels on every side, as the papers and torchvision
+    do. Keras' own "same" puts the odd pixel on the bottom/right only, which
+    shifts every strided feature map by half a pixel. Output shapes are the
+    same either way.
+
+    Args:
+        filters: int. Number of output channels.
+        kernel_size: int or [int, int]. Size of the convolution window.
+        strides: int. Stride of the convolution.
+        padding: str. `"same"` keeps the size (up to the stride), `"valid"`
+            pads nothing.
+        activation: str or None. Applied after batch norm; None for a
+            linear output (the last conv of a residual branch).
+        use_bias: bool. Whether the convolution has a bias. keras.applications'
+            ResNets have one; it is redundant before batch norm, so the
+            papers and torchvision do not.
+        scale: bool. Whether batch norm learns gamma. Inception-ResNet turns
+            it off because a ReLU follows, which is scale-invariant.
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm moving-average momentum.
+        kernel_initializer: str. Initializer of the convolution kernel.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, height / strides, width / strides, filters)`.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int] = 3,
+        strides: int = 1,
+        padding: str = "same",
+        activation: str | None = "relu",
+        use_bias: bool = False,
+        scale: bool = True,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        kernel_initializer: str = "he_normal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if padding not in ("same", "valid"):
+            raise ValueError(
+                "Invalid value received for argument `padding`: expected "
+                f'"same" or "valid". Received: padding={padding!r}'
+            )
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.padding = padding
+        self.activation = activation
+        self.use_bias = use_bias
+        self.scale = scale
+        self.bn_epsilon = bn_epsilon
+        self.bn_momentum = bn_momentum
+        self.kernel_initializer = kernel_initializer
+
+        size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        symmetric = padding == "same" and strides > 1
+        self.pad = (
+            keras.layers.ZeroPadding2D((size[0] // 2, size[1] // 2), name="pad")
+            if symmetric
+            else None
+        )
+        self.conv = keras.layers.Conv2D(
+            filters,
+            size,
+            strides=strides,
+            padding="valid" if symmetric else padding,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            name="conv",
+        )
+        self.bn = keras.layers.BatchNormalization(
+            epsilon=bn_epsilon, momentum=bn_momentum, scale=scale, name="bn"
+        )
+        self.act = keras.layers.Activation(activation, name=activation) if activation else None
+
+    def build(self, input_shape):
+        build_chain([self.pad, self.conv, self.bn, self.act], input_shape)
+
+    def call(self, x, training=None):
+        if self.pad is not None:
+            x = self.pad(x)
+        x = self.conv(x)
+        x = self.bn(x, training=training)
+        if self.act is not None:
+            x = self.act(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return chain_output_shape([self.pad, self.conv], input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "scale": self.scale,
+            "bn_epsilon": self.bn_epsilon,
+            "bn_momentum": self.bn_momentum,
+            "kernel_initializer": self.kernel_initializer,
+        }

@@ -1,0 +1,95 @@
+"""Classifier heads: global pooling, optional hidden layers, class scores."""
+
+from collections.abc import Sequence
+
+import keras
+
+from resblocks.chain import build_chain
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class Classifier(keras.layers.Layer):
+    """Global pooling -> [dropout -> dense]* -> dropout -> dense(num_classes).
+
+    With the defaults it is the head of every ResNet in He et al. 2015
+    (global average pool, 1000-way fully connected, softmax). The ResNet-101
+    article's head is `hidden_units=[1024], dropout=0.5`.
+
+    Args:
+        num_classes: int. Number of classes.
+        pooling: str. "avg" or "max" global pooling over height and width.
+        hidden_units: list of int. Widths of hidden dense layers, in order.
+        dropout: float. Dropout rate before each dense layer; 0 for none.
+        hidden_activation: str. Activation of the hidden dense layers.
+        activation: str or None. "softmax" for probabilities, None for
+            logits (pair with `from_logits=True` losses).
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, num_classes)`, always float32 so that softmax and
+    the loss stay exact under mixed precision.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        pooling: str = "avg",
+        hidden_units: Sequence[int] = (),
+        dropout: float = 0.0,
+        hidden_activation: str = "relu",
+        activation: str | None = "softmax",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if pooling not in ("avg", "max"):
+            raise ValueError(
+                'Invalid value received for argument `pooling`: expected "avg" or '
+                f'"max". Received: pooling={pooling!r}'
+            )
+        self.num_classes = num_classes
+        self.pooling = pooling
+        self.hidden_units = list(hidden_units)
+        self.dropout = dropout
+        self.hidden_activation = hidden_activation
+        self.activation = activation
+
+        pool = keras.layers.GlobalAveragePooling2D if pooling == "avg" else keras.layers.GlobalMaxPooling2D
+        self.pool = pool(name=f"{pooling}_pool")
+        self.hidden = [
+            keras.layers.Dense(units, activation=hidden_activation, name=f"fc{i + 1}")
+            for i, units in enumerate(self.hidden_units)
+        ]
+        self.drops = [
+            keras.layers.Dropout(dropout, name=f"dropout{i + 1}") if dropout else None
+            for i in range(len(self.hidden_units) + 1)
+        ]
+        self.predictions = keras.layers.Dense(
+            num_classes, activation=activation, dtype="float32", name="predictions"
+        )
+
+    def _chain(self) -> list:
+        dense = [*self.hidden, self.predictions]
+        return [self.pool, *(layer for pair in zip(self.drops, dense) for layer in pair)]
+
+    def build(self, input_shape):
+        build_chain(self._chain(), input_shape)
+
+    def call(self, x, training=None):
+        x = self.pool(x)
+        for drop, dense in zip(self.drops, [*self.hidden, self.predictions]):
+            if drop is not None:
+                x = drop(x, training=training)
+            x = dense(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "pooling": self.pooling,
+            "hidden_units": self.hidden_units,
+            "dropout": self.dropout,
+            "hidden_activation": self.hidden_activation,
+            "activation": self.activation,
+        }

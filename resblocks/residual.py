@@ -1,0 +1,226 @@
+"""The two residual blocks of ResNet: basic (ResBlock) and bottleneck.
+
+He et al. 2015, "Deep Residual Learning for Image Recognition", Figure 5.
+A block learns the residual F(x) and outputs relu(F(x) + x): if the best
+mapping is close to the identity, pushing F towards zero is easier than
+learning the identity through a stack of nonlinear layers (sec. 3.1).
+"""
+
+import keras
+
+from resblocks.chain import build_chain, chain_output_shape
+from resblocks.conv_bn import ConvBN
+from resblocks.shortcut import check_shortcut, make_shortcut
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class ResBlock(keras.layers.Layer):
+    """Basic residual block: two 3x3 convolutions plus a shortcut.
+
+    Figure 5 (left) of He et al. 2015; the block of ResNet-18/34 and of the
+    CIFAR networks (sec. 4.2). out = relu(bn(conv3x3(relu(bn(conv3x3(x))))) + x).
+
+    Args:
+        filters: int. Output channels of both convolutions.
+        strides: int. Stride of the first convolution; 2 halves the map.
+        shortcut: str. "projection" (1x1 conv + BN where the shape changes,
+            identity elsewhere: option B), "zero_pad" (option A), "identity"
+            (the shape must not change) or "none" (a plain block).
+        activation: str. The nonlinearity after each BN and after the sum.
+        use_bias: bool. Bias in the convolutions.
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm momentum.
+        kernel_initializer: str. Initializer of the convolution kernels.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, height / strides, width / strides, filters)`.
+    """
+
+    expansion = 1
+
+    def __init__(
+        self,
+        filters: int,
+        strides: int = 1,
+        shortcut: str = "projection",
+        activation: str = "relu",
+        use_bias: bool = False,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        kernel_initializer: str = "he_normal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_shortcut(shortcut)
+        self.filters = filters
+        self.strides = strides
+        self.shortcut = shortcut
+        self.activation = activation
+        self.use_bias = use_bias
+        self.bn_epsilon = bn_epsilon
+        self.bn_momentum = bn_momentum
+        self.kernel_initializer = kernel_initializer
+
+        conv_args = self._conv_args()
+        self.conv1 = ConvBN(filters, 3, strides, activation=activation, name="conv1", **conv_args)
+        self.conv2 = ConvBN(filters, 3, activation=None, name="conv2", **conv_args)
+        self.relu = keras.layers.Activation(activation, name="out")
+        self.downsample = None
+
+    def _conv_args(self) -> dict:
+        return {
+            "use_bias": self.use_bias,
+            "bn_epsilon": self.bn_epsilon,
+            "bn_momentum": self.bn_momentum,
+            "kernel_initializer": self.kernel_initializer,
+        }
+
+    def build(self, input_shape):
+        # Made here, not in __init__: whether x needs projecting depends on
+        # the number of input channels, known only now.
+        self.downsample = make_shortcut(
+            self.shortcut, input_shape[-1], self.filters, self.strides, **self._conv_args()
+        )
+        build_chain([self.conv1, self.conv2, self.relu], input_shape)
+        build_chain([self.downsample], input_shape)
+
+    def call(self, x, training=None):
+        identity = x
+        x = self.conv1(x, training=training)
+        x = self.conv2(x, training=training)
+        if self.shortcut == "none":  # a plain block: nothing is added
+            return self.relu(x)
+        if self.downsample is not None:  # the shape changes: bring x along
+            identity = self.downsample(identity, training=training)
+        return self.relu(x + identity)
+
+    def compute_output_shape(self, input_shape):
+        return chain_output_shape([self.conv1, self.conv2], input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "strides": self.strides,
+            "shortcut": self.shortcut,
+            "activation": self.activation,
+            **self._conv_args(),
+        }
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class BottleNeck(keras.layers.Layer):
+    """Bottleneck residual block: 1x1 reduce, 3x3, 1x1 expand, plus a shortcut.
+
+    Figure 5 (right) of He et al. 2015; the block of ResNet-50/101/152. The
+    1x1 convolutions shrink the channels to `filters` for the 3x3 and grow
+    them back to `filters * expansion`, so a 256-channel block costs 69,632
+    weights instead of 1,179,648 for two 3x3 convolutions at full width.
+
+    Args:
+        filters: int. Width of the bottleneck (64 in conv2_x of Table 1);
+            the block outputs `filters * expansion` channels.
+        strides: int. The block's stride; 2 halves the map.
+        expansion: int. Output channels per bottleneck channel; 4 in the paper.
+        stride_at: str. Which convolution strides: "1x1", the first (the
+            original paper, Caffe and keras.applications), or "3x3" (the
+            "ResNet v1.5" of torchvision, about 0.5% more accurate on
+            ImageNet, since a strided 1x1 skips three quarters of its input).
+        shortcut: str. "projection", "zero_pad", "identity" or "none"; see
+            `ResBlock`.
+        activation: str. The nonlinearity after each BN and after the sum.
+        use_bias: bool. Bias in the convolutions.
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm momentum.
+        kernel_initializer: str. Initializer of the convolution kernels.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, height / strides, width / strides, filters * expansion)`.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        strides: int = 1,
+        expansion: int = 4,
+        stride_at: str = "1x1",
+        shortcut: str = "projection",
+        activation: str = "relu",
+        use_bias: bool = False,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        kernel_initializer: str = "he_normal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_shortcut(shortcut)
+        if stride_at not in ("1x1", "3x3"):
+            raise ValueError(
+                'Invalid value received for argument `stride_at`: expected "1x1" '
+                f'or "3x3". Received: stride_at={stride_at!r}'
+            )
+        self.filters = filters
+        self.strides = strides
+        self.expansion = expansion
+        self.stride_at = stride_at
+        self.shortcut = shortcut
+        self.activation = activation
+        self.use_bias = use_bias
+        self.bn_epsilon = bn_epsilon
+        self.bn_momentum = bn_momentum
+        self.kernel_initializer = kernel_initializer
+
+        conv_args = self._conv_args()
+        stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
+        self.conv1 = ConvBN(filters, 1, stride_1x1, activation=activation, name="conv1", **conv_args)
+        self.conv2 = ConvBN(filters, 3, stride_3x3, activation=activation, name="conv2", **conv_args)
+        self.conv3 = ConvBN(filters * expansion, 1, activation=None, name="conv3", **conv_args)
+        self.relu = keras.layers.Activation(activation, name="out")
+        self.downsample = None
+
+    def _conv_args(self) -> dict:
+        return {
+            "use_bias": self.use_bias,
+            "bn_epsilon": self.bn_epsilon,
+            "bn_momentum": self.bn_momentum,
+            "kernel_initializer": self.kernel_initializer,
+        }
+
+    def build(self, input_shape):
+        # Made here, not in __init__: whether x needs projecting depends on
+        # the number of input channels, known only now.
+        self.downsample = make_shortcut(
+            self.shortcut,
+            input_shape[-1],
+            self.filters * self.expansion,
+            self.strides,
+            **self._conv_args(),
+        )
+        build_chain([self.conv1, self.conv2, self.conv3, self.relu], input_shape)
+        build_chain([self.downsample], input_shape)
+
+    def call(self, x, training=None):
+        identity = x
+        x = self.conv1(x, training=training)
+        x = self.conv2(x, training=training)
+        x = self.conv3(x, training=training)
+        if self.shortcut == "none":  # a plain block: nothing is added
+            return self.relu(x)
+        if self.downsample is not None:  # the shape changes: bring x along
+            identity = self.downsample(identity, training=training)
+        return self.relu(x + identity)
+
+    def compute_output_shape(self, input_shape):
+        return chain_output_shape([self.conv1, self.conv2, self.conv3], input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "strides": self.strides,
+            "expansion": self.expansion,
+            "stride_at": self.stride_at,
+            "shortcut": self.shortcut,
+            "activation": self.activation,
+            **self._conv_args(),
+        }

@@ -1,0 +1,192 @@
+"""Stems: the layers between the image and the first residual stage.
+
+ResNetStem is conv1 and the max-pool of He et al. 2015, Table 1 (224 -> 56);
+CifarStem is the 3x3 stem of the CIFAR networks (sec. 4.2), which keeps
+32x32 inputs at full size; InceptionResNetStem is the stem of
+keras.applications' Inception-ResNet-V2 (299 -> 35).
+"""
+
+import keras
+
+from resblocks.chain import build_chain, chain_output_shape
+from resblocks.conv_bn import ConvBN
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class ResNetStem(keras.layers.Layer):
+    """conv (7x7/2) -> BN -> ReLU -> max-pool (3x3/2): ResNet's "conv1" and pool.
+
+    Args:
+        filters: int. Output channels of the convolution (64 in the paper).
+        kernel_size: int. Size of the convolution window.
+        strides: int. Stride of the convolution.
+        max_pool: bool. Whether a 3x3/2 max-pool follows.
+        activation: str. The nonlinearity after BN.
+        use_bias: bool. Bias in the convolution.
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm momentum.
+        kernel_initializer: str. Initializer of the convolution kernel.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, height / 4, width / 4, filters)` with the defaults.
+    """
+
+    def __init__(
+        self,
+        filters: int = 64,
+        kernel_size: int = 7,
+        strides: int = 2,
+        max_pool: bool = True,
+        activation: str = "relu",
+        use_bias: bool = False,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        kernel_initializer: str = "he_normal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.max_pool = max_pool
+        self.activation = activation
+        self.use_bias = use_bias
+        self.bn_epsilon = bn_epsilon
+        self.bn_momentum = bn_momentum
+        self.kernel_initializer = kernel_initializer
+
+        self.conv = ConvBN(
+            filters,
+            kernel_size,
+            strides,
+            activation=activation,
+            use_bias=use_bias,
+            bn_epsilon=bn_epsilon,
+            bn_momentum=bn_momentum,
+            kernel_initializer=kernel_initializer,
+            name="conv1",
+        )
+        # Zero padding is as good as -inf padding here: the input is a ReLU
+        # output, so no padded zero can beat a real value.
+        self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
+        self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
+
+    def build(self, input_shape):
+        build_chain([self.conv, self.pool_pad, self.pool], input_shape)
+
+    def call(self, x, training=None):
+        x = self.conv(x, training=training)
+        if self.pool is not None:
+            x = self.pool(self.pool_pad(x))
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return chain_output_shape([self.conv, self.pool_pad, self.pool], input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "max_pool": self.max_pool,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "bn_epsilon": self.bn_epsilon,
+            "bn_momentum": self.bn_momentum,
+            "kernel_initializer": self.kernel_initializer,
+        }
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class CifarStem(ResNetStem):
+    """conv (3x3/1) -> BN -> ReLU, no pooling: the stem for 32x32 images.
+
+    He et al. 2015, sec. 4.2 (16 filters); the CIFAR-10 ResNet-18 of the
+    seed article uses 64. Same arguments as `ResNetStem`, other defaults.
+    """
+
+    def __init__(
+        self,
+        filters: int = 16,
+        kernel_size: int = 3,
+        strides: int = 1,
+        max_pool: bool = False,
+        activation: str = "relu",
+        use_bias: bool = False,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        kernel_initializer: str = "he_normal",
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            max_pool,
+            activation,
+            use_bias,
+            bn_epsilon,
+            bn_momentum,
+            kernel_initializer,
+            **kwargs,
+        )
+
+
+def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "same", name=None):
+    """The `conv2d_bn` of Inception-ResNet: no conv bias, BN without scale."""
+    return ConvBN(
+        filters,
+        kernel_size,
+        strides,
+        padding=padding,
+        use_bias=False,
+        scale=False,
+        bn_epsilon=1e-3,
+        bn_momentum=0.99,
+        kernel_initializer="glorot_uniform",
+        name=name,
+    )
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class InceptionResNetStem(keras.layers.Layer):
+    """Five conv-BN-ReLUs and two max-pools: 299x299x3 -> 35x35x192.
+
+    The stem of keras.applications' Inception-ResNet-V2 (from TF-slim), a
+    lighter variant of Figure 3 of Szegedy et al. 2016.
+
+    Input shape: `(batch, height, width, channels)`, at least 75x75.
+    Output shape: `(batch, 35, 35, 192)` for 299x299 inputs.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.convs_1 = [
+            inception_conv(32, 3, strides=2, padding="valid", name="conv1"),
+            inception_conv(32, 3, padding="valid", name="conv2"),
+            inception_conv(64, 3, name="conv3"),
+        ]
+        self.pool_1 = keras.layers.MaxPooling2D(3, strides=2, name="pool1")
+        self.convs_2 = [
+            inception_conv(80, 1, padding="valid", name="conv4"),
+            inception_conv(192, 3, padding="valid", name="conv5"),
+        ]
+        self.pool_2 = keras.layers.MaxPooling2D(3, strides=2, name="pool2")
+
+    def _chain(self) -> list:
+        return [*self.convs_1, self.pool_1, *self.convs_2, self.pool_2]
+
+    def build(self, input_shape):
+        build_chain(self._chain(), input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return chain_output_shape(self._chain(), input_shape)
+
+    def call(self, x, training=None):
+        for conv in self.convs_1:
+            x = conv(x, training=training)
+        x = self.pool_1(x)
+        for conv in self.convs_2:
+            x = conv(x, training=training)
+        return self.pool_2(x)
