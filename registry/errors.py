@@ -1,0 +1,50 @@
+"""RecipeError: a recipe that cannot become a model, said so in one paragraph."""
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a recipe: where (`stages[2].repeats`) and what."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class RecipeError(ValueError):
+    """A recipe failed to load, validate or build.
+
+    Names the file (or "<recipe>" for one given in code), every problem with
+    its location, the value received and, for names, the closest valid ones.
+
+    Attributes:
+        source: str. The recipe file, or a description of where it came from.
+        problems: list of `Problem`.
+    """
+
+    def __init__(self, source: str, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem("", problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        if len(self.problems) == 1:
+            return f"Invalid recipe {self.source}: {self.problems[0]}"
+        lines = [f"Invalid recipe {self.source} ({len(self.problems)} problems):"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def unknown_name_message(what: str, name, known: list[str]) -> str:
+    """`unknown block 'bottlenek'. Did you mean 'bottleneck'? Registered: ...`"""
+    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown {what} {name!r}.{hint} Registered: {', '.join(sorted(known))}"

@@ -1,0 +1,240 @@
+"""From a recipe (name, file, mapping) to a validated `Recipe`.
+
+Two passes, so every error has a precise location: the file's structure is
+checked by `registry.specs`, then each block's arguments by that block's
+own argument model (`stages[2].filters`).
+"""
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from recipes.loader import read_recipe
+from registry.errors import Problem, RecipeError, unknown_name_message
+from registry.registry import Entry, get_block, list_blocks
+from registry.specs import BlockCall, RecipeSpec
+
+
+@dataclass(frozen=True)
+class Call:
+    """A block of the recipe: registry name, class, validated arguments."""
+
+    block: str
+    cls: type
+    args: dict[str, Any]
+    location: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A run of `repeats` blocks of one kind, named `layer_names`."""
+
+    call: Call
+    repeats: int
+    name: str
+    tap: str | None
+    layer_names: list[str]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe, ready to build."""
+
+    name: str
+    source: str
+    raw: dict[str, Any] = field(repr=False)
+    input_shape: tuple[int | None, ...]
+    stem: Call
+    stem_tap: str | None
+    stages: list[Stage]
+    head: Call | None
+    train: dict[str, Any] | None = None
+
+    @property
+    def taps(self) -> dict[str, str]:
+        """Feature name -> the layer whose output it is."""
+        taps = {self.stem_tap: "stem"} if self.stem_tap else {}
+        taps.update({s.tap: s.layer_names[-1] for s in self.stages if s.tap})
+        return taps
+
+
+def load_recipe(
+    recipe: "str | Path | Mapping | Recipe",
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    num_classes: int | None = None,
+    input_shape: "tuple | list | None" = None,
+) -> Recipe:
+    """Reads and validates a recipe, with overrides applied first.
+
+    Args:
+        recipe: a recipe name (`"resnet50"`), a path to a YAML file, a
+            mapping, or an already loaded `Recipe`.
+        overrides: dotted paths to values, e.g. `{"stages.0.block": "res_block"}`.
+        num_classes: shorthand for `{"head.num_classes": n}`.
+        input_shape: shorthand for `{"input_shape": [h, w, c]}`.
+
+    Raises:
+        RecipeError: naming the source, the location and the fix.
+    """
+    raw, source = _raw(recipe)
+    overrides = dict(overrides or {})
+    if num_classes is not None:
+        if raw.get("head") is None:
+            raise RecipeError(source, Problem("head", "num_classes was given, but the recipe has no head. Add `head: {block: classifier}`."))
+        overrides["head.num_classes"] = num_classes
+    if input_shape is not None:
+        overrides["input_shape"] = list(input_shape)
+    for path, value in overrides.items():
+        set_path(raw, path, value, source)
+    return validate_recipe(raw, source)
+
+
+def _raw(recipe) -> tuple[dict[str, Any], str]:
+    if isinstance(recipe, Recipe):
+        return copy.deepcopy(recipe.raw), recipe.source
+    if isinstance(recipe, Path):
+        recipe = str(recipe)
+    if isinstance(recipe, str):
+        return read_recipe(recipe)
+    if isinstance(recipe, Mapping):
+        return copy.deepcopy(dict(recipe)), "<recipe given in code>"
+    raise TypeError(
+        "A recipe must be a name, a path, a mapping or a Recipe. "
+        f"Received: {type(recipe).__name__}"
+    )
+
+
+def set_path(raw: dict[str, Any], path: str, value: Any, source: str) -> None:
+    """Sets `raw["stages"][0]["block"] = value` for `path="stages.0.block"`."""
+    where = f"overrides[{path!r}]"
+    node: Any = raw
+    keys = path.split(".")
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        if isinstance(node, list):
+            if not (key.lstrip("-").isdigit() and -len(node) <= int(key) < len(node)):
+                raise RecipeError(source, Problem(where, f"'{key}' is not an index of {'.'.join(keys[:depth])}, which has {len(node)} items (0 to {len(node) - 1})."))
+            key = int(key)
+        elif not isinstance(node, dict):
+            raise RecipeError(source, Problem(where, f"{'.'.join(keys[:depth])} is a {type(node).__name__}, not a mapping or list."))
+        if last:
+            node[key] = value
+        else:
+            if isinstance(node, dict) and node.get(key) is None:
+                node[key] = {}
+            node = node[key]
+
+
+def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code>") -> Recipe:
+    """Validates a plain recipe mapping into a `Recipe`, or raises RecipeError."""
+    try:
+        spec = RecipeSpec.model_validate(raw)
+    except ValidationError as error:
+        raise RecipeError(source, problems_of(error, "", RecipeSpec)) from None
+
+    problems: list[Problem] = []
+    used_defaults: set[str] = set()
+    stem = _call(spec.stem, "stem", ("stem", "block"), spec.defaults, used_defaults, problems)
+    stages = []
+    for i, stage in enumerate(spec.stages):
+        call = _call(stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, problems)
+        name = stage.name or f"stage{i + 1}"
+        stages.append(Stage(call, stage.repeats, name, stage.tap, _layer_names(name, stage.repeats)))
+    head = _call(spec.head, "head", ("head",), {}, set(), problems) if spec.head else None
+
+    for key in sorted(set(spec.defaults) - used_defaults):
+        problems.append(Problem(f"defaults.{key}", f"no block of this recipe takes an argument '{key}'. Remove it or fix its spelling."))
+    _check_unique("tap", [("stem.tap", spec.stem.tap)] + [(f"stages[{i}].tap", s.tap) for i, s in enumerate(stages)], problems)
+    _check_unique("layer name", [("stem", "stem")] + [(f"stages[{i}].name", n) for i, s in enumerate(stages) for n in s.layer_names], problems)
+    if problems:
+        raise RecipeError(source, problems)
+    return Recipe(
+        name=spec.name,
+        source=source,
+        raw=copy.deepcopy(dict(raw)),
+        input_shape=tuple(spec.input_shape),
+        stem=stem,
+        stem_tap=spec.stem.tap,
+        stages=stages,
+        head=head,
+        train=spec.train,
+    )
+
+
+def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, problems) -> Call | None:
+    """Looks up the block and validates its arguments; records problems."""
+    try:
+        entry: Entry = get_block(spec.block)
+    except ValueError:
+        allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
+        problems.append(Problem(f"{location}.block", unknown_name_message("block", spec.block, allowed)))
+        return None
+    if entry.kind not in kinds:
+        allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
+        problems.append(Problem(f"{location}.block", f"'{spec.block}' is a {entry.kind}, which cannot be used here. Use one of: {', '.join(sorted(allowed))}"))
+        return None
+    fields = entry.args.model_fields
+    given = {k: v for k, v in defaults.items() if k in fields}
+    used_defaults.update(given)
+    given.update(spec.args)
+    try:
+        args = entry.args.model_validate(given)
+    except ValidationError as error:
+        problems.extend(problems_of(error, location, entry.args, block=spec.block))
+        return None
+    return Call(spec.block, entry.cls, args.model_dump(exclude_unset=True), location)
+
+
+def _layer_names(name: str, repeats: int) -> list[str]:
+    """`conv2` x3 -> conv2_block1..3; `block35_{index}` x2 -> block35_1, block35_2."""
+    if "{index}" in name:
+        return [name.replace("{index}", str(j + 1)) for j in range(repeats)]
+    if repeats == 1:
+        return [name]
+    return [f"{name}_block{j + 1}" for j in range(repeats)]
+
+
+def _check_unique(what: str, located: list[tuple[str, str | None]], problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    for location, value in located:
+        if value is None:
+            continue
+        if value in seen:
+            problems.append(Problem(location, f"the {what} '{value}' is already used at {seen[value]}; each must be unique."))
+        else:
+            seen[value] = location
+
+
+def problems_of(error: ValidationError, prefix: str, model: type[BaseModel], block: str | None = None) -> list[Problem]:
+    """Turns pydantic's errors into located, Keras-worded problems."""
+    problems = []
+    for item in error.errors():
+        location = _location(prefix, item["loc"])
+        field_name = item["loc"][-1] if item["loc"] else ""
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            known = list(model.model_fields)
+            what = f"argument for block '{block}'" if block else "key"
+            message = unknown_name_message(what, field_name, known).replace("Registered:", "Valid:")
+        elif kind == "missing":
+            message = f"required {'argument' if block else 'key'} '{field_name}' is missing."
+        else:
+            message = f"{item['msg']}. Received: {item['input']!r}"
+        problems.append(Problem(location, message))
+    return problems
+
+
+def _location(prefix: str, loc: tuple) -> str:
+    """('stages', 2, 'repeats') -> 'stages[2].repeats'."""
+    text = prefix
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text

@@ -1,0 +1,69 @@
+"""Pydantic specs of a recipe file: the model, its stem, stages and head.
+
+Structure only: each block's own arguments ride along as extra keys and are
+checked against that block's argument model by `registry.recipe`.
+"""
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+# A stage name may hold "{index}": the 1-based block number within the stage.
+LayerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.{}-]*$", max_length=64)]
+Dimension = Annotated[int, Field(ge=1, le=8192)]
+
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class BlockCall(BaseModel):
+    """`{block: NAME, ...arguments}`: a registered block and its arguments."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    block: Identifier = Field(description="A registered block name (`resblocks list`).")
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class StemSpec(BlockCall):
+    tap: Identifier | None = Field("c1", description="Feature name of the stem's output.")
+
+
+class StageSpec(BlockCall):
+    repeats: int = Field(1, ge=1, le=1000, description="Blocks in the stage; `strides` applies to the first.")
+    name: LayerName | None = Field(None, description='Layer-name prefix (default "stage<N>").')
+    tap: Identifier | None = Field(None, description="Feature name of the stage's output, e.g. c3.")
+
+
+class HeadSpec(BlockCall):
+    block: Identifier = "classifier"
+
+
+class RecipeSpec(BaseModel):
+    """A whole recipe file."""
+
+    model_config = STRICT
+
+    name: Identifier
+    paper: str | None = None
+    description: str | None = None
+    input_shape: Annotated[list[Dimension | None], Field(min_length=3, max_length=3)] = Field(
+        description="[height, width, channels]; height and width may be null for any size."
+    )
+    defaults: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Arguments given to every block that takes them."
+    )
+    stem: StemSpec
+    stages: Annotated[list[StageSpec], Field(min_length=1, max_length=200)]
+    head: HeadSpec | None = None
+    train: dict[str, Any] | None = Field(None, description="Training settings (see the training docs).")
+
+    @field_validator("input_shape")
+    @classmethod
+    def _channels_known(cls, shape: list[int | None]) -> list[int | None]:
+        if shape[2] is None or shape[2] > 64:
+            raise ValueError(f"the channel count (third number) must be 1 to 64. Received: {shape[2]}")
+        return shape
