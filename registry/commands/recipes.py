@@ -1,0 +1,84 @@
+"""Commands about recipes: list, show, validate, schema."""
+
+import argparse
+import json
+
+
+def cmd_list(args) -> int:
+    from registry import list_blocks, list_models
+
+    print("models:")
+    for name in list_models(args.pattern):
+        print(f"  {name}")
+    print("blocks:")
+    from registry import get_block
+
+    for name in list_blocks(args.pattern):
+        entry = get_block(name)
+        print(f"  {name:<24} {entry.kind:<6} {entry.cls.__module__}.{entry.cls.__name__}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from registry import load_recipe, model_from_recipe
+    from registry.summary import format_table, stage_rows
+
+    recipe = load_recipe(args.recipe, num_classes=args.num_classes, input_shape=args.input_shape)
+    model = model_from_recipe(recipe)
+    print(format_table(recipe, stage_rows(recipe, model), model))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from registry import build, load_recipe
+
+    for path in args.files:
+        recipe = load_recipe(path)
+        if args.build:
+            build(recipe)
+        print(f"{path}: ok ({recipe.name}, {len(recipe.stages)} stages)")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from registry import recipe_schema
+
+    text = json.dumps(recipe_schema(), indent=2)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        print(f"wrote {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def _shape(text: str) -> list[int]:
+    try:
+        shape = [int(part) for part in text.replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HEIGHT,WIDTH,CHANNELS such as 224,224,3. Received: {text!r}") from None
+    if len(shape) != 3:
+        raise argparse.ArgumentTypeError(f"expected three numbers. Received: {text!r}")
+    return shape
+
+
+def add_to(commands) -> None:
+    p = commands.add_parser("list", help="registered models and blocks")
+    p.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'resnet*'")
+    p.set_defaults(run=cmd_list)
+
+    p = commands.add_parser("show", help="stage table of a recipe: shapes and parameters")
+    p.add_argument("recipe", help="recipe name or YAML file")
+    p.add_argument("--num-classes", type=int)
+    p.add_argument("--input-shape", type=_shape, help="HEIGHT,WIDTH,CHANNELS")
+    p.set_defaults(run=cmd_show)
+
+    p = commands.add_parser("validate", help="check recipe files (exit 2 on the first error)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--build", action="store_true", help="also build each network")
+    p.set_defaults(run=cmd_validate)
+
+    p = commands.add_parser("schema", help="JSON Schema of recipe files")
+    p.add_argument("--output", "-o", help="write to this file")
+    p.set_defaults(run=cmd_schema)
