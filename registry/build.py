@@ -8,7 +8,7 @@ import keras
 
 from registry.errors import Problem, RecipeError
 from registry.recipe import Recipe, load_recipe
-from resblocks import Network
+from resblocks import Network, Preprocess
 
 
 def build(
@@ -21,6 +21,7 @@ def build(
     features: Sequence[str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     weights: "str | Path | None" = None,
+    include_preprocessing: bool = False,
 ) -> keras.Model:
     """Builds the network a recipe describes.
 
@@ -37,6 +38,8 @@ def build(
             e.g. `{"stages.0.block": "res_block"}`.
         weights: path or None. A weights file saved by resblocks
             (`model.save_weights`) or a `.keras` model of the same recipe.
+        include_preprocessing: bool. Put the recipe's `preprocessing` inside
+            the model, so it takes raw 0-255 RGB pixels.
 
     Returns:
         A built `resblocks.Network` (a functional `keras.Model`).
@@ -45,7 +48,13 @@ def build(
         RecipeError: the recipe is invalid or its blocks do not fit together.
     """
     recipe = load_recipe(recipe, overrides=overrides, num_classes=num_classes, input_shape=input_shape)
-    model = model_from_recipe(recipe, include_top=include_top, pooling=pooling, features=features)
+    model = model_from_recipe(
+        recipe,
+        include_top=include_top,
+        pooling=pooling,
+        features=features,
+        include_preprocessing=include_preprocessing,
+    )
     if weights is not None:
         load_weights(model, weights)
     return model
@@ -57,6 +66,7 @@ def model_from_recipe(
     include_top: bool = True,
     pooling: str | None = None,
     features: Sequence[str] | None = None,
+    include_preprocessing: bool = False,
 ) -> keras.Model:
     """Instantiates the recipe's layers and wires them into a Network."""
     where: dict[str, str] = {}  # layer name -> recipe location, for errors
@@ -90,6 +100,7 @@ def model_from_recipe(
             taps=taps,
             features=features,
             pooling=pooling,
+            preprocessing=Preprocess(recipe.preprocessing, name="preprocess") if include_preprocessing else None,
             name=recipe.name,
         )
     except ValueError as error:

@@ -52,6 +52,7 @@ class Recipe:
     stem_tap: str | None
     stages: list[Stage]
     head: Call | None
+    preprocessing: str = "none"
     train: dict[str, Any] | None = None
 
     @property
@@ -162,6 +163,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
         stem_tap=spec.stem.tap,
         stages=stages,
         head=head,
+        preprocessing=spec.preprocessing,
         train=spec.train,
     )
 

@@ -4,7 +4,7 @@ Structure only: each block's own arguments ride along as extra keys and are
 checked against that block's argument model by `registry.recipe`.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -52,6 +52,9 @@ class RecipeSpec(BaseModel):
     description: str | None = None
     input_shape: Annotated[list[Dimension | None], Field(min_length=3, max_length=3)] = Field(
         description="[height, width, channels]; height and width may be null for any size."
+    )
+    preprocessing: Literal["caffe", "tf", "torch", "rescale", "none"] = Field(
+        "none", description="Input convention of the weights: see resblocks.Preprocess."
     )
     defaults: dict[Identifier, Any] = Field(
         default_factory=dict, description="Arguments given to every block that takes them."

@@ -14,6 +14,7 @@ from resblocks.inception_resnet import (
     ScaledResidual,
 )
 from resblocks.network import Network
+from resblocks.preprocessing import Preprocess
 from resblocks.residual import BottleNeck, ResBlock
 from resblocks.shortcut import ZeroPadShortcut
 from resblocks.stems import CifarStem, InceptionResNetStem, ResNetStem
@@ -29,6 +30,7 @@ __all__ = [
     "InceptionResNetStem",
     "Mixed5b",
     "Network",
+    "Preprocess",
     "ReductionA",
     "ReductionB",
     "ResBlock",

@@ -32,7 +32,7 @@ class ConvBN(keras.layers.Layer):
         use_bias: bool. Whether the convolution has a bias. keras.applications'
             ResNets have one; it is redundant before batch norm, so the
             papers and torchvision do not.
-        scale: bool. Whether batch norm learns gamma. Inception-ResNet turns
+        bn_scale: bool. Whether batch norm learns gamma. Inception-ResNet turns
             it off because a ReLU follows, which is scale-invariant.
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm moving-average momentum.
@@ -50,7 +50,7 @@ class ConvBN(keras.layers.Layer):
         padding: str = "same",
         activation: str | None = "relu",
         use_bias: bool = False,
-        scale: bool = True,
+        bn_scale: bool = True,
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
@@ -68,7 +68,7 @@ class ConvBN(keras.layers.Layer):
         self.padding = padding
         self.activation = activation
         self.use_bias = use_bias
-        self.scale = scale
+        self.bn_scale = bn_scale
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.kernel_initializer = kernel_initializer
@@ -90,7 +90,7 @@ class ConvBN(keras.layers.Layer):
             name="conv",
         )
         self.bn = keras.layers.BatchNormalization(
-            epsilon=bn_epsilon, momentum=bn_momentum, scale=scale, name="bn"
+            epsilon=bn_epsilon, momentum=bn_momentum, scale=bn_scale, name="bn"
         )
         self.act = keras.layers.Activation(activation, name=activation) if activation else None
 
@@ -118,7 +118,7 @@ class ConvBN(keras.layers.Layer):
             "padding": self.padding,
             "activation": self.activation,
             "use_bias": self.use_bias,
-            "scale": self.scale,
+            "bn_scale": self.bn_scale,
             "bn_epsilon": self.bn_epsilon,
             "bn_momentum": self.bn_momentum,
             "kernel_initializer": self.kernel_initializer,

@@ -141,7 +141,7 @@ def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "
         strides,
         padding=padding,
         use_bias=False,
-        scale=False,
+        bn_scale=False,
         bn_epsilon=1e-3,
         bn_momentum=0.99,
         kernel_initializer="glorot_uniform",
