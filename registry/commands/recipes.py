@@ -26,6 +26,11 @@ def cmd_show(args) -> int:
     recipe = load_recipe(args.recipe, num_classes=args.num_classes, input_shape=args.input_shape)
     model = model_from_recipe(recipe)
     print(format_table(recipe, stage_rows(recipe, model), model))
+    if args.diagram:
+        from registry.diagram import write_diagram
+
+        kind = write_diagram(args.diagram, recipe, model, expand=args.expand)
+        print(f"wrote {args.diagram} ({kind})")
     return 0
 
 
@@ -63,6 +68,16 @@ def _shape(text: str) -> list[int]:
     return shape
 
 
+def _diagram_file(text: str) -> str:
+    from registry.diagram import diagram_format
+
+    try:
+        diagram_format(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def add_to(commands) -> None:
     p = commands.add_parser("list", help="registered models and blocks")
     p.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'resnet*'")
@@ -72,6 +87,8 @@ def add_to(commands) -> None:
     p.add_argument("recipe", help="recipe name or YAML file")
     p.add_argument("--num-classes", type=int)
     p.add_argument("--input-shape", type=_shape, help="HEIGHT,WIDTH,CHANNELS")
+    p.add_argument("--diagram", metavar="FILE", type=_diagram_file, help="also draw the block graph: .svg, .png, or .md/.mmd (Mermaid)")
+    p.add_argument("--expand", action="store_true", help="with --diagram: one box per block, no collapsed runs")
     p.set_defaults(run=cmd_show)
 
     p = commands.add_parser("validate", help="check recipe files (exit 2 on the first error)")
