@@ -1,0 +1,53 @@
+"""Commands for the classroom: exercises, check, and the block reference of the docs."""
+
+import sys
+
+
+def cmd_exercises(args) -> int:
+    from registry.exercises import EXERCISES
+
+    for name, module in EXERCISES.items():
+        print(f"  {name:<18} {module.TITLE}")
+        print(f"  {'':<18} starter: docs/exercises/{name}/{module.STARTER}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from registry.exercises import check
+
+    try:
+        verdict = check(args.exercise, args.file)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(verdict)
+    return 0 if verdict.passed else 1
+
+
+def cmd_reference(args) -> int:
+    from registry.reference import blocks_reference
+
+    text = blocks_reference()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def add_to(commands) -> None:
+    from registry.exercises import EXERCISES
+
+    p = commands.add_parser("exercises", help="list the self-checking exercises")
+    p.set_defaults(run=cmd_exercises)
+
+    p = commands.add_parser("check", help="check your answer to an exercise: PASS, or FAIL with a hint")
+    p.add_argument("exercise", choices=list(EXERCISES), metavar="EXERCISE", help=f"one of: {', '.join(EXERCISES)}")
+    p.add_argument("file", metavar="FILE", help="your copy of the exercise's starter file")
+    p.set_defaults(run=cmd_check)
+
+    p = commands.add_parser("reference", help="Markdown reference of every registered block (docs/reference/blocks.md)")
+    p.add_argument("--output", "-o", help="write to this file")
+    p.set_defaults(run=cmd_reference)
