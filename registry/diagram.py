@@ -194,7 +194,7 @@ def to_mermaid(nodes: list[Node], title: str) -> str:
 
 
 def diagram_format(path: "str | Path") -> str:
-    """"svg", "png" or "mermaid", from the file's suffix; ValueError otherwise."""
+    """The format a file name asks for: "svg", "png" or "mermaid"; ValueError otherwise."""
     suffix = Path(path).suffix.lower()
     formats = {".svg": "svg", ".png": "png", ".md": "mermaid", ".mmd": "mermaid"}
     if suffix not in formats:
@@ -217,6 +217,7 @@ def write_diagram(path: "str | Path", recipe: Recipe, model: keras.Model, expand
     nodes = block_nodes(recipe, model, expand=expand)
     title = f"{recipe.name}: {model.count_params():,} parameters"
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "svg":
         path.write_text(drawing.to_svg(nodes, title), encoding="utf-8")
     elif kind == "png":

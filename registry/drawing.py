@@ -46,10 +46,19 @@ def layout(nodes: list[Node], title: str) -> tuple[list[Shape], int]:
         top = y
         if node.repeats > 1:  # a stack of cards: several blocks in one box
             for k in (2, 1):
-                shapes.append(Shape("rect", ((CX - BOX_W / 2 + k * STACK, top - k * STACK),), (BOX_W, BOX_H), style={"fill": FILLS[node.kind]}))
+                shapes.append(
+                    Shape(
+                        "rect",
+                        ((CX - BOX_W / 2 + k * STACK, top - k * STACK),),
+                        (BOX_W, BOX_H),
+                        style={"fill": FILLS[node.kind]},
+                    )
+                )
         shapes.append(Shape("rect", ((CX - BOX_W / 2, top),), (BOX_W, BOX_H), style={"fill": FILLS[node.kind]}))
         lines = [f"{node.block} · {node.shape_text}", node.params_text if node.kind != "input" else ""]
-        shapes.append(Shape("text", ((CX, top + 21),), text=node.title, style={"size": 13, "weight": "bold", "anchor": "middle"}))
+        shapes.append(
+            Shape("text", ((CX, top + 21),), text=node.title, style={"size": 13, "weight": "bold", "anchor": "middle"})
+        )
         for k, line in enumerate(filter(None, lines)):
             shapes.append(Shape("text", ((CX, top + 39 + 15 * k),), text=line, style={"size": 11, "anchor": "middle"}))
         bottom = top + BOX_H
@@ -72,7 +81,13 @@ def layout(nodes: list[Node], title: str) -> tuple[list[Shape], int]:
         previous_bottom = bottom
         y = bottom + GAP
     y += 4
-    for i, (kind, words) in enumerate((("identity", "identity shortcut"), ("projection", "projection (option B)"), ("zero_pad", "zero-padding (option A)"))):
+    for i, (kind, words) in enumerate(
+        (
+            ("identity", "identity shortcut"),
+            ("projection", "projection (option B)"),
+            ("zero_pad", "zero-padding (option A)"),
+        )
+    ):
         x = 20 + i * 170
         shapes.append(Shape("path", ((x, y), (x + 30, y)), style={"dash": DASHES[kind]}))
         shapes.append(Shape("text", ((x + 36, y + 4),), text=words, style={"size": 11}))
@@ -140,7 +155,17 @@ def to_png(nodes: list[Node], title: str, path: "str | Path", dpi: int = 144) ->
         style = shape.style
         if shape.kind == "rect":
             (x, y), (w, h) = shape.points[0], shape.size
-            axes.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=6", facecolor=style["fill"], edgecolor="#444", linewidth=1))
+            axes.add_patch(
+                FancyBboxPatch(
+                    (x, y),
+                    w,
+                    h,
+                    boxstyle="round,pad=0,rounding_size=6",
+                    facecolor=style["fill"],
+                    edgecolor="#444",
+                    linewidth=1,
+                )
+            )
         elif shape.kind == "circle":
             axes.add_patch(Circle(shape.points[0], shape.size[0], facecolor="white", edgecolor="#444", linewidth=1))
         elif shape.kind == "path":
@@ -150,7 +175,12 @@ def to_png(nodes: list[Node], title: str, path: "str | Path", dpi: int = 144) ->
             if dash:
                 line.set_dashes(dash)
             if style.get("arrow"):
-                axes.annotate("", xy=shape.points[-1], xytext=shape.points[-2], arrowprops={"arrowstyle": "-|>", "color": "#444", "lw": 1.1, "shrinkA": 0, "shrinkB": 0})
+                axes.annotate(
+                    "",
+                    xy=shape.points[-1],
+                    xytext=shape.points[-2],
+                    arrowprops={"arrowstyle": "-|>", "color": "#444", "lw": 1.1, "shrinkA": 0, "shrinkB": 0},
+                )
         else:
             axes.text(
                 *shape.points[0],
