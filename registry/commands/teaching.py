@@ -1,6 +1,7 @@
 """Commands for the classroom: exercises, check, and the block reference of the docs."""
 
 import sys
+from pathlib import Path
 
 
 def cmd_exercises(args) -> int:
@@ -29,8 +30,9 @@ def cmd_reference(args) -> int:
 
     text = blocks_reference()
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}")
     else:
         print(text, end="")

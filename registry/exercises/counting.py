@@ -17,7 +17,7 @@ def _sublayers(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
     return list(layer._flatten_layers(include_self=True, recursive=True))
 
 
-def layer_multiply_adds(layer: keras.layers.Layer) -> int:
+def _own_multiply_adds(layer: keras.layers.Layer) -> int:
     """Multiply-adds of one Conv2D or Dense layer as built; 0 for any other."""
     if not layer.built or not isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
         return 0
@@ -30,6 +30,11 @@ def layer_multiply_adds(layer: keras.layers.Layer) -> int:
     return output_shape[1] * output_shape[2] * channels_out * per_output
 
 
+def layer_multiply_adds(layer: keras.layers.Layer) -> int:
+    """Multiply-adds of a built layer (a block, say) and everything inside it."""
+    return sum(_own_multiply_adds(sub) for sub in _sublayers(layer))
+
+
 def multiply_adds(model: keras.Model) -> dict[str, int]:
     """Multiply-adds of each top-level layer (stem, blocks, head) of a built model.
 
@@ -37,7 +42,7 @@ def multiply_adds(model: keras.Model) -> dict[str, int]:
         >>> macs = multiply_adds(build("resnet50"))
         >>> sum(macs.values()) / 1e9   # 3.86, the paper's "3.8 x 10^9 FLOPs"
     """
-    return {layer.name: sum(layer_multiply_adds(sub) for sub in _sublayers(layer)) for layer in model.layers}
+    return {layer.name: layer_multiply_adds(layer) for layer in model.layers}
 
 
 def weighted_layers(model: keras.Model) -> int:

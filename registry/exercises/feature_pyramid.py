@@ -5,6 +5,7 @@ output and each stage's last block. Detection and segmentation heads (FPN)
 are built on these maps, so their sizes and strides must be known by heart.
 """
 
+import functools
 import math
 from pathlib import Path
 
@@ -21,18 +22,18 @@ SIZE = 224
 def check(path: Path) -> str:
     sheet = read_yaml_file(path)
     answers = sheet.get("answers") or {}
-    model = build("resnet101", include_top=False, features=list(TAPS), input_shape=(SIZE, SIZE, 3))
-    truth = {name: tuple(model.output[name].shape[1:]) for name in TAPS}
-
     shapes = _mapping(answers, "shapes")
-    for name in TAPS:
+    for name in TAPS:  # the form of every answer first: building ResNet-101 takes seconds
         got = shapes.get(name)
-        if got in (None, "TODO") or not (isinstance(got, list) and len(got) == 3):
+        if not (isinstance(got, list) and len(got) == 3 and all(isinstance(d, int) for d in got)):
             raise Fail(
                 f"answers.shapes.{name} must be [height, width, channels]. Received: {got!r}",
-                f"Build the extractor and print `{{k: v.shape for k, v in model.output.items()}}`, or reason from the recipe: "
-                "the stem divides the size by 4, every later stage with strides: 2 by 2.",
+                "Build the extractor and print `{k: v.shape for k, v in model.output.items()}`, or reason from the recipe: "
+                "which layers halve the map, and how many channels does each stage output?",
             )
+    truth = _truth()
+    for name in TAPS:
+        got = shapes[name]
         if tuple(got) != truth[name]:
             wrong = "height and width" if tuple(got[:2]) != truth[name][:2] else "channels"
             hint = (
@@ -45,22 +46,37 @@ def check(path: Path) -> str:
     strides = _mapping(answers, "strides")
     for name in TAPS:
         want = SIZE // truth[name][0]
-        got = number(strides, name, "The stride of a map is how many input pixels one of its pixels covers: 224 / its height.")
+        got = number(
+            strides, name, "The stride of a map is how many input pixels one of its pixels covers: 224 / its height."
+        )
         if got != want:
             raise Fail(f"answers.strides.{name} = {got:g} is wrong.", f"Divide {SIZE} by the height of {name}.")
 
     c5_stride = SIZE // truth["c5"][0]
     size = number(answers, "input_for_c5_16", "Which square input gives a 16x16 c5? Use the stride of c5.")
     if math.ceil(size / c5_stride) != 16:
-        raise Fail(f"answers.input_for_c5_16 = {size:g} does not give a 16x16 c5.", "Multiply the wanted size by the stride of c5.")
+        raise Fail(
+            f"answers.input_for_c5_16 = {size:g} does not give a 16x16 c5.",
+            "Multiply the wanted size by the stride of c5.",
+        )
     return (
         f"c1..c5 at strides {', '.join(str(SIZE // truth[n][0]) for n in TAPS)}: c1 and c2 share stride 4, "
         "so a feature pyramid usually starts at c2 with its 256 channels."
     )
 
 
+@functools.cache
+def _truth() -> dict[str, tuple]:
+    """The shapes of c1..c5 at SIZE, from the built network (once per process)."""
+    model = build("resnet101", include_top=False, features=list(TAPS), input_shape=(SIZE, SIZE, 3))
+    return {name: tuple(model.output[name].shape[1:]) for name in TAPS}
+
+
 def _mapping(answers, key: str) -> dict:
     value = answer(answers, key, f"Fill in answers.{key} for c1 .. c5.")
     if not isinstance(value, dict):
-        raise Fail(f"answers.{key} must be a mapping c1..c5 -> value. Received: {value!r}", f"Keep the starter's layout of answers.{key}.")
+        raise Fail(
+            f"answers.{key} must be a mapping c1..c5 -> value. Received: {value!r}",
+            f"Keep the starter's layout of answers.{key}.",
+        )
     return value

@@ -24,8 +24,13 @@ def check(path: Path) -> str:
     sheet = read_yaml_file(path)
     recipe = recipe_from(sheet.get("recipe"), "recipe", path.parent)
     reference = load_recipe("inception_resnet_v2")
-    if [(s.name, s.call.block, s.repeats) for s in recipe.stages] != [(s.name, s.call.block, s.repeats) for s in reference.stages]:
-        raise Fail("recipe changes the stages of inception_resnet_v2.", "Derive it with `base: inception_resnet_v2` and patch only `scale` of some stages, by index.")
+    if [(s.name, s.call.block, s.repeats) for s in recipe.stages] != [
+        (s.name, s.call.block, s.repeats) for s in reference.stages
+    ]:
+        raise Fail(
+            "recipe changes the stages of inception_resnet_v2.",
+            "Derive it with `base: inception_resnet_v2` and patch only `scale` of some stages, by index.",
+        )
     for i, (mine, theirs) in enumerate(zip(recipe.stages, reference.stages)):
         if mine.call.block not in BLOCKS:
             continue
@@ -38,19 +43,46 @@ def check(path: Path) -> str:
             )
 
     answers = sheet.get("answers") or {}
-    scales = answer(answers, "scales", "Give the three scales as a mapping: `scales: {block35: ..., block17: ..., block8: ...}`.")
+    scales = answer(
+        answers, "scales", "Give the three scales as a mapping: `scales: {block35: ..., block17: ..., block8: ...}`."
+    )
     if not isinstance(scales, dict):
-        raise Fail(f"answers.scales must be a mapping block35/block17/block8 -> number. Received: {scales!r}", "Write `scales: {block35: ..., block17: ..., block8: ...}`.")
+        raise Fail(
+            f"answers.scales must be a mapping block35/block17/block8 -> number. Received: {scales!r}",
+            "Write `scales: {block35: ..., block17: ..., block8: ...}`.",
+        )
     for i, stage in enumerate(reference.stages):
         key = BLOCKS.get(stage.call.block)
         if key is None or stage.repeats == 1:
             continue
-        check_number(scales, key, stage_arg(reference, i, "scale"), f"Read the `scale:` of the {key}_{{index}} stage in recipes/inception_resnet_v2.yaml.", rel=0.001)
-    check_number(answers, "params_change", _params_change(), "Build one block with scale 0.1 and one with 1.0 and compare count_params(). What does ScaledResidual hold?", rel=0)
-    last = str(answer(answers, "unscaled_block", "Which block of inception_resnet_v2 has scale 1.0? Give its layer name.")).strip()
-    unscaled = [name for i, stage in enumerate(reference.stages) if stage.call.block in BLOCKS and stage_arg(reference, i, "scale") == 1.0 for name in stage.layer_names]
+        check_number(
+            scales,
+            key,
+            stage_arg(reference, i, "scale"),
+            f"Read the `scale:` of the {key}_{{index}} stage in recipes/inception_resnet_v2.yaml.",
+            rel=0.001,
+        )
+    check_number(
+        answers,
+        "params_change",
+        _params_change(),
+        "Build one block with scale 0.1 and one with 1.0 and compare count_params(). What does ScaledResidual hold?",
+        rel=0,
+    )
+    last = str(
+        answer(answers, "unscaled_block", "Which block of inception_resnet_v2 has scale 1.0? Give its layer name.")
+    ).strip()
+    unscaled = [
+        name
+        for i, stage in enumerate(reference.stages)
+        if stage.call.block in BLOCKS and stage_arg(reference, i, "scale") == 1.0
+        for name in stage.layer_names
+    ]
     if last not in unscaled:
-        raise Fail(f"answers.unscaled_block = {last!r} is scaled in inception_resnet_v2.", "Look for `scale: 1.0` in recipes/inception_resnet_v2.yaml; give the layer name (`resblocks show` lists them).")
+        raise Fail(
+            f"answers.unscaled_block = {last!r} is scaled in inception_resnet_v2.",
+            "Look for `scale: 1.0` in recipes/inception_resnet_v2.yaml; give the layer name (`resblocks show` lists them).",
+        )
     return (
         "the scale is a free knob: no parameters, same shapes, yet it sets how far each of 39 blocks may push x. "
         f"{unscaled[0]} is left unscaled and linear so conv_7b sees the raw sum."

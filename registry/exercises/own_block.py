@@ -47,7 +47,10 @@ def check(path: Path) -> str:
                 'Decorate your class with @register_block("your_block_name") (from registry import register_block).',
             )
         if not hasattr(module, "RECIPE"):
-            raise Fail(f"{path.name} has no RECIPE.", "Set RECIPE = {'base': 'resnet20_cifar', 'name': ..., 'stages': {...}} at the end of the file.")
+            raise Fail(
+                f"{path.name} has no RECIPE.",
+                "Set RECIPE = {'base': 'resnet20_cifar', 'name': ..., 'stages': {...}} at the end of the file.",
+            )
         recipe = recipe_from(module.RECIPE, "RECIPE", path.parent)
         stages = [stage for stage in recipe.stages if stage.call.block in new]
         if not stages:
@@ -72,14 +75,19 @@ def _run(path: Path):
     name = f"_exercise_own_block_{next(_loads)}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise Fail(f"cannot import {path}: it must be a Python file ending in .py.", "Copy starter.py and edit the copy.")
+        raise Fail(
+            f"cannot import {path}: it must be a Python file ending in .py.", "Copy starter.py and edit the copy."
+        )
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # the student's code may raise anything
         lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
         where = f" (line {lines[-1]})" if lines else ""
-        raise Fail(f"{path.name}{where} raised {type(error).__name__}: {error}", f"Run `python {path.name}` to see the whole traceback.") from None
+        raise Fail(
+            f"{path.name}{where} raised {type(error).__name__}: {error}",
+            f"Run `python {path.name}` to see the whole traceback.",
+        ) from None
     finally:
         sys.modules.pop(name, None)
     return module
@@ -96,7 +104,9 @@ def _build(recipe):
             "Check build() and compute_output_shape() of your block against its call(): the shapes must agree.",
         ) from None
     if not np.all(np.isfinite(output)):
-        raise Fail("the network's output holds NaN or infinity.", "Look for a division or a missing activation in call().")
+        raise Fail(
+            "the network's output holds NaN or infinity.", "Look for a division or a missing activation in call()."
+        )
     return model
 
 
@@ -133,11 +143,11 @@ def _check_config(layer) -> None:
 def _check_residual(layer) -> None:
     """With all weights zero, F(x) = 0: a residual block outputs x (for x >= 0)."""
     shape = tuple(layer.input.shape[1:])
+    x = np.random.default_rng(1).uniform(0.1, 1, (2, *shape)).astype("float32")
     clone = type(layer).from_config(layer.get_config())
-    clone.build((None, *shape))
+    clone(x, training=False)  # creates every weight, also of children built lazily
     for weight in clone.weights:
         weight.assign(np.zeros(weight.shape, dtype=weight.dtype))
-    x = np.random.default_rng(1).uniform(0.1, 1, (2, *shape)).astype("float32")
     y = np.asarray(clone(x, training=False))
     if not np.allclose(y, x, atol=1e-5):
         raise Fail(

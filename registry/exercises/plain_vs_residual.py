@@ -26,7 +26,10 @@ def check(path: Path) -> str:
     built = {}
     for key, (n, shortcut) in WANTED.items():
         if key not in given:
-            raise Fail(f"recipes.{key} is missing.", f"Add `{key}: {{base: resnet20_cifar, name: my_{key}, ...}}` under recipes:.")
+            raise Fail(
+                f"recipes.{key} is missing.",
+                f"Add `{key}: {{base: resnet20_cifar, name: my_{key}, ...}}` under recipes:.",
+            )
         recipe = recipe_from(given[key], f"recipes.{key}", path.parent)
         _check_layout(recipe, key, n)
         _check_shortcuts(recipe, key, shortcut)
@@ -55,7 +58,7 @@ def _check_layout(recipe, key: str, n: int) -> None:
             f"{[stage.call.block for stage in stages]}",
             "Derive it: `base: resnet20_cifar`, then change numbers and the shortcut only.",
         )
-    for i, stage in enumerate(stages):
+    for i in range(len(stages)):
         if (stage_arg(recipe, i, "filters"), stage_arg(recipe, i, "strides")) != (FILTERS[i], STRIDES[i]):
             raise Fail(
                 f"recipes.{key} stage {i} changes filters or strides.",
@@ -80,7 +83,9 @@ def _check_shortcuts(recipe, key: str, wanted: str) -> None:
         if wanted == "none":
             hint = "A plain network adds nothing to each block's output: set `defaults: {shortcut: none}`."
         elif shortcut == "projection":
-            hint = "That is option B (1x1 projections, with parameters). The paper's CIFAR ResNets use option A: zero_pad."
+            hint = (
+                "That is option B (1x1 projections, with parameters). The paper's CIFAR ResNets use option A: zero_pad."
+            )
         else:
             hint = "The paper's CIFAR ResNets use option A: `shortcut: zero_pad` (resnet20_cifar already has it)."
         raise Fail(f"recipes.{key} stage {i} has shortcut '{shortcut}'; this network needs '{wanted}'.", hint)

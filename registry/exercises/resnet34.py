@@ -33,7 +33,10 @@ def check(path: Path) -> str:
         )
     if set(raw) - {"base", "name", "paper", "description", "stages"}:
         extra = ", ".join(sorted(set(raw) - {"base", "name", "paper", "description", "stages"}))
-        raise Fail(f"the recipe changes {extra}; only stage repeats need to change.", "Remove those keys and patch `stages:` only.")
+        raise Fail(
+            f"the recipe changes {extra}; only stage repeats need to change.",
+            "Remove those keys and patch `stages:` only.",
+        )
     resnet18 = load_recipe("resnet18")
     for i, (mine, theirs) in enumerate(zip(recipe.stages, resnet18.stages)):
         if (mine.call.block, mine.call.args) != (theirs.call.block, theirs.call.args):

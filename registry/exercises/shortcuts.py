@@ -38,7 +38,13 @@ def check(path: Path) -> str:
     answers = sheet.get("answers") or {}
     option_b, option_a = build(recipe), build(reference)
     projections = [layer for layer in option_b.layers if getattr(layer, "downsample", None) is not None]
-    check_number(answers, "projections", len(projections), "How many blocks change the shape (channels or size)? Only those get a projection in option B.", rel=0)
+    check_number(
+        answers,
+        "projections",
+        len(projections),
+        "How many blocks change the shape (channels or size)? Only those get a projection in option B.",
+        rel=0,
+    )
     trainable = sum(int(keras.ops.size(w)) for layer in projections for w in layer.downsample.trainable_weights)
     check_number(
         answers,
@@ -47,7 +53,13 @@ def check(path: Path) -> str:
         "Compare count_params() of your recipe and of resnet20_cifar. " + COUNT,
         rel=0,
     )
-    check_number(answers, "option_c_extra_params", _option_c(option_a), "Option C puts a 1x1 conv + BN on all 9 shortcuts: C_in x C_out weights plus 4 x C_out for BN each. " + COUNT, rel=0)
+    check_number(
+        answers,
+        "option_c_extra_params",
+        _option_c(option_a),
+        "Option C puts a 1x1 conv + BN on all 9 shortcuts: C_in x C_out weights plus 4 x C_out for BN each. " + COUNT,
+        rel=0,
+    )
     return (
         f"option B adds {option_b.count_params() - option_a.count_params():,} parameters on {len(projections)} shortcuts, "
         f"option C would add {_option_c(option_a):,}. Table 3 of the paper: B is slightly better than A, C barely better than B, "

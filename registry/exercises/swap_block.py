@@ -49,13 +49,47 @@ def check(path: Path) -> str:
 
     answers = sheet.get("answers") or {}
     bottleneck_net, basic_net = build(reference), build(recipe)
-    check_number(answers, "params_bottleneck", (bottleneck_net.count_params(), trainable_params(bottleneck_net)), "Count the parameters of build('resnet50'). " + MEASURE)
-    check_number(answers, "params_basic", (basic_net.count_params(), trainable_params(basic_net)), "Count the parameters of your recipe's network. " + MEASURE)
-    check_number(answers, "gmacs_bottleneck", sum(multiply_adds(bottleneck_net).values()) / 1e9, "Billions of multiply-adds of resnet50 at 224x224. " + MEASURE, rel=0.03)
-    check_number(answers, "gmacs_basic", sum(multiply_adds(basic_net).values()) / 1e9, "Billions of multiply-adds of your network at 224x224. " + MEASURE, rel=0.03)
+    check_number(
+        answers,
+        "params_bottleneck",
+        (bottleneck_net.count_params(), trainable_params(bottleneck_net)),
+        "Count the parameters of build('resnet50'). " + MEASURE,
+    )
+    check_number(
+        answers,
+        "params_basic",
+        (basic_net.count_params(), trainable_params(basic_net)),
+        "Count the parameters of your recipe's network. " + MEASURE,
+    )
+    check_number(
+        answers,
+        "gmacs_bottleneck",
+        sum(multiply_adds(bottleneck_net).values()) / 1e9,
+        "Billions of multiply-adds of resnet50 at 224x224. " + MEASURE,
+        rel=0.03,
+    )
+    check_number(
+        answers,
+        "gmacs_basic",
+        sum(multiply_adds(basic_net).values()) / 1e9,
+        "Billions of multiply-adds of your network at 224x224. " + MEASURE,
+        rel=0.03,
+    )
     depth = weighted_layers(basic_net)
-    check_number(answers, "layers_basic", depth, "Count the weighted layers: the stem's conv, two convs per basic block (shortcut projections not counted), and the fc layer.", rel=0)
-    same_as = str(answer(answers, "same_as", "Which shipped recipe has this layout? `resblocks list` shows them; compare repeats and blocks.")).strip()
+    check_number(
+        answers,
+        "layers_basic",
+        depth,
+        "Count the weighted layers: the stem's conv, two convs per basic block (shortcut projections not counted), and the fc layer.",
+        rel=0,
+    )
+    same_as = str(
+        answer(
+            answers,
+            "same_as",
+            "Which shipped recipe has this layout? `resblocks list` shows them; compare repeats and blocks.",
+        )
+    ).strip()
     if same_as != f"resnet{depth}":
         raise Fail(
             f"answers.same_as = {same_as!r} is not the shipped recipe with this layout.",

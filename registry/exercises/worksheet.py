@@ -56,7 +56,10 @@ def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
             path = find_recipe(raw, relative_to=relative_to) if raw.endswith((".yaml", ".yml")) else raw
             return load_recipe(str(path))
         if not isinstance(raw, Mapping):
-            raise Fail(f"{where} must be a recipe: a mapping with name:, stages: ... or base:. Received: {raw!r}", "Start from the starter file's recipe section.")
+            raise Fail(
+                f"{where} must be a recipe: a mapping with name:, stages: ... or base:. Received: {raw!r}",
+                "Start from the starter file's recipe section.",
+            )
         raw = copy.deepcopy(dict(raw))
         base = raw.pop("base", None)
         if base is not None:
@@ -66,7 +69,10 @@ def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
         return load_recipe(raw)
     except RecipeError as error:
         message = str(error).replace("<recipe given in code>", where)
-        raise Fail(message, "The recipe does not validate; the message names the key to fix. `resblocks list` shows the block names.") from None
+        raise Fail(
+            message,
+            "The recipe does not validate; the message names the key to fix. `resblocks list` shows the block names.",
+        ) from None
 
 
 def answer(answers: Mapping[str, Any], key: str, hint: str) -> Any:

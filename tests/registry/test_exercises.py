@@ -1,0 +1,207 @@
+"""The exercise checkers: each solution passes, each starter fails with a useful hint."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from registry import build
+from registry.cli import main
+from registry.exercises import EXERCISES, check
+from registry.exercises.counting import layer_multiply_adds, multiply_adds, weighted_layers
+
+HANDOUTS = Path(__file__).resolve().parents[2] / "docs" / "exercises"
+
+# What each starter's first failure must talk about, so the hint is useful.
+STARTER_FAILS = {
+    "resnet34": ("stage 0 (conv2) repeats 2 blocks", "Table 1"),
+    "swap_block": ("recipe stage 0 (conv2) still uses 'bottleneck'", "res_block"),
+    "plain_vs_residual": ("recipes.plain20 stage 0 has shortcut 'zero_pad'", "shortcut: none"),
+    "shortcuts": ("recipe stage 0 still uses shortcut 'zero_pad'", "projection"),
+    "feature_pyramid": ("answers.shapes.c1 must be [height, width, channels]", "halve the map"),
+    "inception_scale": ("recipe stage 1 (block35_{index}) still scales its residual by 0.17", "scale: 1.0"),
+    "own_block": ("RECIPE does not use your block (se_res_block)", "'stages': {0: {'block': 'se_res_block'}"),
+}
+
+
+def handout(name: str, kind: str) -> Path:
+    (path,) = (HANDOUTS / name).glob(f"{kind}.*")
+    return path
+
+
+def test_at_least_seven_exercises_with_handouts():
+    assert len(EXERCISES) >= 7
+    assert set(STARTER_FAILS) == set(EXERCISES)
+    for name, module in EXERCISES.items():
+        folder = HANDOUTS / name
+        readme = (folder / "README.md").read_text(encoding="utf-8")
+        assert f"resblocks check {name} " in readme
+        assert (folder / module.STARTER).is_file()
+        assert handout(name, "solution").suffix == Path(module.STARTER).suffix
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_solution_passes(name):
+    verdict = check(name, handout(name, "solution"))
+    assert verdict.passed, str(verdict)
+    assert str(verdict).startswith(f"PASS: {name}: ")
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_starter_fails_with_a_hint(name):
+    verdict = check(name, handout(name, "starter"))
+    assert not verdict.passed
+    problem, hint = STARTER_FAILS[name]
+    assert problem in verdict.message
+    assert hint in verdict.hint
+    assert str(verdict) == f"FAIL: {verdict.message}\nHint: {verdict.hint}"
+
+
+def test_check_command_exit_codes(tmp_path, capsys):
+    assert main(["check", "resnet34", str(handout("resnet34", "starter"))]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: resnet34: ") and "\nHint: " in out
+    assert main(["check", "resnet34", str(tmp_path / "missing.yaml")]) == 2
+    assert "Copy the starter first" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["check", "no_such_exercise", "x.yaml"])
+
+
+def test_exercises_command_lists_them(capsys):
+    assert main(["exercises"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in EXERCISES)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_wrong_numbers_say_which_way(tmp_path):
+    solution = handout("shortcuts", "solution").read_text().replace("extra_params: 2944", "extra_params: 2816")
+    verdict = check("shortcuts", write(tmp_path, "mine.yaml", solution))
+    assert verdict.message == "shortcuts: answers.extra_params = 2,816 is too low."
+    assert "4 numbers per batch-norm channel" in verdict.hint
+
+
+def test_yaml_mistakes_are_reported_with_their_line(tmp_path):
+    verdict = check("swap_block", write(tmp_path, "mine.yaml", "recipe:\n  base: resnet50\n   name: x\n"))
+    assert not verdict.passed and "line 3" in verdict.message and "indent" in verdict.hint
+
+
+def test_projection_is_not_option_a(tmp_path):
+    text = (
+        handout("plain_vs_residual", "solution")
+        .read_text()
+        .replace("    name: my_resnet56\n", "    name: my_resnet56\n    defaults: {shortcut: projection}\n")
+    )
+    verdict = check("plain_vs_residual", write(tmp_path, "mine.yaml", text))
+    assert (
+        verdict.message
+        == "plain_vs_residual: recipes.resnet56 stage 0 has shortcut 'projection'; this network needs 'zero_pad'."
+    )
+    assert "option B" in verdict.hint
+
+
+def test_wrong_depth_names_the_formula(tmp_path):
+    text = (
+        handout("plain_vs_residual", "solution")
+        .read_text()
+        .replace("stages: {0: {repeats: 9}, 1: {repeats: 9}, 2: {repeats: 9}}", "stages: {0: {repeats: 9}}", 1)
+    )
+    verdict = check("plain_vs_residual", write(tmp_path, "mine.yaml", text))
+    assert "recipes.plain56 has repeats [9, 3, 3]: 32 weighted layers, not 56." in verdict.message
+    assert "6n+2" in verdict.hint
+
+
+def test_resnet34_must_derive_from_resnet18(tmp_path):
+    path = write(tmp_path, "mine.yaml", "name: mine\nbase: resnet34\n")
+    verdict = check("resnet34", path)
+    assert verdict.message == "resnet34: the recipe's base is 'resnet34', not 'resnet18'."
+
+
+def test_inception_scale_names_the_unscaled_block(tmp_path):
+    text = (
+        handout("inception_scale", "solution")
+        .read_text()
+        .replace("unscaled_block: block8_10", "unscaled_block: block8_9")
+    )
+    verdict = check("inception_scale", write(tmp_path, "mine.yaml", text))
+    assert verdict.message == "inception_scale: answers.unscaled_block = 'block8_9' is scaled in inception_resnet_v2."
+
+
+def test_feature_pyramid_wrong_channels(tmp_path):
+    text = handout("feature_pyramid", "solution").read_text().replace("c3: [28, 28, 512]", "c3: [28, 28, 128]")
+    verdict = check("feature_pyramid", write(tmp_path, "mine.yaml", text))
+    assert verdict.message == "feature_pyramid: answers.shapes.c3 = [28, 28, 128]: the channels are wrong."
+    assert "expansion 4" in verdict.hint
+
+
+PRE_ACTIVATION = '''
+    """A pre-activation basic block (He et al. 2016): BN-ReLU-conv, twice, plus x."""
+    import keras
+
+    from registry import register_block
+    from resblocks.shortcut import make_shortcut
+
+
+    @register_block("preact_block")
+    class PreActBlock(keras.layers.Layer):
+        def __init__(self, filters: int, strides: int = 1, shortcut: str = "projection", **kwargs):
+            super().__init__(**kwargs)
+            self.filters, self.strides, self.shortcut = filters, strides, shortcut
+            self.bn1 = keras.layers.BatchNormalization(name="bn1")
+            self.conv1 = keras.layers.Conv2D(filters, 3, strides, padding="same", use_bias=False, name="conv1")
+            self.bn2 = keras.layers.BatchNormalization(name="bn2")
+            self.conv2 = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name="conv2")
+            self.downsample = None
+
+        def build(self, input_shape):
+            self.downsample = make_shortcut(self.shortcut, input_shape[-1], self.filters, self.strides)
+
+        def call(self, x, training=None):
+            y = self.conv1(keras.ops.relu(self.bn1(x, training=training)))
+            y = self.conv2(keras.ops.relu(self.bn2(y, training=training)))
+            identity = x if self.downsample is None else self.downsample(x, training=training)
+            return y + identity
+
+        def compute_output_shape(self, input_shape):
+            return self.conv2.compute_output_shape(self.conv1.compute_output_shape(input_shape))
+
+        def get_config(self):
+            return {**super().get_config(), "filters": self.filters, "strides": self.strides, "shortcut": self.shortcut}
+
+
+    RECIPE = {"base": "resnet20_cifar", "name": "preact_resnet20", "stages": {1: {"block": "preact_block"}}}
+'''
+
+
+def test_own_block_accepts_a_pre_activation_block(tmp_path):
+    verdict = check("own_block", write(tmp_path, "preact.py", PRE_ACTIVATION))
+    assert verdict.passed, str(verdict)
+    # checked twice in one process: the scratch registry forgets the block in between
+    assert check("own_block", write(tmp_path, "again.py", PRE_ACTIVATION)).passed
+
+
+def test_own_block_must_add_its_input(tmp_path):
+    plain = PRE_ACTIVATION.replace("return y + identity", "return y")
+    verdict = check("own_block", write(tmp_path, "plain.py", plain))
+    assert "with all its weights at zero, PreActBlock outputs values around 0" in verdict.message
+    assert "H(x) = F(x) + x" in verdict.hint
+
+
+def test_own_block_reports_the_students_error_and_line(tmp_path):
+    broken = PRE_ACTIVATION.replace('    RECIPE = {"base"', '    RECIPE = 1 / 0\n    RECIPE = {"base"')
+    verdict = check("own_block", write(tmp_path, "broken.py", broken))
+    assert verdict.message.startswith("own_block: broken.py (line 36) raised ZeroDivisionError")
+
+
+def test_multiply_adds_match_table_1():
+    # He et al. 2015, Table 1: 1.8 x 10^9 FLOPs (multiply-adds) for ResNet-18.
+    model = build("resnet18")
+    assert sum(multiply_adds(model).values()) == pytest.approx(1.8e9, rel=0.02)
+    assert weighted_layers(model) == 18
+    # the stem's 7x7/2 conv: 112 x 112 outputs x 64 filters x 7 x 7 x 3 inputs
+    assert layer_multiply_adds(model.get_layer("stem")) == 112 * 112 * 64 * 7 * 7 * 3
