@@ -58,7 +58,9 @@ def blocks_reference(names: list[str] | None = None) -> str:
     for kind in kinds:
         for name in kinds[kind]:
             entry = get_block(name)
-            out[-1] += f"\n| [`{name}`](#{name}) | {kind} | `{entry.cls.__module__}.{entry.cls.__name__}` | {_example_line(name)} |"
+            out[-1] += (
+                f"\n| [`{name}`](#{name}) | {kind} | `{entry.cls.__module__}.{entry.cls.__name__}` | {_example_line(name)} |"
+            )
     out[-1] += "\n"
     for kind in kinds:
         for name in kinds[kind]:
@@ -224,7 +226,11 @@ def _activation_name(function) -> str:
 
 def _conv_text(conv: keras.layers.Conv2D, strides: int) -> str:
     size = "x".join(map(str, conv.kernel_size))
-    return f"{size} conv {conv.filters}" + (f" /{strides}" if strides > 1 else "") + (" valid" if conv.padding == "valid" and conv.kernel_size != (1, 1) and strides == 1 else "")
+    return (
+        f"{size} conv {conv.filters}"
+        + (f" /{strides}" if strides > 1 else "")
+        + (" valid" if conv.padding == "valid" and conv.kernel_size != (1, 1) and strides == 1 else "")
+    )
 
 
 class _Graph:
