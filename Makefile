@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(TF)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: run test test-slow bench setup clean
+.PHONY: run test test-slow bench docs setup clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(STAMP)
 ## Long checks kept out of `make test`.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+## Regenerate the generated docs: the committed diagrams and the block reference.
+docs: $(STAMP)
+	$(BIN)/python -m registry show resnet18 --diagram docs/diagrams/resnet18.svg
+	$(BIN)/python -m registry show inception_resnet_v2 --diagram docs/diagrams/inception_resnet_v2.svg
+	$(BIN)/python -m registry reference --output docs/reference/blocks.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
