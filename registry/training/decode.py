@@ -131,5 +131,34 @@ def load_resized(path: tf.Tensor, route: tf.Tensor, image_size: tuple[int, int])
     branches = [png, jpeg(1), jpeg(2), jpeg(4), jpeg(8), pil]
     image = tf.switch_case(route, branches)
     image = tf.ensure_shape(image, [None, None, 3])
-    image = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
-    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
+    return resize_uint8(image, image_size)
+
+
+def resize_uint8(image: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
+    """Bilinear, antialiased resize of a uint8 image to exactly `image_size`, rounded back to uint8.
+
+    Antialiasing (`ScaleAndTranslate`) is what makes shrinking faithful, but
+    it costs 2 to 3 times a plain bilinear resize, and it only changes
+    anything when a side shrinks: enlarging with it equals plain bilinear to
+    within 5e-4. So an image already at the target size is passed through
+    untouched, one that only grows gets plain bilinear, and only one that
+    shrinks pays for antialiasing.
+    """
+    shape = tf.shape(image)[:2]
+    target = tf.constant(image_size, tf.int32)
+
+    def rounded(resized: tf.Tensor) -> tf.Tensor:
+        return tf.cast(tf.clip_by_value(tf.round(resized), 0.0, 255.0), tf.uint8)
+
+    resized = tf.case(
+        [
+            (tf.reduce_all(tf.equal(shape, target)), lambda: image),
+            (
+                tf.reduce_all(tf.less_equal(shape, target)),
+                lambda: rounded(tf.image.resize(image, image_size, method="bilinear")),
+            ),
+        ],
+        default=lambda: rounded(tf.image.resize(image, image_size, method="bilinear", antialias=True)),
+        exclusive=False,
+    )
+    return tf.ensure_shape(resized, [image_size[0], image_size[1], 3])
