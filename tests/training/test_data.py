@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from image_files import BLUE, COLOUR_CASES, GREEN, RED, write_image
@@ -251,22 +252,36 @@ def test_large_jpeg_is_decoded_at_reduced_scale(tmp_path):
     np.testing.assert_allclose(images[0], np.broadcast_to(RED, (32, 32, 3)), atol=3)
 
 
-def test_large_png_goes_through_pil_and_is_box_reduced(tmp_path, monkeypatch):
-    monkeypatch.setattr(decode, "LARGE_PIXELS", 100 * 100)
+def test_large_bmp_is_box_reduced_by_pil_before_resizing(tmp_path):
     root = tmp_path / "d"
     pixels = np.zeros((300, 400, 3), np.uint8)
     pixels[:, :200] = RED
     pixels[:, 200:] = BLUE
     (root / "a").mkdir(parents=True)
-    Image.fromarray(pixels).save(root / "a" / "big.png")
+    Image.fromarray(pixels).save(root / "a" / "big.bmp")
     write_image(root / "b" / "small.png", "RGB", rgb=GREEN)
     folder = scan_image_folder(root)
-    assert decode.choose_route("PNG", 400, 300, (16, 16)) == decode.ROUTE_PIL
+    assert decode.choose_route("BMP", 400, 300, (16, 16)) == decode.ROUTE_PIL
+    assert decode.choose_route("PNG", 40000, 30000, (16, 16)) == decode.ROUTE_PNG
     # Reduced by 9 = min(300 // 32, 400 // 32), a partial last block counting.
     assert decode.pil_decode(folder.paths[0], 16, 16).shape == (34, 45, 3)
     images, _ = _batches(image_dataset(folder, image_size=(16, 16), batch_size=2, shuffle=False))
     np.testing.assert_array_equal(images[0, :, 0], np.tile(RED, (16, 1)))
     np.testing.assert_array_equal(images[0, :, -1], np.tile(BLUE, (16, 1)))
+    # Eagerly too (numpy_function then hands over an array, not bytes).
+    eager = decode.load_resized(tf.constant(folder.paths[0]), tf.constant(decode.ROUTE_PIL), (16, 16))
+    np.testing.assert_array_equal(eager.numpy(), images[0].astype(np.uint8))
+
+
+@pytest.mark.parametrize("source", [(8, 8), (20, 30), (32, 32), (64, 48), (31, 100)])
+def test_resize_matches_antialiased_bilinear_in_every_regime(source):
+    # Same size passes through, growing skips antialiasing, shrinking uses it:
+    # all three must agree with one antialiased bilinear resize.
+    pixels = np.random.default_rng(0).integers(0, 256, (*source, 3), np.uint8)
+    reference = tf.image.resize(pixels, (32, 32), method="bilinear", antialias=True).numpy()
+    got = decode.resize_uint8(tf.constant(pixels), (32, 32)).numpy()
+    assert got.dtype == np.uint8 and got.shape == (32, 32, 3)
+    assert np.abs(got.astype(np.float64) - reference).max() <= 0.5 + 1e-3
 
 
 def test_pil_path_scales_16_bit_like_tf(tmp_path):
