@@ -354,6 +354,20 @@ def test_cache_modes_give_the_same_images(three_class_folder, tmp_path):
     assert cache_files and all(p.name.startswith("train-12x12-") for p in cache_files)
 
 
+def test_auto_cache_skips_the_cache_over_the_limit(three_class_folder, monkeypatch):
+    from registry.training import data
+
+    assert 0 < data._cache_limit() <= data.CACHE_LIMIT_BYTES
+    folder = scan_image_folder(three_class_folder)
+    cached = _batches(image_dataset(folder, image_size=(8, 8), batch_size=8, shuffle=False))
+    monkeypatch.setattr(data, "CACHE_LIMIT_BYTES", 0)
+    assert data._cache_limit() == 0
+    dataset = image_dataset(folder, image_size=(8, 8), batch_size=8, shuffle=True, seed=0)
+    first, second = _batches(dataset), _batches(dataset)
+    assert first[1].tolist() != second[1].tolist()  # reshuffled from the file list
+    np.testing.assert_array_equal(np.sort(first[1]), cached[1])
+
+
 def test_file_cache_with_shuffle(three_class_folder, tmp_path):
     folder = scan_image_folder(three_class_folder)
     dataset = image_dataset(
