@@ -1,4 +1,4 @@
-"""Image file -> RGB uint8 at a fixed size inside the tf.data graph, for every colour mode we accept.
+"""Image file -> RGB uint8 at a fixed size in the tf.data graph, for every colour mode we accept.
 
 Which decoder a file gets (its "route") is chosen from what PIL read in the
 file's header at scan time, because TensorFlow's decoders do not handle every
@@ -158,7 +158,9 @@ def resize_uint8(image: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
                 lambda: rounded(tf.image.resize(image, image_size, method="bilinear")),
             ),
         ],
-        default=lambda: rounded(tf.image.resize(image, image_size, method="bilinear", antialias=True)),
+        default=lambda: rounded(
+            tf.image.resize(image, image_size, method="bilinear", antialias=True)
+        ),
         exclusive=False,
     )
     return tf.ensure_shape(resized, [image_size[0], image_size[1], 3])

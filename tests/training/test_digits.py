@@ -1,4 +1,4 @@
-"""Tests of the digits writer: all 1797 real images, stratified, readable by the pipeline, written once and atomically."""
+"""Tests of the digits writer: all 1797 images, stratified, readable, written once, atomically."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def test_writes_all_1797_images_in_ten_classes(written):
     train_folder, val_folder = scan_image_folder(train), scan_image_folder(val)
     assert train_folder.class_names == val_folder.class_names == tuple(str(d) for d in range(10))
     assert len(train_folder) + len(val_folder) == 1797
-    assert not set(map(os.path.basename, train_folder.paths)) & set(map(os.path.basename, val_folder.paths))
+    train_names = set(map(os.path.basename, train_folder.paths))
+    assert not train_names & set(map(os.path.basename, val_folder.paths))
     # Stratified: 20% of each digit (each has 174 to 183 images).
     for label, n_val in collections.Counter(val_folder.labels).items():
         n_train = collections.Counter(train_folder.labels)[label]
@@ -116,7 +117,8 @@ def test_refuses_a_folder_it_did_not_write(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.tex").write_text("precious")
-    with pytest.raises(FileExistsError, match="did not write.*Received: out_dir=.*Pass an empty or new folder"):
+    match = "did not write.*Received: out_dir=.*Pass an empty or new folder"
+    with pytest.raises(FileExistsError, match=match):
         write_digits_folder(out)
     assert (out / "thesis.tex").read_text() == "precious"
 
@@ -130,5 +132,6 @@ def test_an_empty_existing_folder_is_used(tmp_path, few_digits):
 
 @pytest.mark.parametrize("size", [4, 32.0, True])
 def test_bad_image_size(tmp_path, size):
-    with pytest.raises(ValueError, match=f"`image_size` must be an int of at least 8.*Received: image_size={size!r}"):
+    match = f"`image_size` must be an int of at least 8.*Received: image_size={size!r}"
+    with pytest.raises(ValueError, match=match):
         write_digits_folder(tmp_path / "d", image_size=size)
