@@ -6,7 +6,8 @@
 
 import registry.builtins  # noqa: F401  (registers the built-in blocks)
 from registry.build import build, load_weights, model_from_recipe
-from registry.errors import Problem, RecipeError
+from registry.errors import Problem, RecipeError, WeightsError
+from registry.preprocessing import input_convention, preprocess_input
 from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.registry import get_block, list_blocks, list_models, register_block
 from registry.schema import recipe_schema
@@ -18,12 +19,15 @@ __all__ = [
     "RecipeError",
     "build",
     "get_block",
+    "input_convention",
     "list_blocks",
     "list_models",
     "load_recipe",
     "load_weights",
     "model_from_recipe",
+    "preprocess_input",
     "recipe_schema",
     "register_block",
     "validate_recipe",
+    "WeightsError",
 ]
