@@ -11,9 +11,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
 
-from registry.commands import demo, recipes  # noqa: E402
+from registry.commands import demo, predict, recipes  # noqa: E402
 
-COMMANDS = [recipes, demo]
+COMMANDS = [recipes, predict, demo]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,11 +27,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from registry.errors import RecipeError
+    from registry.errors import RecipeError, WeightsError
 
     try:
         return args.run(args)
-    except (RecipeError, FileNotFoundError) as error:
+    except (RecipeError, WeightsError, FileNotFoundError) as error:
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)

@@ -414,12 +414,13 @@ def _message(path: Path, model: keras.Model, problems: list[str], file_layers) -
 def describe_file(file_layers) -> str:
     """A guess at which keras.applications network wrote the file, for messages."""
     names = list(file_layers)
-    blocks = [int(m.group(1)) for n in names if (m := re.match(r"^conv4_block(\d+)_", n))]
-    depth = {6: "ResNet-50", 23: "ResNet-101", 36: "ResNet-152"}.get(max(blocks, default=0))
     top = "with top" if "predictions" in file_layers else "without top"
-    if depth:
-        return f"The file looks like keras.applications' {depth} ({top})."
-    if any(n.startswith("block35_") for n in names):
-        return f"The file looks like keras.applications' Inception-ResNet-V2 ({top})."
-    first = ", ".join(names[:3]) or "none"
-    return f"The file holds {len(names)} layers with weights (first: {first})."
+    blocks = [int(m.group(1)) for n in names if (m := re.match(r"^conv4_block(\d+)_", n))]
+    resnets = {6: ("ResNet-50", "resnet50"), 23: ("ResNet-101", "resnet101"), 36: ("ResNet-152", "resnet152")}
+    network, recipe = resnets.get(max(blocks, default=0), (None, None))
+    if network is None and any(n.startswith("block35_") for n in names):
+        network, recipe = "Inception-ResNet-V2", "inception_resnet_v2"
+    if network is None:
+        first = ", ".join(names[:3]) or "none"
+        return f"The file holds {len(names)} layers with weights (first: {first})."
+    return f"The file looks like keras.applications' {network} ({top}), whose recipe is '{recipe}'."
