@@ -92,6 +92,16 @@ INCEPTION_CREATION_ORDER = {
 INCEPTION_BLOCKS = (InceptionResBlock35, InceptionResBlock17, InceptionResBlock8)
 UNNAMED_KINDS = ("conv2d", "batch_normalization")
 
+# Settings that shapes cannot reveal: with others the same weights would
+# compute another function, so such a model is refused.
+KERAS_SETTINGS = {
+    ResNetStem: {"activation": ("relu",), "bn_epsilon": (1.001e-5,), "max_pool": (True,)},
+    BottleNeck: {"stride_at": ("1x1",), "activation": ("relu",), "bn_epsilon": (1.001e-5,)},
+    InceptionResBlock35: {"scale": (0.17,)},
+    InceptionResBlock17: {"scale": (0.1,)},
+    InceptionResBlock8: {"scale": (0.2, 1.0)},  # 1.0 for the last, linear block
+}
+
 # Keras-2 files name arrays "conv1_conv/kernel:0"; keras 3 writes "conv1_conv/kernel".
 ROLE = re.compile(r"(?:^|/)(kernel|bias|gamma|beta|moving_mean|moving_variance)(?::\d+)?$")
 SHOWN = 6  # differences listed in an error
@@ -103,9 +113,6 @@ class Unnamed:
 
     kind: str
     index: int
-
-    def __str__(self) -> str:
-        return f"{self.kind}_N #{self.index + 1}"
 
 
 @dataclass(frozen=True)
@@ -229,14 +236,14 @@ def load_keras_applications_weights(
     if problems:
         raise WeightsError(_message(path, model, problems, file_layers))
     for variable, array in assignments:
-        variable.assign(np.asarray(array[()], dtype=variable.dtype))
+        variable.assign(array.astype(variable.dtype))
     report.layers = len(consumed) - len(report.skipped)
     if report.skipped and report.new:
         warnings.warn(
             f"Loaded {path.name} into '{model.name}' except its classifier "
             f"({', '.join(report.skipped)}): the model's head {', '.join(report.new)} does not fit it "
             "(another number of classes) and keeps its random initialization. Train it before use.",
-            stacklevel=3,
+            stacklevel=2,
         )
     return report
 
@@ -262,6 +269,12 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
 
     for block in model.body:
         name = block.name
+        for setting, allowed in KERAS_SETTINGS.get(type(block), {}).items():
+            if getattr(block, setting) not in allowed:
+                problems.append(
+                    f"model layer {name} has {setting}={getattr(block, setting)!r}, keras.applications' "
+                    f"has {setting}={allowed[0]!r}: its weights would compute something else"
+                )
         if type(block) is ResNetStem:
             add_conv_bn(f"{name}/conv1", block.conv, "conv1_conv", "conv1_bn")
         elif isinstance(block, BottleNeck):

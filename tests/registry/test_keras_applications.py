@@ -306,12 +306,24 @@ def test_other_num_classes_loads_all_but_the_classifier(resnet50_files):
 
 def test_network_keras_applications_does_not_have(resnet50_files):
     tiny = {
-        "name": "tiny_resnet", "input_shape": [32, 32, 3],
+        "name": "tiny_resnet", "input_shape": [32, 32, 3], "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
         "stem": {"block": "resnet_stem", "filters": 8},
         "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
     }
     model = build(tiny, include_top=False)
-    with pytest.raises(WeightsError, match="model layer conv2_block1 is a ResBlock, which no keras.applications network has"):
+    with pytest.raises(WeightsError, match="the first:\n  - model layer conv2 is a ResBlock, which no keras.applications network has"):
+        load_keras_applications_weights(model, resnet50_files[1])
+
+
+def test_settings_that_shapes_do_not_show(resnet50_files):
+    # torchvision's "ResNet v1.5" strides in the 3x3: same shapes, other function.
+    v15 = {
+        "name": "resnet_v1_5", "input_shape": [64, 64, 3], "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
+        "stem": {"block": "resnet_stem", "filters": 8},
+        "stages": [{"name": "conv2", "block": "bottleneck", "filters": 8, "strides": 2, "stride_at": "3x3"}],
+    }
+    model = build(v15, include_top=False)
+    with pytest.raises(WeightsError, match=r"differences?\(s\), the first:\n  - model layer conv2 has stride_at='3x3', keras.applications' has stride_at='1x1'"):
         load_keras_applications_weights(model, resnet50_files[1])
 
 
