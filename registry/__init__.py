@@ -4,7 +4,13 @@
     model = build("resnet50", num_classes=5)
 """
 
-import registry.builtins  # noqa: F401  (registers the built-in blocks)
+import os
+
+# TensorFlow's C++ start-up messages are noise on a command line; a value
+# the user set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import registry.builtins  # noqa: E402,F401  (registers the built-in blocks)
 from registry.build import build, load_weights, model_from_recipe
 from registry.errors import Problem, RecipeError, WeightsError
 from registry.imagenet import decode_predictions

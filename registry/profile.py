@@ -126,7 +126,7 @@ def profile(
                 "cost depends on the image size. Pass input_shape=[height, width, channels]."
             )
         model, references = model_from_recipe(recipe), recipe.references
-        groups = [("stem", ["stem"])] + [(s.name.replace("_{index}", ""), s.layer_names) for s in recipe.stages]
+        groups = [("stem", ["stem"])] + [(s.name.replace("{index}", f"1..{s.repeats}"), s.layer_names) for s in recipe.stages]
     head = getattr(model, "head", None)
     if head is not None:
         groups.append(("head", [head.name]))
