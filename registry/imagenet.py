@@ -80,7 +80,9 @@ def decode_predictions(preds, top: int = 5) -> list[list[ImageNetClass]]:
             "another number of classes has its own class names."
         )
     if not 1 <= int(top) <= NUM_CLASSES:
-        raise ValueError(f"Invalid value received for argument `top`: expected 1 to {NUM_CLASSES}. Received: top={top!r}")
+        raise ValueError(
+            f"Invalid value received for argument `top`: expected 1 to {NUM_CLASSES}. Received: top={top!r}"
+        )
     index = imagenet_class_index()
     results = []
     for pred in preds:
@@ -104,7 +106,10 @@ def load_images(paths: Sequence["str | Path"], size: tuple[int, int], interpolat
 
     resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
     if interpolation not in resample:
-        raise ValueError(f"Invalid value received for argument `interpolation`: expected one of {', '.join(resample)}. Received: {interpolation!r}")
+        raise ValueError(
+            "Invalid value received for argument `interpolation`: expected one of "
+            f"{', '.join(resample)}. Received: {interpolation!r}"
+        )
     height, width = size
     batch = []
     for path in paths:
@@ -151,7 +156,10 @@ def predict_imagenet(
 
     model = build(model_name, weights=weights, include_preprocessing=True)
     if model.output_shape[-1] != NUM_CLASSES:
-        raise ValueError(f"'{model_name}' has {model.output_shape[-1]} classes, not the {NUM_CLASSES} of ImageNet. Use a 1000-class recipe.")
+        raise ValueError(
+            f"'{model_name}' has {model.output_shape[-1]} classes, not the {NUM_CLASSES} of ImageNet. "
+            "Use a 1000-class recipe."
+        )
     height, width = model.input_shape[1:3]
     if height is None or width is None:
         height, width = 224, 224  # a recipe for any size: ImageNet's usual crop

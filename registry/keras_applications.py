@@ -282,7 +282,10 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
                 sub = getattr(block, ours)
                 if sub is not None:
                     if not isinstance(sub, ConvBN):
-                        problems.append(f"model layer {name}/{ours} is a {type(sub).__name__}; keras.applications' ResNets project shortcuts with a 1x1 conv and BN")
+                        problems.append(
+                            f"model layer {name}/{ours} is a {type(sub).__name__}; keras.applications' "
+                            "ResNets project shortcuts with a 1x1 conv and BN"
+                        )
                         continue
                     add_conv_bn(f"{name}/{ours}", sub, f"{name}_{number}_conv", f"{name}_{number}_bn")
         elif type(block) in INCEPTION_CREATION_ORDER:
@@ -346,7 +349,9 @@ def _resolve_unnamed(pairs: list[Pair], file_layers) -> tuple[list[tuple[Pair, s
         ordered[kind] = [name for _, name in sorted(found)]
         wanted = sum(1 for p in pairs if isinstance(p.keras_name, Unnamed) and p.keras_name.kind == kind)
         if wanted != len(ordered[kind]):
-            problems.append(f"the model expects {wanted} unnamed keras layers {kind}_N, the file has {len(ordered[kind])}")
+            problems.append(
+                f"the model expects {wanted} unnamed keras layers {kind}_N, the file has {len(ordered[kind])}"
+            )
     resolved = []
     for pair in pairs:
         name = pair.keras_name
@@ -367,7 +372,8 @@ def _head_problem(head: Pair, file_layer) -> str:
         )
     kernel = dict(file_layer).get("kernel")
     if kernel is None or kernel.ndim != 2:
-        return f"keras layer 'predictions' has no 2-D kernel; model layer {head.ours} expects {tuple(head.layer.kernel.shape)}"
+        expected = tuple(head.layer.kernel.shape)
+        return f"keras layer 'predictions' has no 2-D kernel; model layer {head.ours} expects {expected}"
     theirs, ours = tuple(kernel.shape), tuple(head.layer.kernel.shape)
     return (
         f"keras layer 'predictions' has kernel {theirs} ({theirs[1]} classes), model layer {head.ours} "

@@ -126,7 +126,9 @@ def profile(
                 "cost depends on the image size. Pass input_shape=[height, width, channels]."
             )
         model, references = model_from_recipe(recipe), recipe.references
-        groups = [("stem", ["stem"])] + [(s.name.replace("{index}", f"1..{s.repeats}"), s.layer_names) for s in recipe.stages]
+        groups = [("stem", ["stem"])]
+        # Stage labels as `resblocks show` prints them: block35_{index} x10 -> block35_1..10.
+        groups += [(s.name.replace("{index}", f"1..{s.repeats}"), s.layer_names) for s in recipe.stages]
     head = getattr(model, "head", None)
     if head is not None:
         groups.append(("head", [head.name]))
@@ -155,15 +157,20 @@ def format_profile(result: Profile) -> str:
 
 def reference_lines(result: Profile) -> list[str]:
     """`published: 3.80 G MACs (He et al. 2015, Table 1); counted 3.86 G (+1.6%)`."""
+    total = result.total
     lines = []
     for ref in result.references:
-        if ref.macs is not None:
-            lines.append(f"published MACs: {_giga(ref.macs)} ({ref.source}); counted {_giga(result.total.macs)} ({_diff(result.total.macs, ref.macs)})")
-        if ref.params is not None:
-            lines.append(f"published params: {ref.params:,} ({ref.source}); counted {result.total.params:,} ({_diff(result.total.params, ref.params)})")
-        if ref.trainable_params is not None:
-            counted = result.total.trainable
-            lines.append(f"published trainable params: {ref.trainable_params:,} ({ref.source}); counted {counted:,} ({_diff(counted, ref.trainable_params)})")
+        figures = [
+            ("MACs", ref.macs, total.macs, _giga),
+            ("params", ref.params, total.params, "{:,}".format),
+            ("trainable params", ref.trainable_params, total.trainable, "{:,}".format),
+        ]
+        for what, published, counted, show in figures:
+            if published is not None:
+                lines.append(
+                    f"published {what}: {show(published)} ({ref.source}); "
+                    f"counted {show(counted)} ({_diff(counted, published)})"
+                )
     return lines
 
 

@@ -64,7 +64,8 @@ def _predict_saved(model_path, image_paths, top, interpolation, decode_predictio
     images = preprocess_input(model, load_images(image_paths, (height or 224, width or 224), interpolation))
     preds = model.predict(images, verbose=0, batch_size=8)
     if preds.shape[-1] == 1000:
-        return [[_row(r.class_index, r.name, r.score, r.class_id) for r in rows] for rows in decode_predictions(preds, top)]
+        decoded = decode_predictions(preds, top)
+        return [[_row(r.class_index, r.name, r.score, r.class_id) for r in rows] for rows in decoded]
     names = list(getattr(model, "class_names", None) or [str(i) for i in range(preds.shape[-1])])
     best = np.argsort(preds, axis=-1)[:, ::-1][:, :top]
     return [[_row(int(i), names[i], float(pred[i])) for i in order] for pred, order in zip(preds, best)]
@@ -76,7 +77,9 @@ def _row(index: int, name: str, score: float, class_id: str | None = None) -> di
 
 def add_to(commands) -> None:
     p = commands.add_parser("predict", help="top classes of images: a saved model, or a recipe with ImageNet weights")
-    p.add_argument("inputs", nargs="+", metavar="[MODEL.keras] IMAGE", help="a saved model, then images; or only images with --model")
+    p.add_argument(
+        "inputs", nargs="+", metavar="[MODEL.keras] IMAGE", help="a saved model, then images; or only images with --model"
+    )
     p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
     p.add_argument("--weights", help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one")
     p.add_argument("--top", type=int, default=5, help="classes per image (default 5)")
