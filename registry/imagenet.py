@@ -153,16 +153,18 @@ def predict_imagenet(
         One list of `ImageNetClass` rows per image, best first.
     """
     from registry.build import build
+    from registry.recipe import load_recipe
 
+    # Read the images and find the weights first: both fail fast, before a build.
+    height, width = load_recipe(model_name).input_shape[:2]
+    images = load_images(image_paths, (height or 224, width or 224), interpolation)
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"Weights file not found: {weights}. Give a keras.applications .h5 file or a resblocks one.")
     model = build(model_name, weights=weights, include_preprocessing=True)
     if model.output_shape[-1] != NUM_CLASSES:
         raise ValueError(
             f"'{model_name}' has {model.output_shape[-1]} classes, not the {NUM_CLASSES} of ImageNet. "
             "Use a 1000-class recipe."
         )
-    height, width = model.input_shape[1:3]
-    if height is None or width is None:
-        height, width = 224, 224  # a recipe for any size: ImageNet's usual crop
-    images = load_images(image_paths, (height, width), interpolation)
     preds = model.predict(images, verbose=0, batch_size=8)
     return decode_predictions(preds, top=top)

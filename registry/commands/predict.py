@@ -77,9 +77,7 @@ def _row(index: int, name: str, score: float, class_id: str | None = None) -> di
 
 def add_to(commands) -> None:
     p = commands.add_parser("predict", help="top classes of images: a saved model, or a recipe with ImageNet weights")
-    p.add_argument(
-        "inputs", nargs="+", metavar="[MODEL.keras] IMAGE", help="a saved model, then images; or only images with --model"
-    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="MODEL.keras IMAGE... , or IMAGE... with --model")
     p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
     p.add_argument("--weights", help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one")
     p.add_argument("--top", type=int, default=5, help="classes per image (default 5)")
