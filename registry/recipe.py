@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from recipes.loader import read_recipe
 from registry.errors import Problem, RecipeError, unknown_name_message
 from registry.registry import Entry, get_block, list_blocks
-from registry.specs import BlockCall, RecipeSpec
+from registry.specs import BlockCall, RecipeSpec, ReferenceSpec
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Recipe:
     head: Call | None
     preprocessing: str = "none"
     train: dict[str, Any] | None = None
+    references: list[ReferenceSpec] = field(default_factory=list)
 
     @property
     def taps(self) -> dict[str, str]:
@@ -165,6 +166,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
         head=head,
         preprocessing=spec.preprocessing,
         train=spec.train,
+        references=list(spec.references),
     )
 
 
