@@ -21,7 +21,7 @@ from registry.exercises import (
     shortcuts,
     swap_block,
 )
-from registry.exercises.counting import multiply_adds, weighted_layers
+from registry.exercises.counting import weighted_layers
 from registry.exercises.worksheet import Fail
 
 # In the order a course meets them.
@@ -71,4 +71,4 @@ def check(exercise: str, path: "str | Path") -> Verdict:
         return Verdict(False, f"{exercise}: {failure.problem}", failure.hint)
 
 
-__all__ = ["EXERCISES", "Fail", "Verdict", "check", "multiply_adds", "weighted_layers"]
+__all__ = ["EXERCISES", "Fail", "Verdict", "check", "weighted_layers"]

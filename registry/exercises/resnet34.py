@@ -31,8 +31,8 @@ def check(path: Path) -> str:
             f"the recipe's base is {raw.get('base')!r}, not 'resnet18'.",
             "Start from `base: resnet18` and change only numbers: the point is that 34 differs from 18 in numbers alone.",
         )
-    if set(raw) - {"base", "name", "paper", "description", "stages"}:
-        extra = ", ".join(sorted(set(raw) - {"base", "name", "paper", "description", "stages"}))
+    if set(raw) - {"base", "name", "paper", "description", "stages", "references"}:
+        extra = ", ".join(sorted(set(raw) - {"base", "name", "paper", "description", "stages", "references"}))
         raise Fail(
             f"the recipe changes {extra}; only stage repeats need to change.",
             "Remove those keys and patch `stages:` only.",

@@ -8,16 +8,16 @@ buy 16 more layers for about 17% more parameters and 5% more multiply-adds.
 
 from pathlib import Path
 
-from registry import build, load_recipe
-from registry.exercises.counting import multiply_adds, weighted_layers
+from registry import build, load_recipe, profile
+from registry.exercises.counting import weighted_layers
 from registry.exercises.worksheet import Fail, answer, check_number, read_yaml_file, recipe_from, trainable_params
 
 TITLE = "Swap BottleNeck for ResBlock in ResNet-50: what happens to parameters and multiply-adds?"
 STARTER = "starter.yaml"
 
 MEASURE = (
-    "Measure it: `model = build(...)`, then `model.count_params()` and "
-    "`sum(multiply_adds(model).values()) / 1e9` (from registry.exercises import multiply_adds)."
+    "Measure it: `resblocks show FILE` prints both, or in Python `model = build(...)`, then "
+    "`model.count_params()` and `registry.profile(model).total.macs / 1e9`."
 )
 
 
@@ -64,14 +64,14 @@ def check(path: Path) -> str:
     check_number(
         answers,
         "gmacs_bottleneck",
-        sum(multiply_adds(bottleneck_net).values()) / 1e9,
+        profile(bottleneck_net).total.macs / 1e9,
         "Billions of multiply-adds of resnet50 at 224x224. " + MEASURE,
         rel=0.03,
     )
     check_number(
         answers,
         "gmacs_basic",
-        sum(multiply_adds(basic_net).values()) / 1e9,
+        profile(basic_net).total.macs / 1e9,
         "Billions of multiply-adds of your network at 224x224. " + MEASURE,
         rel=0.03,
     )

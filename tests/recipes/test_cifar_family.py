@@ -85,3 +85,10 @@ def test_plain_twin_has_no_shortcuts_and_the_same_parameters(resnets, depth):
     assert all(block.downsample is None for block in blocks)
     assert plain.count_params() == resnets[depth].count_params()
     assert weighted_layers(plain) == depth
+
+
+@pytest.mark.parametrize("depth", TABLE_6)
+def test_recipes_state_table_6(depth):
+    (reference,) = load_recipe(f"resnet{depth}_cifar").references
+    assert "Table 6" in reference.source
+    assert reference.trainable_params == round(TABLE_6[depth] * 1e6)
