@@ -69,6 +69,9 @@ RULES: dict[str, Any] = {
     "activation": Annotated[str | None, AfterValidator(_activation)],
     "hidden_activation": Annotated[str, AfterValidator(_activation)],
     "kernel_initializer": Annotated[str, AfterValidator(_initializer)],
+    "class_names": Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
+    ],
 }
 
 # Strict: YAML already gives typed values, so "64" for 64 is a mistake.
