@@ -6,6 +6,7 @@ own argument model (`stages[2].filters`).
 """
 
 import copy
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from recipes.loader import read_recipe
 from registry.errors import Problem, RecipeError, unknown_name_message
 from registry.registry import Entry, get_block, list_blocks
 from registry.specs import BlockCall, RecipeSpec
+from registry.training.spec import TrainSpec
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Recipe:
     stages: list[Stage]
     head: Call | None
     preprocessing: str = "none"
-    train: dict[str, Any] | None = None
+    train: TrainSpec | None = None
 
     @property
     def taps(self) -> dict[str, str]:
@@ -216,19 +218,72 @@ def problems_of(error: ValidationError, prefix: str, model: type[BaseModel], blo
     """Turns pydantic's errors into located, Keras-worded problems."""
     problems = []
     for item in error.errors():
-        location = _location(prefix, item["loc"])
-        field_name = item["loc"][-1] if item["loc"] else ""
+        loc, inner = _walk(model, item["loc"])
+        location = _location(prefix, loc)
+        field_name = loc[-1] if loc else ""
         kind = item["type"]
         if kind == "extra_forbidden":
-            known = list(model.model_fields)
+            known = list(inner.model_fields)
             what = f"argument for block '{block}'" if block else "key"
             message = unknown_name_message(what, field_name, known).replace("Registered:", "Valid:")
         elif kind == "missing":
             message = f"required {'argument' if block else 'key'} '{field_name}' is missing."
+        elif kind == "value_error":
+            # Our validators word their own message, value included.
+            message = item["msg"].removeprefix("Value error, ")
         else:
             message = f"{item['msg']}. Received: {item['input']!r}"
         problems.append(Problem(location, message))
     return problems
+
+
+def _walk(model: type[BaseModel], loc: tuple) -> tuple[tuple, type[BaseModel]]:
+    """Follows `loc` through nested models.
+
+    Returns the location without the tags pydantic adds for tagged unions
+    (`train.optimizer.sgd.momentum` -> `train.optimizer.momentum`) and the
+    model whose key the last part is, so an unknown key lists its siblings.
+    """
+    clean: list = []
+    current: type[BaseModel] | None = model
+    holder: type[BaseModel] = model
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        clean.append(part)
+        i += 1
+        if current is None:
+            continue
+        if isinstance(part, int):
+            continue
+        holder = current
+        field = current.model_fields.get(part)
+        candidates = _models_in(field.annotation) if field is not None else []
+        current = candidates[0] if len(candidates) == 1 else None
+        if len(candidates) > 1 and i < len(loc):
+            tag = loc[i]
+            tagged = [m for m in candidates if _tag_of(m, tag)]
+            if tagged:
+                current = tagged[0]
+                i += 1  # the tag is not a key of the file
+    return tuple(clean), holder
+
+
+def _tag_of(model: type[BaseModel], tag) -> bool:
+    field = model.model_fields.get("name")
+    return field is not None and tag in typing.get_args(field.annotation)
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through Optional, lists, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found = []
+    for arg in typing.get_args(annotation):
+        for m in _models_in(arg):
+            if m not in found:
+                found.append(m)
+    return found
 
 
 def _location(prefix: str, loc: tuple) -> str:
