@@ -11,9 +11,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
 
-from registry.commands import demo, recipes  # noqa: E402
+from registry.commands import demo, recipes, training  # noqa: E402
 
-COMMANDS = [recipes, demo]
+COMMANDS = [recipes, training, demo]
 
 
 def parser() -> argparse.ArgumentParser:

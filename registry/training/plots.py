@@ -42,8 +42,11 @@ def plot_curves(history: Sequence[Mapping[str, float]], path: str | os.PathLike)
         ax.set_title(metric)
         ax.grid(True, alpha=0.3)
         ax.legend()
-    if epochs:
-        for ax in axes:
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if epochs:
             ax.set_xlim(0.5, max(epochs) + 0.5)
     figure.tight_layout()
     figure.savefig(os.fspath(path), format="png", dpi=100)
