@@ -92,7 +92,10 @@ class RunDir:
         if self.path.exists() and not self.path.is_dir():
             raise RunDirError(f"The run folder '{self.path}' is a file. Pass a folder path to --out.")
         if self.path.is_dir():
-            foreign = sorted(name for name in os.listdir(self.path) if name not in _OURS and not name.startswith("."))
+            foreign = sorted(
+                name for name in os.listdir(self.path)
+                if name not in _OURS and not name.startswith(".") and not _is_evaluation(name)
+            )
             if foreign and not (self.path / STATE).is_file() and not (self.path / _COMMIT).is_dir():
                 raise RunDirError(
                     f"The folder '{self.path}' is not a resblocks run folder: it holds "
@@ -194,6 +197,11 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _is_evaluation(name: str) -> bool:
+    """`resblocks evaluate` draws `confusion_<folder>.png` beside the model."""
+    return name.startswith("confusion_") and name.endswith(".png")
 
 
 def _cell(value: Any) -> Any:
