@@ -51,10 +51,9 @@ def freeze(model: keras.Model, recipe: Recipe, names: Sequence[str]) -> list[str
         elif name in layers:
             chosen.add(name)
         else:
+            message = unknown_name_message("stage or layer", name, list(stages)).replace("Registered:", "Valid stages:")
             raise FineTuneError(
-                "--freeze: " + unknown_name_message("stage or layer", name, list(stages))
-                + " (or a block's layer name, such as "
-                + f"'{recipe.stages[0].layer_names[0]}')."
+                f"--freeze: {message}; or a block's layer name, such as '{recipe.stages[0].layer_names[0]}'."
             )
     frozen = [layer.name for layer in model.layers if layer.name in chosen]
     for layer in model.layers:

@@ -39,8 +39,10 @@ def learning_rate(spec: TrainSpec, steps_per_epoch: int) -> float | keras.optimi
                 warmup_steps=warmup,
             )
         return keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(1, total), alpha=schedule.final_fraction)
-    # StepSchedule: the rate after epoch m is multiplied by factor.
-    boundaries = [m * steps_per_epoch for m in schedule.milestones]
+    # StepSchedule: the rate after epoch m is multiplied by factor. Keras'
+    # boundaries are inclusive (step <= b keeps the earlier value), and the
+    # first step of epoch m + 1 is step m * steps_per_epoch.
+    boundaries = [m * steps_per_epoch - 1 for m in schedule.milestones]
     values = [rate * schedule.factor**i for i in range(len(boundaries) + 1)]
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 

@@ -159,7 +159,7 @@ def train(
             stop.signal_name,
             stop.epoch,
             f"Training stopped by {stop.signal_name} during epoch {stop.epoch} of {spec.epochs}. "
-            + (f"Epochs 1-{done} are saved in '{run.path}'. " if done else "No epoch had finished, so nothing is saved. ")
+            + (_saved(done, run) if done else "No epoch had finished, so there is nothing to keep. ")
             + f"Run the same command again to resume from epoch {done + 1}.",
         ) from None
     finally:
@@ -309,6 +309,11 @@ def _describe_folders(train_folder: ImageFolder, val_folder: ImageFolder, val) -
             f"{len(train_folder.class_names)} classes: {', '.join(train_folder.class_names[:10])}"
             f"{', ...' if len(train_folder.class_names) > 10 else ''}.")
     return line + (f" Skipped {skipped} unreadable images." if skipped else "")
+
+
+def _saved(done: int, run: RunDir) -> str:
+    epochs = "Epoch 1 is" if done == 1 else f"Epochs 1-{done} are"
+    return f"{epochs} saved in '{run.path}'. "
 
 
 def _recipe_hw(recipe: Recipe) -> tuple[int, int]:
