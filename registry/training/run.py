@@ -135,8 +135,10 @@ def train(
             state = RunState()
             keras.utils.set_random_seed(spec.seed)
             model = new_model(resolved, spec, steps, say)
+    replicas = strategy.num_replicas_in_sync
+    where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
     say(f"Training {resolved.name} ({model.count_params():,} parameters) for {spec.epochs} epochs "
-        f"of {steps} steps (batch {spec.batch_size}); run folder '{run.path}'.")
+        f"of {steps} steps (batch {spec.batch_size}){where}; run folder '{run.path}'.")
 
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
