@@ -2,6 +2,7 @@
 
     from registry import build, list_models, list_blocks, register_block
     model = build("resnet50", num_classes=5)
+    history = train("digits_demo", data="digits/train", out="runs/digits")
 """
 
 import registry.builtins  # noqa: F401  (registers the built-in blocks)
@@ -10,6 +11,20 @@ from registry.errors import Problem, RecipeError
 from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.registry import get_block, list_blocks, list_models, register_block
 from registry.schema import recipe_schema
+
+
+
+
+def train(recipe, **kwargs):
+    """Trains a recipe on a folder of images; see `registry.training.run.train`.
+
+    `history = registry.train("recipes/my_net.yaml", data="photos/", out="runs/photos")`
+    returns the Keras History of the whole run. Imported on first use, so
+    `import registry` does not load the input pipeline.
+    """
+    from registry.training.run import train as run_training
+
+    return run_training(recipe, **kwargs)
 
 
 __all__ = [
@@ -25,5 +40,6 @@ __all__ = [
     "model_from_recipe",
     "recipe_schema",
     "register_block",
+    "train",
     "validate_recipe",
 ]

@@ -33,6 +33,9 @@ def cmd_train(args) -> int:
     except TrainingInterrupted as stop:
         print(f"\n{stop}", file=sys.stderr)
         return _SIGNAL_EXIT.get(stop.signal_name, 130)
+    except KeyboardInterrupt:  # before training began: nothing was committed
+        print("\nInterrupted before the first step; no epoch was saved.", file=sys.stderr)
+        return 130
     except NonFiniteLoss as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -137,8 +137,8 @@ def train(
             model = new_model(resolved, spec, steps, say)
     replicas = strategy.num_replicas_in_sync
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
-    say(f"Training {resolved.name} ({model.count_params():,} parameters) for {spec.epochs} epochs "
-        f"of {steps} steps (batch {spec.batch_size}){where}; run folder '{run.path}'.")
+    say(f"Training {resolved.name} ({model.count_params():,} parameters) for {_plural(spec.epochs, 'epoch')} "
+        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}; run folder '{run.path}'.")
 
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
@@ -311,6 +311,10 @@ def _describe_folders(train_folder: ImageFolder, val_folder: ImageFolder, val) -
             f"{len(train_folder.class_names)} classes: {', '.join(train_folder.class_names[:10])}"
             f"{', ...' if len(train_folder.class_names) > 10 else ''}.")
     return line + (f" Skipped {skipped} unreadable images." if skipped else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _saved(done: int, run: RunDir) -> str:

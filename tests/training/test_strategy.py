@@ -45,3 +45,25 @@ def test_the_default_strategy_writes_the_run_folder():
 def test_an_unknown_strategy_is_named():
     with pytest.raises(ValueError, match=r"Unknown strategy 'mirror'. Use one of: default, mirrored, multi_worker"):
         make_strategy("mirror")
+
+
+class FakeResolver:
+    def __init__(self, task_type, task_id, jobs):
+        self.task_type, self.task_id, self.jobs = task_type, task_id, jobs
+
+    def cluster_spec(self):
+        return type("Spec", (), {"jobs": self.jobs})()
+
+
+@pytest.mark.parametrize(
+    "task_type, task_id, jobs, chief",
+    [
+        ("chief", 0, ["chief", "worker"], True),
+        ("worker", 0, ["chief", "worker"], False),
+        ("worker", 0, ["worker"], True),
+        ("worker", 1, ["worker"], False),
+    ],
+)
+def test_only_the_chief_of_a_multi_worker_run_writes(task_type, task_id, jobs, chief):
+    strategy = type("Strategy", (), {"cluster_resolver": FakeResolver(task_type, task_id, jobs)})()
+    assert is_chief(strategy) is chief

@@ -127,6 +127,18 @@ def test_predict_top_k_and_json(trained):
     assert [label for label, _ in direct.top] == labels
 
 
+def test_predict_builds_a_named_recipe_with_weights(trained, tmp_path):
+    from registry import build
+
+    weights = tmp_path / "tiny.weights.h5"
+    build(trained["recipe"]).save_weights(weights)
+    image = str(trained["val"] / "vertical" / "002.png")
+    code, out, err = run_cli("predict", "--model", trained["recipe"], "--weights", weights, image, "--top", "3")
+    assert code == 0, err
+    path, *pairs = out.strip().split("  ")
+    assert path == image and sorted(pairs[0::2]) == ["0", "1", "2"]  # no class names: indices
+
+
 def test_a_finished_run_trains_on_when_given_more_epochs(trained, tmp_path):
     run = shutil.copytree(trained["run"], tmp_path / "run")
     before = read_history_csv(run / "history.csv")
@@ -148,7 +160,9 @@ def test_a_run_with_other_settings_is_not_resumed(trained, tmp_path):
 
 
 def test_a_complete_run_is_returned_without_training(trained, capsys):
-    history = train(trained["recipe"], data=trained["data"], val=trained["val"], out=trained["run"], verbose=1)
+    import registry
+
+    history = registry.train(trained["recipe"], data=trained["data"], val=trained["val"], out=trained["run"], verbose=1)
     assert history.epoch == [0, 1]
     assert "is complete (2 epochs)" in capsys.readouterr().out
 

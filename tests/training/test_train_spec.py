@@ -95,3 +95,16 @@ def test_constant_with_warmup_is_flat_after_it():
 def test_each_optimizer_section_builds_its_keras_optimizer(optimizer, cls):
     optimizer = make_optimizer(TrainSpec.model_validate({"optimizer": optimizer}), steps_per_epoch=3)
     assert type(optimizer) is cls
+
+
+def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
+    from registry.training.run import new_model, precision, resolve_recipe
+
+    recipe = load_recipe(with_train(mixed_precision="bfloat16", xla=True))
+    spec = recipe.train
+    with precision(spec.mixed_precision):
+        model = new_model(resolve_recipe(recipe, spec, ["a", "b"], (32, 32)), spec, steps_per_epoch=2, say=lambda *_: None)
+    assert keras.config.dtype_policy().name == "float32"
+    assert model.get_layer("stem").dtype_policy.name == "mixed_bfloat16"
+    assert model.get_layer("head").predictions.dtype_policy.name == "float32"  # softmax and loss stay exact
+    assert model.jit_compile is True
