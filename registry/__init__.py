@@ -2,17 +2,23 @@
 
     from registry import build, list_models, list_blocks, register_block
     model = build("resnet50", num_classes=5)
+
+    from registry import train
     history = train("digits_demo", data="digits/train", out="runs/digits")
 """
 
-import registry.builtins  # noqa: F401  (registers the built-in blocks)
+import os
+
+# TensorFlow's C++ start-up messages are noise on a command line; a value
+# the user set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import registry.builtins  # noqa: E402,F401  (registers the built-in blocks)
 from registry.build import build, load_weights, model_from_recipe
 from registry.errors import Problem, RecipeError
 from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.registry import get_block, list_blocks, list_models, register_block
 from registry.schema import recipe_schema
-
-
 
 
 def train(recipe, **kwargs):

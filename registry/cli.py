@@ -6,12 +6,9 @@ them in help order. A RecipeError prints its paragraph and exits 2;
 """
 
 import argparse
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
-
-from registry.commands import demo, recipes, training  # noqa: E402
+from registry.commands import demo, recipes, training
 
 COMMANDS = [recipes, training, demo]
 

@@ -223,9 +223,10 @@ def problems_of(error: ValidationError, prefix: str, model: type[BaseModel], blo
         field_name = loc[-1] if loc else ""
         kind = item["type"]
         if kind == "extra_forbidden":
-            known = list(inner.model_fields)
-            what = f"argument for block '{block}'" if block else "key"
-            message = unknown_name_message(what, field_name, known).replace("Registered:", "Valid:")
+            if block:
+                message = unknown_name_message("argument", field_name, list(inner.model_fields), f" for block '{block}'", "Its arguments")
+            else:
+                message = unknown_name_message("key", field_name, list(inner.model_fields), listed="Valid keys")
         elif kind == "missing":
             message = f"required {'argument' if block else 'key'} '{field_name}' is missing."
         elif kind == "value_error":

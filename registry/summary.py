@@ -27,7 +27,8 @@ def stage_rows(recipe: Recipe, model: keras.Model) -> list[StageRow]:
 
     rows = [StageRow("stem", recipe.stem.block, 1, shape("stem"), params(["stem"]))]
     for stage in recipe.stages:
-        rows.append(StageRow(stage.name, stage.call.block, stage.repeats, shape(stage.layer_names[-1]), params(stage.layer_names)))
+        label = stage.name.replace("{index}", f"1..{stage.repeats}")  # block35_1..10
+        rows.append(StageRow(label, stage.call.block, stage.repeats, shape(stage.layer_names[-1]), params(stage.layer_names)))
     if recipe.head is not None and "head" in [layer.name for layer in model.layers]:
         rows.append(StageRow("head", recipe.head.block, 1, shape("head"), params(["head"])))
     return rows

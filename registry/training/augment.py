@@ -1,4 +1,4 @@
-"""Random image augmentation for training, built from Keras preprocessing layers and run in the tf.data pipeline.
+"""Random image augmentation for training: Keras preprocessing layers, run in the tf.data pipeline.
 
 Where it runs: in `tf.data`, on CPU, on whole batches (`augment_dataset`),
 not as layers at the front of the network. Why: the saved `.keras` model
@@ -92,7 +92,9 @@ def augmentation(
     return keras.Sequential(layers, name="augmentation")
 
 
-def augment_dataset(dataset: tf.data.Dataset, augmenter: keras.Sequential | None) -> tf.data.Dataset:
+def augment_dataset(
+    dataset: tf.data.Dataset, augmenter: keras.Sequential | None
+) -> tf.data.Dataset:
     """Apply `augmenter` to the images of a batched `(images, labels)` dataset; labels pass through.
 
     The layers are called one by one rather than through the Sequential:

@@ -1,4 +1,4 @@
-"""Write scikit-learn's handwritten digits as a class-per-subfolder PNG folder: real images for the demo, with no download.
+"""Write scikit-learn's handwritten digits as a PNG image folder: real demo images, no download.
 
 `sklearn.datasets.load_digits` ships inside scikit-learn: 1797 scans of
 handwritten digits, 8x8 pixels, grey levels 0 to 16 (UCI "Optical

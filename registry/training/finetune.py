@@ -51,7 +51,7 @@ def freeze(model: keras.Model, recipe: Recipe, names: Sequence[str]) -> list[str
         elif name in layers:
             chosen.add(name)
         else:
-            message = unknown_name_message("stage or layer", name, list(stages)).replace("Registered:", "Valid stages:")
+            message = unknown_name_message("stage or layer", name, list(stages), listed="Valid stages")
             raise FineTuneError(
                 f"--freeze: {message}; or a block's layer name, such as '{recipe.stages[0].layer_names[0]}'."
             )

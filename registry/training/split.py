@@ -1,4 +1,4 @@
-"""Stratified, seeded train/validation split of integer labels, shared by folders and the digits writer.
+"""Stratified, seeded train/validation split of labels, shared by folders and the digits writer.
 
 Kept free of TensorFlow so the digits writer can use it without importing tf.
 """

@@ -27,7 +27,8 @@ def three_class_folder(tmp_path: Path) -> Path:
     """Classes `blue`, `green`, `red` (solid images of that colour), mixed formats and sizes.
 
     Also holds what a scan must leave out: a text file, a hidden file, a
-    hidden folder with an image, and a nested subfolder (which counts).
+    hidden folder with an image, a `__MACOSX` folder, and a nested subfolder
+    (which counts).
     """
     root = tmp_path / "three"
     colours = {"red": RED, "green": GREEN, "blue": BLUE}
@@ -41,6 +42,9 @@ def three_class_folder(tmp_path: Path) -> Path:
     (root / "green" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     write_image(root / ".ipynb_checkpoints" / "x.png", "RGB")
     write_image(root / "green" / ".hidden" / "x.png", "RGB", rgb=RED)
+    # What macOS' zip adds: AppleDouble "._" files, which are not images.
+    (root / "__MACOSX" / "red").mkdir(parents=True)
+    (root / "__MACOSX" / "red" / "._0.png").write_bytes(b"\0\5\26\7 AppleDouble")
     return root
 
 

@@ -1,4 +1,4 @@
-"""Helpers that write small solid-colour images in every format and colour mode the pipeline accepts."""
+"""Helpers that write small solid-colour images in every format and colour mode we accept."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of the augmentation stack: which layers and factors each argument gives, and that it runs in tf.data."""
+"""Tests of the augmentation stack: the layers each argument gives, and running in tf.data."""
 
 from __future__ import annotations
 
@@ -36,7 +36,11 @@ def test_cifar_recipe_layers_and_factors():
 
 @pytest.mark.parametrize(
     "horizontal, vertical, mode",
-    [(True, False, "horizontal"), (False, True, "vertical"), (True, True, "horizontal_and_vertical")],
+    [
+        (True, False, "horizontal"),
+        (False, True, "vertical"),
+        (True, True, "horizontal_and_vertical"),
+    ],
 )
 def test_flip_modes(horizontal, vertical, mode):
     (flip,) = augmentation(horizontal_flip=horizontal, vertical_flip=vertical).layers
@@ -54,12 +58,22 @@ def test_zoom_keeps_aspect_and_seeds_differ_per_layer():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"rotation": -5}, "`rotation` must be a number from 0 to at most 180 \\(degrees, e.g. 15\\).*Received: rotation=-5"),
+        (
+            {"rotation": -5},
+            "`rotation` must be a number from 0 to at most 180 \\(degrees, e.g. 15\\)"
+            ".*Received: rotation=-5",
+        ),
         ({"rotation": 200}, "Received: rotation=200"),
-        ({"width_shift": 1.0}, "`width_shift` must be a number from 0 to below 1.*Received: width_shift=1.0"),
+        (
+            {"width_shift": 1.0},
+            "`width_shift` must be a number from 0 to below 1.*Received: width_shift=1.0",
+        ),
         ({"height_shift": "0.1"}, "Received: height_shift='0.1'"),
         ({"zoom": True}, "Received: zoom=True"),
-        ({"horizontal_flip": 1}, "`horizontal_flip` must be True or False. Received: horizontal_flip=1"),
+        (
+            {"horizontal_flip": 1},
+            "`horizontal_flip` must be True or False. Received: horizontal_flip=1",
+        ),
         ({"seed": 1.5}, "`seed` must be an int or None. Received: seed=1.5"),
     ],
 )
@@ -77,7 +91,9 @@ def test_runs_on_batches_in_tf_data_and_leaves_labels_alone():
     images = _half_white()
     labels = np.arange(4, dtype=np.int32)
     dataset = tf.data.Dataset.from_tensors((images, labels)).repeat(3)
-    stack = augmentation(horizontal_flip=True, rotation=15, width_shift=0.1, height_shift=0.1, zoom=0.1, seed=0)
+    stack = augmentation(
+        horizontal_flip=True, rotation=15, width_shift=0.1, height_shift=0.1, zoom=0.1, seed=0
+    )
     out = [(x.numpy(), y.numpy()) for x, y in augment_dataset(dataset, stack)]
     assert len(out) == 3
     for x, y in out:

@@ -1,4 +1,4 @@
-"""Tests of the image-folder pipeline: scanning, its error messages, decoding every colour mode, batching, splitting."""
+"""Tests of the image-folder pipeline: scanning and its errors, decoding, batching, splitting."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from image_files import BLUE, COLOUR_CASES, GREEN, RED, write_image
@@ -123,7 +124,9 @@ def test_single_class_needs_two(tmp_path):
         ("flipped.png", "RGB", "flip", "unreadable"),
     ],
 )
-def test_bad_image_is_named_with_its_reason_and_the_fix(tmp_path, truncate, name, kind, damage, reason):
+def test_bad_image_is_named_with_its_reason_and_the_fix(
+    tmp_path, truncate, name, kind, damage, reason
+):
     root = _two_classes(tmp_path / "d")
     # Large enough that a cut lands inside the pixel data, not the header.
     path = write_image(root / "a" / name, kind, size=(64, 64))
@@ -202,7 +205,8 @@ def test_image_folder_rejects_mismatched_fields():
 
 def test_every_colour_mode_decodes_to_rgb(colour_folder):
     folder = scan_image_folder(colour_folder)
-    images, labels = _batches(image_dataset(folder, image_size=(16, 16), batch_size=8, shuffle=False))
+    dataset = image_dataset(folder, image_size=(16, 16), batch_size=8, shuffle=False)
+    images, labels = _batches(dataset)
     assert images.shape == (len(folder), 16, 16, 3)
     expected = {name: rgb for name, _, rgb in COLOUR_CASES}
     expected["green.png"] = GREEN
@@ -211,7 +215,9 @@ def test_every_colour_mode_decodes_to_rgb(colour_folder):
         tolerance = 3 if name.endswith((".jpg", ".jpeg")) else 0
         np.testing.assert_allclose(image[8, 8], expected[name], atol=tolerance, err_msg=name)
         # Solid images stay solid: no resize or decode artefacts at the edges.
-        np.testing.assert_allclose(image.min((0, 1)), image.max((0, 1)), atol=tolerance, err_msg=name)
+        np.testing.assert_allclose(
+            image.min((0, 1)), image.max((0, 1)), atol=tolerance, err_msg=name
+        )
 
 
 def test_same_size_png_is_decoded_exactly(tmp_path):
@@ -220,7 +226,8 @@ def test_same_size_png_is_decoded_exactly(tmp_path):
     for name in ("a", "b"):
         (root / name).mkdir(parents=True)
         Image.fromarray(pixels).save(root / name / "x.png")
-    images, _ = _batches(image_dataset(scan_image_folder(root), image_size=(32, 32), batch_size=2, shuffle=False))
+    folder = scan_image_folder(root)
+    images, _ = _batches(image_dataset(folder, image_size=(32, 32), batch_size=2, shuffle=False))
     np.testing.assert_array_equal(images[0], pixels)
 
 
@@ -233,7 +240,8 @@ def test_resize_is_to_exactly_the_size_without_crop(tmp_path):
     for name in ("a", "b"):
         (root / name).mkdir(parents=True)
         Image.fromarray(pixels).save(root / name / "x.png")
-    images, _ = _batches(image_dataset(scan_image_folder(root), image_size=(20, 30), batch_size=2, shuffle=False))
+    folder = scan_image_folder(root)
+    images, _ = _batches(image_dataset(folder, image_size=(20, 30), batch_size=2, shuffle=False))
     assert images.shape[1:] == (20, 30, 3)
     np.testing.assert_array_equal(images[0, :, 0], np.tile(RED, (20, 1)))
     np.testing.assert_array_equal(images[0, :, -1], np.tile(BLUE, (20, 1)))
@@ -251,22 +259,37 @@ def test_large_jpeg_is_decoded_at_reduced_scale(tmp_path):
     np.testing.assert_allclose(images[0], np.broadcast_to(RED, (32, 32, 3)), atol=3)
 
 
-def test_large_png_goes_through_pil_and_is_box_reduced(tmp_path, monkeypatch):
-    monkeypatch.setattr(decode, "LARGE_PIXELS", 100 * 100)
+def test_large_bmp_is_box_reduced_by_pil_before_resizing(tmp_path):
     root = tmp_path / "d"
     pixels = np.zeros((300, 400, 3), np.uint8)
     pixels[:, :200] = RED
     pixels[:, 200:] = BLUE
     (root / "a").mkdir(parents=True)
-    Image.fromarray(pixels).save(root / "a" / "big.png")
+    Image.fromarray(pixels).save(root / "a" / "big.bmp")
     write_image(root / "b" / "small.png", "RGB", rgb=GREEN)
     folder = scan_image_folder(root)
-    assert decode.choose_route("PNG", 400, 300, (16, 16)) == decode.ROUTE_PIL
+    assert decode.choose_route("BMP", 400, 300, (16, 16)) == decode.ROUTE_PIL
+    assert decode.choose_route("PNG", 40000, 30000, (16, 16)) == decode.ROUTE_PNG
     # Reduced by 9 = min(300 // 32, 400 // 32), a partial last block counting.
     assert decode.pil_decode(folder.paths[0], 16, 16).shape == (34, 45, 3)
     images, _ = _batches(image_dataset(folder, image_size=(16, 16), batch_size=2, shuffle=False))
     np.testing.assert_array_equal(images[0, :, 0], np.tile(RED, (16, 1)))
     np.testing.assert_array_equal(images[0, :, -1], np.tile(BLUE, (16, 1)))
+    # Eagerly too (numpy_function then hands over an array, not bytes).
+    path, route = tf.constant(folder.paths[0]), tf.constant(decode.ROUTE_PIL)
+    eager = decode.load_resized(path, route, (16, 16))
+    np.testing.assert_array_equal(eager.numpy(), images[0].astype(np.uint8))
+
+
+@pytest.mark.parametrize("source", [(8, 8), (20, 30), (32, 32), (64, 48), (31, 100)])
+def test_resize_matches_antialiased_bilinear_in_every_regime(source):
+    # Same size passes through, growing skips antialiasing, shrinking uses it:
+    # all three must agree with one antialiased bilinear resize.
+    pixels = np.random.default_rng(0).integers(0, 256, (*source, 3), np.uint8)
+    reference = tf.image.resize(pixels, (32, 32), method="bilinear", antialias=True).numpy()
+    got = decode.resize_uint8(tf.constant(pixels), (32, 32)).numpy()
+    assert got.dtype == np.uint8 and got.shape == (32, 32, 3)
+    assert np.abs(got.astype(np.float64) - reference).max() <= 0.5 + 1e-3
 
 
 def test_pil_path_scales_16_bit_like_tf(tmp_path):
@@ -317,7 +340,9 @@ def test_seeded_shuffle_repeats_and_reshuffles_each_epoch(three_class_folder, ca
     folder = scan_image_folder(three_class_folder)
 
     def epochs(seed):
-        dataset = image_dataset(folder, image_size=(8, 8), batch_size=32, shuffle=True, seed=seed, cache=cache)
+        dataset = image_dataset(
+            folder, image_size=(8, 8), batch_size=32, shuffle=True, seed=seed, cache=cache
+        )
         return [_batches(dataset)[1].tolist() for _ in range(2)]
 
     first, again = epochs(3), epochs(3)
@@ -330,13 +355,29 @@ def test_cache_modes_give_the_same_images(three_class_folder, tmp_path):
     folder = scan_image_folder(three_class_folder)
     results = []
     for cache in ("auto", True, False, str(tmp_path / "cache" / "train")):
-        dataset = image_dataset(folder, image_size=(12, 12), batch_size=8, shuffle=False, cache=cache)
+        dataset = image_dataset(
+            folder, image_size=(12, 12), batch_size=8, shuffle=False, cache=cache
+        )
         for _ in range(2):  # the second pass reads the cache back
             results.append(_batches(dataset)[0])
     for images in results[1:]:
         np.testing.assert_array_equal(images, results[0])
     cache_files = list((tmp_path / "cache").iterdir())
     assert cache_files and all(p.name.startswith("train-12x12-") for p in cache_files)
+
+
+def test_auto_cache_skips_the_cache_over_the_limit(three_class_folder, monkeypatch):
+    from registry.training import data
+
+    assert 0 < data._cache_limit() <= data.CACHE_LIMIT_BYTES
+    folder = scan_image_folder(three_class_folder)
+    cached = _batches(image_dataset(folder, image_size=(8, 8), batch_size=8, shuffle=False))
+    monkeypatch.setattr(data, "CACHE_LIMIT_BYTES", 0)
+    assert data._cache_limit() == 0
+    dataset = image_dataset(folder, image_size=(8, 8), batch_size=8, shuffle=True, seed=0)
+    first, second = _batches(dataset), _batches(dataset)
+    assert first[1].tolist() != second[1].tolist()  # reshuffled from the file list
+    np.testing.assert_array_equal(np.sort(first[1]), cached[1])
 
 
 def test_file_cache_with_shuffle(three_class_folder, tmp_path):
@@ -351,7 +392,9 @@ def test_file_cache_with_shuffle(three_class_folder, tmp_path):
 
 def test_subset_indices(three_class_folder):
     folder = scan_image_folder(three_class_folder)
-    dataset = image_dataset(folder, image_size=(8, 8), batch_size=8, shuffle=False, subset_indices=[18, 0, 7])
+    dataset = image_dataset(
+        folder, image_size=(8, 8), batch_size=8, shuffle=False, subset_indices=[18, 0, 7]
+    )
     assert _batches(dataset)[1].tolist() == [2, 0, 1]
     assert dataset.file_paths == [folder.paths[18], folder.paths[0], folder.paths[7]]
     with pytest.raises(ValueError, match="Indices must lie in \\[0, 19\\)"):
@@ -363,11 +406,17 @@ def test_subset_indices(three_class_folder):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"image_size": 32}, "`image_size` must be a tuple of 2 positive ints .* Received: image_size=32"),
+        (
+            {"image_size": 32},
+            "`image_size` must be a tuple of 2 positive ints .* Received: image_size=32",
+        ),
         ({"image_size": (32, 0)}, "Received: image_size=\\(32, 0\\)"),
         ({"image_size": (32.0, 32)}, "Received: image_size=\\(32.0, 32\\)"),
         ({"batch_size": 0}, "`batch_size` must be a positive int. Received: batch_size=0"),
-        ({"cache": 2}, "`cache` must be 'auto', True, False or a file path prefix. Received: cache=2"),
+        (
+            {"cache": 2},
+            "`cache` must be 'auto', True, False or a file path prefix. Received: cache=2",
+        ),
     ],
 )
 def test_bad_arguments(three_class_folder, kwargs, match):

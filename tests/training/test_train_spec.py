@@ -37,7 +37,7 @@ def test_string_shorthand_for_optimizer_and_schedule():
 @pytest.mark.parametrize(
     "train, message",
     [
-        ({"augment": {"rotaton": 15}}, "train.augment.rotaton: unknown key 'rotaton'. Did you mean 'rotation'? Valid: height_shift, horizontal_flip, rotation"),
+        ({"augment": {"rotaton": 15}}, "train.augment.rotaton: unknown key 'rotaton'. Did you mean 'rotation'? Valid keys: height_shift, horizontal_flip, rotation"),
         ({"optimizer": {"name": "sgd", "momentun": 0.9}}, "train.optimizer.momentun: unknown key 'momentun'. Did you mean 'momentum'?"),
         ({"optimizer": {"name": "adamx"}}, "train.optimizer: Input tag 'adamx' found using 'name' does not match any of the expected tags"),
         ({"schedule": {"name": "step", "milestones": [30, 20]}}, "train.schedule: milestones must be strictly increasing. Received: [30, 20]"),
