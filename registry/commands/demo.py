@@ -14,6 +14,7 @@ RECIPE = "digits_demo"
 
 
 def cmd_demo(args) -> int:
+    from registry.commands.training import progress
     from registry.training import rundir
     from registry.training.callbacks import NonFiniteLoss, TrainingInterrupted
     from registry.training.digits import write_digits_folder
@@ -28,7 +29,7 @@ def cmd_demo(args) -> int:
     print(f"Digits written as 32x32 PNG class folders: '{train_dir}' and '{val_dir}'.")
     _clear_finished_run(out, rundir)
     try:
-        train(RECIPE, data=train_dir, val=val_dir, out=out, epochs=args.epochs, verbose=args.verbose)
+        train(RECIPE, data=train_dir, val=val_dir, out=out, epochs=args.epochs, verbose=progress(args.verbose))
     except TrainingInterrupted as stop:
         print(f"\n{stop} (`make run` again resumes it.)", file=sys.stderr)
         return 130 if stop.signal_name == "SIGINT" else 143
@@ -68,5 +69,5 @@ def add_to(commands) -> None:
     p.add_argument("--out", default="runs/digits_demo", metavar="RUN_DIR", help="run folder (default: runs/digits_demo)")
     p.add_argument("--data-dir", default="demo_data/digits", metavar="DIR", help="where the digit images are written")
     p.add_argument("--epochs", type=int, default=None, metavar="N", help="default: the recipe's")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 quiet, 1 progress bars, 2 a line per epoch (default: 1 on a terminal, else 2)")
     p.set_defaults(run=cmd_demo)

@@ -28,7 +28,7 @@ def cmd_train(args) -> int:
             freeze=args.freeze,
             seed=args.seed,
             strategy=args.strategy,
-            verbose=args.verbose,
+            verbose=progress(args.verbose),
         )
     except TrainingInterrupted as stop:
         print(f"\n{stop}", file=sys.stderr)
@@ -109,6 +109,13 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def progress(verbose: int | None) -> int:
+    """Keras' verbosity: a live progress bar on a terminal, one line per epoch in a log file."""
+    if verbose is not None:
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -156,7 +163,7 @@ def add_to(commands) -> None:
     p.add_argument("--freeze", type=_names, metavar="STAGES", help="comma-separated stage or layer names to keep fixed, e.g. stem,conv2")
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--strategy", choices=("default", "mirrored", "multi_worker"), default=None, help="mirrored: all local GPUs; multi_worker: the TF_CONFIG cluster")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="0 quiet, 1 a progress bar per epoch (default), 2 a line per epoch")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch (default: 1 on a terminal, else 2)")
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder")
