@@ -68,7 +68,8 @@ def train(
     none); the arguments below override it. If `out` holds an unfinished
     run of the same recipe and settings, training resumes after its last
     completed epoch; a finished one is returned as it is (raise `epochs`
-    to train it further).
+    to train it further: the saved optimizer goes on as it was, its
+    learning-rate schedule included).
 
     Args:
         recipe: a recipe name, YAML path, mapping or `Recipe`.
