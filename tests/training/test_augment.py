@@ -124,3 +124,13 @@ def test_flip_gives_the_image_or_its_mirror_and_both_occur():
 def test_none_leaves_the_dataset_as_is():
     dataset = tf.data.Dataset.from_tensors((_half_white(), np.zeros(4, np.int32)))
     assert augment_dataset(dataset, None) is dataset
+
+
+def test_no_two_batches_get_the_same_transform():
+    # Batches mapped in parallel once shared the layers' seed state: about
+    # 1 in 200 repeated another batch's transform exactly.
+    images = np.random.default_rng(0).uniform(0, 255, (4, 16, 16, 3)).astype("float32")
+    dataset = tf.data.Dataset.from_tensors((images, np.zeros(4, np.int32))).repeat(300)
+    stack = augmentation(rotation=15, width_shift=0.1, seed=0)
+    seen = {x.numpy().round(3).tobytes() for x, _ in augment_dataset(dataset, stack)}
+    assert len(seen) == 300
