@@ -219,7 +219,11 @@ def resolve_recipe(recipe: Recipe, spec: TrainSpec, class_names: Sequence[str], 
     if recipe.input_shape[2] != 3:
         raise RecipeError(
             recipe.source,
-            Problem("input_shape", f"the image pipeline gives RGB images (3 channels), but the recipe takes {recipe.input_shape[2]}. Set the third number to 3."),
+            Problem(
+                "input_shape",
+                f"the image pipeline gives RGB images (3 channels), but the recipe takes "
+                f"{recipe.input_shape[2]}. Set the third number to 3.",
+            ),
         )
     raw = copy.deepcopy(recipe.raw)
     raw.pop("base", None)
@@ -262,8 +266,9 @@ def make_datasets(spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageF
         return images, tf.one_hot(labels, n)
 
     # A resumed run shuffles on from another seed rather than replaying epoch 1's order.
-    train_data = image_dataset(train_folder, image_size=hw, batch_size=spec.batch_size, shuffle=True, seed=spec.seed + initial_epoch)
-    train_data = augment_dataset(train_data, augmentation(**spec.augment.model_dump(), seed=spec.seed + initial_epoch))
+    seed = spec.seed + initial_epoch
+    train_data = image_dataset(train_folder, image_size=hw, batch_size=spec.batch_size, shuffle=True, seed=seed)
+    train_data = augment_dataset(train_data, augmentation(**spec.augment.model_dump(), seed=seed))
     val_data = image_dataset(val_folder, image_size=hw, batch_size=spec.batch_size, shuffle=False)
     return tuple(
         dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
@@ -326,7 +331,11 @@ def _saved(done: int, run: RunDir) -> str:
 def _recipe_hw(recipe: Recipe) -> tuple[int, int]:
     h, w = recipe.input_shape[:2]
     if h is None or w is None:
-        raise RecipeError(recipe.source, Problem("train.image_size", "the recipe takes any image size; say which to train at with `train: {image_size: N}` or --image-size N."))
+        raise RecipeError(recipe.source, Problem(
+            "train.image_size",
+            "the recipe takes any image size; say which to train at with "
+            "`train: {image_size: N}` or --image-size N.",
+        ))
     return (h, w)
 
 

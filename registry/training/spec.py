@@ -128,10 +128,14 @@ class TrainSpec(BaseModel):
 
     image_size: Annotated[int, Field(ge=8, le=8192)] | Annotated[
         list[Annotated[int, Field(ge=8, le=8192)]], Field(min_length=2, max_length=2)
-    ] | None = Field(None, description="Side, or [height, width], images are resized to; default the recipe's input_shape.")
+    ] | None = Field(
+        None, description="Side, or [height, width], images are resized to; default the recipe's input_shape."
+    )
     batch_size: int = Field(32, ge=1, le=65_536, description="Images per step, over all devices together.")
     epochs: int = Field(10, ge=1, le=100_000)
-    val_split: float = Field(0.2, gt=0.0, lt=1.0, description="Fraction of each class held out when no validation folder is given.")
+    val_split: float = Field(
+        0.2, gt=0.0, lt=1.0, description="Fraction of each class held out when no validation folder is given."
+    )
     seed: int = Field(0, ge=0, description="Seed of the split, the shuffle and the augmentation.")
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
     optimizer: Optimizer = Field(default_factory=lambda: AdamSpec(name="adam"))
@@ -140,8 +144,12 @@ class TrainSpec(BaseModel):
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
         False, description="true: float16 on a GPU, bfloat16 on a CPU; or name the type. Weights stay float32."
     )
-    xla: bool | Literal["auto"] = Field("auto", description="Compile steps with XLA; auto: on GPUs, off on CPUs (Keras' rule).")
-    weights: str | None = Field(None, description="Start from these weights (.keras or .weights.h5); layers that do not fit stay random.")
+    xla: bool | Literal["auto"] = Field(
+        "auto", description="Compile steps with XLA; auto: on GPUs, off on CPUs (Keras' rule)."
+    )
+    weights: str | None = Field(
+        None, description="Start from these weights (.keras or .weights.h5); layers that do not fit stay random."
+    )
     freeze: list[str] = Field(default_factory=list, description="Stage or layer names kept fixed, e.g. [stem, conv2].")
     skip_bad_images: bool = Field(False, description="Leave out unreadable images instead of stopping.")
 
