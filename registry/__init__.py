@@ -15,7 +15,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import registry.builtins  # noqa: E402,F401  (registers the built-in blocks)
 from registry.build import build, load_weights, model_from_recipe
-from registry.errors import Problem, RecipeError
+from registry.errors import Problem, RecipeError, WeightsError
+from registry.imagenet import decode_predictions
+from registry.preprocessing import input_convention, preprocess_input
+from registry.profile import profile
 from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.registry import get_block, list_blocks, list_models, register_block
 from registry.schema import recipe_schema
@@ -38,14 +41,19 @@ __all__ = [
     "Recipe",
     "RecipeError",
     "build",
+    "decode_predictions",
     "get_block",
+    "input_convention",
     "list_blocks",
     "list_models",
     "load_recipe",
     "load_weights",
     "model_from_recipe",
+    "preprocess_input",
+    "profile",
     "recipe_schema",
     "register_block",
     "train",
     "validate_recipe",
+    "WeightsError",
 ]

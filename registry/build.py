@@ -7,6 +7,7 @@ from typing import Any
 import keras
 
 from registry.errors import Problem, RecipeError
+from registry.keras_applications import is_legacy_keras_h5, load_keras_applications_weights
 from registry.recipe import Recipe, load_recipe
 from resblocks import Network, Preprocess
 
@@ -37,7 +38,11 @@ def build(
         overrides: dotted paths to values applied to the recipe first,
             e.g. `{"stages.0.block": "res_block"}`.
         weights: path or None. A weights file saved by resblocks
-            (`model.save_weights`) or a `.keras` model of the same recipe.
+            (`model.save_weights`), a `.keras` model of the same recipe, or
+            a keras.applications ImageNet file (`resnet50_weights_tf_dim_
+            ordering_tf_kernels[_notop].h5` and the like) for resnet50,
+            resnet101, resnet152 and inception_resnet_v2. With num_classes
+            other than the file's, everything but the classifier loads.
         include_preprocessing: bool. Put the recipe's `preprocessing` inside
             the model, so it takes raw 0-255 RGB pixels.
 
@@ -46,6 +51,7 @@ def build(
 
     Raises:
         RecipeError: the recipe is invalid or its blocks do not fit together.
+        WeightsError: the weights file does not fit the network.
     """
     recipe = load_recipe(recipe, overrides=overrides, num_classes=num_classes, input_shape=input_shape)
     model = model_from_recipe(
@@ -56,7 +62,9 @@ def build(
         include_preprocessing=include_preprocessing,
     )
     if weights is not None:
-        load_weights(model, weights)
+        # An explicit num_classes asks for a new head: a classifier that does
+        # not fit the file's is then left out of loading, not an error.
+        load_weights(model, weights, allow_new_head=num_classes is not None)
     return model
 
 
@@ -101,6 +109,7 @@ def model_from_recipe(
             features=features,
             pooling=pooling,
             preprocessing=Preprocess(recipe.preprocessing, name="preprocess") if include_preprocessing else None,
+            input_convention=recipe.preprocessing,
             name=recipe.name,
         )
     except ValueError as error:
@@ -114,12 +123,23 @@ def _shape_hint(message: str) -> str:
     return message
 
 
-def load_weights(model: keras.Model, path: "str | Path") -> None:
-    """Loads weights saved by resblocks into `model`."""
+def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool = False) -> None:
+    """Loads weights saved by resblocks, or a keras.applications file, into `model`.
+
+    Args:
+        model: the model to fill.
+        path: a `.weights.h5` or `.keras` file saved by resblocks, or a
+            keras.applications (Keras-2 HDF5) weights file.
+        allow_new_head: bool. For keras.applications files: a classifier that
+            does not fit the file's keeps its initialization (with a warning).
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Weights file not found: {path}. Give the path of a .weights.h5 or .keras file saved by resblocks.")
-    if path.suffix == ".keras":
+        raise FileNotFoundError(f"Weights file not found: {path}. Give the path of a .weights.h5 or .keras file saved by resblocks, or of a keras.applications .h5 file.")
+    own_h5 = path.name.endswith(".weights.h5")
+    if is_legacy_keras_h5(path) or (path.suffix == ".h5" and not own_h5):
+        load_keras_applications_weights(model, path, allow_new_head=allow_new_head)
+    elif path.suffix == ".keras":
         model.set_weights(keras.saving.load_model(path, safe_mode=True).get_weights())
     else:
         model.load_weights(path)

@@ -8,9 +8,9 @@ them in help order. A RecipeError prints its paragraph and exits 2;
 import argparse
 import sys
 
-from registry.commands import demo, recipes, training
+from registry.commands import demo, predict, recipes, training
 
-COMMANDS = [recipes, training, demo]
+COMMANDS = [recipes, training, predict, demo]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,11 +24,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from registry.errors import RecipeError
+    from registry.errors import RecipeError, WeightsError
 
     try:
         return args.run(args)
-    except (RecipeError, FileNotFoundError) as error:
+    except (RecipeError, WeightsError, FileNotFoundError) as error:
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)

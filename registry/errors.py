@@ -48,3 +48,11 @@ def unknown_name_message(what: str, name, known: list[str], where: str = "", lis
     close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"unknown {what} {name!r}{where}.{hint} {listed}: {', '.join(sorted(known))}"
+
+
+class WeightsError(ValueError):
+    """A weights file does not fit the model it is loaded into; nothing was loaded.
+
+    The message names the file, the first layers and shapes that differ,
+    and the fix.
+    """

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from recipes.loader import read_recipe
 from registry.errors import Problem, RecipeError, unknown_name_message
 from registry.registry import Entry, get_block, list_blocks
-from registry.specs import BlockCall, RecipeSpec
+from registry.specs import BlockCall, RecipeSpec, ReferenceSpec
 from registry.training.spec import TrainSpec
 
 
@@ -56,6 +56,7 @@ class Recipe:
     head: Call | None
     preprocessing: str = "none"
     train: TrainSpec | None = None
+    references: list[ReferenceSpec] = field(default_factory=list)
 
     @property
     def taps(self) -> dict[str, str]:
@@ -167,6 +168,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
         head=head,
         preprocessing=spec.preprocessing,
         train=spec.train,
+        references=list(spec.references),
     )
 
 

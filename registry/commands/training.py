@@ -1,4 +1,4 @@
-"""Commands that train and use models: train, evaluate, predict."""
+"""Commands that train and measure models: train, evaluate (predict is in `predict`)."""
 
 import argparse
 import json
@@ -77,38 +77,6 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_predict(args) -> int:
-    from registry.training.predict import predict
-
-    items = list(args.items)
-    if args.model_name is not None:
-        from registry import build
-
-        model = build(args.model_name, weights=args.weights, include_preprocessing=True)
-        images = items
-    else:
-        if args.weights is not None:
-            print("error: --weights goes with --model NAME; a .keras MODEL holds its weights.", file=sys.stderr)
-            return 2
-        if len(items) < 2:
-            print("error: give a model and at least one image: resblocks predict MODEL IMAGE...", file=sys.stderr)
-            return 2
-        model, images = items[0], items[1:]
-    try:
-        predictions = predict(model, images, top=args.top, batch_size=args.batch_size, image_size=args.image_size)
-    except ValueError as error:
-        if args.debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps([p.to_json() for p in predictions], indent=1))
-    else:
-        for p in predictions:
-            print(p.line())
-    return 0
-
-
 def progress(verbose: int | None) -> int:
     """Keras' verbosity: a live progress bar on a terminal, one line per epoch in a log file."""
     if verbose is not None:
@@ -174,18 +142,3 @@ def add_to(commands) -> None:
     p.add_argument("--confusion-matrix", type=Path, metavar="PNG", help="default: confusion_<DIR name>.png beside the model")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_evaluate)
-
-    p = commands.add_parser(
-        "predict",
-        help="class and probability of each image",
-        description="Print `path  label  probability` for each image: resblocks predict MODEL IMAGE... "
-        "(a .keras file or run folder), or resblocks predict --model NAME --weights FILE IMAGE...",
-    )
-    p.add_argument("items", nargs="+", metavar="MODEL IMAGE", help="a .keras model (or run folder), then image files")
-    p.add_argument("--model", dest="model_name", metavar="NAME", help="a recipe to build instead of a .keras MODEL")
-    p.add_argument("--weights", metavar="FILE", help="weights for --model")
-    p.add_argument("--top", type=_positive, default=1, metavar="K", help="the K most probable classes")
-    p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
-    p.add_argument("--image-size", type=_positive, metavar="N", help="for models that take any size")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=cmd_predict)

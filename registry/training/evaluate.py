@@ -86,7 +86,7 @@ def evaluate(
     names = saved.class_names(model)
     folder = relabel(scan_image_folder(data, skip_bad_images=skip_bad_images), names)
     dataset = image_dataset(folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False)
-    probabilities = model.predict(dataset.map(lambda images, labels: images), verbose=0)
+    probabilities = model.predict(saved.model_inputs(model, dataset), verbose=0)
     labels = np.asarray(folder.labels)
     predicted = probabilities.argmax(axis=1)
     confusion = np.zeros((len(names), len(names)), dtype=np.int64)

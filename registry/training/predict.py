@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -17,32 +18,49 @@ from registry.training import saved
 from registry.training.data import DataError, ImageFolder, image_dataset
 
 
+class Ranked(NamedTuple):
+    """One class of a prediction.
+
+    Attributes:
+        index: int. The class's position in the model's outputs.
+        name: str. Its label: the model's class name, an ImageNet name for
+            1000-class models without names, else the index as text.
+        score: float. The model's probability for it.
+        class_id: str or None. The WordNet id of an ImageNet class.
+    """
+
+    index: int
+    name: str
+    score: float
+    class_id: str | None = None
+
+
 @dataclasses.dataclass(frozen=True)
 class Prediction:
     """The top classes of one image.
 
     Args:
         path: str. The image file.
-        top: list of (label, probability), most probable first.
+        top: list of `Ranked`, most probable first.
     """
 
     path: str
-    top: list[tuple[str, float]]
+    top: list[Ranked]
 
     @property
     def label(self) -> str:
-        return self.top[0][0]
+        return self.top[0].name
 
     @property
     def probability(self) -> float:
-        return self.top[0][1]
+        return self.top[0].score
 
     def line(self) -> str:
         """`path  label  probability`, then any further label-probability pairs."""
-        return "  ".join([self.path, *(f"{label}  {p:.4f}" for label, p in self.top)])
+        return "  ".join([self.path, *(f"{r.name}  {r.score:.4f}" for r in self.top)])
 
     def to_json(self) -> dict:
-        return {"path": self.path, "predictions": [{"label": label, "probability": p} for label, p in self.top]}
+        return {"image": self.path, "predictions": [r._asdict() for r in self.top]}
 
 
 def predict(
@@ -74,6 +92,7 @@ def predict(
     """
     model = saved.load_trained(model)
     names = list(class_names) if class_names is not None else saved.class_names(model)
+    class_ids = saved.imagenet_ids(model) if class_names is None else None
     paths = [os.fspath(path) for path in images]
     missing = [path for path in paths if not os.path.isfile(path)]
     if missing:
@@ -86,9 +105,9 @@ def predict(
     # The training pipeline's decoder, fed a folder of one anonymous class.
     folder = ImageFolder(root=".", class_names=("images",), paths=tuple(paths), labels=(0,) * len(paths))
     dataset = image_dataset(folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False)
-    probabilities = model.predict(dataset.map(lambda images, labels: images), verbose=0)
+    probabilities = model.predict(saved.model_inputs(model, dataset), verbose=0)
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top]
     return [
-        Prediction(path, [(names[j], float(row[j])) for j in best])
+        Prediction(path, [Ranked(int(j), names[j], float(row[j]), class_ids[j] if class_ids else None) for j in best])
         for path, row, best in zip(paths, probabilities, order)
     ]

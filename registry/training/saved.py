@@ -32,14 +32,46 @@ def load_trained(model: str | os.PathLike | keras.Model) -> keras.Model:
 
 def class_names(model: keras.Model) -> list[str]:
     """The labels of the model's outputs: the head's `class_names`, else "0", "1", ..."""
-    try:
-        head = model.get_layer("head")
-    except ValueError:
-        head = None
+    head = model.get_layer("head") if "head" in [layer.name for layer in model.layers] else None
     names = getattr(head, "class_names", None)
     if names:
         return list(names)
+    if imagenet_ids(model):
+        from registry.imagenet import imagenet_class_names
+
+        return imagenet_class_names()
     return [str(i) for i in range(int(model.output_shape[-1]))]
+
+
+def imagenet_ids(model: keras.Model) -> list[str] | None:
+    """WordNet ids of the outputs of a 1000-class model without class names, else None."""
+    head = model.get_layer("head") if "head" in [layer.name for layer in model.layers] else None
+    if getattr(head, "class_names", None) or int(model.output_shape[-1]) != 1000:
+        return None
+    from registry.imagenet import imagenet_class_index
+
+    index = imagenet_class_index()
+    return [index[i][0] for i in range(1000)]
+
+
+def model_inputs(model: keras.Model, dataset):
+    """The images of a `(images, labels)` dataset as the model takes them.
+
+    A model trained by `resblocks train` holds its preprocessing and takes
+    raw pixels; a Network built without it (`build(...)` alone) is given
+    its recipe's convention here, as `registry.preprocess_input` would.
+    """
+    from registry.preprocessing import input_convention
+    from resblocks import Preprocess
+
+    try:
+        mode = input_convention(model)
+    except TypeError:  # not built by resblocks: take it as it is
+        mode = "none"
+    if mode == "none":
+        return dataset.map(lambda images, labels: images)
+    preprocess = Preprocess(mode)
+    return dataset.map(lambda images, labels: preprocess(images))
 
 
 def image_size(model: keras.Model, given: int | Sequence[int] | None = None) -> tuple[int, int]:

@@ -121,22 +121,11 @@ def test_predict_top_k_and_json(trained):
     code, out, _ = run_cli("predict", trained["run"], image, "--top", "2", "--json")
     assert code == 0
     [entry] = json.loads(out)
-    labels = [p["label"] for p in entry["predictions"]]
-    assert entry["path"] == image and len(labels) == 2 and set(labels) <= set(CLASSES)
+    labels = [p["name"] for p in entry["predictions"]]
+    assert entry["image"] == image and len(labels) == 2 and set(labels) <= set(CLASSES)
     [direct] = predict(trained["run"] / "model.keras", [image], top=2)
-    assert [label for label, _ in direct.top] == labels
-
-
-def test_predict_builds_a_named_recipe_with_weights(trained, tmp_path):
-    from registry import build
-
-    weights = tmp_path / "tiny.weights.h5"
-    build(trained["recipe"]).save_weights(weights)
-    image = str(trained["val"] / "vertical" / "002.png")
-    code, out, err = run_cli("predict", "--model", trained["recipe"], "--weights", weights, image, "--top", "3")
-    assert code == 0, err
-    path, *pairs = out.strip().split("  ")
-    assert path == image and sorted(pairs[0::2]) == ["0", "1", "2"]  # no class names: indices
+    assert [r.name for r in direct.top] == labels
+    assert [r.index for r in direct.top] == [CLASSES.index(label) for label in labels]
 
 
 def test_a_finished_run_trains_on_when_given_more_epochs(trained, tmp_path):
