@@ -63,6 +63,11 @@ class RecipeSpec(BaseModel):
     stages: Annotated[list[StageSpec], Field(min_length=1, max_length=200)]
     head: HeadSpec | None = None
     train: dict[str, Any] | None = Field(None, description="Training settings (see the training docs).")
+    plugins: Annotated[list[str], Field(max_length=32)] = Field(
+        default_factory=list,
+        description="Python modules with custom blocks: module names or .py paths relative to the "
+        "recipe file. Imported only when the user allows it (allow_plugins=True, --allow-plugins).",
+    )
 
     @field_validator("input_shape")
     @classmethod
