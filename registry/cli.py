@@ -22,16 +22,18 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.add_to(commands)
+    for command in commands.choices.values():  # `resblocks validate x.yaml --debug` works too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return main
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from registry.errors import RecipeError
+    from registry.errors import RecipeError, WeightsError
 
     try:
         return args.run(args)
-    except (RecipeError, FileNotFoundError) as error:
+    except (RecipeError, WeightsError, FileNotFoundError) as error:
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)
