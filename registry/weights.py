@@ -49,6 +49,9 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
             file was saved with another number of classes), load the rest
             and leave the head at its initialization, with a warning.
 
+    A compiled model whose file also holds optimizer state gets that state
+    too, by Keras' loader, once the layers' layout has been checked.
+
     Raises:
         WeightsError: the file is missing, not a weights file, truncated or
             corrupt, or saved from another architecture; the message names
@@ -60,16 +63,26 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
     if kind == LEGACY_H5:
         _load_legacy_h5(model, path, allow_new_head=allow_new_head)
         return
-    expected = model_layout(model)
-    if expected is None:  # a layer stores more than its variables: let Keras do it
-        _keras_load_weights(model, path, kind)
+    layout = model_layout(model)
+    layers = {group: v for group, v in (layout or {}).items() if _is_layer_group(group)}
+    if layout is None or not all(isinstance(x, keras.Variable) for v in layers.values() for x in v.values()):
+        _keras_load_weights(model, path, kind)  # a layer saves more than its variables: only Keras knows how
         return
     with _open_weights(path, kind) as store:
         found = _file_layout(store)
-        skip = _compare(model, path, expected, found, store, allow_new_head)
-        arrays = _read_arrays(path, store, expected, skip)
+        skip = _compare(model, path, layers, found, store, allow_new_head)
+        arrays = _read_arrays(path, store, layers, skip)
+        # Optimizer state (a compiled, trained model) that the file also holds.
+        state = [group for group in layout if not _is_layer_group(group) and group in found]
+    if state and not skip:
+        _keras_load_weights(model, path, kind)  # the layout is checked; Keras also restores the optimizer
+        return
     for variable, array in arrays:
         variable.assign(array)
+
+
+def _is_layer_group(group: str) -> bool:
+    return group == "" or group.startswith("layers/")
 
 
 def load_model(
@@ -132,13 +145,14 @@ def file_kind(path: Path) -> str:
     )
 
 
-def model_layout(model: keras.Model) -> "dict[str, dict[str, keras.Variable]] | None":
+def model_layout(model: keras.Model) -> "dict[str, dict[str, object]] | None":
     """Where Keras keeps each variable of `model` in a weights file: {group path: {index: variable}}.
 
     Keras' own saving walk, recording instead of writing, so the layout is
-    exactly the one `save_weights` writes. None if a layer stores something
-    other than its variables, or if Keras' internals moved: then Keras'
-    loader does the work (and the model is restored if it fails).
+    exactly the one `save_weights` writes. A layer's group holds its
+    variables; an optimizer's holds copies (arrays). None if Keras'
+    internals moved: then Keras' loader does the work (and the model is
+    restored if it fails).
     """
     try:
         from keras.src.saving import saving_lib  # the walk Keras saves with; no public equivalent
@@ -147,9 +161,6 @@ def model_layout(model: keras.Model) -> "dict[str, dict[str, keras.Variable]] | 
         saving_lib._save_state(model, weights_store=recorder, assets_store=None, inner_path="", visited_saveables=set())
     except (ImportError, AttributeError, TypeError):
         return None
-    for entries in recorder.entries.values():
-        if not all(isinstance(value, keras.Variable) for value in entries.values()):
-            return None
     return recorder.entries
 
 
