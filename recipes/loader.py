@@ -8,6 +8,7 @@ milliseconds instead of eating the memory. `base: NAME` merges the recipe
 onto another one.
 """
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,14 @@ class _StrictLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
+
+
+# YAML 1.1 reads 1e-5 as text (it wants 1.0e-5); recipes mean the number.
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def _expanded_size(node: yaml.Node, depth: int, sizes: dict[int, int], open_nodes: set[int]) -> int:

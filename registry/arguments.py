@@ -37,8 +37,11 @@ def _initializer(name: str) -> str:
     try:
         keras.initializers.get(name)
     except (ValueError, TypeError):
+        known = [n for n in dir(keras.initializers) if n.islower() and not n.startswith("_") and n not in ("get", "serialize", "deserialize")]
+        close = difflib.get_close_matches(name, known, n=1)
+        guess = f"Did you mean {close[0]!r}? " if close else ""
         raise ValueError(
-            f"unknown initializer {name!r}; use a keras.initializers name such as "
+            f"unknown initializer {name!r}. {guess}Use a keras.initializers name such as "
             "'he_normal' or 'glorot_uniform'"
         ) from None
     return name

@@ -133,8 +133,9 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
     if kind == "string_pattern_mismatch":
         return _join(f"has characters that are not allowed here. {received}.", hint)
     if kind == "value_error":
-        message = str(ctx.get("error", item["msg"])).removeprefix("Value error, ")
-        return _join(f"{message}. {received}.", hint if not message.endswith(".") else "")
+        message = str(ctx.get("error", item["msg"])).removeprefix("Value error, ").rstrip(".")
+        text = f"{message}." if "Received" in message else f"{message}. {received}."
+        return _join(text, hint)
     return _join(f"{item['msg']}. {received}.", hint)
 
 

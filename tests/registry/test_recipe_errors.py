@@ -230,7 +230,7 @@ def test_filters_out_of_range_are_refused(filters, rule):
     [
         ([9000, 9000, 3], "input_shape[0]", "must be at most 8192"),
         ([0, 32, 3], "input_shape[0]", "must be at least 1"),
-        ([32, 32, 65], "input_shape", "the channel count (third number) must be 1 to 64"),
+        ([32, 32, 65], "input_shape", "the channel count (third number) must be 1 to 64. Received: 65. Give"),
         ([32, 32], "input_shape", "must have at least 3 items, not 2"),
         ("224x224", "input_shape", "expected a list"),
     ],
@@ -288,6 +288,17 @@ def test_a_kernel_size_of_three_numbers_is_refused():
 def test_an_unknown_activation_suggests_the_closest():
     message = error_of(load_recipe, "resnet18", overrides={"stages.0.activation": "relux"})
     assert_names(message, "stages[0].activation: unknown activation 'relux'", "Did you mean 'relu'", "Received: 'relux'")
+
+
+def test_an_unknown_initializer_suggests_the_closest():
+    message = error_of(load_recipe, "resnet18", overrides={"stages.0.kernel_initializer": "he_normall"})
+    assert_names(message, "stages[0].kernel_initializer: unknown initializer 'he_normall'", "Did you mean 'he_normal'")
+
+
+def test_exponent_numbers_without_a_dot_are_numbers(write):
+    # YAML 1.1 would read 1e-3 as text and the recipe would fail with "expected a number".
+    path = write("base: resnet18_cifar\nname: eps\ndefaults: {bn_epsilon: 1e-3}\n")
+    assert load_recipe(path).stages[0].call.args["bn_epsilon"] == 0.001
 
 
 def test_an_unknown_choice_suggests_the_closest():
