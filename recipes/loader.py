@@ -313,7 +313,7 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     problem = getattr(error, "problem", None) or str(error)
     if "constructor for the tag" in problem:
-        fix = "Recipes are plain data: Python tags (!!python/...) and other custom tags are refused; write the value itself."
+        fix = "Recipes are plain data, with no Python tags (!!python/...) or other custom tags: write the value itself."
     elif "duplicate key" in problem or "alias" in problem or "nested" in problem or "merge keys" in problem:
         fix = "Fix that line."
     else:

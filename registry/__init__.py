@@ -4,9 +4,18 @@
     model = build("resnet50", num_classes=5)
 """
 
-import registry.builtins  # noqa: F401  (registers the built-in blocks)
+import os
+
+# TensorFlow's C++ start-up messages are noise on a command line; a value
+# the user set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import registry.builtins  # noqa: E402,F401  (registers the built-in blocks)
 from registry.build import build, model_from_recipe
 from registry.errors import Problem, RecipeError, WeightsError
+from registry.imagenet import decode_predictions
+from registry.preprocessing import input_convention, preprocess_input
+from registry.profile import profile
 from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.registry import get_block, list_blocks, list_models, register_block
 from registry.schema import recipe_schema
@@ -18,13 +27,17 @@ __all__ = [
     "Recipe",
     "RecipeError",
     "build",
+    "decode_predictions",
     "get_block",
+    "input_convention",
     "list_blocks",
     "list_models",
     "load_model",
     "load_recipe",
     "load_weights",
     "model_from_recipe",
+    "preprocess_input",
+    "profile",
     "recipe_schema",
     "register_block",
     "validate_recipe",

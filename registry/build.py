@@ -40,7 +40,11 @@ def build(
         overrides: dotted paths to values applied to the recipe first,
             e.g. `{"stages.0.block": "res_block"}`.
         weights: path or None. A weights file saved by resblocks
-            (`model.save_weights`) or a `.keras` model of the same recipe.
+            (`model.save_weights`), a `.keras` model of the same recipe, or
+            a keras.applications ImageNet file (`resnet50_weights_tf_dim_
+            ordering_tf_kernels[_notop].h5` and the like) for resnet50,
+            resnet101, resnet152 and inception_resnet_v2. With num_classes
+            other than the file's, everything but the classifier loads.
         include_preprocessing: bool. Put the recipe's `preprocessing` inside
             the model, so it takes raw 0-255 RGB pixels.
         allow_plugins: bool. Import the recipe's `plugins:` (Python modules
@@ -69,7 +73,9 @@ def build(
         include_preprocessing=include_preprocessing,
     )
     if weights is not None:
-        load_weights(model, weights)
+        # An explicit num_classes asks for a new head: a classifier that does
+        # not fit the file's is then left out of loading, not an error.
+        load_weights(model, weights, allow_new_head=num_classes is not None)
     return model
 
 
@@ -115,6 +121,7 @@ def model_from_recipe(
             features=features,
             pooling=pooling,
             preprocessing=Preprocess(recipe.preprocessing, name="preprocess") if include_preprocessing else None,
+            input_convention=recipe.preprocessing,
             name=recipe.name,
         )
     except (ValueError, TypeError) as error:

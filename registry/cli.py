@@ -6,14 +6,11 @@ them in help order. A RecipeError prints its paragraph and exits 2;
 """
 
 import argparse
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
+from registry.commands import demo, predict, recipes
 
-from registry.commands import demo, recipes  # noqa: E402
-
-COMMANDS = [recipes, demo]
+COMMANDS = [recipes, predict, demo]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -56,11 +56,11 @@ class RecipeError(ValueError):
         return "\n".join(lines)
 
 
-def unknown_name_message(what: str, name, known: list[str]) -> str:
+def unknown_name_message(what: str, name, known: list[str], where: str = "", listed: str = "Registered") -> str:
     """`unknown block 'bottlenek'. Did you mean 'bottleneck'? Registered: ...`"""
     close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return f"unknown {what} {name!r}.{hint} Registered: {', '.join(sorted(known))}"
+    return f"unknown {what} {name!r}{where}.{hint} {listed}: {', '.join(sorted(known))}"
 
 
 class WeightsError(ValueError):

@@ -92,9 +92,12 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
             "yes/no/on/off as true/false and digits as numbers."
         )
     if kind == "extra_forbidden":
-        what = f"argument for block '{block}'" if block else "key"
         known = list(model.model_fields)
-        return unknown_name_message(what, key, known).replace("Registered:", "Valid:") + ". Remove it or fix its spelling."
+        if block:
+            message = unknown_name_message("argument", key, known, f" for block '{block}'", "Its arguments")
+        else:
+            message = unknown_name_message("key", key, known, listed="Valid keys")
+        return f"{message}. Remove it or fix its spelling."
     if kind == "missing":
         if block:
             return f"required argument '{key}' of block '{block}' is missing. Add `{key}: ...` to it."

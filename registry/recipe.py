@@ -18,7 +18,7 @@ from registry.errors import Problem, RecipeError, short_repr, unknown_name_messa
 from registry.messages import problems_of
 from registry.plugins import check_plugins, import_plugins
 from registry.registry import Entry, get_block, list_blocks
-from registry.specs import BlockCall, RecipeSpec
+from registry.specs import BlockCall, RecipeSpec, ReferenceSpec
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Recipe:
     head: Call | None
     preprocessing: str = "none"
     train: dict[str, Any] | None = None
+    references: list[ReferenceSpec] = field(default_factory=list)
 
     @property
     def taps(self) -> dict[str, str]:
@@ -227,6 +228,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
         head=head,
         preprocessing=spec.preprocessing,
         train=spec.train,
+        references=list(spec.references),
     )
 
 

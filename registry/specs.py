@@ -42,6 +42,17 @@ class HeadSpec(BlockCall):
     block: Identifier = "classifier"
 
 
+class ReferenceSpec(BaseModel):
+    """A published figure for the network, which `resblocks show` prints next to the counted one."""
+
+    model_config = STRICT
+
+    source: str = Field(description='Where the figure is published, e.g. "He et al. 2015, Table 1".')
+    macs: float | None = Field(None, gt=0, description="Multiply-accumulates per image at the recipe's input size.")
+    params: int | None = Field(None, gt=0, description="All parameters, BN statistics included (Keras' count_params).")
+    trainable_params: int | None = Field(None, gt=0, description="Trainable parameters (what PyTorch counts).")
+
+
 class RecipeSpec(BaseModel):
     """A whole recipe file."""
 
@@ -63,6 +74,9 @@ class RecipeSpec(BaseModel):
     stages: Annotated[list[StageSpec], Field(min_length=1, max_length=200)]
     head: HeadSpec | None = None
     train: dict[str, Any] | None = Field(None, description="Training settings (see the training docs).")
+    references: list[ReferenceSpec] = Field(
+        default_factory=list, description="Published MACs and parameter counts to compare with."
+    )
     plugins: Annotated[list[str], Field(max_length=32)] = Field(
         default_factory=list,
         description="Python modules with custom blocks: module names or .py paths relative to the "

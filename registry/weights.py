@@ -43,11 +43,13 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
 
     Args:
         model: a built keras.Model (what `build()` returns).
-        path: a `.weights.h5` file (`model.save_weights`) or a `.keras`
-            model saved from the same architecture.
-        allow_new_head: bool. If only the layer named "head" differs (the
-            file was saved with another number of classes), load the rest
-            and leave the head at its initialization, with a warning.
+        path: a `.weights.h5` file (`model.save_weights`), a `.keras` model
+            saved from the same architecture, or a keras.applications
+            (Keras 2 HDF5) ImageNet file for resnet50/101/152 and
+            inception_resnet_v2 (see `registry.keras_applications`).
+        allow_new_head: bool. If only the head differs (the file was saved
+            with another number of classes), load the rest and leave the
+            head at its initialization, with a warning.
 
     A compiled model whose file also holds optimizer state gets that state
     too, by Keras' loader, once the layers' layout has been checked.
@@ -104,7 +106,7 @@ def load_model(
 
     Raises:
         WeightsError: the file is missing, not a `.keras` archive,
-            truncated or corrupt, holds code that safe mode refuses, or
+            truncated or damaged, holds code that safe mode refuses, or
             uses a class that is not registered.
     """
     path = Path(path)
@@ -317,12 +319,10 @@ def _keras_load_weights(model: keras.Model, path: Path, kind: str) -> None:
 
 
 def _load_legacy_h5(model: keras.Model, path: Path, *, allow_new_head: bool = False) -> None:
-    """Keras 2 HDF5 weights (keras.applications' ImageNet files): the branch for that format."""
-    raise WeightsError(
-        f"Cannot load {path}: it is a Keras 2 HDF5 weights file (layer_names / weight_names, the "
-        "keras.applications format), which this loader does not read. Re-save the weights with "
-        "Keras 3: model.save_weights('name.weights.h5'). " + _UNCHANGED
-    )
+    """Keras 2 HDF5 weights (keras.applications' ImageNet files), paired by layer name."""
+    from registry.keras_applications import load_keras_applications_weights
+
+    load_keras_applications_weights(model, path, allow_new_head=allow_new_head)
 
 
 @contextlib.contextmanager
@@ -343,7 +343,7 @@ def _check_archive(path: Path, size: int) -> str:
             broken = archive.testzip()  # checks every member's CRC: catches flipped bytes
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise WeightsError(
-            f"Cannot load {path}: the .keras archive is truncated or corrupt ({error}; {size:,} bytes on disk). "
+            f"Cannot load {path}: the .keras archive is truncated or damaged ({error}; {size:,} bytes on disk). "
             "It was probably not written completely: save or copy it again."
         ) from None
     if broken is not None:
@@ -367,7 +367,7 @@ def _check_h5(path: Path, size: int) -> str:
             top = ", ".join(list(f.keys())[:8]) or "nothing"
     except OSError as error:
         raise WeightsError(
-            f"Cannot load {path}: the HDF5 file is truncated or corrupt ({error}; {size:,} bytes on disk). "
+            f"Cannot load {path}: the HDF5 file is truncated or damaged ({error}; {size:,} bytes on disk). "
             "It was probably not written completely: save or copy it again."
         ) from None
     raise WeightsError(

@@ -3,7 +3,8 @@
 Keras requires a layer's build() to create the state of all its children,
 so that a saved model's weights have somewhere to go when it is loaded.
 Composite layers here call `build_chain` in build() on each path of their
-graph, and `chain_output_shape` in compute_output_shape().
+graph, `chain_output_shape` in compute_output_shape(), and `call_chain` to
+run a path.
 """
 
 from collections.abc import Sequence
@@ -30,3 +31,10 @@ def chain_output_shape(layers: Sequence[keras.layers.Layer | None], input_shape)
         if layer is not None:
             shape = tuple(layer.compute_output_shape(shape))
     return shape
+
+
+def call_chain(layers: Sequence[keras.layers.Layer], x, training=None):
+    """Applies `layers` to x in order."""
+    for layer in layers:
+        x = layer(x, training=training)
+    return x

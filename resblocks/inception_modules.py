@@ -8,7 +8,7 @@ pool, and the branches are concatenated.
 
 import keras
 
-from resblocks.chain import build_chain, chain_output_shape
+from resblocks.chain import build_chain, call_chain, chain_output_shape
 from resblocks.stems import inception_conv
 
 
@@ -31,13 +31,7 @@ class InceptionModule(keras.layers.Layer):
         return self.mixed.compute_output_shape(shapes)
 
     def call(self, x, training=None):
-        outputs = []
-        for branch in self.branches:
-            y = x
-            for layer in branch:
-                y = layer(y, training=training)
-            outputs.append(y)
-        return self.mixed(outputs)
+        return self.mixed([call_chain(branch, x, training) for branch in self.branches])
 
 
 @keras.saving.register_keras_serializable(package="resblocks")

@@ -11,7 +11,7 @@ paper found that without scaling (0.1 to 0.3) very wide residual networks
 
 import keras
 
-from resblocks.chain import build_chain
+from resblocks.chain import build_chain, call_chain
 from resblocks.stems import inception_conv
 
 
@@ -70,13 +70,8 @@ class InceptionResBlock(keras.layers.Layer):
         build_chain([self.act], input_shape)
 
     def call(self, x, training=None):
-        outputs = []
-        for branch in self.branches:
-            y = x
-            for conv in branch:
-                y = conv(y, training=training)
-            outputs.append(y)
-        residual = self.up(self.mixed(outputs))
+        mixed = self.mixed([call_chain(branch, x, training) for branch in self.branches])
+        residual = self.up(mixed)
         x = self.residual([x, residual])
         if self.act is not None:
             x = self.act(x)

@@ -4,6 +4,8 @@ from collections.abc import Sequence
 
 import keras
 
+from resblocks.preprocessing import MODES
+
 POOLINGS = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D}
 
 
@@ -32,6 +34,10 @@ class Network(keras.Model):
         pooling: str or None. Without head or features: "avg" or "max"
             pools the last map to a vector, None returns the map itself.
         preprocessing: layer or None. Applied to the raw image first.
+        input_convention: str. The pixel convention the weights expect
+            (a `Preprocess` mode: "caffe", "tf", "torch", "rescale" or
+            "none"), kept so that images can be prepared for this network
+            even when `preprocessing` is not inside it.
 
     Input shape: `(batch, *image_shape)`.
     Output: class scores, a feature map, a pooled vector or a dict of maps.
@@ -46,12 +52,18 @@ class Network(keras.Model):
         features: Sequence[str] | None = None,
         pooling: str | None = None,
         preprocessing: keras.layers.Layer | None = None,
+        input_convention: str = "none",
         **kwargs,
     ):
         body = list(body)
         taps = dict(taps or {})
         features = list(features) if features else None
         _check_wiring(body, taps, features, pooling)
+        if input_convention not in MODES:
+            raise ValueError(
+                f"Invalid value received for argument `input_convention`: expected one of "
+                f"{', '.join(MODES)}. Received: input_convention={input_convention!r}"
+            )
 
         # === Functional model ===
         inputs = keras.Input(shape=tuple(image_shape), name="image")
@@ -86,6 +98,7 @@ class Network(keras.Model):
         self.features = features
         self.pooling = pooling
         self.preprocessing = preprocessing
+        self.input_convention = input_convention
 
     def get_config(self):
         serialize = keras.saving.serialize_keras_object
@@ -99,6 +112,7 @@ class Network(keras.Model):
             "features": self.features,
             "pooling": self.pooling,
             "preprocessing": serialize(self.preprocessing) if self.preprocessing else None,
+            "input_convention": self.input_convention,
         }
 
     @classmethod

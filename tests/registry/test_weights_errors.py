@@ -159,7 +159,7 @@ def test_a_truncated_hdf5_file_is_refused(saved, tmp_path):
     data = (folder / "tiny.weights.h5").read_bytes()
     path = tmp_path / "cut.weights.h5"
     path.write_bytes(data[: len(data) // 2])
-    refused(tiny_model(), path, "the HDF5 file is truncated or corrupt", f"{len(data) // 2:,} bytes on disk", "save or copy it again")
+    refused(tiny_model(), path, "the HDF5 file is truncated or damaged", f"{len(data) // 2:,} bytes on disk", "save or copy it again")
 
 
 def test_a_truncated_keras_archive_is_refused(saved, tmp_path):
@@ -167,7 +167,7 @@ def test_a_truncated_keras_archive_is_refused(saved, tmp_path):
     data = (folder / "tiny.keras").read_bytes()
     path = tmp_path / "cut.keras"
     path.write_bytes(data[: len(data) // 2])
-    refused(tiny_model(), path, "the .keras archive is truncated or corrupt", "save or copy it again")
+    refused(tiny_model(), path, "the .keras archive is truncated or damaged", "save or copy it again")
 
 
 def test_a_flipped_byte_in_a_keras_archive_is_caught_by_its_checksum(saved, tmp_path):
@@ -282,5 +282,5 @@ def test_load_model_of_a_truncated_archive_is_refused(saved, tmp_path):
     data = (folder / "tiny.keras").read_bytes()
     path = tmp_path / "cut.keras"
     path.write_bytes(data[:1000])
-    with pytest.raises(WeightsError, match="truncated or corrupt"):
+    with pytest.raises(WeightsError, match="truncated or damaged"):
         load_model(path)

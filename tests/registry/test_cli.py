@@ -1,0 +1,36 @@
+"""The command line: list, show, validate, schema."""
+
+import json
+
+from registry.cli import main
+
+
+def test_list(capsys):
+    assert main(["list", "resnet5*"]) == 0
+    out = capsys.readouterr().out
+    assert "resnet50" in out and "resnet18" not in out
+
+
+def test_show_prints_the_stage_table(capsys):
+    assert main(["show", "resnet18"]) == 0
+    out = capsys.readouterr().out
+    assert "conv5  res_block          2    7x7x512  8,398,848" in out
+    assert "total params: 11,699,112  (trainable 11,689,512)" in out
+
+
+def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\nstages: [{block: bottlenek}]\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottleneck'?" in err
+    assert "Traceback" not in err
+
+
+def test_validate_accepts_shipped_recipes(capsys):
+    assert main(["validate", "recipes/resnet50.yaml", "recipes/inception_resnet_v2.yaml"]) == 0
+
+
+def test_schema_is_json(capsys):
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "resblocks recipe"

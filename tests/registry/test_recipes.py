@@ -1,0 +1,146 @@
+"""Every shipped recipe: validates, builds, runs, and round-trips through .keras.
+
+Each recipe is built once, at a small input, and shared by the tests: the
+parameter count does not depend on the input size. Forward passes are eager
+calls; `predict` would trace a graph of hundreds of layers for one batch.
+"""
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+
+from registry import build, list_models, load_recipe
+
+# Small inputs keep forward passes cheap; Inception-ResNet-V2 needs 75x75.
+SMALL = {"inception_resnet_v2": (75, 75, 3)}
+
+
+def small_shape(name: str) -> tuple[int, int, int]:
+    height = load_recipe(name).input_shape[0]
+    return SMALL.get(name, (32, 32, 3) if height is not None and height <= 64 else (64, 64, 3))
+
+
+@functools.cache
+def small_model(name: str, num_classes: int | None = None) -> keras.Model:
+    return build(name, num_classes=num_classes, input_shape=small_shape(name))
+
+
+def forward(model, x):
+    return keras.ops.convert_to_numpy(model(x, training=False))
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_recipe_builds_runs_and_round_trips(name, tmp_path):
+    model = small_model(name)
+    x = np.random.default_rng(0).uniform(0, 1, (2, *small_shape(name))).astype("float32")
+    y = forward(model, x)
+    assert np.isfinite(y).all()
+
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(forward(reloaded, x), y)
+    assert [layer.name for layer in reloaded.layers] == [layer.name for layer in model.layers]
+
+
+# count_params(): trainable weights and BN statistics, the Keras convention.
+# keras.applications: ResNet50/101/152 and InceptionResNetV2 (weights=None).
+KERAS_APPLICATIONS = [
+    ("resnet50", 1000, 25_636_712),
+    ("resnet50", 5, 23_597_957),
+    ("resnet101", 1000, 44_707_176),
+    ("resnet101", 5, 42_668_421),
+    ("resnet152", 1000, 60_419_944),
+    ("resnet152", 5, 58_381_189),
+    ("inception_resnet_v2", 1000, 55_873_736),
+    ("inception_resnet_v2", 5, 54_344_421),
+]
+
+
+@pytest.mark.parametrize("name, num_classes, expected", KERAS_APPLICATIONS)
+def test_parameter_count_equals_keras_applications(name, num_classes, expected):
+    assert small_model(name, None if num_classes == 1000 else num_classes).count_params() == expected
+
+
+# Trainable parameters only: torchvision's resnet18/34 (no conv biases) and
+# the CIFAR-10 ResNet-18 of the seed article.
+TRAINABLE = [
+    ("resnet18", 11_689_512),
+    ("resnet34", 21_797_672),
+    ("resnet18_cifar", 11_173_962),
+]
+
+
+@pytest.mark.parametrize("name, expected", TRAINABLE)
+def test_trainable_parameters_equal_the_reference(name, expected):
+    model = small_model(name)
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == expected
+
+
+def test_layer_names_follow_keras_applications():
+    names = [layer.name for layer in small_model("resnet50").layers]
+    assert names[:3] == ["image", "stem", "conv2_block1"]
+    assert "conv4_block6" in names and names[-1] == "head"
+    names = [layer.name for layer in small_model("inception_resnet_v2").layers]
+    assert ["block35_10", "mixed_6a", "block17_1"] == names[names.index("block35_10"):names.index("block17_1") + 1]
+    assert names[-3:] == ["block8_10", "conv_7b", "head"]
+
+
+def test_resnet101_multi_scale_features():
+    model = build("resnet101", include_top=False, features=["c2", "c3", "c4", "c5"], input_shape=(64, 64, 3))
+    shapes = {name: tuple(t.shape[1:]) for name, t in model.output.items()}
+    assert shapes == {"c2": (16, 16, 256), "c3": (8, 8, 512), "c4": (4, 4, 1024), "c5": (2, 2, 2048)}
+    maps = model(np.zeros((1, 64, 64, 3), "float32"), training=False)
+    assert tuple(maps["c5"].shape) == (1, 2, 2, 2048)
+
+
+def test_feature_extractor_with_the_articles_dense_head():
+    # The ResNet-101 article: c1..c5 taps plus GAP -> dropout -> dense 1024 -> dropout -> softmax.
+    model = build(
+        "resnet101",
+        input_shape=(64, 64, 3),
+        features=["c1", "c5"],
+        overrides={"head.hidden_units": [1024], "head.dropout": 0.5, "head.num_classes": 5},
+    )
+    assert set(model.output) == {"c1", "c5", "predictions"}
+    assert tuple(model.output["c1"].shape[1:]) == (16, 16, 64)
+    assert tuple(model.output["predictions"].shape[1:]) == (5,)
+
+
+@pytest.mark.parametrize("pooling, shape", [(None, (2, 2, 512)), ("avg", (512,)), ("max", (512,))])
+def test_without_top(pooling, shape):
+    model = build("resnet18", include_top=False, pooling=pooling, input_shape=(64, 64, 3))
+    assert tuple(model.output.shape[1:]) == shape
+
+
+def test_swapping_a_block_in_one_line():
+    basic = build("resnet50", overrides={f"stages.{i}.block": "res_block" for i in range(4)}, input_shape=(64, 64, 3))
+    assert type(basic.get_layer("conv2_block1")).__name__ == "ResBlock"
+    assert basic.count_params() != small_model("resnet50").count_params()
+
+
+def test_weights_round_trip(tmp_path):
+    model = build("resnet18_cifar")
+    path = tmp_path / "w.weights.h5"
+    model.save_weights(path)
+    again = build("resnet18_cifar", weights=path)
+    for a, b in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_include_preprocessing_takes_raw_pixels():
+    raw = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    inside = build("resnet18_cifar", include_preprocessing=True)
+    outside = build("resnet18_cifar")
+    outside.set_weights(inside.get_weights())
+    np.testing.assert_allclose(forward(inside, raw), forward(outside, raw / 255.0), atol=1e-6)
+
+
+def test_summary_lists_every_block():
+    lines = []
+    build("resnet18", input_shape=(64, 64, 3)).summary(print_fn=lambda line, **_: lines.append(line))
+    text = "\n".join(lines)
+    for name in ["stem", "conv2_block1", "conv3_block2", "conv5_block2", "head"]:
+        assert name in text

@@ -1,0 +1,178 @@
+"""The blocks: shapes, shortcuts, configs and the arithmetic of the paper."""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+
+import resblocks
+from resblocks import (
+    BottleNeck,
+    Classifier,
+    ConvBN,
+    InceptionResBlock8,
+    InceptionResBlock17,
+    InceptionResBlock35,
+    Preprocess,
+    ResBlock,
+    ScaledResidual,
+    ZeroPadShortcut,
+)
+
+
+def run(layer, shape):
+    x = np.random.default_rng(0).normal(size=(2, *shape)).astype("float32")
+    return keras.ops.convert_to_numpy(layer(x))
+
+
+def params(layer):
+    return sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+
+
+@pytest.mark.parametrize("strides, out", [(1, (8, 8, 16)), (2, (4, 4, 16))])
+def test_res_block_shapes(strides, out):
+    assert run(ResBlock(16, strides), (8, 8, 16)).shape == (2, *out)
+
+
+def test_res_block_projection_only_where_shape_changes():
+    same = ResBlock(16)
+    run(same, (8, 8, 16))
+    assert same.downsample is None
+    wider = ResBlock(32, strides=2)
+    run(wider, (8, 8, 16))
+    assert isinstance(wider.downsample, ConvBN)
+    # 1x1x16x32 projection + its BN's gamma and beta.
+    padded = ResBlock(32, strides=2, shortcut="zero_pad")
+    run(padded, (8, 8, 16))
+    assert params(wider) - params(padded) == 16 * 32 + 2 * 32
+
+
+def test_zero_pad_shortcut_is_parameter_free_and_pads_zeros():
+    block = ResBlock(32, strides=2, shortcut="zero_pad")
+    run(block, (8, 8, 16))
+    assert isinstance(block.downsample, ZeroPadShortcut)
+    assert block.downsample.weights == []
+    x = np.arange(2 * 4 * 4 * 3, dtype="float32").reshape(2, 4, 4, 3)
+    y = keras.ops.convert_to_numpy(ZeroPadShortcut(5, strides=2)(x))
+    np.testing.assert_array_equal(y[..., :3], x[:, ::2, ::2, :])
+    np.testing.assert_array_equal(y[..., 3:], 0)
+
+
+def test_identity_shortcut_refuses_a_shape_change():
+    with pytest.raises(ValueError, match="identity shortcut needs the block to keep its input shape.*shortcut='projection'"):
+        run(ResBlock(32, strides=2, shortcut="identity"), (8, 8, 16))
+
+
+def test_plain_block_adds_nothing():
+    block = ResBlock(16, shortcut="none")
+    run(block, (8, 8, 16))
+    x = np.random.default_rng(1).normal(size=(1, 8, 8, 16)).astype("float32")
+    # Without a shortcut, the output is relu of the residual branch alone.
+    branch = block.conv2(block.conv1(x))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(block(x)), np.maximum(keras.ops.convert_to_numpy(branch), 0), atol=1e-6)
+
+
+def test_unknown_shortcut_is_refused_in_keras_wording():
+    with pytest.raises(ValueError, match=r"argument `shortcut`.*Received: shortcut='skip'"):
+        ResBlock(16, shortcut="skip")
+
+
+@pytest.mark.parametrize("stride_at", ["1x1", "3x3"])
+def test_bottleneck_expands_and_strides(stride_at):
+    block = BottleNeck(16, strides=2, stride_at=stride_at)
+    assert run(block, (8, 8, 32)).shape == (2, 4, 4, 64)
+    strided = block.conv1 if stride_at == "1x1" else block.conv2
+    assert strided.strides == 2
+
+
+def test_bottleneck_weights_match_the_papers_arithmetic():
+    # He et al. 2015 / the seed article: a 256-channel bottleneck has
+    # 1x1x256x64 + 3x3x64x64 + 1x1x64x256 = 69,632 conv weights, two 3x3
+    # convolutions at full width 3x3x256x256x2 = 1,179,648: about 17x.
+    bottleneck = BottleNeck(64)
+    basic = ResBlock(256)
+    run(bottleneck, (8, 8, 256))
+    run(basic, (8, 8, 256))
+
+    def kernels(block):
+        return sum(int(np.prod(w.shape)) for w in block.weights if w.path.endswith("kernel"))
+
+    assert kernels(bottleneck) == 69_632
+    assert kernels(basic) == 1_179_648
+    assert round(kernels(basic) / kernels(bottleneck)) == 17
+
+
+def test_conv_bn_pads_strided_convolutions_symmetrically():
+    layer = ConvBN(4, 3, strides=2, activation=None)
+    x = np.random.default_rng(2).normal(size=(1, 8, 8, 3)).astype("float32")
+    y = keras.ops.convert_to_numpy(layer(x))
+    # The same kernel, padded one pixel on every side, then "valid".
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    conv = keras.layers.Conv2D(4, 3, strides=2, use_bias=False)
+    conv.build(padded.shape)
+    conv.set_weights(layer.conv.get_weights())
+    expected = keras.ops.convert_to_numpy(layer.bn(conv(padded), training=False))
+    np.testing.assert_allclose(y, expected, atol=1e-5)
+
+
+def test_scaled_residual():
+    x, r = np.ones((1, 2, 2, 3), "float32"), np.full((1, 2, 2, 3), 10.0, "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ScaledResidual(0.17)([x, r])), 2.7, rtol=1e-6)
+
+
+@pytest.mark.parametrize("block, shape", [
+    (InceptionResBlock35(), (9, 9, 320)),
+    (InceptionResBlock17(), (9, 9, 1088)),
+    (InceptionResBlock8(), (5, 5, 2080)),
+    (InceptionResBlock8(scale=1.0, activation=None), (5, 5, 64)),
+])
+def test_inception_resnet_blocks_keep_the_shape(block, shape):
+    assert run(block, shape).shape == (2, *shape)
+
+
+def test_last_block8_is_linear():
+    out = run(InceptionResBlock8(scale=1.0, activation=None), (5, 5, 64))
+    assert (out < 0).any()  # no ReLU after the sum
+
+
+def test_classifier_head_of_the_resnet101_article():
+    head = Classifier(5, hidden_units=[1024], dropout=0.5)
+    out = run(head, (4, 4, 2048))
+    assert out.shape == (2, 5)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    assert params(head) == 2048 * 1024 + 1024 + 1024 * 5 + 5
+
+
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_matches_keras_applications(mode):
+    from keras.applications import imagenet_utils
+
+    x = np.random.default_rng(3).uniform(0, 255, (2, 4, 4, 3)).astype("float32")
+    expected = imagenet_utils.preprocess_input(x.copy(), mode=mode)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(Preprocess(mode)(x)), expected, atol=1e-5)
+
+
+LAYERS = [
+    getattr(resblocks, name)
+    for name in resblocks.__all__
+    if name != "Network" and issubclass(getattr(resblocks, name), keras.layers.Layer)
+]
+
+
+@pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
+def test_config_holds_exactly_the_constructor_arguments(cls):
+    signature = inspect.signature(cls.__init__)
+    required = {
+        name: {"filters": 8, "num_classes": 3}.get(name, 1)
+        for name, p in signature.parameters.items()
+        if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and name != "self"
+    }
+    layer = cls(**required)
+    config = layer.get_config()
+    own = set(config) - set(keras.layers.Layer().get_config())
+    arguments = {n for n, p in signature.parameters.items() if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+    assert own == arguments
+    clone = cls.from_config(config)
+    assert clone.get_config() == config
+    assert keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is cls
