@@ -14,7 +14,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import registry.builtins  # noqa: E402,F401  (registers the built-in blocks)
-from registry.build import build, load_weights, model_from_recipe
+from registry.build import build, model_from_recipe
 from registry.errors import Problem, RecipeError, WeightsError
 from registry.imagenet import decode_predictions
 from registry.preprocessing import input_convention, preprocess_input
@@ -22,6 +22,7 @@ from registry.profile import profile
 from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.registry import get_block, list_blocks, list_models, register_block
 from registry.schema import recipe_schema
+from registry.weights import load_model, load_weights
 
 
 def train(recipe, **kwargs):
@@ -46,6 +47,7 @@ __all__ = [
     "input_convention",
     "list_blocks",
     "list_models",
+    "load_model",
     "load_recipe",
     "load_weights",
     "model_from_recipe",

@@ -79,6 +79,11 @@ class RecipeSpec(BaseModel):
     references: list[ReferenceSpec] = Field(
         default_factory=list, description="Published MACs and parameter counts to compare with."
     )
+    plugins: Annotated[list[str], Field(max_length=32)] = Field(
+        default_factory=list,
+        description="Python modules with custom blocks: module names or .py paths relative to the "
+        "recipe file. Imported only when the user allows it (allow_plugins=True, --allow-plugins).",
+    )
 
     @field_validator("input_shape")
     @classmethod

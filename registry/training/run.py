@@ -20,7 +20,6 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -30,7 +29,8 @@ from pydantic import ValidationError
 
 from registry.build import model_from_recipe
 from registry.errors import Problem, RecipeError
-from registry.recipe import Recipe, load_recipe, problems_of, validate_recipe
+from registry.messages import problems_of
+from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.training import rundir
 from registry.training.augment import augment_dataset, augmentation
 from registry.training.callbacks import CommitEpoch, ScalarLog, StopOnNonFiniteLoss, StopOnSignal, TrainingInterrupted

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import keras
 
+from registry.weights import load_model
+
 
 def load_trained(model: str | os.PathLike | keras.Model) -> keras.Model:
     """The model itself, or the `.keras` file loaded with `safe_mode=True` (no optimizer)."""
@@ -27,7 +29,8 @@ def load_trained(model: str | os.PathLike | keras.Model) -> keras.Model:
         )
     if path.suffix != ".keras":
         raise ValueError(f"A model must be a .keras file. Received: '{path}'")
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
+    # Through registry.weights: a cut or damaged file is a WeightsError that says so.
+    return load_model(path, safe_mode=True, compile=False)
 
 
 def class_names(model: keras.Model) -> list[str]:
