@@ -6,6 +6,7 @@ respect, whichever block takes it. So a recipe is checked against exactly
 what the class accepts, and a user's block gets the same checks for free.
 """
 
+import difflib
 import inspect
 import typing
 from collections.abc import Sequence
@@ -22,8 +23,11 @@ def _activation(name: str | None) -> str | None:
         try:
             keras.activations.get(name)
         except (ValueError, TypeError):
+            known = [n for n in dir(keras.activations) if not n.startswith("_") and n not in ("get", "serialize", "deserialize")]
+            close = difflib.get_close_matches(name, known, n=1)
+            guess = f"Did you mean {close[0]!r}? " if close else ""
             raise ValueError(
-                f"unknown activation {name!r}; use a keras.activations name such as "
+                f"unknown activation {name!r}. {guess}Use a keras.activations name such as "
                 "'relu', 'swish', 'gelu' or 'linear'"
             ) from None
     return name
@@ -33,8 +37,11 @@ def _initializer(name: str) -> str:
     try:
         keras.initializers.get(name)
     except (ValueError, TypeError):
+        known = [n for n in dir(keras.initializers) if n.islower() and not n.startswith("_") and n not in ("get", "serialize", "deserialize")]
+        close = difflib.get_close_matches(name, known, n=1)
+        guess = f"Did you mean {close[0]!r}? " if close else ""
         raise ValueError(
-            f"unknown initializer {name!r}; use a keras.initializers name such as "
+            f"unknown initializer {name!r}. {guess}Use a keras.initializers name such as "
             "'he_normal' or 'glorot_uniform'"
         ) from None
     return name
@@ -69,6 +76,9 @@ RULES: dict[str, Any] = {
     "activation": Annotated[str | None, AfterValidator(_activation)],
     "hidden_activation": Annotated[str, AfterValidator(_activation)],
     "kernel_initializer": Annotated[str, AfterValidator(_initializer)],
+    "class_names": Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
+    ],
 }
 
 # Strict: YAML already gives typed values, so "64" for 64 is a mistake.

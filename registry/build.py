@@ -6,9 +6,10 @@ from typing import Any
 
 import keras
 
-from registry.errors import Problem, RecipeError
-from registry.keras_applications import is_legacy_keras_h5, load_keras_applications_weights
+from registry.errors import Problem, RecipeError, short_repr
+from registry.input_size import LARGEST, first_misfit, smallest_input
 from registry.recipe import Recipe, load_recipe
+from registry.weights import load_weights
 from resblocks import Network, Preprocess
 
 
@@ -23,6 +24,7 @@ def build(
     overrides: Mapping[str, Any] | None = None,
     weights: "str | Path | None" = None,
     include_preprocessing: bool = False,
+    allow_plugins: bool = False,
 ) -> keras.Model:
     """Builds the network a recipe describes.
 
@@ -45,15 +47,24 @@ def build(
             other than the file's, everything but the classifier loads.
         include_preprocessing: bool. Put the recipe's `preprocessing` inside
             the model, so it takes raw 0-255 RGB pixels.
+        allow_plugins: bool. Import the recipe's `plugins:` (Python modules
+            with custom blocks); False refuses a recipe that has any.
 
     Returns:
         A built `resblocks.Network` (a functional `keras.Model`).
 
     Raises:
         RecipeError: the recipe is invalid or its blocks do not fit together.
-        WeightsError: the weights file does not fit the network.
+        WeightsError: the weights file does not fit the network (it is then
+            left as built).
     """
-    recipe = load_recipe(recipe, overrides=overrides, num_classes=num_classes, input_shape=input_shape)
+    recipe = load_recipe(
+        recipe,
+        overrides=overrides,
+        num_classes=num_classes,
+        input_shape=input_shape,
+        allow_plugins=allow_plugins,
+    )
     model = model_from_recipe(
         recipe,
         include_top=include_top,
@@ -76,7 +87,13 @@ def model_from_recipe(
     features: Sequence[str] | None = None,
     include_preprocessing: bool = False,
 ) -> keras.Model:
-    """Instantiates the recipe's layers and wires them into a Network."""
+    """Instantiates the recipe's layers and wires them into a Network.
+
+    Raises:
+        RecipeError: the blocks do not fit together (an identity shortcut
+            where the shape changes, an input too small for the network's
+            downsampling, ...), located at the stage at fault.
+    """
     where: dict[str, str] = {}  # layer name -> recipe location, for errors
 
     def make(call, name, **args):
@@ -86,6 +103,7 @@ def model_from_recipe(
         except (ValueError, TypeError) as error:
             raise RecipeError(recipe.source, Problem(call.location, str(error))) from None
 
+    _check_outputs(recipe, include_top, pooling, features)
     body = [make(recipe.stem, "stem")]
     for stage in recipe.stages:
         for j, name in enumerate(stage.layer_names):
@@ -93,26 +111,20 @@ def model_from_recipe(
             later = {"strides": 1} if j > 0 and "strides" in stage.call.args else {}
             body.append(make(stage.call, name, **later))
     head = make(recipe.head, "head") if include_top and recipe.head else None
-    if include_top and recipe.head is None and features is None:
-        raise RecipeError(recipe.source, Problem("head", "include_top=True, but the recipe has no head. Add `head: {block: classifier, num_classes: N}` or build with include_top=False."))
-
-    taps = recipe.taps
-    for name in features or ():
-        if name not in taps:
-            raise RecipeError(recipe.source, Problem("features", f"unknown feature {name!r}. This recipe taps: {', '.join(taps) or 'nothing'} (set `tap:` on a stage)."))
+    _check_input_size(recipe, body, where)
     try:
         return Network(
             body,
             head,
             image_shape=recipe.input_shape,
-            taps=taps,
+            taps=recipe.taps,
             features=features,
             pooling=pooling,
             preprocessing=Preprocess(recipe.preprocessing, name="preprocess") if include_preprocessing else None,
             input_convention=recipe.preprocessing,
             name=recipe.name,
         )
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         location = next((loc for name, loc in where.items() if f"Layer '{name}'" in str(error)), "")
         raise RecipeError(recipe.source, Problem(location, _shape_hint(str(error)))) from None
 
@@ -123,23 +135,51 @@ def _shape_hint(message: str) -> str:
     return message
 
 
-def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool = False) -> None:
-    """Loads weights saved by resblocks, or a keras.applications file, into `model`.
+def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None:
+    """The arguments of model_from_recipe that choose the outputs, checked against the recipe."""
+    if include_top and recipe.head is None and features is None:
+        raise RecipeError(recipe.source, Problem("head", (
+            "include_top=True, but the recipe has no head. Add `head: {block: classifier, num_classes: N}` "
+            "or build with include_top=False."
+        )))
+    if pooling not in (None, "avg", "max"):
+        raise RecipeError(recipe.source, Problem("pooling", (
+            f'must be None, "avg" or "max". Received: pooling={short_repr(pooling)}'
+        )))
+    if features is None:
+        return
+    if isinstance(features, str) or not all(isinstance(name, str) for name in features):
+        raise RecipeError(recipe.source, Problem("features", (
+            f"must be a list of tap names, e.g. ['c2', 'c3']. Received: features={short_repr(features)}"
+        )))
+    taps = recipe.taps
+    for name in features:
+        if name not in taps:
+            raise RecipeError(recipe.source, Problem("features", (
+                f"unknown feature {short_repr(name)}. This recipe taps: {', '.join(taps) or 'nothing'}. "
+                f"Ask for one of those, or set `tap: {name}` on a stage to add it."
+            )))
 
-    Args:
-        model: the model to fill.
-        path: a `.weights.h5` or `.keras` file saved by resblocks, or a
-            keras.applications (Keras-2 HDF5) weights file.
-        allow_new_head: bool. For keras.applications files: a classifier that
-            does not fit the file's keeps its initialization (with a warning).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Weights file not found: {path}. Give the path of a .weights.h5 or .keras file saved by resblocks, or of a keras.applications .h5 file.")
-    own_h5 = path.name.endswith(".weights.h5")
-    if is_legacy_keras_h5(path) or (path.suffix == ".h5" and not own_h5):
-        load_keras_applications_weights(model, path, allow_new_head=allow_new_head)
-    elif path.suffix == ".keras":
-        model.set_weights(keras.saving.load_model(path, safe_mode=True).get_weights())
+
+def _check_input_size(recipe: Recipe, body: list, where: dict[str, str]) -> None:
+    """Refuses an input too small for the network's downsampling, naming the stage and the smallest that works."""
+    misfit = first_misfit(body, recipe.input_shape)
+    if misfit is None:
+        return
+    channels = recipe.input_shape[2]
+    smallest = smallest_input(body, channels)
+    if smallest is None and misfit.reason.endswith("empty"):
+        return  # not a size problem after all: let the build report the layer's own error
+    layer = misfit.layer
+    stage = where.get(layer.name, "")
+    h, w = recipe.input_shape[:2]
+    given = f"{'any' if h is None else h}x{'any' if w is None else w}"
+    got = "x".join("?" if d is None else str(d) for d in misfit.size)
+    if smallest is None:
+        fix = f"No input up to {LARGEST}x{LARGEST} is large enough: remove strided stages."
     else:
-        model.load_weights(path)
+        fix = f"The smallest input that works is {smallest}x{smallest}: use input_shape: [{smallest}, {smallest}, {channels}] or larger."
+    raise RecipeError(recipe.source, Problem("input_shape", (
+        f"a {given} input is too small for this network's downsampling: at {stage or 'the stem'} "
+        f"(layer '{layer.name}', {type(layer).__name__}) the map is {got}, {misfit.reason}. {fix}"
+    )))

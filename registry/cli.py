@@ -8,9 +8,9 @@ them in help order. A RecipeError prints its paragraph and exits 2;
 import argparse
 import sys
 
-from registry.commands import demo, predict, recipes, teaching
+from registry.commands import demo, predict, recipes, teaching, training
 
-COMMANDS = [recipes, predict, demo, teaching]
+COMMANDS = [recipes, training, predict, demo, teaching]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -19,6 +19,8 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.add_to(commands)
+    for command in commands.choices.values():  # `resblocks validate x.yaml --debug` works too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return main
 
 

@@ -1,7 +1,19 @@
-"""RecipeError: a recipe that cannot become a model, said so in one paragraph."""
+"""Errors that name the bad input: RecipeError for recipes, WeightsError for weight files."""
 
 import difflib
+import reprlib
 from dataclasses import dataclass
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = 8
+_REPR.maxlevel = 3
+
+
+def short_repr(value) -> str:
+    """repr() cut to a readable length, safe on huge or self-referencing values."""
+    return _REPR.repr(value)
 
 
 @dataclass(frozen=True)
@@ -18,8 +30,9 @@ class Problem:
 class RecipeError(ValueError):
     """A recipe failed to load, validate or build.
 
-    Names the file (or "<recipe>" for one given in code), every problem with
-    its location, the value received and, for names, the closest valid ones.
+    Names the file (or "<recipe given in code>"), every problem with its
+    location, the value received and the fix; for names, the closest valid
+    ones.
 
     Attributes:
         source: str. The recipe file, or a description of where it came from.

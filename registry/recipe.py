@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from recipes.loader import read_recipe
-from registry.errors import Problem, RecipeError, unknown_name_message
+import recipes.loader as loader  # a module, not names: recipes.loader imports registry too
+from registry.errors import Problem, RecipeError, short_repr, unknown_name_message
+from registry.messages import problems_of
+from registry.plugins import check_plugins, import_plugins
 from registry.registry import Entry, get_block, list_blocks
 from registry.specs import BlockCall, RecipeSpec, ReferenceSpec
+from registry.training.spec import TrainSpec
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Recipe:
     stages: list[Stage]
     head: Call | None
     preprocessing: str = "none"
-    train: dict[str, Any] | None = None
+    train: TrainSpec | None = None
     references: list[ReferenceSpec] = field(default_factory=list)
 
     @property
@@ -70,6 +73,7 @@ def load_recipe(
     overrides: Mapping[str, Any] | None = None,
     num_classes: int | None = None,
     input_shape: "tuple | list | None" = None,
+    allow_plugins: bool = False,
 ) -> Recipe:
     """Reads and validates a recipe, with overrides applied first.
 
@@ -79,20 +83,22 @@ def load_recipe(
         overrides: dotted paths to values, e.g. `{"stages.0.block": "res_block"}`.
         num_classes: shorthand for `{"head.num_classes": n}`.
         input_shape: shorthand for `{"input_shape": [h, w, c]}`.
+        allow_plugins: bool. Import the Python modules the recipe lists under
+            `plugins:` (they register custom blocks). False refuses a recipe
+            that has any: a plugin is code, and runs with your rights.
 
     Raises:
         RecipeError: naming the source, the location and the fix.
     """
     raw, source = _raw(recipe)
-    overrides = dict(overrides or {})
-    if num_classes is not None:
-        if raw.get("head") is None:
-            raise RecipeError(source, Problem("head", "num_classes was given, but the recipe has no head. Add `head: {block: classifier}`."))
-        overrides["head.num_classes"] = num_classes
-    if input_shape is not None:
-        overrides["input_shape"] = list(input_shape)
-    for path, value in overrides.items():
+    # A Recipe's own plugins were allowed (and imported) when it was loaded.
+    trusted = set(raw.get("plugins") or []) if isinstance(recipe, Recipe) else set()
+    for path, value in _overrides(overrides, num_classes, input_shape, raw, source).items():
         set_path(raw, path, value, source)
+    plugins = check_plugins(raw.get("plugins"), source)
+    import_plugins(
+        [p for p in plugins if p not in trusted], source, allowed=allow_plugins
+    )
     return validate_recipe(raw, source)
 
 
@@ -102,13 +108,33 @@ def _raw(recipe) -> tuple[dict[str, Any], str]:
     if isinstance(recipe, Path):
         recipe = str(recipe)
     if isinstance(recipe, str):
-        return read_recipe(recipe)
+        return loader.read_recipe(recipe)
+    source = "<recipe given in code>"
     if isinstance(recipe, Mapping):
-        return copy.deepcopy(dict(recipe)), "<recipe given in code>"
-    raise TypeError(
-        "A recipe must be a name, a path, a mapping or a Recipe. "
-        f"Received: {type(recipe).__name__}"
-    )
+        return loader.resolve_bases(copy.deepcopy(dict(recipe)), source, Path.cwd()), source
+    raise RecipeError(source, (
+        "a recipe must be a name (resnet50), a path to a .yaml file, a mapping or a Recipe. "
+        f"Received: a {type(recipe).__name__} ({short_repr(recipe)})."
+    ))
+
+
+def _overrides(overrides, num_classes, input_shape, raw, source) -> dict[str, Any]:
+    """All changes to apply, as dotted paths to values."""
+    if overrides is None:
+        overrides = {}
+    if not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides):
+        raise RecipeError(source, Problem("overrides", (
+            "must be a mapping of dotted paths to values, e.g. {'stages.0.block': 'res_block'}. "
+            f"Received: {short_repr(overrides)}"
+        )))
+    changes = dict(overrides)
+    if num_classes is not None:
+        if raw.get("head") is None:
+            raise RecipeError(source, Problem("head", "num_classes was given, but the recipe has no head. Add `head: {block: classifier}`."))
+        changes["head.num_classes"] = num_classes
+    if input_shape is not None:
+        changes["input_shape"] = list(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape
+    return changes
 
 
 def set_path(raw: dict[str, Any], path: str, value: Any, source: str) -> None:
@@ -116,14 +142,23 @@ def set_path(raw: dict[str, Any], path: str, value: Any, source: str) -> None:
     where = f"overrides[{path!r}]"
     node: Any = raw
     keys = path.split(".")
+    if not all(keys):
+        raise RecipeError(source, Problem(where, "a path is keys joined by dots, with no empty part, e.g. 'stages.0.filters'. Fix the path."))
     for depth, key in enumerate(keys):
         last = depth == len(keys) - 1
+        parent = ".".join(keys[:depth])
         if isinstance(node, list):
             if not (key.lstrip("-").isdigit() and -len(node) <= int(key) < len(node)):
-                raise RecipeError(source, Problem(where, f"'{key}' is not an index of {'.'.join(keys[:depth])}, which has {len(node)} items (0 to {len(node) - 1})."))
+                raise RecipeError(source, Problem(where, (
+                    f"'{key}' is not an index of {parent}, which has {len(node)} items. "
+                    f"Use an index from 0 to {len(node) - 1}."
+                )))
             key = int(key)
         elif not isinstance(node, dict):
-            raise RecipeError(source, Problem(where, f"{'.'.join(keys[:depth])} is a {type(node).__name__}, not a mapping or list."))
+            raise RecipeError(source, Problem(where, (
+                f"{parent} is {short_repr(node)}, a {type(node).__name__}, which has no '{key}'. "
+                f"Override '{parent}' itself, or fix the path."
+            )))
         if last:
             node[key] = value
         else:
@@ -132,8 +167,24 @@ def set_path(raw: dict[str, Any], path: str, value: Any, source: str) -> None:
             node = node[key]
 
 
+# Names the Network gives its own layers (and the features dict its head
+# output), which a stage cannot take.
+RESERVED_LAYER_NAMES = ("image", "preprocess", "stem", "head", "avg_pool", "max_pool")
+RESERVED_TAPS = ("predictions",)
+
+
 def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code>") -> Recipe:
-    """Validates a plain recipe mapping into a `Recipe`, or raises RecipeError."""
+    """Validates a plain recipe mapping into a `Recipe`, or raises RecipeError.
+
+    Checks structure and arguments only: `plugins:` are not imported here
+    (`load_recipe(..., allow_plugins=True)` does that), so their blocks must
+    already be registered.
+    """
+    if not isinstance(raw, Mapping):
+        raise RecipeError(source, (
+            "the top level must be a mapping (name:, input_shape:, stem:, stages:, ...). "
+            f"Received: a {type(raw).__name__} ({short_repr(raw)})."
+        ))
     try:
         spec = RecipeSpec.model_validate(raw)
     except ValidationError as error:
@@ -149,10 +200,22 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
         stages.append(Stage(call, stage.repeats, name, stage.tap, _layer_names(name, stage.repeats)))
     head = _call(spec.head, "head", ("head",), {}, set(), problems) if spec.head else None
 
-    for key in sorted(set(spec.defaults) - used_defaults):
-        problems.append(Problem(f"defaults.{key}", f"no block of this recipe takes an argument '{key}'. Remove it or fix its spelling."))
-    _check_unique("tap", [("stem.tap", spec.stem.tap)] + [(f"stages[{i}].tap", s.tap) for i, s in enumerate(stages)], problems)
-    _check_unique("layer name", [("stem", "stem")] + [(f"stages[{i}].name", n) for i, s in enumerate(stages) for n in s.layer_names], problems)
+    if not any(p.location.endswith(".block") for p in problems):  # else a block's arguments are unknown
+        for key in sorted(set(spec.defaults) - used_defaults):
+            problems.append(Problem(f"defaults.{key}", f"no block of this recipe takes an argument '{key}'. Remove it or fix its spelling."))
+    taps = [("stem.tap", spec.stem.tap)] + [(f"stages[{i}].tap", s.tap) for i, s in enumerate(stages)]
+    for location, tap in taps:
+        if tap in RESERVED_TAPS:
+            problems.append(Problem(location, f"'{tap}' is the key of the head's output in a features dict. Choose another tap name."))
+    _check_unique("tap", taps, problems, "Rename one: taps are the names that features=[...] asks for.")
+    layers = [(f"stages[{i}].name", n) for i, s in enumerate(stages) for n in s.layer_names]
+    for location, layer in layers:
+        if layer in RESERVED_LAYER_NAMES:
+            problems.append(Problem(location, (
+                f"the layer name '{layer}' is reserved for the network's own layers "
+                f"({', '.join(RESERVED_LAYER_NAMES)}). Choose another `name:`."
+            )))
+    _check_unique("layer name", layers, problems, "Give the stage another `name:`.")
     if problems:
         raise RecipeError(source, problems)
     return Recipe(
@@ -180,17 +243,30 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
         return None
     if entry.kind not in kinds:
         allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
-        problems.append(Problem(f"{location}.block", f"'{spec.block}' is a {entry.kind}, which cannot be used here. Use one of: {', '.join(sorted(allowed))}"))
+        problems.append(Problem(f"{location}.block", (
+            f"'{spec.block}' is a {entry.kind}, which cannot be used here. "
+            f"Use one of: {', '.join(sorted(allowed))}"
+        )))
         return None
     fields = entry.args.model_fields
     given = {k: v for k, v in defaults.items() if k in fields}
     used_defaults.update(given)
+    overridden = {k: v for k, v in given.items() if k in spec.args}
     given.update(spec.args)
     try:
         args = entry.args.model_validate(given)
     except ValidationError as error:
         problems.extend(problems_of(error, location, entry.args, block=spec.block))
         return None
+    if overridden:
+        # A default every block overrides is never used, but a bad one is still a mistake.
+        try:
+            entry.args.model_validate({**given, **overridden})
+        except ValidationError as error:
+            items = [item for item in error.errors() if item["loc"] and item["loc"][0] in overridden]
+            for problem in problems_of(items, "defaults", entry.args, block=spec.block):
+                if problem not in problems:
+                    problems.append(problem)
     return Call(spec.block, entry.cls, args.model_dump(exclude_unset=True), location)
 
 
@@ -203,43 +279,13 @@ def _layer_names(name: str, repeats: int) -> list[str]:
     return [f"{name}_block{j + 1}" for j in range(repeats)]
 
 
-def _check_unique(what: str, located: list[tuple[str, str | None]], problems: list[Problem]) -> None:
+def _check_unique(what: str, located: list[tuple[str, str | None]], problems: list[Problem], fix: str) -> None:
     seen: dict[str, str] = {}
+    reported: set[str] = set()
     for location, value in located:
         if value is None:
             continue
-        if value in seen:
-            problems.append(Problem(location, f"the {what} '{value}' is already used at {seen[value]}; each must be unique."))
-        else:
-            seen[value] = location
-
-
-def problems_of(error: ValidationError, prefix: str, model: type[BaseModel], block: str | None = None) -> list[Problem]:
-    """Turns pydantic's errors into located, Keras-worded problems."""
-    problems = []
-    for item in error.errors():
-        location = _location(prefix, item["loc"])
-        field_name = item["loc"][-1] if item["loc"] else ""
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            if block:
-                message = unknown_name_message("argument", field_name, list(model.model_fields), f" for block '{block}'", "Its arguments")
-            else:
-                message = unknown_name_message("key", field_name, list(model.model_fields), listed="Valid keys")
-        elif kind == "missing":
-            message = f"required {'argument' if block else 'key'} '{field_name}' is missing."
-        else:
-            message = f"{item['msg']}. Received: {item['input']!r}"
-        problems.append(Problem(location, message))
-    return problems
-
-
-def _location(prefix: str, loc: tuple) -> str:
-    """('stages', 2, 'repeats') -> 'stages[2].repeats'."""
-    text = prefix
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
+        if value in seen and location not in reported:
+            problems.append(Problem(location, f"the {what} '{value}' is already used at {seen[value]}; each must be unique. {fix}"))
+            reported.add(location)
+        seen.setdefault(value, location)

@@ -11,7 +11,6 @@ import keras
 from pydantic import BaseModel
 
 from registry.arguments import args_model
-from recipes.loader import recipe_names
 from registry.errors import unknown_name_message
 
 KINDS = ("stem", "block", "head")
@@ -91,6 +90,8 @@ def list_blocks(pattern: str | None = None, exclude: str | None = None, kind: st
 
 def list_models(pattern: str | None = None, exclude: str | None = None) -> list[str]:
     """Sorted names of the shipped recipes, filtered by fnmatch patterns."""
+    from recipes.loader import recipe_names  # here: recipes.loader itself imports registry
+
     return _filter(recipe_names(), pattern, exclude)
 
 

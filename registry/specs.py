@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from registry.training.spec import TrainSpec
+
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
 # A stage name may hold "{index}": the 1-based block number within the stage.
 LayerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.{}-]*$", max_length=64)]
@@ -73,9 +75,14 @@ class RecipeSpec(BaseModel):
     stem: StemSpec
     stages: Annotated[list[StageSpec], Field(min_length=1, max_length=200)]
     head: HeadSpec | None = None
-    train: dict[str, Any] | None = Field(None, description="Training settings (see the training docs).")
+    train: TrainSpec | None = Field(None, description="How to train it on a folder of images: `resblocks train`.")
     references: list[ReferenceSpec] = Field(
         default_factory=list, description="Published MACs and parameter counts to compare with."
+    )
+    plugins: Annotated[list[str], Field(max_length=32)] = Field(
+        default_factory=list,
+        description="Python modules with custom blocks: module names or .py paths relative to the "
+        "recipe file. Imported only when the user allows it (allow_plugins=True, --allow-plugins).",
     )
 
     @field_validator("input_shape")

@@ -22,6 +22,9 @@ class Classifier(keras.layers.Layer):
         hidden_activation: str. Activation of the hidden dense layers.
         activation: str or None. "softmax" for probabilities, None for
             logits (pair with `from_logits=True` losses).
+        class_names: list of str or None. The label of each class, in
+            output order. Kept in the config, so a saved model can name
+            its predictions with nothing else at hand.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, num_classes)`, always float32 so that softmax and
@@ -36,9 +39,15 @@ class Classifier(keras.layers.Layer):
         dropout: float = 0.0,
         hidden_activation: str = "relu",
         activation: str | None = "softmax",
+        class_names: Sequence[str] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if class_names is not None and len(class_names) != num_classes:
+            raise ValueError(
+                f"Argument `class_names` must hold one name per class ({num_classes}). "
+                f"Received: {len(class_names)} names"
+            )
         if pooling not in ("avg", "max"):
             raise ValueError(
                 'Invalid value received for argument `pooling`: expected "avg" or '
@@ -50,6 +59,7 @@ class Classifier(keras.layers.Layer):
         self.dropout = dropout
         self.hidden_activation = hidden_activation
         self.activation = activation
+        self.class_names = list(class_names) if class_names is not None else None
 
         pool = keras.layers.GlobalAveragePooling2D if pooling == "avg" else keras.layers.GlobalMaxPooling2D
         self.pool = pool(name=f"{pooling}_pool")
@@ -92,4 +102,5 @@ class Classifier(keras.layers.Layer):
             "dropout": self.dropout,
             "hidden_activation": self.hidden_activation,
             "activation": self.activation,
+            "class_names": self.class_names,
         }

@@ -89,6 +89,16 @@ class Network(keras.Model):
         else:
             outputs = x
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # A block rebuilt from its config with trainable=False is frozen
+        # itself, but the sublayers its __init__ made are not. Setting the
+        # flag passes it down, so a fine-tuned model reloads with the same
+        # weights frozen (and its saved optimizer state fits). Set twice:
+        # on TensorFlow, `layer.trainable = False` when it already is False
+        # is skipped as a no-op assignment, setter and all.
+        for layer in self.layers:
+            if not layer.trainable:
+                layer.trainable = True
+                layer.trainable = False
 
         # === Config ===
         self.body = body

@@ -1,87 +1,99 @@
-"""`resblocks predict`: the top classes of image files.
+"""`resblocks predict`: the top classes of image files, one line per image.
 
 Two forms, one command:
-  resblocks predict --model inception_resnet_v2 --weights FILE.h5 IMAGE...
+  resblocks predict MODEL IMAGE... [--top K]
+      a saved model (`.keras`, or a run folder for its model.keras); the
+      labels are its own class names (the head keeps them), ImageNet names
+      for a 1000-class model without names, class numbers otherwise. Images
+      are read with the decoder the model was trained with.
+  resblocks predict --model NAME --weights FILE IMAGE... [--top K]
       a recipe with ImageNet weights (a keras.applications file or a
-      resblocks one); prints the top ImageNet labels.
-  resblocks predict MODEL.keras IMAGE...
-      a saved resblocks model; ImageNet labels if it has 1000 classes,
-      its own class names if it keeps them, class numbers otherwise.
+      resblocks one); the top ImageNet labels (5 unless --top), images read
+      as keras' load_img does.
+Each line is `path  label  probability`, then further label-probability
+pairs for --top K; --json prints the same as a list.
 """
 
 import json
+import sys
 from pathlib import Path
 
 
 def cmd_predict(args) -> int:
-    import sys
-
     try:
         return _predict(args)
     except ValueError as error:  # an unreadable image, a model of another class count
+        if args.debug:
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
 def _predict(args) -> int:
-    from registry.imagenet import decode_predictions, load_images, predict_imagenet
-
     paths = list(args.inputs)
     if args.model is not None:
+        from registry.imagenet import predict_imagenet
+
         if args.weights is None:
             raise FileNotFoundError("--model needs --weights FILE: the ImageNet weights (.h5) of that recipe.")
-        rows = predict_imagenet(args.model, args.weights, paths, top=args.top, interpolation=args.interpolation)
+        rows = predict_imagenet(args.model, args.weights, paths, top=args.top or 5,
+                                interpolation=args.interpolation or "nearest")
         results = [[_row(r.class_index, r.name, r.score, r.class_id) for r in image_rows] for image_rows in rows]
     else:
-        if len(paths) < 2 or not paths[0].endswith(".keras"):
+        from registry.training.predict import predict
+
+        if len(paths) < 2 or not (paths[0].endswith(".keras") or Path(paths[0]).is_dir()):
             raise FileNotFoundError(
                 "Give a saved model and images (`resblocks predict MODEL.keras IMAGE...`) or a recipe "
                 "with weights (`resblocks predict --model NAME --weights FILE IMAGE...`)."
             )
-        results = _predict_saved(paths.pop(0), paths, args.top, args.interpolation, decode_predictions, load_images)
+        if args.weights is not None or args.interpolation is not None:
+            raise ValueError(
+                "--weights and --interpolation go with --model NAME. A saved model holds its "
+                "weights and reads images with the decoder it was trained with."
+            )
+        model = paths.pop(0)
+        predictions = predict(model, paths, top=args.top or 1, batch_size=args.batch_size, image_size=args.image_size)
+        results = [[_row(*ranked) for ranked in p.top] for p in predictions]
     if args.json:
         print(json.dumps([{"image": p, "predictions": r} for p, r in zip(paths, results)], indent=2))
         return 0
     for path, rows in zip(paths, results):
-        print(path)
-        for rank, row in enumerate(rows, 1):
-            wnid = f"  {row['class_id']}" if row.get("class_id") else ""
-            print(f"  {rank}. {row['name']:<28} {row['score']:.4f}{wnid}")
+        print("  ".join([path, *(f"{row['name']}  {row['score']:.4f}" for row in rows)]))
     return 0
-
-
-def _predict_saved(model_path, image_paths, top, interpolation, decode_predictions, load_images) -> list:
-    import keras
-    import numpy as np
-
-    from registry.preprocessing import preprocess_input
-
-    model_path = Path(model_path)
-    if not model_path.is_file():
-        raise FileNotFoundError(f"Model file not found: {model_path}.")
-    model = keras.saving.load_model(model_path, safe_mode=True)
-    height, width = model.input_shape[1:3]
-    images = preprocess_input(model, load_images(image_paths, (height or 224, width or 224), interpolation))
-    preds = model.predict(images, verbose=0, batch_size=8)
-    if preds.shape[-1] == 1000:
-        decoded = decode_predictions(preds, top)
-        return [[_row(r.class_index, r.name, r.score, r.class_id) for r in rows] for rows in decoded]
-    names = list(getattr(model, "class_names", None) or [str(i) for i in range(preds.shape[-1])])
-    best = np.argsort(preds, axis=-1)[:, ::-1][:, :top]
-    return [[_row(int(i), names[i], float(pred[i])) for i in order] for pred, order in zip(preds, best)]
 
 
 def _row(index: int, name: str, score: float, class_id: str | None = None) -> dict:
     return {"index": index, "name": name, "score": round(float(score), 6), "class_id": class_id}
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a positive whole number. Received: {text!r}")
+    return value
+
+
 def add_to(commands) -> None:
-    p = commands.add_parser("predict", help="top classes of images: a saved model, or a recipe with ImageNet weights")
+    p = commands.add_parser(
+        "predict",
+        help="top classes of images: a saved model, or a recipe with ImageNet weights",
+        description="Print `path  label  probability` for each image: resblocks predict MODEL IMAGE... "
+        "(a .keras file or run folder), or resblocks predict --model NAME --weights FILE IMAGE...",
+    )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="MODEL.keras IMAGE... , or IMAGE... with --model")
     p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
     p.add_argument("--weights", help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one")
-    p.add_argument("--top", type=int, default=5, help="classes per image (default 5)")
-    p.add_argument("--interpolation", default="nearest", choices=("nearest", "bilinear", "bicubic"),
-                   help="resizing to the model's input size (default nearest, as keras' load_img)")
+    p.add_argument("--top", type=_positive, default=None, metavar="K",
+                   help="classes per image (default 1 for a saved model, 5 with --model)")
+    p.add_argument("--batch-size", type=_positive, default=32, metavar="N", help="images per forward pass (saved model)")
+    p.add_argument("--image-size", type=_positive, metavar="N", help="for saved models that take any size")
+    p.add_argument("--interpolation", default=None, choices=("nearest", "bilinear", "bicubic"),
+                   help="with --model: resizing to the input size (default nearest, as keras' load_img)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_predict)

@@ -3,6 +3,8 @@
 import argparse
 import json
 
+from registry.commands.options import add_recipe_options
+
 
 def cmd_list(args) -> int:
     from registry import list_blocks, list_models
@@ -23,7 +25,9 @@ def cmd_show(args) -> int:
     from registry import load_recipe, model_from_recipe
     from registry.summary import format_table, stage_rows
 
-    recipe = load_recipe(args.recipe, num_classes=args.num_classes, input_shape=args.input_shape)
+    recipe = load_recipe(
+        args.recipe, num_classes=args.num_classes, input_shape=args.input_shape, allow_plugins=args.allow_plugins
+    )
     model = model_from_recipe(recipe)
     print(format_table(recipe, stage_rows(recipe, model), model))
     if args.diagram:
@@ -38,7 +42,7 @@ def cmd_validate(args) -> int:
     from registry import build, load_recipe
 
     for path in args.files:
-        recipe = load_recipe(path)
+        recipe = load_recipe(path, allow_plugins=args.allow_plugins)
         if args.build:
             build(recipe)
         print(f"{path}: ok ({recipe.name}, {len(recipe.stages)} stages)")
@@ -89,11 +93,13 @@ def add_to(commands) -> None:
     p.add_argument("--input-shape", type=_shape, help="HEIGHT,WIDTH,CHANNELS")
     p.add_argument("--diagram", metavar="FILE", type=_diagram_file, help="also draw the block graph: .svg, .png, or .md/.mmd (Mermaid)")
     p.add_argument("--expand", action="store_true", help="with --diagram: one box per block, no collapsed runs")
+    add_recipe_options(p)
     p.set_defaults(run=cmd_show)
 
     p = commands.add_parser("validate", help="check recipe files (exit 2 on the first error)")
     p.add_argument("files", nargs="+")
     p.add_argument("--build", action="store_true", help="also build each network")
+    add_recipe_options(p)
     p.set_defaults(run=cmd_validate)
 
     p = commands.add_parser("schema", help="JSON Schema of recipe files")

@@ -136,8 +136,8 @@ def test_predict_with_a_saved_model(tmp_path, capsys):
     assert len(printed) == 3 and all(len(item["predictions"]) == 2 for item in printed)
     assert {r["name"] for item in printed for r in item["predictions"]} <= {"0", "1", "2"}
     assert main(["predict", str(path), paths[0], "--top", "2"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == paths[0] and len(lines) == 3
-    assert lines[1].startswith("  1. ") and lines[2].startswith("  2. ")
+    [line] = capsys.readouterr().out.splitlines()  # one line per image: path, then label-score pairs
+    image, *pairs = line.split("  ")
+    assert image == paths[0] and len(pairs) == 4 and set(pairs[0::2]) <= {"0", "1", "2"}
     assert main(["predict", paths[0]]) == 2
     assert "Give a saved model and images" in capsys.readouterr().err

@@ -42,13 +42,13 @@ def test_every_problem_is_located(tmp_path):
         load_recipe(write(tmp_path, text))
     message = str(error.value)
     assert "net.yaml (3 problems)" in message
-    assert "stages[0].filters: Input should be greater than or equal to 1. Received: 0" in message
-    assert "stages[1].filters: required argument 'filters' is missing." in message
+    assert "stages[0].filters: must be at least 1. Received: 0." in message
+    assert "stages[1].filters: required argument 'filters' of block 'res_block' is missing." in message
     assert "stages[1].filterz: unknown argument 'filterz' for block 'res_block'. Did you mean 'filters'? Its arguments: activation," in message
 
 
 def test_structure_is_checked_first(tmp_path):
-    with pytest.raises(RecipeError, match=r"stages\[0\]\.repeats: Input should be greater than or equal to 1. Received: 0"):
+    with pytest.raises(RecipeError, match=r"stages\[0\]\.repeats: must be at least 1\. Received: 0\."):
         load_recipe(write(tmp_path, TINY.replace("repeats: 2, tap: c2", "repeats: 0, tap: c2")))
 
 

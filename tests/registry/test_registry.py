@@ -74,5 +74,5 @@ def test_a_user_block_is_registered_validated_and_saved(tmp_path):
     assert keras.saving.load_model(path, safe_mode=True).get_layer("stage1").factor == 0.5
 
     recipe["stages"][0]["factor"] = "half"
-    with pytest.raises(RecipeError, match=r"stages\[0\]\.factor: Input should be a valid number. Received: 'half'"):
+    with pytest.raises(RecipeError, match=r"stages\[0\]\.factor: expected a number\. Received: 'half' \(a string\)"):
         build(recipe)

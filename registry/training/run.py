@@ -1,0 +1,377 @@
+"""train(): a recipe and a folder of images in, a run folder with the trained model out, resumable after any interruption.
+
+    history = train("recipes/digits_demo.yaml", data="digits/train", val="digits/val", out="runs/digits")
+
+The run folder (see `rundir`) holds `model.keras` (best validation
+accuracy), `last.keras` (the resume point, optimizer state included),
+`history.csv`, `curves.png`, `recipe.yaml` (the recipe as run, train
+section resolved), `class_names.json` and TensorBoard `logs/`. The class
+names are also inside both models (the head's `class_names`), and the
+recipe's preprocessing is the model's first layer, so a saved model takes
+raw 0-255 RGB images and needs nothing else to predict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+import tensorflow as tf
+import yaml
+from pydantic import ValidationError
+
+from registry.build import model_from_recipe
+from registry.errors import Problem, RecipeError
+from registry.messages import problems_of
+from registry.recipe import Recipe, load_recipe, validate_recipe
+from registry.training import rundir
+from registry.training.augment import augment_dataset, augmentation
+from registry.training.callbacks import CommitEpoch, ScalarLog, StopOnNonFiniteLoss, StopOnSignal, TrainingInterrupted
+from registry.training.data import DataError, ImageFolder, image_dataset, scan_image_folder, split_folder
+from registry.training.finetune import freeze as freeze_layers
+from registry.training.finetune import load_pretrained
+from registry.training.optim import make_optimizer
+from registry.training.plots import plot_curves
+from registry.training.rundir import RunDir, RunDirError, RunState
+from registry.training.spec import TrainSpec
+from registry.training.strategy import is_chief, make_strategy
+
+
+def train(
+    recipe: str | os.PathLike | Mapping | Recipe,
+    *,
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    val: str | os.PathLike | None = None,
+    val_split: float | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    image_size: int | Sequence[int] | None = None,
+    weights: str | os.PathLike | None = None,
+    freeze: Sequence[str] | None = None,
+    seed: int | None = None,
+    strategy: str | tf.distribute.Strategy | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 1,
+) -> keras.callbacks.History:
+    """Trains a recipe on a class-per-subfolder image folder, or resumes the run in `out`.
+
+    The recipe's `train:` section gives the settings (defaults where it has
+    none); the arguments below override it. If `out` holds an unfinished
+    run of the same recipe and settings, training resumes after its last
+    completed epoch; a finished one is returned as it is (raise `epochs`
+    to train it further: the saved optimizer goes on as it was, its
+    learning-rate schedule included).
+
+    Args:
+        recipe: a recipe name, YAML path, mapping or `Recipe`.
+        data: str or path. The training images, one subfolder per class.
+        out: str or path. The run folder.
+        val: str or path or None. Validation images, same class folders.
+            None holds out `val_split` of each class of `data` instead.
+        val_split: float or None. Overrides `train.val_split`.
+        epochs, batch_size, image_size, weights, freeze, seed: override
+            the `train:` keys of the same names.
+        strategy: "default", "mirrored", "multi_worker" or a
+            `tf.distribute.Strategy`. The batch size is the global one.
+        overrides: dotted recipe paths to values, as in `build()`.
+        callbacks: extra Keras callbacks.
+        verbose: int. 0 silent, 1 a progress bar per epoch, 2 a line per epoch.
+
+    Returns:
+        A `keras.callbacks.History` of every epoch of the run, resumed ones
+        included (`history.history["val_accuracy"]`); its `model` is the
+        model after the last epoch.
+
+    Raises:
+        RecipeError: the recipe or a setting is invalid.
+        DataError: the image folders cannot be used.
+        RunDirError: `out` holds something else, or a run with other settings.
+        TrainingInterrupted: SIGINT or SIGTERM; the last epoch is saved.
+        NonFiniteLoss: the loss became NaN; the last good epoch is kept.
+    """
+    # Multi-worker strategies must exist before TensorFlow runs anything else.
+    strategy = make_strategy(strategy)
+    recipe = load_recipe(recipe, overrides=overrides)
+    spec = resolve_spec(
+        recipe, epochs=epochs, batch_size=batch_size, image_size=image_size, val_split=val_split,
+        seed=seed, weights=os.fspath(weights) if weights is not None else None,
+        freeze=list(freeze) if freeze is not None else None,
+    )
+    say = print if verbose else (lambda *a, **k: None)
+
+    train_folder, val_folder = load_folders(data, val, spec)
+    say(_describe_folders(train_folder, val_folder, val))
+    hw = spec.image_hw or _recipe_hw(recipe)
+    resolved = resolve_recipe(recipe, spec, train_folder.class_names, hw)
+
+    run = RunDir(out, writable=is_chief(strategy))
+    state = run.open()
+    if state is not None:
+        _check_same_run(run, resolved)
+    run.write_text(rundir.RECIPE, recipe_yaml(resolved))
+    run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
+    if state is not None and state.epoch >= spec.epochs:
+        say(f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to train it further.")
+        say(summary_line(state, run))
+        return history_of(state, None)
+    initial_epoch = state.epoch if state else 0
+
+    steps = math.ceil(len(train_folder) / spec.batch_size)
+    train_data, val_data = make_datasets(spec, train_folder, val_folder, hw, initial_epoch)
+    with precision(spec.mixed_precision), strategy.scope():
+        if state is not None and (run / rundir.LAST).is_file():
+            model = keras.saving.load_model(run / rundir.LAST, safe_mode=True)
+            say(f"Resuming '{run.path}' after epoch {state.epoch} of {spec.epochs} "
+                f"(best validation accuracy so far {state.best_val_accuracy:.4f}).")
+        else:
+            state = RunState()
+            keras.utils.set_random_seed(spec.seed)
+            model = new_model(resolved, spec, steps, say)
+    replicas = strategy.num_replicas_in_sync
+    where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
+    say(f"Training {resolved.name} ({model.count_params():,} parameters) for {_plural(spec.epochs, 'epoch')} "
+        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}; run folder '{run.path}'.")
+
+    signals = StopOnSignal()
+    scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
+    commit = CommitEpoch(run, state, plot=plot_curves, on_commit=scalars.write if scalars else None)
+    fit_callbacks = [signals, StopOnNonFiniteLoss(_nan_advice(spec, run)), commit, *callbacks]
+    signals.install()
+    try:
+        model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=spec.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=fit_callbacks,
+            shuffle=False,  # the pipeline shuffles
+            verbose=verbose,
+        )
+    except TrainingInterrupted as stop:
+        done = commit.state.epoch
+        raise TrainingInterrupted(
+            stop.signal_name,
+            stop.epoch,
+            f"Training stopped by {stop.signal_name} during epoch {stop.epoch} of {spec.epochs}. "
+            + (_saved(done, run) if done else "No epoch had finished, so there is nothing to keep. ")
+            + f"Run the same command again to resume from epoch {done + 1}.",
+        ) from None
+    finally:
+        signals.restore()
+        if scalars is not None:
+            scalars.close()
+    say(summary_line(commit.state, run))
+    return history_of(commit.state, model)
+
+
+def resolve_spec(recipe: Recipe, **flags: Any) -> TrainSpec:
+    """The recipe's `train:` section (defaults if it has none), with `flags` that are not None laid over it."""
+    base = recipe.train.model_dump() if recipe.train is not None else {}
+    given = {key: value for key, value in flags.items() if value is not None}
+    if isinstance(given.get("image_size"), (list, tuple)):
+        given["image_size"] = list(given["image_size"])
+    try:
+        return TrainSpec.model_validate({**base, **given})
+    except ValidationError as error:
+        raise RecipeError(recipe.source, problems_of(error, "train", TrainSpec)) from None
+
+
+def load_folders(data, val, spec: TrainSpec) -> tuple[ImageFolder, ImageFolder]:
+    """The training and validation folders: `val` scanned, or `val_split` of `data` held out."""
+    folder = scan_image_folder(data, skip_bad_images=spec.skip_bad_images)
+    if val is None:
+        return split_folder(folder, spec.val_split, spec.seed)
+    val_folder = scan_image_folder(val, skip_bad_images=spec.skip_bad_images)
+    return folder, relabel(val_folder, folder.class_names)
+
+
+def relabel(folder: ImageFolder, class_names: Sequence[str]) -> ImageFolder:
+    """`folder` with its labels indexing `class_names` (the training classes) instead of its own.
+
+    Raises:
+        DataError: the folder has a class the training data has not.
+    """
+    index = {name: i for i, name in enumerate(class_names)}
+    unknown = [name for name in folder.class_names if name not in index]
+    if unknown:
+        raise DataError(
+            f"The folder '{folder.root}' has class folder(s) that the training data has not: "
+            f"{', '.join(unknown)}. The model knows: {', '.join(class_names)}. Rename or "
+            "remove those folders, or train with them."
+        )
+    labels = tuple(index[folder.class_names[label]] for label in folder.labels)
+    return dataclasses.replace(folder, class_names=tuple(class_names), labels=labels)
+
+
+def resolve_recipe(recipe: Recipe, spec: TrainSpec, class_names: Sequence[str], hw: tuple[int, int]) -> Recipe:
+    """The recipe as this run trains it: input size, classes and train section filled in."""
+    if recipe.head is None:
+        raise RecipeError(recipe.source, Problem("head", "training needs a head. Add `head: {block: classifier}`."))
+    if recipe.input_shape[2] != 3:
+        raise RecipeError(
+            recipe.source,
+            Problem(
+                "input_shape",
+                f"the image pipeline gives RGB images (3 channels), but the recipe takes "
+                f"{recipe.input_shape[2]}. Set the third number to 3.",
+            ),
+        )
+    raw = copy.deepcopy(recipe.raw)
+    raw.pop("base", None)
+    raw["input_shape"] = [hw[0], hw[1], 3]
+    raw["head"] = {**raw["head"], "num_classes": len(class_names), "class_names": list(class_names)}
+    raw["train"] = spec.model_dump(mode="json")
+    return validate_recipe(raw, recipe.source)
+
+
+def recipe_yaml(recipe: Recipe) -> str:
+    header = (
+        f"# The recipe of this run as trained (from {recipe.source}), every train setting\n"
+        "# filled in. Train it again with: resblocks train THIS_FILE --data DIR --out NEW_DIR\n"
+    )
+    return header + yaml.safe_dump(recipe.raw, sort_keys=False, allow_unicode=True)
+
+
+def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) -> keras.Model:
+    """Builds (with preprocessing inside), loads weights, freezes and compiles the network."""
+    model = model_from_recipe(recipe, include_preprocessing=True)
+    if spec.weights:
+        say(load_pretrained(model, recipe, spec.weights))
+    if spec.freeze:
+        frozen = freeze_layers(model, recipe, spec.freeze)
+        say(f"Frozen: {', '.join(frozen)}.")
+    model.compile(
+        optimizer=make_optimizer(spec, steps_per_epoch),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        jit_compile=spec.xla,
+    )
+    return model
+
+
+def make_datasets(spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageFolder, hw, initial_epoch: int = 0):
+    """(training, validation) tf.data pipelines: decoded, cached, augmented, one-hot labels, prefetched."""
+    n = len(train_folder.class_names)
+
+    def one_hot(images, labels):
+        return images, tf.one_hot(labels, n)
+
+    # A resumed run shuffles on from another seed rather than replaying epoch 1's order.
+    seed = spec.seed + initial_epoch
+    train_data = image_dataset(train_folder, image_size=hw, batch_size=spec.batch_size, shuffle=True, seed=seed)
+    train_data = augment_dataset(train_data, augmentation(**spec.augment.model_dump(), seed=seed))
+    val_data = image_dataset(val_folder, image_size=hw, batch_size=spec.batch_size, shuffle=False)
+    return tuple(
+        dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        for dataset in (train_data, val_data)
+    )
+
+
+@contextlib.contextmanager
+def precision(mixed: bool | str):
+    """Sets Keras' global dtype policy for the run, and restores it after."""
+    previous = keras.config.dtype_policy()
+    if mixed:
+        if mixed is True:
+            mixed = "float16" if tf.config.list_logical_devices("GPU") else "bfloat16"
+        keras.config.set_dtype_policy(f"mixed_{mixed}")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def history_of(state: RunState, model: keras.Model | None) -> keras.callbacks.History:
+    """A Keras History holding every epoch of the run."""
+    history = keras.callbacks.History()
+    history.epoch = [row["epoch"] - 1 for row in state.history]
+    keys = [key for key in state.history[0] if key != "epoch"] if state.history else []
+    history.history = {key: [row.get(key, float("nan")) for row in state.history] for key in keys}
+    if model is not None:
+        history.set_model(model)
+    return history
+
+
+def summary_line(state: RunState, run: RunDir) -> str:
+    if state.best_epoch is None:
+        return f"No epoch completed; run folder '{run.path}'."
+    return (
+        f"Best validation accuracy {state.best_val_accuracy:.4f} at epoch {state.best_epoch} of "
+        f"{state.epoch}; best model '{run / rundir.BEST}', curves '{run / rundir.CURVES}'."
+    )
+
+
+def _describe_folders(train_folder: ImageFolder, val_folder: ImageFolder, val) -> str:
+    how = f"from '{val_folder.root}'" if val is not None else f"held out of '{train_folder.root}'"
+    skipped = len(set(train_folder.skipped) | set(val_folder.skipped))
+    line = (f"{len(train_folder)} training and {len(val_folder)} validation images ({how}), "
+            f"{len(train_folder.class_names)} classes: {', '.join(train_folder.class_names[:10])}"
+            f"{', ...' if len(train_folder.class_names) > 10 else ''}.")
+    return line + (f" Skipped {skipped} unreadable images." if skipped else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _saved(done: int, run: RunDir) -> str:
+    epochs = "Epoch 1 is" if done == 1 else f"Epochs 1-{done} are"
+    return f"{epochs} saved in '{run.path}'. "
+
+
+def _recipe_hw(recipe: Recipe) -> tuple[int, int]:
+    h, w = recipe.input_shape[:2]
+    if h is None or w is None:
+        raise RecipeError(recipe.source, Problem(
+            "train.image_size",
+            "the recipe takes any image size; say which to train at with "
+            "`train: {image_size: N}` or --image-size N.",
+        ))
+    return (h, w)
+
+
+def _check_same_run(run: RunDir, recipe: Recipe) -> None:
+    """Refuses to resume a run of another recipe or other settings (a longer run is fine)."""
+    path = run / rundir.RECIPE
+    if not path.is_file():
+        return
+    saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    now = copy.deepcopy(recipe.raw)
+    for raw in (saved, now):
+        raw.get("train", {}).pop("epochs", None)
+    differences = _differences(saved, now)
+    if differences:
+        listed = "; ".join(f"{where}: {a!r} in the run, {b!r} now" for where, a, b in differences[:5])
+        raise RunDirError(
+            f"'{run.path}' holds a run with other settings ({listed}). Resume it with the "
+            "same recipe, data and flags (only --epochs may change), or pass a new --out."
+        )
+
+
+def _differences(a: Any, b: Any, where: str = "") -> list[tuple[str, Any, Any]]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        found = []
+        for key in list(a) + [k for k in b if k not in a]:
+            found += _differences(a.get(key), b.get(key), f"{where}.{key}" if where else str(key))
+        return found
+    return [] if a == b else [(where, a, b)]
+
+
+def _nan_advice(spec: TrainSpec, run: RunDir) -> str:
+    return (
+        f"The last good epoch stays in '{run.path}' (model.keras and last.keras are unchanged). "
+        f"Lower the learning rate (train.optimizer.learning_rate, now {spec.optimizer.learning_rate:g}), "
+        "warm it up (train.schedule.warmup_epochs), clip gradients (train.optimizer.clipnorm)"
+        + (" or turn off mixed precision" if spec.mixed_precision else "")
+        + ", then train into a new --out, starting from --weights "
+        + f"'{run / rundir.BEST}' if it exists."
+    )

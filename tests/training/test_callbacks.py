@@ -1,0 +1,44 @@
+"""The stop-on-signal callback: a first signal stops at the next step, a second at once."""
+
+import os
+import signal
+
+import pytest
+
+from registry.training.callbacks import StopOnSignal, TrainingInterrupted
+
+
+@pytest.fixture
+def stop():
+    callback = StopOnSignal()
+    before = signal.getsignal(signal.SIGINT)
+    callback.install()
+    yield callback
+    callback.restore()
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_sigint_stops_at_the_end_of_the_step(stop):
+    stop.on_epoch_begin(3)
+    os.kill(os.getpid(), signal.SIGINT)
+    assert stop.received == "SIGINT"
+    with pytest.raises(TrainingInterrupted) as error:
+        stop.on_train_batch_end(0)
+    assert (error.value.signal_name, error.value.epoch) == ("SIGINT", 4)
+
+
+def test_sigterm_stops_during_validation_too(stop):
+    os.kill(os.getpid(), signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM"):
+        stop.on_test_batch_end(0)
+
+
+def test_a_second_signal_raises_at_once(stop):
+    os.kill(os.getpid(), signal.SIGINT)
+    with pytest.raises(TrainingInterrupted):
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_training_interrupted_is_a_keyboard_interrupt():
+    # So `except Exception` in user code does not swallow a Ctrl-C.
+    assert issubclass(TrainingInterrupted, KeyboardInterrupt)

@@ -1,0 +1,69 @@
+"""Training through tf.distribute: MirroredStrategy over two logical CPU devices, in a process of its own.
+
+Logical devices must be set before TensorFlow initialises its runtime,
+which the test process has already done; hence the subprocess.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+
+from registry.training.rundir import read_history_csv
+from registry.training.strategy import is_chief, make_strategy
+from tiny_recipe import write_tiny_recipe
+from training_folders import write_folder
+
+SCRIPT = Path(__file__).with_name("train_process.py")
+
+
+def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
+    data = write_folder(tmp_path / "data", 8, seed=5)
+    recipe = write_tiny_recipe(tmp_path / "tiny.yaml", epochs=1)
+    run = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--logical-cpus", "2", "--", "train", str(recipe), "--data", str(data),
+         "--out", str(run), "--strategy", "mirrored", "--verbose", "2"],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "on 2 devices (MirroredStrategy)" in result.stdout
+    assert [row["epoch"] for row in read_history_csv(run / "history.csv")] == [1]
+    model = keras.saving.load_model(run / "model.keras", safe_mode=True)
+    assert model.get_layer("head").class_names == ["horizontal", "plain", "vertical"]
+
+
+def test_the_default_strategy_writes_the_run_folder():
+    assert is_chief(make_strategy(None))
+    assert is_chief(make_strategy("default"))
+
+
+def test_an_unknown_strategy_is_named():
+    with pytest.raises(ValueError, match=r"Unknown strategy 'mirror'. Use one of: default, mirrored, multi_worker"):
+        make_strategy("mirror")
+
+
+class FakeResolver:
+    def __init__(self, task_type, task_id, jobs):
+        self.task_type, self.task_id, self.jobs = task_type, task_id, jobs
+
+    def cluster_spec(self):
+        return type("Spec", (), {"jobs": self.jobs})()
+
+
+@pytest.mark.parametrize(
+    "task_type, task_id, jobs, chief",
+    [
+        ("chief", 0, ["chief", "worker"], True),
+        ("worker", 0, ["chief", "worker"], False),
+        ("worker", 0, ["worker"], True),
+        ("worker", 1, ["worker"], False),
+    ],
+)
+def test_only_the_chief_of_a_multi_worker_run_writes(task_type, task_id, jobs, chief):
+    strategy = type("Strategy", (), {"cluster_resolver": FakeResolver(task_type, task_id, jobs)})()
+    assert is_chief(strategy) is chief
