@@ -8,19 +8,22 @@ How each fenced block is treated (the info string after the backticks):
 - ```python skip-until=registry.profile (any language): skipped, with the
   reason shown by `pytest -ra`, until `registry.profile` can be imported;
   then it runs like any other block. For features other issues deliver.
-- needs=PATH[,PATH...]: skipped unless those files exist (`~` allowed), for
-  blocks that need what tests cannot download, such as ImageNet weights.
+- needs=PATH[,PATH...]: skipped unless those files or folders exist (`~`
+  allowed), for blocks that need what tests cannot download or make, such
+  as ImageNet weights or a user's photos.
 - slow: runs only in `make test-slow` (full-size training, for instance).
 - ```yaml file=NAME.yaml: written into the working directory, so later
   blocks can `build("NAME.yaml")`; any ```yaml must parse, and one with
   `stages:` (or `base:`) must load as a valid recipe.
 - ```bash and ```console: every line that starts with `resblocks ` runs
-  in-process and must exit 0, or N when the line ends in `# exit N`; other
-  lines (pip, make, cp) are shown, not run.
+  in-process and must exit 0, or N when the line ends in `# exit N`; `~`
+  and `*` expand as in a shell; other lines (pip, make, cp) are shown, not
+  run.
 - ```text and ```mermaid are not code.
 """
 
 import contextlib
+import glob
 import importlib
 import io
 import os
@@ -56,7 +59,7 @@ class Block:
     def missing(self) -> str | None:
         """What the block waits for (a feature or a file), or None when it can run."""
         for needs in filter(None, self.options.get("needs", "").split(",")):
-            if not Path(needs).expanduser().is_file():
+            if not Path(needs).expanduser().exists():
                 return needs
         target = self.options.get("skip-until")
         if target is None:
@@ -178,9 +181,15 @@ def run_shell(block: Block) -> None:
         expected = re.match(r"\s*exit (\d+)", comment)
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
-            code = main([os.path.expanduser(word) for word in shlex.split(command)[1:]])  # ~ as a shell would
+            code = main([arg for word in shlex.split(command)[1:] for arg in _expand(word)])
         wanted = int(expected.group(1)) if expected else 0
         assert code == wanted, f"`{command.strip()}` exited {code}, expected {wanted}:\n{output.getvalue()}"
+
+
+def _expand(word: str) -> list[str]:
+    """`~` and `*` as a shell expands them; a pattern matching nothing stays as it is."""
+    word = os.path.expanduser(word)
+    return sorted(glob.glob(word)) or [word] if any(c in word for c in "*?[") else [word]
 
 
 def test_runner_skips_until_a_feature_exists(tmp_path):
