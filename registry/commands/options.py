@@ -1,4 +1,4 @@
-"""Command-line options shared by every command that loads a recipe."""
+"""Command-line options and argument types shared by the commands."""
 
 import argparse
 
@@ -10,3 +10,14 @@ def add_recipe_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="import the Python modules a recipe lists under `plugins:` (they run code: trust them first)",
     )
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number. Received: {text!r}")
+    return value

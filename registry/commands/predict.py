@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from registry.commands.options import positive_int
+
 
 def cmd_predict(args) -> int:
     try:
@@ -67,18 +69,6 @@ def _row(index: int, name: str, score: float, class_id: str | None = None) -> di
     return {"index": index, "name": name, "score": round(float(score), 6), "class_id": class_id}
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"expected a positive whole number. Received: {text!r}")
-    return value
-
-
 def add_to(commands) -> None:
     p = commands.add_parser(
         "predict",
@@ -89,10 +79,10 @@ def add_to(commands) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="MODEL.keras IMAGE... , or IMAGE... with --model")
     p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
     p.add_argument("--weights", help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one")
-    p.add_argument("--top", type=_positive, default=None, metavar="K",
+    p.add_argument("--top", type=positive_int, default=None, metavar="K",
                    help="classes per image (default 1 for a saved model, 5 with --model)")
-    p.add_argument("--batch-size", type=_positive, default=32, metavar="N", help="images per forward pass (saved model)")
-    p.add_argument("--image-size", type=_positive, metavar="N", help="for saved models that take any size")
+    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="images per forward pass (saved model)")
+    p.add_argument("--image-size", type=positive_int, metavar="N", help="for saved models that take any size")
     p.add_argument("--interpolation", default=None, choices=("nearest", "bilinear", "bicubic"),
                    help="with --model: resizing to the input size (default nearest, as keras' load_img)")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from registry.commands.options import positive_int
+
 # Exit codes of a run stopped by a signal, as a shell reports them (128 + number).
 _SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -84,16 +86,6 @@ def progress(verbose: int | None) -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number. Received: {text!r}")
-    return value
-
-
 def _fraction(text: str) -> float:
     try:
         value = float(text)
@@ -124,9 +116,9 @@ def add_to(commands) -> None:
     val.add_argument("--val", metavar="DIR", help="validation images, same class subfolders")
     val.add_argument("--val-split", type=_fraction, metavar="F", help="hold out this fraction of each class of DIR instead")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder: models, history, curves, logs")
-    p.add_argument("--epochs", type=_positive, metavar="N")
-    p.add_argument("--batch-size", type=_positive, metavar="N")
-    p.add_argument("--image-size", type=_positive, metavar="N", help="resize images to N x N")
+    p.add_argument("--epochs", type=positive_int, metavar="N")
+    p.add_argument("--batch-size", type=positive_int, metavar="N")
+    p.add_argument("--image-size", type=positive_int, metavar="N", help="resize images to N x N")
     p.add_argument("--weights", metavar="FILE", help="start from these weights (.keras or .weights.h5)")
     p.add_argument("--freeze", type=_names, metavar="STAGES", help="comma-separated stage or layer names to keep fixed, e.g. stem,conv2")
     p.add_argument("--seed", type=int, metavar="N")
@@ -137,8 +129,8 @@ def add_to(commands) -> None:
     p = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder")
     p.add_argument("model", metavar="MODEL", help=".keras file or run folder")
     p.add_argument("--data", required=True, metavar="DIR", help="images, one subfolder per class")
-    p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
-    p.add_argument("--image-size", type=_positive, metavar="N", help="for models that take any size")
+    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N")
+    p.add_argument("--image-size", type=positive_int, metavar="N", help="for models that take any size")
     p.add_argument("--confusion-matrix", type=Path, metavar="PNG", help="default: confusion_<DIR name>.png beside the model")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_evaluate)

@@ -42,9 +42,9 @@ def test_string_shorthand_for_optimizer_and_schedule():
         ({"optimizer": {"name": "adamx"}}, "train.optimizer: Input tag 'adamx' found using 'name' does not match any of the expected tags"),
         ({"schedule": {"name": "step", "milestones": [30, 20]}}, "train.schedule: milestones must be strictly increasing. Received: [30, 20]"),
         ({"epochs": 3, "schedule": {"name": "cosine", "warmup_epochs": 3}}, "train: schedule.warmup_epochs (3) must be less than epochs (3)."),
-        ({"batch_size": 0}, "train.batch_size: Input should be greater than or equal to 1. Received: 0"),
-        ({"augment": {"width_shift": 1.5}}, "train.augment.width_shift: Input should be less than 1. Received: 1.5"),
-        ({"batch_size": "32"}, "train.batch_size: Input should be a valid integer. Received: '32'"),
+        ({"batch_size": 0}, "train.batch_size: must be at least 1. Received: 0."),
+        ({"augment": {"width_shift": 1.5}}, "train.augment.width_shift: must be less than 1.0. Received: 1.5."),
+        ({"batch_size": "32"}, "train.batch_size: expected a whole number. Received: '32' (a string). Write it without quotes: 32."),
     ],
 )
 def test_errors_name_the_key_and_the_value(train, message):
@@ -57,7 +57,7 @@ def test_flags_override_the_section_and_are_validated():
     recipe = load_recipe(with_train(epochs=5, batch_size=8))
     spec = resolve_spec(recipe, epochs=7, batch_size=None, image_size=[24, 28], freeze=["stem"])
     assert (spec.epochs, spec.batch_size, spec.image_hw, spec.freeze) == (7, 8, (24, 28), ["stem"])
-    with pytest.raises(RecipeError, match=r"train.epochs: Input should be greater than or equal to 1. Received: 0"):
+    with pytest.raises(RecipeError, match=r"train.epochs: must be at least 1. Received: 0\."):
         resolve_spec(recipe, epochs=0)
 
 
