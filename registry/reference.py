@@ -34,7 +34,9 @@ EXAMPLES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
 }
 
 # "int. The number of filters": the type is in the table already.
-TYPE_PREFIX = re.compile(r"^(int|float|bool|str|list of int|int or \[int, int\]|str or None|float or None)\. ")
+TYPE_PREFIX = re.compile(
+    r"^(int|float|bool|str|list of int|list of str or None|int or \[int, int\]|str or None|float or None)\. "
+)
 
 HEADER = """# Block reference
 
