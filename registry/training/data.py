@@ -1,0 +1,480 @@
+"""The image-folder input pipeline: scan a class-per-subfolder folder, split it, and stream it as tf.data batches.
+
+Layout expected (as Keras' `image_dataset_from_directory` and
+`flow_from_directory`): `root/<class name>/**/<image>`, class names are the
+sorted subfolder names. Every image is checked when the folder is scanned, so
+a broken file is reported by name before training starts, not as a decoder
+traceback in the middle of an epoch.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import os
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import tensorflow as tf
+from PIL import Image
+
+from registry.training import decode
+from registry.training.split import stratified_split
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+# Decoded, resized uint8 images up to this size are cached in memory.
+CACHE_LIMIT_BYTES = 2 * 1024**3
+
+# Listing more unreadable files than this in one message helps nobody.
+_MAX_LISTED = 10
+
+
+class DataError(ValueError):
+    """An image folder that cannot be used as it is; the message names the file and the fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageFolder:
+    """The images of a class-per-subfolder folder, checked and labelled.
+
+    Args:
+        root: str. The folder that was scanned.
+        class_names: tuple of str. Sorted class subfolder names; a label is
+            an index into it.
+        paths: tuple of str. Every usable image, grouped by class, sorted.
+        labels: tuple of int. The class index of each path.
+        skipped: tuple of `(path, reason)`. Unreadable images left out
+            because `skip_bad_images=True`.
+        ignored: tuple of str. Files without an image extension, left out.
+        formats: tuple of str. PIL's format of each path ("PNG", "JPEG",
+            ...), read from the file's content, not its extension. Empty
+            when unknown: `image_dataset` then reads each header itself.
+        sizes: tuple of `(width, height)`. Stored pixel size of each path;
+            empty when unknown, as `formats`.
+    """
+
+    root: str
+    class_names: tuple[str, ...]
+    paths: tuple[str, ...]
+    labels: tuple[int, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+    ignored: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    sizes: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self):
+        n = len(self.paths)
+        if len(self.labels) != n:
+            raise ValueError(
+                "`paths` and `labels` must have the same length. "
+                f"Received: {n} paths and {len(self.labels)} labels"
+            )
+        for name in ("formats", "sizes"):
+            value = getattr(self, name)
+            if value and len(value) != n:
+                raise ValueError(
+                    f"`{name}` must be empty (unknown) or have one entry per path. "
+                    f"Received: {len(value)} {name} for {n} paths"
+                )
+        bad = [label for label in self.labels if not 0 <= label < len(self.class_names)]
+        if bad:
+            raise ValueError(
+                f"Every label must index `class_names` (0 to {len(self.class_names) - 1}). "
+                f"Received: labels={sorted(set(bad))[:5]}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def summary(self) -> str:
+        """One line for logs: images, classes, and what was left out."""
+        line = f"Found {len(self.paths)} images in {self.num_classes} classes in '{self.root}'"
+        if self.skipped:
+            line += f"; skipped {len(self.skipped)} unreadable images"
+        if self.ignored:
+            line += f"; ignored {len(self.ignored)} non-image files ({_count_extensions(self.ignored)})"
+        return line + "."
+
+    def subset(self, indices: Sequence[int]) -> ImageFolder:
+        """A folder of the images at `indices`, same classes, same root."""
+        indices = [int(i) for i in indices]
+        out_of_range = [i for i in indices if not 0 <= i < len(self.paths)]
+        if out_of_range:
+            raise ValueError(
+                f"Indices must lie in [0, {len(self.paths)}) for a folder of "
+                f"{len(self.paths)} images. Received: {out_of_range[:5]}"
+            )
+
+        def pick(values):
+            return tuple(values[i] for i in indices) if values else ()
+
+        return dataclasses.replace(
+            self,
+            paths=pick(self.paths),
+            labels=pick(self.labels),
+            formats=pick(self.formats),
+            sizes=pick(self.sizes),
+        )
+
+
+def scan_image_folder(root: str | os.PathLike, *, skip_bad_images: bool = False) -> ImageFolder:
+    """Find, label and check every image under a class-per-subfolder folder.
+
+    Class folders are searched recursively. Accepted extensions are
+    `.jpg .jpeg .png .bmp .gif` in any case; other files are left out and
+    listed in `ignored`. Hidden entries (a leading dot, and macOS'
+    `__MACOSX`) are neither classes nor images: a stray
+    `.ipynb_checkpoints` must not become a class.
+
+    Each image is opened with PIL and checked: `verify()` for all (for PNG
+    it reads every chunk and its CRC, which catches truncation), plus a
+    load for the other formats, whose truncation only shows in the pixel
+    data; JPEG is loaded at 1/8 scale, which still reads every byte.
+
+    Args:
+        root: str or path. The folder holding one subfolder per class.
+        skip_bad_images: bool. If True, unreadable images are left out and
+            listed in `skipped` with their reason; if False (default) the
+            first scan that meets one raises `DataError`.
+
+    Returns:
+        An `ImageFolder`.
+
+    Raises:
+        DataError: the folder is missing, has no class subfolders, only one
+            class, a class without images, or unreadable images.
+    """
+    root = os.fspath(root)
+    if not os.path.exists(root):
+        raise DataError(
+            f"The image folder does not exist. Received: root='{root}'. Pass the "
+            "path of a folder that holds one subfolder per class, e.g. "
+            "root/cats/*.jpg and root/dogs/*.jpg."
+        )
+    if not os.path.isdir(root):
+        raise DataError(
+            f"The image folder must be a directory, but it is a file. Received: "
+            f"root='{root}'. Pass the folder that holds one subfolder per class, "
+            "not a single image."
+        )
+    class_names = sorted(
+        entry.name for entry in os.scandir(root) if entry.is_dir() and not _is_hidden(entry.name)
+    )
+    if not class_names:
+        loose = [name for name in os.listdir(root) if name.lower().endswith(IMAGE_EXTENSIONS)]
+        found = f" It holds {len(loose)} images directly." if loose else ""
+        raise DataError(
+            f"The image folder has no class subfolders. Received: root='{root}'.{found} "
+            "Put each class's images in a subfolder named for the class, e.g. "
+            f"'{os.path.join(root, 'cats')}' and '{os.path.join(root, 'dogs')}'."
+        )
+
+    paths: list[str] = []
+    labels: list[int] = []
+    ignored: list[str] = []
+    empty: list[str] = []
+    for label, name in enumerate(class_names):
+        images, others = _list_class_files(os.path.join(root, name))
+        ignored.extend(others)
+        if not images:
+            empty.append(_describe_empty(os.path.join(root, name), others))
+        paths.extend(images)
+        labels.extend([label] * len(images))
+    if empty:
+        raise DataError(
+            f"{len(empty)} class folder(s) hold no images: " + "; ".join(empty) + ". "
+            f"Accepted extensions: {' '.join(IMAGE_EXTENSIONS)} (any case). Add images "
+            "to each folder, convert them to an accepted format, or remove the folder."
+        )
+    if len(class_names) < 2:
+        raise DataError(
+            f"The image folder has only one class subfolder ('{class_names[0]}'); "
+            f"a classifier needs at least 2 classes. Received: root='{root}'. Add a "
+            "subfolder for each other class, with its images."
+        )
+
+    checks = _check_images(paths)
+    bad = [(path, reason) for path, (_, _, reason) in zip(paths, checks) if reason]
+    if bad and not skip_bad_images:
+        listed = "\n".join(f"  {path}: {reason}" for path, reason in bad[:_MAX_LISTED])
+        more = f"\n  ... and {len(bad) - _MAX_LISTED} more" if len(bad) > _MAX_LISTED else ""
+        raise DataError(
+            f"{len(bad)} image(s) in '{root}' cannot be read:\n{listed}{more}\n"
+            "Remove or re-save these files, or skip them with skip_bad_images=True "
+            "(--skip-bad-images on the command line)."
+        )
+    keep = [i for i, (_, _, reason) in enumerate(checks) if not reason]
+    folder = ImageFolder(
+        root=root,
+        class_names=tuple(class_names),
+        paths=tuple(paths[i] for i in keep),
+        labels=tuple(labels[i] for i in keep),
+        skipped=tuple(bad),
+        ignored=tuple(ignored),
+        formats=tuple(checks[i][0] for i in keep),
+        sizes=tuple(checks[i][1] for i in keep),
+    )
+    present = set(folder.labels)
+    emptied = [name for label, name in enumerate(class_names) if label not in present]
+    if emptied:
+        raise DataError(
+            f"Every image of class folder(s) {', '.join(repr(n) for n in emptied)} in "
+            f"'{root}' is unreadable, so nothing of those classes is left after skipping "
+            f"{len(bad)} bad image(s). Replace the images or remove the folder(s)."
+        )
+    return folder
+
+
+def split_folder(
+    folder: ImageFolder, val_fraction: float, seed: int
+) -> tuple[ImageFolder, ImageFolder]:
+    """Split a folder into (train, validation), stratified by class and fixed by `seed`.
+
+    Each class keeps its proportion; a class with at least 2 images gives at
+    least one to validation. Both halves keep the class names of the whole
+    folder, so labels mean the same in both, and both carry the scan's
+    `skipped` and `ignored` lists.
+
+    Args:
+        folder: ImageFolder. What `scan_image_folder` returned.
+        val_fraction: float. Fraction of each class held out, in (0, 1).
+        seed: int. The same seed gives the same split.
+    """
+    train, val = stratified_split(folder.labels, val_fraction, seed)
+    if not val:
+        raise DataError(
+            f"Splitting '{folder.root}' with val_fraction={val_fraction} leaves no "
+            "validation images: every class holds a single image. Add images, or "
+            "pass a separate validation folder."
+        )
+    return folder.subset(train), folder.subset(val)
+
+
+def image_dataset(
+    folder: ImageFolder,
+    *,
+    image_size: tuple[int, int],
+    batch_size: int,
+    shuffle: bool,
+    seed: int | None = None,
+    cache: bool | str = "auto",
+    subset_indices: Sequence[int] | None = None,
+    deterministic: bool | None = None,
+) -> tf.data.Dataset:
+    """Stream a folder as batches of `(images, labels)`.
+
+    Images are float32 in [0, 255] of shape `(batch, height, width, 3)`,
+    resized bilinearly with antialiasing to exactly `image_size` (no crop,
+    as `flow_from_directory`); labels are int32 class indices. Rescaling
+    (1/255 or a network's own preprocessing) is left to the model.
+
+    Order of work: decoded and resized images are cached as uint8; when they
+    are cached, shuffling comes after the cache with a buffer as large as
+    the dataset (a uniform reshuffle every epoch from memory); when they are
+    not, the file list is shuffled before decoding (cheap: strings only).
+    With a memory cache the first batch waits for the first full pass, since
+    the shuffle buffer has to fill.
+
+    Args:
+        folder: ImageFolder. What `scan_image_folder` or `split_folder` gave.
+        image_size: tuple of 2 ints. `(height, width)` of every image.
+        batch_size: int. Images per batch; the last batch may be smaller.
+        shuffle: bool. Reshuffle every epoch (training) or keep folder order
+            (evaluation, prediction).
+        seed: int or None. Seed of the shuffle; the same seed gives the same
+            sequence of epochs.
+        cache: bool or str. "auto" (default) caches in memory when the
+            resized uint8 images take at most `CACHE_LIMIT_BYTES` (2 GiB),
+            else not at all; True always caches in memory; False never
+            caches; any other string is a file prefix for an on-disk cache,
+            suffixed with a fingerprint of the files and size so a stale
+            cache is never read back. Shuffling after a file cache uses a
+            buffer of at most `CACHE_LIMIT_BYTES / 4` of images, on top of a
+            one-time shuffle of the file order before the cache.
+        subset_indices: sequence of int or None. Use only these images.
+        deterministic: bool or None. Whether parallel decoding keeps order.
+            None (default) means keep it when `shuffle` is False (so
+            predictions line up with `folder.paths`) or a `seed` is given
+            (so runs repeat); otherwise allow out-of-order decoding.
+
+    Returns:
+        A `tf.data.Dataset`, with `class_names` and `file_paths` attributes.
+    """
+    image_size = _check_image_size(image_size)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(
+            f"Argument `batch_size` must be a positive int. Received: batch_size={batch_size!r}"
+        )
+    if not isinstance(cache, (bool, str)):
+        raise ValueError(
+            "Argument `cache` must be 'auto', True, False or a file path prefix. "
+            f"Received: cache={cache!r}"
+        )
+    if subset_indices is not None:
+        folder = folder.subset(subset_indices)
+    if not folder.paths:
+        raise DataError(
+            f"No images to stream from '{folder.root}'"
+            + (" after selecting `subset_indices`" if subset_indices is not None else "")
+            + ". Pass a folder, or indices, with at least one image."
+        )
+    if deterministic is None:
+        deterministic = (not shuffle) or seed is not None
+
+    n = len(folder.paths)
+    formats, sizes = folder.formats, folder.sizes
+    if not formats or not sizes:
+        formats, sizes = zip(*(_read_header(path) for path in folder.paths))
+    routes = [decode.choose_route(f, w, h, image_size) for f, (w, h) in zip(formats, sizes)]
+    image_bytes = n * image_size[0] * image_size[1] * 3
+
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (list(folder.paths), tf.constant(routes, tf.int32), tf.constant(folder.labels, tf.int32))
+    )
+
+    def load(path, route, label):
+        return decode.load_resized(path, route, image_size), label
+
+    parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    if cache == "auto":
+        cache = image_bytes <= CACHE_LIMIT_BYTES
+    if cache is False:
+        if shuffle:
+            dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.map(load, **parallel)
+    elif cache is True:
+        dataset = dataset.map(load, **parallel).cache()
+        if shuffle:
+            dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    else:
+        if shuffle:
+            # Fixed once, so the file cache does not hold images class by class.
+            dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=False)
+        dataset = dataset.map(load, **parallel).cache(_cache_file(cache, folder, image_size))
+        if shuffle:
+            per_image = image_size[0] * image_size[1] * 3
+            buffer = max(1, min(n, CACHE_LIMIT_BYTES // 4 // per_image))
+            dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    # Cast after batching: one op per batch, and the cache stays uint8.
+    dataset = dataset.batch(batch_size).map(
+        lambda images, labels: (tf.cast(images, tf.float32), labels), **parallel
+    )
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    dataset.class_names = list(folder.class_names)
+    dataset.file_paths = list(folder.paths)
+    return dataset
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".") or name == "__MACOSX"
+
+
+def _list_class_files(class_dir: str) -> tuple[list[str], list[str]]:
+    """(images, other files) under one class folder, recursively, sorted."""
+    images: list[str] = []
+    others: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(class_dir):
+        dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+        for name in sorted(filenames):
+            if _is_hidden(name):
+                continue
+            path = os.path.join(dirpath, name)
+            (images if name.lower().endswith(IMAGE_EXTENSIONS) else others).append(path)
+    return images, others
+
+
+def _count_extensions(paths: Sequence[str]) -> str:
+    counts = collections.Counter(os.path.splitext(p)[1].lower() or "(no extension)" for p in paths)
+    return ", ".join(f"{ext} x{count}" for ext, count in sorted(counts.items()))
+
+
+def _describe_empty(class_dir: str, others: list[str]) -> str:
+    if not others:
+        return f"'{class_dir}' is empty"
+    return f"'{class_dir}' holds only {len(others)} other file(s) ({_count_extensions(others)})"
+
+
+def _check_image(path: str) -> tuple[str | None, tuple[int, int], str | None]:
+    """(format, (width, height), reason or None) of one file, never raising."""
+    try:
+        with Image.open(path) as image:
+            image_format, size = image.format, image.size
+            image.verify()
+        if image_format != "PNG":
+            with Image.open(path) as image:
+                if image_format in ("JPEG", "MPO"):
+                    image.draft(image.mode, (1, 1))
+                image.load()
+        return image_format, size, None
+    except Image.DecompressionBombError as error:
+        return None, (0, 0), f"too large to decode safely ({error}); downscale it"
+    except Image.UnidentifiedImageError:
+        return None, (0, 0), "not an image PIL recognises (corrupt, or a wrong extension)"
+    except OSError as error:
+        if "truncated" in str(error).lower():
+            return None, (0, 0), "truncated: the file ends before its image data does"
+        return None, (0, 0), f"unreadable: {error}"
+    except Exception as error:  # PIL raises SyntaxError, ValueError, ... on broken files.
+        return None, (0, 0), f"unreadable: {type(error).__name__}: {error}"
+
+
+def _check_images(paths: Sequence[str]) -> list[tuple[str | None, tuple[int, int], str | None]]:
+    """Check many files; threads help because PIL releases the GIL while decoding."""
+    with warnings.catch_warnings():
+        # Large images are handled (see decode.py); only PIL's hard limit is an error.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        workers = min(8, os.cpu_count() or 1)
+        if workers == 1 or len(paths) < 64:
+            return [_check_image(path) for path in paths]
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(_check_image, paths))
+
+
+def _read_header(path: str) -> tuple[str | None, tuple[int, int]]:
+    """PIL format and size from the header alone, for folders built by hand."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return image.format, image.size
+    except Exception as error:
+        raise DataError(
+            f"Cannot read the image '{path}' ({type(error).__name__}: {error}). Build "
+            "the folder with scan_image_folder(), which checks every image, or remove "
+            "the file."
+        ) from None
+
+
+def _check_image_size(image_size) -> tuple[int, int]:
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in image_size)
+    ):
+        raise ValueError(
+            "Argument `image_size` must be a tuple of 2 positive ints (height, width), "
+            f"e.g. (224, 224). Received: image_size={image_size!r}"
+        )
+    return int(image_size[0]), int(image_size[1])
+
+
+def _cache_file(prefix: str, folder: ImageFolder, image_size: tuple[int, int]) -> str:
+    """File-cache path with a fingerprint of the files and size, so a stale cache is never reused.
+
+    The fingerprint covers each file's path, label, byte size and
+    modification time (one `stat` per file), so replacing an image also
+    starts a new cache.
+    """
+    stats = [(s.st_size, s.st_mtime_ns) for s in map(os.stat, folder.paths)]
+    key = repr((folder.paths, folder.labels, stats, image_size))
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    path = f"{prefix}-{image_size[0]}x{image_size[1]}-{digest[:12]}"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return path

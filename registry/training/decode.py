@@ -1,0 +1,135 @@
+"""Image file -> RGB uint8 at a fixed size inside the tf.data graph, for every colour mode we accept.
+
+Which decoder a file gets (its "route") is chosen from what PIL read in the
+file's header at scan time, because TensorFlow's decoders do not handle every
+file well. Measured with tensorflow-cpu 2.21 against PIL 13, decoding with
+`channels=3`:
+
+- PNG, all modes (L, LA, RGB, RGBA, palette with and without transparency,
+  1-bit, 16-bit grey and 16-bit RGB): tf is right, including 16-bit, which tf
+  scales to 8 bits (40000 -> 156) where PIL's `convert("RGB")` clips to 255.
+- JPEG, grey, RGB and CMYK: tf is right (CMYK red decodes to red).
+- BMP: tf reads an 8-bit palette BMP's indices as grey levels (a red palette
+  image decodes black) and refuses 1-bit BMPs, so BMPs go to PIL.
+- GIF: tf decodes every frame of an animation even with
+  `expand_animations=False` (a 100-frame 400x400 GIF: 295 ms in tf, 3 ms in
+  PIL), and decodes a transparent palette entry as black where PIL gives its
+  colour; GIFs go to PIL, which reads the first frame only.
+- Anything else PIL recognised behind an accepted extension (a WebP saved as
+  `.png`, say) goes to PIL too, since the route follows the content.
+
+Very large images: a JPEG is decoded at 1/2, 1/4 or 1/8 scale by libjpeg's
+DCT scaling (`decode_jpeg(ratio=...)`) whenever the result still covers the
+target size, so a 12-megapixel photo never exists at full size in memory. A
+PNG above `LARGE_PIXELS` goes to PIL, which decodes it as uint8 and then
+box-reduces it by an integer factor (`Image.reduce`) before the final
+resize: tf's resize would first make a float32 copy, 4 bytes per channel,
+of the whole image. PNG, GIF and BMP have no reduced-resolution decoding, so
+their full uint8 decode is the floor.
+
+Alpha is dropped, not composited (as tf and Keras do): RGBA (255, 0, 0, 128)
+gives red. EXIF orientation is not applied, as in Keras' own loaders.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+# Routes, the branch index of `tf.switch_case` in `load_resized`.
+ROUTE_PNG = 0
+ROUTE_JPEG = {1: 1, 2: 2, 4: 3, 8: 4}  # DCT scale denominator -> route
+ROUTE_PIL = 5
+
+# Above this many pixels a PNG is decoded by PIL and box-reduced in uint8:
+# tf's float32 resize copy of a 4096x4096 RGB image is already 200 MB.
+LARGE_PIXELS = 4096 * 4096
+
+# PIL formats tf decodes correctly (see the module docstring). MPO is the
+# multi-picture JPEG some cameras write; its first picture is a plain JPEG.
+_JPEG_FORMATS = ("JPEG", "MPO")
+_16_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
+def choose_route(
+    image_format: str | None, width: int, height: int, image_size: tuple[int, int]
+) -> int:
+    """Return the decoder route for one file from its PIL format and pixel size.
+
+    Args:
+        image_format: str or None. PIL's `Image.format` ("PNG", "JPEG", ...).
+        width: int. Width of the stored image in pixels.
+        height: int. Height of the stored image in pixels.
+        image_size: tuple of 2 ints. Target `(height, width)`.
+    """
+    target_height, target_width = image_size
+    if image_format in _JPEG_FORMATS:
+        for ratio in (8, 4, 2):
+            # decode_jpeg(ratio=r) yields ceil(size / r) pixels per side; keep
+            # it at least the target so the final resize only shrinks.
+            if -(-width // ratio) >= target_width and -(-height // ratio) >= target_height:
+                return ROUTE_JPEG[ratio]
+        return ROUTE_JPEG[1]
+    if image_format == "PNG" and width * height <= LARGE_PIXELS:
+        return ROUTE_PNG
+    return ROUTE_PIL
+
+
+def pil_to_rgb(image: Image.Image) -> Image.Image:
+    """Convert the first frame of a PIL image of any mode to 8-bit RGB.
+
+    16-bit grey is scaled by 1/257 (65535 -> 255), as tf does, because PIL's
+    own `convert("RGB")` clips it to 255.
+    """
+    image.seek(0)
+    if image.mode in _16_BIT_MODES:
+        grey = np.asarray(image, dtype=np.float64)
+        grey = np.clip(np.round(grey / 257.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    return image.convert("RGB")
+
+
+def pil_decode(path: bytes | str, height: int, width: int) -> np.ndarray:
+    """Decode one file with PIL to an RGB uint8 array, box-reduced when far larger than the target.
+
+    The integer reduction keeps at least twice the target size per side, so
+    the antialiased resize that follows still does the final filtering.
+    """
+    if isinstance(path, bytes):
+        path = path.decode("utf-8", "surrogateescape")
+    with Image.open(path) as image:
+        rgb = pil_to_rgb(image)
+    factor = min(rgb.height // (2 * height), rgb.width // (2 * width))
+    if factor >= 2:
+        rgb = rgb.reduce(factor)
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def load_resized(path: tf.Tensor, route: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
+    """Read, decode and resize one image in the graph: `(height, width, 3)` uint8.
+
+    Resizing is bilinear with antialiasing to exactly `image_size`, without
+    cropping, as `flow_from_directory` does. The result is rounded to uint8
+    so that a cached image (4x smaller than float32) and a freshly decoded
+    one are the same numbers.
+    """
+    height, width = image_size
+
+    def png() -> tf.Tensor:
+        return tf.io.decode_png(tf.io.read_file(path), channels=3)
+
+    def jpeg(ratio: int):
+        return lambda: tf.io.decode_jpeg(tf.io.read_file(path), channels=3, ratio=ratio)
+
+    def pil() -> tf.Tensor:
+        decode = functools.partial(pil_decode, height=height, width=width)
+        return tf.numpy_function(decode, [path], tf.uint8, stateful=False)
+
+    branches = [png, jpeg(1), jpeg(2), jpeg(4), jpeg(8), pil]
+    image = tf.switch_case(route, branches)
+    image = tf.ensure_shape(image, [None, None, 3])
+    image = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
