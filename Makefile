@@ -31,5 +31,10 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+## Speed against keras.applications and of the input pipeline (20-30 min on
+## 2 cores; BENCH_ARGS=--quick for a few); updates docs/performance.md.
+bench: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache
