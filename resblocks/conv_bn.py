@@ -19,7 +19,7 @@ class ConvBN(keras.layers.Layer):
     `kernel_size // 2` pixels on every side, as the papers and torchvision
     do. Keras' own "same" puts the odd pixel on the bottom/right only, which
     shifts every strided feature map by half a pixel. Output shapes are the
-    same either way.
+    same either way. A 1x1 convolution is never padded.
 
     Args:
         filters: int. Number of output channels.
@@ -74,7 +74,9 @@ class ConvBN(keras.layers.Layer):
         self.kernel_initializer = kernel_initializer
 
         size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
-        symmetric = padding == "same" and strides > 1
+        # A 1x1 kernel needs no padding: a Pad layer there would only copy
+        # the whole map (keras.applications' strided 1x1 convs have none).
+        symmetric = padding == "same" and strides > 1 and max(size) > 1
         self.pad = (
             keras.layers.ZeroPadding2D((size[0] // 2, size[1] // 2), name="pad")
             if symmetric

@@ -1,0 +1,162 @@
+"""The input pipeline against the training step it feeds, at the demo's settings.
+
+Training must never wait on its input: images decoded, resized and
+augmented from a folder per second must well exceed the images per second
+one training step consumes. Measured three ways: the pipeline alone
+(uncached, so every epoch decodes every file, and cached, as `cache="auto"`
+does for small folders), the training step alone (one batch held in
+memory), and training fed by the pipeline; the last two should match.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from bench_models import Setting, compile_for_bench
+from bench_stats import Samples, alternate, timed
+
+# What the demo trains on: sklearn's digits as 32x32 PNGs, a CIFAR-style
+# ResNet, batches of 64, and light augmentation that keeps a digit a digit
+# (no flips: a mirrored 3 is not a 3).
+DEMO = {
+    "image_size": 32,
+    "batch": 64,
+    "augment": {"rotation": 10.0, "width_shift": 0.1, "height_shift": 0.1, "zoom": 0.1},
+}
+
+
+@dataclasses.dataclass
+class PipelineResult:
+    """What the pipeline benchmark measured; rates are images per second.
+
+    Args:
+        images: int. Images in the training folder.
+        image_size: int. Side of the square images.
+        batch: int. Images per batch.
+        augment: dict. The `augmentation()` arguments.
+        pipeline: dict. Mode ("no cache", "memory cache") -> img/s, after a
+            first epoch that is not counted.
+        first_epoch: dict. Mode -> img/s of the first epoch (for the memory
+            cache, the epoch that decodes and fills it).
+        step: dict. Model name -> img/s of training on one batch in memory.
+        fed: dict. Model name -> img/s of training fed by the pipeline.
+    """
+
+    images: int
+    image_size: int
+    batch: int
+    augment: dict
+    pipeline: dict[str, Samples]
+    first_epoch: dict[str, float]
+    step: dict[str, Samples]
+    fed: dict[str, Samples]
+
+    def headroom(self, mode: str, model: str) -> float:
+        """Pipeline rate over training-step rate (medians): above 1, training never waits."""
+        return self.pipeline[mode].median / self.step[model].median
+
+
+def demo_datasets(workdir: Path, image_size: int, batch: int, augment: dict):
+    """The folder and a function making the demo's augmented dataset for a cache mode."""
+    from registry.training.augment import augment_dataset, augmentation
+    from registry.training.data import image_dataset, scan_image_folder
+    from registry.training.digits import write_digits_folder
+
+    train_dir, _ = write_digits_folder(workdir / "digits", image_size=image_size)
+    folder = scan_image_folder(train_dir)
+
+    def make(cache: bool) -> tf.data.Dataset:
+        dataset = image_dataset(
+            folder,
+            image_size=(image_size, image_size),
+            batch_size=batch,
+            shuffle=True,
+            seed=0,
+            cache=cache,
+        )
+        return augment_dataset(dataset, augmentation(**augment, seed=0))
+
+    return folder, make
+
+
+def measure_pipeline(
+    workdir: Path,
+    *,
+    models: Sequence[str | dict] = ("resnet18_cifar",),
+    repeats: int = 3,
+    epochs: int = 3,
+    seconds_per_sample: float = 4.0,
+    image_size: int = DEMO["image_size"],
+    batch: int = DEMO["batch"],
+    augment: dict | None = None,
+    log: Callable[[str], None] = print,
+) -> PipelineResult:
+    """Measures the pipeline alone, then each model's step alone and fed by it.
+
+    Args:
+        workdir: path. Where the digits folder is written.
+        models: recipes (names or mappings) of the networks trained on the digits.
+        repeats: int. Samples of each rate.
+        epochs: int. Epochs per sample of the pipeline alone.
+        seconds_per_sample: float. About how long each training sample runs.
+        image_size, batch, augment: the demo's settings by default.
+    """
+    from registry import build
+
+    augment = dict(DEMO["augment"] if augment is None else augment)
+    folder, make = demo_datasets(Path(workdir), image_size, batch, augment)
+    n = len(folder)
+
+    pipeline: dict[str, Samples] = {}
+    first_epoch: dict[str, float] = {}
+    for mode, cache in (("no cache", False), ("memory cache", True)):
+        dataset = make(cache)
+        first_epoch[mode] = n / timed(lambda: _drain(dataset))
+        pipeline[mode] = Samples(unit="img/s")
+        for _ in range(repeats):
+            pipeline[mode].add(n * epochs / timed(lambda: [_drain(dataset) for _ in range(epochs)]))
+        log(
+            f"  pipeline, {mode}: {pipeline[mode].format(0)} img/s "
+            f"(first epoch {first_epoch[mode]:.0f} img/s), {n} images of {image_size}x{image_size}"
+        )
+
+    step: dict[str, Samples] = {}
+    fed: dict[str, Samples] = {}
+    for recipe in models:
+        name = recipe["name"] if isinstance(recipe, dict) else Path(recipe).stem
+        model = build(recipe, num_classes=folder.num_classes, input_shape=(image_size, image_size, 3))
+        compile_for_bench(model, Setting())
+        images, labels = next(iter(make(True)))
+        held = tf.data.Dataset.from_tensors((images, labels)).repeat()
+        feeding = make(True)
+        _drain(feeding)  # fills the memory cache, as the first epoch of training does
+        feeding = feeding.repeat()
+        model.fit(held, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)  # traces the step
+        model.fit(feeding, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
+        steps = max(3, math.ceil(seconds_per_sample / timed(lambda: model.train_on_batch(images, labels))))
+        step[name], fed[name] = Samples(unit="img/s"), Samples(unit="img/s")
+        sources = {"step": (held, step[name]), "fed": (feeding, fed[name])}
+        for order in alternate(list(sources), repeats):
+            for source in order:
+                dataset, samples = sources[source]
+                seconds = timed(lambda: model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False))
+                samples.add(steps * batch / seconds)
+        log(
+            f"  {name}: training step {step[name].format(1)} img/s on a batch in memory, "
+            f"{fed[name].format(1)} img/s fed by the pipeline ({steps} steps per sample)"
+        )
+        del model
+        keras.utils.clear_session()
+
+    return PipelineResult(n, image_size, batch, augment, pipeline, first_epoch, step, fed)
+
+
+def _drain(dataset: tf.data.Dataset) -> None:
+    for _ in dataset:
+        pass
