@@ -38,7 +38,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^( *)```(\S*)(.*)$")  # a fence may be indented, inside a list
 RUN_LANGUAGES = ("python", "yaml", "bash", "console")
-SHOWN_ONLY = ("text", "mermaid", "")
+SHOWN_ONLY = ("text", "mermaid", "sh", "")  # sh: commands shown, too long to run here (make bench)
 
 
 @dataclass
