@@ -394,7 +394,8 @@ def _load_model_problem(error: Exception) -> str:
         also = f" (saved as '{registered.group(1)}')" if registered else ""
         return (
             f"it uses the class '{name}'{also}, which is not registered in this process. Import the "
-            "module that defines it first; for a recipe's plugin blocks, load the recipe with allow_plugins=True."
+            "module that defines it first: for a recipe's plugin blocks, load the recipe with allow_plugins=True, "
+            "or give `resblocks evaluate`/`predict` --allow-plugins (it imports the plugins of the run's recipe.yaml)."
         )
     return f"the archive is corrupt or was written by an incompatible version: {type(error).__name__}: {text.splitlines()[0] if text else ''}"
 

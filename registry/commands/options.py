@@ -3,13 +3,16 @@
 import argparse
 
 
-def add_recipe_options(parser: argparse.ArgumentParser) -> None:
+PLUGINS_HELP = "import the Python modules a recipe lists under `plugins:` (they run code: trust them first)"
+SAVED_PLUGINS_HELP = (
+    "import the plugins named by the run's recipe.yaml beside the model, for a model made of "
+    "custom blocks (they run code: trust them first)"
+)
+
+
+def add_recipe_options(parser: argparse.ArgumentParser, help_text: str = PLUGINS_HELP) -> None:
     """Adds `--allow-plugins` (pass `args.allow_plugins` to load_recipe/build)."""
-    parser.add_argument(
-        "--allow-plugins",
-        action="store_true",
-        help="import the Python modules a recipe lists under `plugins:` (they run code: trust them first)",
-    )
+    parser.add_argument("--allow-plugins", action="store_true", help=help_text)
 
 
 def positive_int(text: str) -> int:

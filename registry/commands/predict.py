@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from registry.commands.options import positive_int
+from registry.commands.options import SAVED_PLUGINS_HELP, add_recipe_options, positive_int
 
 
 def cmd_predict(args) -> int:
@@ -55,7 +55,10 @@ def _predict(args) -> int:
                 "weights and reads images with the decoder it was trained with."
             )
         model = paths.pop(0)
-        predictions = predict(model, paths, top=args.top or 1, batch_size=args.batch_size, image_size=args.image_size)
+        predictions = predict(
+            model, paths, top=args.top or 1, batch_size=args.batch_size, image_size=args.image_size,
+            allow_plugins=args.allow_plugins,
+        )
         results = [[_row(*ranked) for ranked in p.top] for p in predictions]
     if args.json:
         print(json.dumps([{"image": p, "predictions": r} for p, r in zip(paths, results)], indent=2))
@@ -86,4 +89,5 @@ def add_to(commands) -> None:
     p.add_argument("--interpolation", default=None, choices=("nearest", "bilinear", "bicubic"),
                    help="with --model: resizing to the input size (default nearest, as keras' load_img)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_predict)

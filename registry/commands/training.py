@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from registry.commands.options import positive_int
+from registry.commands.options import SAVED_PLUGINS_HELP, add_recipe_options, positive_int
 
 # Exit codes of a run stopped by a signal, as a shell reports them (128 + number).
 _SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
@@ -30,6 +30,7 @@ def cmd_train(args) -> int:
             freeze=args.freeze,
             seed=args.seed,
             strategy=args.strategy,
+            allow_plugins=args.allow_plugins,
             verbose=progress(args.verbose),
         )
     except TrainingInterrupted as stop:
@@ -58,7 +59,10 @@ def cmd_evaluate(args) -> int:
         folder = model_path if model_path.is_dir() else model_path.parent
         png = folder / f"confusion_{Path(args.data).resolve().name}.png"
     try:
-        result = evaluate(args.model, args.data, batch_size=args.batch_size, image_size=args.image_size, confusion_png=png)
+        result = evaluate(
+            args.model, args.data, batch_size=args.batch_size, image_size=args.image_size,
+            confusion_png=png, allow_plugins=args.allow_plugins,
+        )
     except ValueError as error:
         if args.debug:
             raise
@@ -124,6 +128,7 @@ def add_to(commands) -> None:
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--strategy", choices=("default", "mirrored", "multi_worker"), default=None, help="mirrored: all local GPUs; multi_worker: the TF_CONFIG cluster")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch (default: 1 on a terminal, else 2)")
+    add_recipe_options(p)
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder")
@@ -133,4 +138,5 @@ def add_to(commands) -> None:
     p.add_argument("--image-size", type=positive_int, metavar="N", help="for models that take any size")
     p.add_argument("--confusion-matrix", type=Path, metavar="PNG", help="default: confusion_<DIR name>.png beside the model")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_evaluate)

@@ -64,6 +64,7 @@ def evaluate(
     image_size: int | Sequence[int] | None = None,
     confusion_png: str | os.PathLike | None = None,
     skip_bad_images: bool = False,
+    allow_plugins: bool = False,
 ) -> Evaluation:
     """Runs the model over every image of a class-per-subfolder folder.
 
@@ -75,6 +76,8 @@ def evaluate(
         image_size: int, (height, width) or None for the model's input size.
         confusion_png: path or None. Where to draw the confusion matrix.
         skip_bad_images: bool. Leave out unreadable images instead of stopping.
+        allow_plugins: bool. Import the plugins of the run's recipe.yaml
+            first, for a model made of custom blocks.
 
     Returns:
         An `Evaluation`.
@@ -82,7 +85,7 @@ def evaluate(
     Raises:
         DataError: the folder is unusable or has a class the model has not.
     """
-    model = saved.load_trained(model)
+    model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = saved.class_names(model)
     folder = relabel(scan_image_folder(data, skip_bad_images=skip_bad_images), names)
     dataset = image_dataset(folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False)

@@ -71,6 +71,7 @@ def predict(
     batch_size: int = 32,
     image_size: int | Sequence[int] | None = None,
     class_names: Sequence[str] | None = None,
+    allow_plugins: bool = False,
 ) -> list[Prediction]:
     """The `top` most probable classes of each image.
 
@@ -82,6 +83,8 @@ def predict(
         image_size: int, (height, width) or None for the model's input size.
         class_names: list of str or None. Labels of the outputs; default the
             model's own (its head's `class_names`).
+        allow_plugins: bool. Import the plugins of the run's recipe.yaml
+            first, for a model made of custom blocks.
 
     Returns:
         One `Prediction` per image, in the order given.
@@ -90,7 +93,7 @@ def predict(
         FileNotFoundError: an image does not exist.
         DataError: an image cannot be read.
     """
-    model = saved.load_trained(model)
+    model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = list(class_names) if class_names is not None else saved.class_names(model)
     class_ids = saved.imagenet_ids(model) if class_names is None else None
     paths = [os.fspath(path) for path in images]

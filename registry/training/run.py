@@ -60,6 +60,7 @@ def train(
     strategy: str | tf.distribute.Strategy | None = None,
     overrides: Mapping[str, Any] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    allow_plugins: bool = False,
     verbose: int = 1,
 ) -> keras.callbacks.History:
     """Trains a recipe on a class-per-subfolder image folder, or resumes the run in `out`.
@@ -84,6 +85,8 @@ def train(
             `tf.distribute.Strategy`. The batch size is the global one.
         overrides: dotted recipe paths to values, as in `build()`.
         callbacks: extra Keras callbacks.
+        allow_plugins: bool. Import the recipe's `plugins:` (custom blocks
+            in Python modules), as in `build()`. They are code: trust them first.
         verbose: int. 0 silent, 1 a progress bar per epoch, 2 a line per epoch.
 
     Returns:
@@ -100,7 +103,7 @@ def train(
     """
     # Multi-worker strategies must exist before TensorFlow runs anything else.
     strategy = make_strategy(strategy)
-    recipe = load_recipe(recipe, overrides=overrides)
+    recipe = load_recipe(recipe, overrides=overrides, allow_plugins=allow_plugins)
     spec = resolve_spec(
         recipe, epochs=epochs, batch_size=batch_size, image_size=image_size, val_split=val_split,
         seed=seed, weights=os.fspath(weights) if weights is not None else None,

@@ -15,8 +15,13 @@ import keras
 from registry.weights import load_model
 
 
-def load_trained(model: str | os.PathLike | keras.Model) -> keras.Model:
-    """The model itself, or the `.keras` file loaded with `safe_mode=True` (no optimizer)."""
+def load_trained(model: str | os.PathLike | keras.Model, *, allow_plugins: bool = False) -> keras.Model:
+    """The model itself, or the `.keras` file loaded with `safe_mode=True` (no optimizer).
+
+    A model made of a recipe's plugin blocks loads only once their modules
+    are imported: `allow_plugins=True` imports the plugins named by the
+    run's `recipe.yaml` beside the file first (they are code: trust them).
+    """
     if isinstance(model, keras.Model):
         return model
     path = Path(model)
@@ -29,8 +34,19 @@ def load_trained(model: str | os.PathLike | keras.Model) -> keras.Model:
         )
     if path.suffix != ".keras":
         raise ValueError(f"A model must be a .keras file. Received: '{path}'")
+    if allow_plugins:
+        import_run_plugins(path.parent)
     # Through registry.weights: a cut or damaged file is a WeightsError that says so.
     return load_model(path, safe_mode=True, compile=False)
+
+
+def import_run_plugins(run: Path) -> None:
+    """Imports the plugins of the run folder's recipe.yaml, so its custom blocks are registered."""
+    from registry.recipe import load_recipe
+    from registry.training.rundir import RECIPE
+
+    if (run / RECIPE).is_file():
+        load_recipe(str(run / RECIPE), allow_plugins=True)
 
 
 def class_names(model: keras.Model) -> list[str]:
