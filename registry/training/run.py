@@ -27,6 +27,7 @@ import tensorflow as tf
 import yaml
 from pydantic import ValidationError
 
+from registry import speed
 from registry.build import model_from_recipe
 from registry.errors import Problem, RecipeError
 from registry.messages import problems_of
@@ -142,7 +143,7 @@ def train(
     replicas = strategy.num_replicas_in_sync
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
     say(f"Training {resolved.name} ({model.count_params():,} parameters) for {_plural(spec.epochs, 'epoch')} "
-        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}; run folder '{run.path}'.")
+        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}{_speed_note(spec, model)}; run folder '{run.path}'.")
 
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
@@ -174,6 +175,18 @@ def train(
             scalars.close()
     say(summary_line(commit.state, run))
     return history_of(commit.state, model)
+
+
+def _speed_note(spec: TrainSpec, model: keras.Model) -> str:
+    """", mixed_bfloat16, XLA"-style words when the model runs other than float32 without XLA, and why `true` may mean float32."""
+    policy = model.dtype_policy.name
+    words = [policy] if policy != "float32" else []
+    if spec.mixed_precision is True and policy == "float32":
+        words.append("float32: this CPU has no bfloat16 hardware, where emulated bfloat16 is slower "
+                     "(mixed_precision: bfloat16 forces it)")
+    if model.jit_compile:
+        words.append("XLA")
+    return "".join(f", {word}" for word in words)
 
 
 def resolve_spec(recipe: Recipe, **flags: Any) -> TrainSpec:
@@ -252,11 +265,14 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     if spec.freeze:
         frozen = freeze_layers(model, recipe, spec.freeze)
         say(f"Frozen: {', '.join(frozen)}.")
+    # XLA as registry.speed decides for the device; under tf.distribute only
+    # when asked for by name (Keras' own "auto" rule).
+    xla = speed.jit_compile(spec.xla) and (spec.xla is True or not tf.distribute.has_strategy())
     model.compile(
         optimizer=make_optimizer(spec, steps_per_epoch),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-        jit_compile=spec.xla,
+        jit_compile=xla,
     )
     return model
 
@@ -279,14 +295,16 @@ def make_datasets(spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageF
     )
 
 
+def dtype_policy(mixed: bool | str) -> str:
+    """The Keras dtype policy of a `mixed_precision:` setting on this machine (`registry.speed` decides)."""
+    return speed.mixed_precision_policy(f"mixed_{mixed}" if isinstance(mixed, str) else mixed)
+
+
 @contextlib.contextmanager
 def precision(mixed: bool | str):
     """Sets Keras' global dtype policy for the run, and restores it after."""
     previous = keras.config.dtype_policy()
-    if mixed:
-        if mixed is True:
-            mixed = "float16" if tf.config.list_logical_devices("GPU") else "bfloat16"
-        keras.config.set_dtype_policy(f"mixed_{mixed}")
+    keras.config.set_dtype_policy(dtype_policy(mixed))
     try:
         yield
     finally:

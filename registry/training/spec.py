@@ -142,7 +142,9 @@ class TrainSpec(BaseModel):
     schedule: Schedule = Field(default_factory=lambda: ConstantSchedule(name="constant"))
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
-        False, description="true: float16 on a GPU, bfloat16 on a CPU; or name the type. Weights stay float32."
+        False,
+        description="true: float16 on a GPU, bfloat16 on a CPU with bfloat16 hardware, float32 on other CPUs "
+        "(emulated bfloat16 is slower); or name the type. Weights stay float32.",
     )
     xla: bool | Literal["auto"] = Field(
         "auto", description="Compile steps with XLA; auto: on GPUs, off on CPUs (Keras' rule)."

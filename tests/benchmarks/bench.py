@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--memory-repeats", type=int, default=2, help="alternating pairs of memory probes (default 2)")
     p.add_argument("--no-graphs", action="store_true", help="skip counting ops in the traced graphs")
     p.add_argument("--no-pipeline", action="store_true", help="skip the input pipeline benchmark")
-    p.add_argument("--pipeline-models", help="networks trained on the digits (default: resnet18_cifar, and resnet20_cifar where registered)")
+    p.add_argument("--pipeline-models", help="networks trained on the digits (default: digits_demo, the demo's own, then resnet20_cifar and resnet18_cifar)")
     p.add_argument("--output", type=Path, help="Markdown file to update (default docs/performance.md; quick: none)")
     p.add_argument("--no-write", action="store_true", help="print only")
     args = p.parse_args(argv)
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         models = (
             args.pipeline_models.split(",")
             if args.pipeline_models
-            else [m for m in ("resnet18_cifar", "resnet20_cifar") if m in list_models()]
+            else [m for m in (bench_pipeline.DEMO_RECIPE, "resnet20_cifar", "resnet18_cifar") if m in list_models()]
         )
         with tempfile.TemporaryDirectory() as workdir:
             result = bench_pipeline.measure_pipeline(

@@ -21,14 +21,17 @@ import tensorflow as tf
 from bench_models import Setting, compile_for_bench
 from bench_stats import Samples, alternate, timed
 
-# What the demo trains on: sklearn's digits as 32x32 PNGs, a CIFAR-style
-# ResNet, batches of 64, and light augmentation that keeps a digit a digit
-# (no flips: a mirrored 3 is not a 3).
-DEMO = {
-    "image_size": 32,
-    "batch": 64,
-    "augment": {"rotation": 10.0, "width_shift": 0.1, "height_shift": 0.1, "zoom": 0.1},
-}
+# The recipe `make run` trains; its train: section gives the settings measured.
+DEMO_RECIPE = "digits_demo"
+
+
+def demo_settings() -> dict:
+    """image_size, batch and augment of the demo, read from its recipe's train: section."""
+    from registry import load_recipe
+
+    train = load_recipe(DEMO_RECIPE).train
+    size = train.image_size if isinstance(train.image_size, int) else train.image_size[0]
+    return {"image_size": size, "batch": train.batch_size, "augment": train.augment.model_dump()}
 
 
 @dataclasses.dataclass
@@ -88,12 +91,12 @@ def demo_datasets(workdir: Path, image_size: int, batch: int, augment: dict):
 def measure_pipeline(
     workdir: Path,
     *,
-    models: Sequence[str | dict] = ("resnet18_cifar",),
+    models: Sequence[str | dict] = (DEMO_RECIPE,),
     repeats: int = 3,
     epochs: int = 3,
     seconds_per_sample: float = 4.0,
-    image_size: int = DEMO["image_size"],
-    batch: int = DEMO["batch"],
+    image_size: int | None = None,
+    batch: int | None = None,
     augment: dict | None = None,
     log: Callable[[str], None] = print,
 ) -> PipelineResult:
@@ -105,11 +108,14 @@ def measure_pipeline(
         repeats: int. Samples of each rate.
         epochs: int. Epochs per sample of the pipeline alone.
         seconds_per_sample: float. About how long each training sample runs.
-        image_size, batch, augment: the demo's settings by default.
+        image_size, batch, augment: None for the demo's (`demo_settings()`).
     """
     from registry import build
 
-    augment = dict(DEMO["augment"] if augment is None else augment)
+    demo = demo_settings()
+    image_size = demo["image_size"] if image_size is None else image_size
+    batch = demo["batch"] if batch is None else batch
+    augment = dict(demo["augment"] if augment is None else augment)
     folder, make = demo_datasets(Path(workdir), image_size, batch, augment)
     n = len(folder)
 

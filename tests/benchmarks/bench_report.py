@@ -183,9 +183,10 @@ def options_block(results: list[Result]) -> str:
 
 
 def pipeline_block(result: PipelineResult) -> str:
-    aug = ", ".join(f"{key}={value}" for key, value in result.augment.items())
+    aug = ", ".join(f"{key}={value}" for key, value in result.augment.items() if value)  # those in use
     title = (
-        f"**Input pipeline** on sklearn's digits written as {result.images} "
+        f"**Input pipeline** at the settings of `make run` (the digits_demo recipe's train: section) "
+        f"on sklearn's digits written as {result.images} "
         f"{result.image_size}x{result.image_size} PNGs, batch {result.batch}, "
         f"augmentation({aug}) ({stamp()}). Pipeline: decode, resize, augment, batch, "
         "iterated alone; training: `fit()` on one batch held in memory (the step "

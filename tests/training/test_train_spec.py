@@ -108,3 +108,35 @@ def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
     assert model.get_layer("stem").dtype_policy.name == "mixed_bfloat16"
     assert model.get_layer("head").predictions.dtype_policy.name == "float32"  # softmax and loss stay exact
     assert model.jit_compile is True
+
+
+@pytest.mark.parametrize("bf16_hardware, policy", [(False, "float32"), (True, "mixed_bfloat16")])
+def test_mixed_precision_true_on_a_cpu_follows_registry_speed(monkeypatch, bf16_hardware, policy):
+    from registry import speed
+    from registry.training.run import _speed_note, dtype_policy, new_model, precision, resolve_recipe
+
+    monkeypatch.setattr(speed, "accelerator", lambda: "cpu")
+    monkeypatch.setattr(speed, "cpu_has_bf16", lambda: bf16_hardware)
+    recipe = load_recipe(with_train(mixed_precision=True))
+    spec = recipe.train
+    assert dtype_policy(spec.mixed_precision) == policy
+    with precision(spec.mixed_precision):
+        model = new_model(resolve_recipe(recipe, spec, ["a", "b"], (32, 32)), spec, steps_per_epoch=2, say=lambda *_: None)
+    assert model.get_layer("stem").dtype_policy.name == policy
+    assert model.jit_compile is False  # xla: auto is off on CPUs
+    note = _speed_note(spec, model)
+    assert ("no bfloat16 hardware" in note) is (not bf16_hardware)
+
+
+def test_the_recipe_reference_documents_every_train_key():
+    from pathlib import Path
+
+    from registry.training import spec as specs
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "recipes.md"
+    section = page.read_text(encoding="utf-8").split("## The `train:` section")[1].split("\n## ")[0]
+    missing = [key for key in TrainSpec.model_fields if f"| `{key}` |" not in section]
+    for model in (specs.AugmentSpec, specs.SGDSpec, specs.AdamSpec, specs.RMSpropSpec,
+                  specs.ConstantSchedule, specs.CosineSchedule, specs.StepSchedule):
+        missing += [f"{model.__name__}.{key}" for key in model.model_fields if key != "name" and f"`{key}`" not in section]
+    assert not missing, f"docs/reference/recipes.md does not document: {', '.join(missing)}"
