@@ -13,7 +13,7 @@ import os
 # the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import registry.builtins  # noqa: E402,F401  (registers the built-in blocks)
+from registry import builtins  # noqa: E402,F401  (registers the built-in blocks)
 from registry.build import build, model_from_recipe
 from registry.errors import Problem, RecipeError, WeightsError
 from registry.imagenet import decode_predictions

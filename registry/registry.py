@@ -1,7 +1,8 @@
 """The block registry: names to Keras layer classes, as small as torchvision's.
 
-Register (a duplicate name is an error), get (an unknown name is an error
-listing the closest names), list (fnmatch include/exclude, sorted).
+Register (a duplicate name is an error, except a class defined again, as
+when a notebook cell runs twice), get (an unknown name is an error listing
+the closest names), list (fnmatch include/exclude, sorted).
 """
 
 import fnmatch
@@ -35,7 +36,7 @@ def add_block(name: str, cls: type, kind: str = "block", args: type[BaseModel] |
         raise ValueError(
             f"A block name must be a Python identifier (letters, digits, _). Received: {name!r}"
         )
-    if name in _ENTRIES:
+    if name in _ENTRIES and not _redefined(_ENTRIES[name].cls, cls):
         raise ValueError(
             f"An entry is already registered under the name '{name}' "
             f"({_ENTRIES[name].cls.__qualname__}). Choose another name."
@@ -50,6 +51,11 @@ def add_block(name: str, cls: type, kind: str = "block", args: type[BaseModel] |
     entry = Entry(name, cls, kind, args or args_model(cls))
     _ENTRIES[name] = entry
     return entry
+
+
+def _redefined(old: type, new: type) -> bool:
+    """Whether `new` is `old` defined again: same module and qualified name (a re-run notebook cell)."""
+    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
 
 
 def register_block(name: str, *, kind: str = "block", args: type[BaseModel] | None = None):

@@ -76,3 +76,31 @@ def test_a_user_block_is_registered_validated_and_saved(tmp_path):
     recipe["stages"][0]["factor"] = "half"
     with pytest.raises(RecipeError, match=r"stages\[0\]\.factor: expected a number\. Received: 'half' \(a string\)"):
         build(recipe)
+
+
+def test_the_package_attribute_registry_is_the_registry_module():
+    import registry
+    import registry.registry as module
+
+    assert registry.registry is module and module.get_block is get_block
+
+
+def test_a_class_defined_again_replaces_its_entry_as_a_rerun_notebook_cell_does():
+    from plugin_files import forgetting_plugins
+
+    def define():
+        class NotebookBlock(keras.layers.Layer):
+            def __init__(self, filters: int = 4, **kwargs):
+                super().__init__(**kwargs)
+                self.filters = filters
+
+            def get_config(self):
+                return {**super().get_config(), "filters": self.filters}
+
+        return register_block("notebook_block")(NotebookBlock)
+
+    with forgetting_plugins():
+        first, second = define(), define()
+        assert first is not second and get_block("notebook_block").cls is second
+        with pytest.raises(ValueError, match="already registered under the name 'notebook_block'"):
+            register_block("notebook_block")(type("Other", (keras.layers.Layer,), {}))

@@ -12,56 +12,24 @@ import keras
 import pytest
 import yaml
 
+from plugin_files import block_source, forgetting_plugins
 from registry.cli import main
-from registry.plugins import _BY_PATH
-from registry.registry import _ENTRIES
 from tiny_recipe import TINY
 from training_folders import write_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def plugin_source(block: str) -> str:
-    """A plugin module registering a residual block of one 3x3 convolution under `block`."""
-    return textwrap.dedent(f'''
-        import keras
-        from registry import register_block
-
-        @register_block("{block}")
-        class OneConvResidual(keras.layers.Layer):
-            def __init__(self, filters: int, **kwargs):
-                super().__init__(**kwargs)
-                self.filters = filters
-                self.conv = keras.layers.Conv2D(filters, 3, padding="same", name="conv")
-
-            def build(self, input_shape):
-                self.conv.build(input_shape)
-
-            def call(self, x):
-                return keras.ops.relu(x + self.conv(x))
-
-            def compute_output_shape(self, input_shape):
-                return input_shape
-
-            def get_config(self):
-                return {{**super().get_config(), "filters": self.filters}}
-    ''')
-
-
 @pytest.fixture
 def plugin_run(tmp_path):
     """A recipe file whose first stage is a plugin block, its plugin file, and an image folder."""
-    entries, imported = dict(_ENTRIES), dict(_BY_PATH)
-    block = f"one_conv_residual_{os.getpid()}"
-    (tmp_path / "my_blocks.py").write_text(plugin_source(block))
+    block = f"plugin_conv_{os.getpid()}"
+    (tmp_path / "my_blocks.py").write_text(block_source(block))
     recipe = {**TINY, "name": "tiny_plugin", "plugins": ["my_blocks.py"], "train": {**TINY["train"], "epochs": 1}}
     recipe["stages"] = [{"name": "conv2", "block": block, "filters": 8}, TINY["stages"][1]]
     (tmp_path / "tiny_plugin.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
-    yield tmp_path / "tiny_plugin.yaml", write_folder(tmp_path / "data", 6, seed=3), tmp_path / "run"
-    _ENTRIES.clear()
-    _ENTRIES.update(entries)
-    _BY_PATH.clear()
-    _BY_PATH.update(imported)
+    with forgetting_plugins():
+        yield tmp_path / "tiny_plugin.yaml", write_folder(tmp_path / "data", 6, seed=3), tmp_path / "run"
 
 
 def run_cli(*argv):
@@ -80,7 +48,7 @@ def test_train_refuses_plugins_unless_allowed_then_trains_and_saves_a_loadable_m
     code, _, err = run_cli("train", recipe, "--data", data, "--out", run, "--verbose", "0", "--allow-plugins")
     assert code == 0, err
     model = keras.saving.load_model(run / "model.keras", safe_mode=True)
-    assert type(model.get_layer("conv2")).__name__ == "OneConvResidual"
+    assert type(model.get_layer("conv2")).__name__ == "PluginConv"
 
 
 def test_a_fresh_process_evaluates_the_run_only_with_allow_plugins(plugin_run):
@@ -99,5 +67,5 @@ def test_a_fresh_process_evaluates_the_run_only_with_allow_plugins(plugin_run):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     without, allowed = done.stdout.splitlines()[-2:]
-    assert without.split()[0] == "2" and "OneConvResidual" in without and "--allow-plugins" in without, done.stderr
+    assert without.split()[0] == "2" and "PluginConv" in without and "--allow-plugins" in without, done.stderr
     assert allowed.split() == ["0"], done.stderr

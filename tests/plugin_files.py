@@ -1,0 +1,49 @@
+"""Plugin modules for tests: their source, and forgetting what they registered."""
+
+import contextlib
+import textwrap
+
+from registry.plugins import _BY_PATH
+from registry.registry import _ENTRIES
+
+
+def block_source(block: str) -> str:
+    """A plugin module registering a one-convolution block `PluginConv` under `block`."""
+    return textwrap.dedent(f'''
+        import keras
+        from registry import register_block
+
+        IMPORTS = globals().get("IMPORTS", 0) + 1
+
+        @register_block("{block}")
+        class PluginConv(keras.layers.Layer):
+            def __init__(self, filters: int, **kwargs):
+                super().__init__(**kwargs)
+                self.filters = filters
+                self.conv = keras.layers.Conv2D(filters, 3, padding="same", name="conv")
+
+            def build(self, input_shape):
+                self.conv.build(input_shape)
+
+            def call(self, x):
+                return self.conv(x)
+
+            def compute_output_shape(self, input_shape):
+                return self.conv.compute_output_shape(input_shape)
+
+            def get_config(self):
+                return {{**super().get_config(), "filters": self.filters}}
+    ''')
+
+
+@contextlib.contextmanager
+def forgetting_plugins():
+    """Unregisters what plugins imported inside the block registered, so other tests see the built-in registry."""
+    entries, imported = dict(_ENTRIES), dict(_BY_PATH)
+    try:
+        yield
+    finally:
+        _ENTRIES.clear()
+        _ENTRIES.update(entries)
+        _BY_PATH.clear()
+        _BY_PATH.update(imported)
