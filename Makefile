@@ -37,7 +37,7 @@ docs: $(STAMP)
 	$(BIN)/python -m registry show inception_resnet_v2 --diagram docs/diagrams/inception_resnet_v2.svg
 	$(BIN)/python -m registry reference --output docs/reference/blocks.md
 
-## Speed against keras.applications and of the input pipeline (20-30 min on
+## Speed against keras.applications and of the input pipeline (about an hour on
 ## 2 cores; BENCH_ARGS=--quick for a few); updates docs/performance.md.
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)

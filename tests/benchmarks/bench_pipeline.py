@@ -61,8 +61,13 @@ class PipelineResult:
     fed: dict[str, Samples]
 
     def headroom(self, mode: str, model: str) -> float:
-        """Pipeline rate over training-step rate (medians): above 1, training never waits."""
-        return self.pipeline[mode].median / self.step[model].median
+        """The slowest pipeline sample over the fastest training-step sample: above 1, training never waits.
+
+        The extremes, not the medians: a small network's step rate swings
+        between levels from one `fit()` to the next on a shared 2-core
+        machine, and the bar must hold against its fastest.
+        """
+        return self.pipeline[mode].low / self.step[model].high
 
 
 def demo_datasets(workdir: Path, image_size: int, batch: int, augment: dict):

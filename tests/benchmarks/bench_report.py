@@ -204,7 +204,7 @@ def pipeline_block(result: PipelineResult) -> str:
             [
                 f"{model}: training step alone",
                 _fmt(result.step[model], 1),
-                "pipeline / step: "
+                "slowest pipeline / fastest step: "
                 + ", ".join(f"{value:.1f}x ({mode})" for mode, value in headroom.items()),
             ]
         )
@@ -248,7 +248,7 @@ def verdict_block(summaries: list[dict]) -> str:
             for mode, value in headroom.items():
                 rows.append(
                     [
-                        f"input pipeline ({mode}) / {model} training step",
+                        f"input pipeline ({mode}), slowest / {model} training step, fastest",
                         f">= {PIPELINE_BAR}",
                         f"{value:.1f}",
                         "pass" if value >= PIPELINE_BAR else "FAIL",

@@ -46,7 +46,7 @@ def test_verdict_checks_the_issue_bars_and_skips_plumbing_pairs():
     assert "| ResNet-50 inference img/s, ours / keras | >= 0.97 | 0.99 [0.98-1.01] | pass |" in verdict
     assert "| ResNet-50 training img/s, ours / keras | >= 0.97 | 0.95 [0.90-0.99] | FAIL |" in verdict
     assert "tiny" not in verdict
-    assert "| input pipeline (memory cache) / resnet18_cifar training step | >= 3.0 | 5.0 | pass |" in verdict
+    assert "| input pipeline (memory cache), slowest / resnet18_cifar training step, fastest | >= 3.0 | 5.0 | pass |" in verdict
 
 
 def test_unknown_model_is_refused_with_the_choices(capsys):
