@@ -128,7 +128,7 @@ def profile(
         model, references = model_from_recipe(recipe), recipe.references
         groups = [("stem", ["stem"])]
         # Stage labels as `resblocks show` prints them: block35_{index} x10 -> block35_1..10.
-        groups += [(s.name.replace("{index}", f"1..{s.repeats}"), s.layer_names) for s in recipe.stages]
+        groups += [(s.label, s.layer_names) for s in recipe.stages]
     head = getattr(model, "head", None)
     if head is not None:
         groups.append(("head", [head.name]))

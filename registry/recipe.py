@@ -42,6 +42,11 @@ class Stage:
     tap: str | None
     layer_names: list[str]
 
+    @property
+    def label(self) -> str:
+        """The stage's name for tables: `block35_1..10` for a `{index}` pattern."""
+        return self.name.replace("{index}", f"1..{self.repeats}")
+
 
 @dataclass(frozen=True)
 class Recipe:

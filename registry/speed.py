@@ -1,9 +1,10 @@
 """Speed options users set in a recipe's `train:` section: mixed precision and XLA, with per-device defaults chosen by measurement.
 
 The numbers behind each default are in docs/performance.md (`make bench`).
-Call `set_mixed_precision` before the model is built (Keras reads the dtype
-policy when a layer is made), and pass `jit_compile(...)` to
-`model.compile(jit_compile=...)`.
+`registry.training.run` sets the policy before the model is built (Keras
+reads the dtype policy when a layer is made) and passes `jit_compile(...)`
+to `model.compile(jit_compile=...)`; `set_mixed_precision` does the first
+for code of your own.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def mixed_precision_policy(setting: bool | str | None = False, device: str | Non
             "auto": the fast policy of the device, "mixed_float16" on GPU,
             "mixed_bfloat16" on a CPU with bfloat16 hardware, "float32"
             on other CPUs (emulated bfloat16 is slower). A policy name
-            ("float32", "mixed_float16", "mixed_bfloat16") is used as it is.
+            ("float32", "mixed_float16", "mixed_bfloat16") is used as it is,
+            and so is a recipe's "float16" or "bfloat16" (`train:
+            mixed_precision: bfloat16` means "mixed_bfloat16").
         device: str or None. "gpu" or "cpu"; None asks `accelerator()`.
 
     Returns:
@@ -85,6 +88,8 @@ def mixed_precision_policy(setting: bool | str | None = False, device: str | Non
         return AUTO_POLICY[device]
     if setting in POLICIES:
         return setting
+    if f"mixed_{setting}" in POLICIES:
+        return f"mixed_{setting}"
     raise ValueError(
         "Invalid value received for argument `mixed_precision`: expected true, "
         f"false, \"auto\" or one of {', '.join(POLICIES)}. Received: "

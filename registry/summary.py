@@ -38,7 +38,7 @@ def stage_rows(recipe: Recipe, model: keras.Model) -> list[StageRow]:
 
     rows = [row("stem", recipe.stem.block, 1, ["stem"])]
     for stage in recipe.stages:
-        label = stage.name.replace("{index}", f"1..{stage.repeats}")  # block35_1..10
+        label = stage.label  # block35_1..10
         rows.append(row(label, stage.call.block, stage.repeats, stage.layer_names))
     if recipe.head is not None and "head" in [layer.name for layer in model.layers]:
         rows.append(row("head", recipe.head.block, 1, ["head"]))

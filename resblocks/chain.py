@@ -33,8 +33,9 @@ def chain_output_shape(layers: Sequence[keras.layers.Layer | None], input_shape)
     return shape
 
 
-def call_chain(layers: Sequence[keras.layers.Layer], x, training=None):
-    """Applies `layers` to x in order."""
+def call_chain(layers: Sequence[keras.layers.Layer | None], x, training=None):
+    """Applies `layers` to x in order, skipping None (Keras passes `training` only to layers that take it)."""
     for layer in layers:
-        x = layer(x, training=training)
+        if layer is not None:
+            x = layer(x, training=training)
     return x

@@ -4,7 +4,8 @@ from collections.abc import Sequence
 
 import keras
 
-from resblocks.chain import build_chain
+from resblocks.chain import build_chain, call_chain
+
 
 @keras.saving.register_keras_serializable(package="resblocks")
 class Classifier(keras.layers.Layer):
@@ -46,7 +47,8 @@ class Classifier(keras.layers.Layer):
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(
                 f"Argument `class_names` must hold one name per class ({num_classes}). "
-                f"Received: {len(class_names)} names"
+                f"Received: {len(class_names)} names. Give exactly "
+                f"{num_classes} names, in the order of the outputs, or leave class_names unset."
             )
         if pooling not in ("avg", "max"):
             raise ValueError(
@@ -76,19 +78,17 @@ class Classifier(keras.layers.Layer):
         )
 
     def _chain(self) -> list:
-        dense = [*self.hidden, self.predictions]
-        return [self.pool, *(layer for pair in zip(self.drops, dense) for layer in pair)]
+        """pool, then (dropout, dense) for each hidden layer and the predictions; a dropout is None when off."""
+        layers = [self.pool]
+        for drop, dense in zip(self.drops, [*self.hidden, self.predictions]):
+            layers += [drop, dense]
+        return layers
 
     def build(self, input_shape):
         build_chain(self._chain(), input_shape)
 
     def call(self, x, training=None):
-        x = self.pool(x)
-        for drop, dense in zip(self.drops, [*self.hidden, self.predictions]):
-            if drop is not None:
-                x = drop(x, training=training)
-            x = dense(x)
-        return x
+        return call_chain(self._chain(), x, training)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)

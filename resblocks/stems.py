@@ -8,7 +8,7 @@ keras.applications' Inception-ResNet-V2 (299 -> 35).
 
 import keras
 
-from resblocks.chain import build_chain, chain_output_shape
+from resblocks.chain import build_chain, call_chain, chain_output_shape
 from resblocks.conv_bn import ConvBN
 
 
@@ -184,9 +184,4 @@ class InceptionResNetStem(keras.layers.Layer):
         return chain_output_shape(self._chain(), input_shape)
 
     def call(self, x, training=None):
-        for conv in self.convs_1:
-            x = conv(x, training=training)
-        x = self.pool_1(x)
-        for conv in self.convs_2:
-            x = conv(x, training=training)
-        return self.pool_2(x)
+        return call_chain(self._chain(), x, training)

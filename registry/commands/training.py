@@ -30,6 +30,7 @@ def cmd_train(args) -> int:
             freeze=args.freeze,
             seed=args.seed,
             strategy=args.strategy,
+            skip_bad_images=args.skip_bad_images,
             allow_plugins=args.allow_plugins,
             verbose=progress(args.verbose),
         )
@@ -61,7 +62,7 @@ def cmd_evaluate(args) -> int:
     try:
         result = evaluate(
             args.model, args.data, batch_size=args.batch_size, image_size=args.image_size,
-            confusion_png=png, allow_plugins=args.allow_plugins,
+            confusion_png=png, skip_bad_images=args.skip_bad_images, allow_plugins=args.allow_plugins,
         )
     except ValueError as error:
         if args.debug:
@@ -127,6 +128,8 @@ def add_to(commands) -> None:
     p.add_argument("--freeze", type=_names, metavar="STAGES", help="comma-separated stage or layer names to keep fixed, e.g. stem,conv2")
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--strategy", choices=("default", "mirrored", "multi_worker"), default=None, help="mirrored: all local GPUs; multi_worker: the TF_CONFIG cluster")
+    p.add_argument("--skip-bad-images", action="store_true", default=None,
+                   help="leave out unreadable images (and say which) instead of stopping; overrides train.skip_bad_images")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch (default: 1 on a terminal, else 2)")
     add_recipe_options(p)
     p.set_defaults(run=cmd_train)
@@ -138,5 +141,6 @@ def add_to(commands) -> None:
     p.add_argument("--image-size", type=positive_int, metavar="N", help="for models that take any size")
     p.add_argument("--confusion-matrix", type=Path, metavar="PNG", help="default: confusion_<DIR name>.png beside the model")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--skip-bad-images", action="store_true", help="leave out unreadable images (and say which) instead of stopping")
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_evaluate)

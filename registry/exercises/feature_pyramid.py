@@ -47,7 +47,8 @@ def check(path: Path) -> str:
     for name in TAPS:
         want = SIZE // truth[name][0]
         got = number(
-            strides, name, "The stride of a map is how many input pixels one of its pixels covers: 224 / its height."
+            strides, name, "The stride of a map is how many input pixels one of its pixels covers: 224 / its height.",
+            where="answers.strides",
         )
         if got != want:
             raise Fail(f"answers.strides.{name} = {got:g} is wrong.", f"Divide {SIZE} by the height of {name}.")

@@ -61,6 +61,7 @@ def check(path: Path) -> str:
             stage_arg(reference, i, "scale"),
             f"Read the `scale:` of the {key}_{{index}} stage in recipes/inception_resnet_v2.yaml.",
             rel=0.001,
+            where="answers.scales",
         )
     check_number(
         answers,

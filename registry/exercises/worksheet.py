@@ -75,24 +75,28 @@ def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
         ) from None
 
 
-def answer(answers: Mapping[str, Any], key: str, hint: str) -> Any:
-    """answers[key], or a Fail when it is missing or still blank."""
+def answer(answers: Mapping[str, Any], key: str, hint: str, where: str = "answers") -> Any:
+    """answers[key], or a Fail when it is missing or still blank.
+
+    `where` names the mapping in messages: "answers", or "answers.strides"
+    for a nested one.
+    """
     value = answers.get(key) if isinstance(answers, Mapping) else None
     if value is None or (isinstance(value, str) and value.strip() in BLANKS):
-        raise Fail(f"answers.{key} is not filled in yet.", hint)
+        raise Fail(f"{where}.{key} is not filled in yet.", hint)
     return value
 
 
-def number(answers: Mapping[str, Any], key: str, hint: str) -> float:
+def number(answers: Mapping[str, Any], key: str, hint: str, where: str = "answers") -> float:
     """A numeric answer; `25_636_712`, `25636712` and `3.86` all read."""
-    value = answer(answers, key, hint)
+    value = answer(answers, key, hint, where)
     if isinstance(value, str):
         try:
             value = float(value.replace(",", "").replace("_", ""))
         except ValueError:
-            raise Fail(f"answers.{key} must be a number. Received: {value!r}", hint) from None
+            raise Fail(f"{where}.{key} must be a number. Received: {value!r}", hint) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Fail(f"answers.{key} must be a number. Received: {value!r}", hint)
+        raise Fail(f"{where}.{key} must be a number. Received: {value!r}", hint)
     return float(value)
 
 
@@ -101,13 +105,15 @@ def close(received: float, *expected: float, rel: float = 0.01) -> bool:
     return any(abs(received - e) <= rel * max(abs(e), 1.0) for e in expected)
 
 
-def check_number(answers, key: str, expected: "float | tuple", hint: str, rel: float = 0.01) -> None:
+def check_number(
+    answers, key: str, expected: "float | tuple", hint: str, rel: float = 0.01, where: str = "answers"
+) -> None:
     """Fails unless answers[key] is within `rel` of the expected value(s)."""
     accepted = expected if isinstance(expected, tuple) else (expected,)
-    value = number(answers, key, hint)
+    value = number(answers, key, hint, where)
     if not close(value, *accepted, rel=rel):
         direction = "high" if value > max(accepted) else "low"
-        raise Fail(f"answers.{key} = {value:,g} is too {direction}.", hint)
+        raise Fail(f"{where}.{key} = {value:,g} is too {direction}.", hint)
 
 
 def stage_arg(recipe: Recipe, index: int, name: str) -> Any:

@@ -18,6 +18,7 @@ import keras
 from registry.build import load_weights, model_from_recipe
 from registry.errors import unknown_name_message
 from registry.recipe import Recipe, load_recipe
+from registry.weights import load_model
 
 
 class FineTuneError(ValueError):
@@ -111,7 +112,7 @@ def _source_model(recipe: Recipe, path: Path) -> keras.Model:
     if not path.is_file():
         raise FileNotFoundError(f"Weights file not found: '{path}'. Give the path of a .keras or .weights.h5 file.")
     if path.suffix == ".keras":
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        return load_model(path, safe_mode=True, compile=False)  # a damaged file is a WeightsError that says so
     # A weights-only file fits one layout exactly. Try this run's network,
     # then the recipe file's own (its head may have other classes, as
     # ImageNet weights have 1000), then no head at all (a "notop" file).

@@ -43,6 +43,7 @@ from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
 from registry.training.spec import TrainSpec
 from registry.training.strategy import is_chief, make_strategy
+from registry.weights import load_model
 
 
 def train(
@@ -59,6 +60,7 @@ def train(
     freeze: Sequence[str] | None = None,
     seed: int | None = None,
     strategy: str | tf.distribute.Strategy | None = None,
+    skip_bad_images: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     allow_plugins: bool = False,
@@ -80,8 +82,8 @@ def train(
         val: str or path or None. Validation images, same class folders.
             None holds out `val_split` of each class of `data` instead.
         val_split: float or None. Overrides `train.val_split`.
-        epochs, batch_size, image_size, weights, freeze, seed: override
-            the `train:` keys of the same names.
+        epochs, batch_size, image_size, weights, freeze, seed,
+            skip_bad_images: override the `train:` keys of the same names.
         strategy: "default", "mirrored", "multi_worker" or a
             `tf.distribute.Strategy`. The batch size is the global one.
         overrides: dotted recipe paths to values, as in `build()`.
@@ -108,7 +110,7 @@ def train(
     spec = resolve_spec(
         recipe, epochs=epochs, batch_size=batch_size, image_size=image_size, val_split=val_split,
         seed=seed, weights=os.fspath(weights) if weights is not None else None,
-        freeze=list(freeze) if freeze is not None else None,
+        freeze=list(freeze) if freeze is not None else None, skip_bad_images=skip_bad_images,
     )
     say = print if verbose else (lambda *a, **k: None)
 
@@ -133,7 +135,7 @@ def train(
     train_data, val_data = make_datasets(spec, train_folder, val_folder, hw, initial_epoch)
     with precision(spec.mixed_precision), strategy.scope():
         if state is not None and (run / rundir.LAST).is_file():
-            model = keras.saving.load_model(run / rundir.LAST, safe_mode=True)
+            model = load_model(run / rundir.LAST, safe_mode=True)
             say(f"Resuming '{run.path}' after epoch {state.epoch} of {spec.epochs} "
                 f"(best validation accuracy so far {state.best_val_accuracy:.4f}).")
         else:
@@ -297,7 +299,7 @@ def make_datasets(spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageF
 
 def dtype_policy(mixed: bool | str) -> str:
     """The Keras dtype policy of a `mixed_precision:` setting on this machine (`registry.speed` decides)."""
-    return speed.mixed_precision_policy(f"mixed_{mixed}" if isinstance(mixed, str) else mixed)
+    return speed.mixed_precision_policy(mixed)
 
 
 @contextlib.contextmanager

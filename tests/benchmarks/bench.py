@@ -25,6 +25,8 @@ from bench_stats import machine_description  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
 
+from registry import speed  # noqa: E402
+
 # Each timed first call re-compiles on purpose; TensorFlow's retracing
 # warning about it would bury the results.
 tf.get_logger().setLevel("ERROR")
@@ -71,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def settings(options: list[str], gpu: bool) -> list[Setting]:
-    mixed = "mixed_float16" if gpu else "mixed_bfloat16"
+    mixed = speed.AUTO_POLICY["gpu" if gpu else "cpu"]  # measured even where "auto" keeps float32
     table = {"mixed": Setting(mixed), "xla": Setting(xla=True), "mixed+xla": Setting(mixed, True)}
     return [table[option] for option in options]
 
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         memory=0 if (args.no_memory or args.quick) else args.memory_repeats,
     )
     machine = machine_description()
-    gpu = machine["gpu"] != "none"
+    gpu = speed.accelerator() == "gpu"
     command = "python tests/benchmarks/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
     blocks = {"machine": bench_report.machine_block(machine, command.strip())}
     print("\n".join(f"{key}: {value}" for key, value in machine.items()), flush=True)

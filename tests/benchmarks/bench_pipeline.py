@@ -30,8 +30,7 @@ def demo_settings() -> dict:
     from registry import load_recipe
 
     train = load_recipe(DEMO_RECIPE).train
-    size = train.image_size if isinstance(train.image_size, int) else train.image_size[0]
-    return {"image_size": size, "batch": train.batch_size, "augment": train.augment.model_dump()}
+    return {"image_size": train.image_hw[0], "batch": train.batch_size, "augment": train.augment.model_dump()}
 
 
 @dataclasses.dataclass

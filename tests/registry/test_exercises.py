@@ -201,3 +201,12 @@ def test_own_block_reports_the_students_error_and_line(tmp_path):
 def test_weighted_layers_count_as_the_paper_names_networks():
     assert weighted_layers(build("resnet18", input_shape=(64, 64, 3))) == 18
     assert weighted_layers(build("resnet18_cifar")) == 18  # projections are not counted
+
+
+def test_a_nested_answer_is_named_by_its_full_path():
+    from registry.exercises.worksheet import Fail, check_number
+
+    with pytest.raises(Fail, match=r"answers\.scales\.block35 is not filled in yet"):
+        check_number({"block35": "TODO"}, "block35", 0.17, "hint", where="answers.scales")
+    with pytest.raises(Fail, match=r"answers\.strides\.c2 = 2 is too low"):
+        check_number({"c2": 2}, "c2", 4, "hint", where="answers.strides")

@@ -202,3 +202,16 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_epoch(trained, tmp_pat
     assert [row["epoch"] for row in read_history_csv(run / "history.csv")] == [1]
     model = keras.saving.load_model(run / "model.keras", safe_mode=True)
     assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_skip_bad_images_on_the_command_line_trains_past_a_corrupt_file(trained, tmp_path):
+    data = shutil.copytree(trained["data"], tmp_path / "data")
+    (data / CLASSES[0] / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    argv = ("train", trained["recipe"], "--data", data, "--out", tmp_path / "run", "--epochs", "1", "--verbose", "0")
+    code, _, err = run_cli(*argv)
+    assert code == 2 and "cut.png" in err and "--skip-bad-images" in err
+    code, out, err = run_cli(*argv, "--skip-bad-images")
+    assert code == 0, err
+    assert (tmp_path / "run" / "model.keras").is_file()
+    code, out, err = run_cli("evaluate", tmp_path / "run", "--data", data, "--skip-bad-images")
+    assert code == 0, err

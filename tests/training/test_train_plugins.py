@@ -1,7 +1,5 @@
 """A recipe made of a plugin block trains with --allow-plugins, and its run is evaluated in a fresh process."""
 
-import contextlib
-import io
 import os
 import subprocess
 import sys
@@ -32,29 +30,26 @@ def plugin_run(tmp_path):
         yield tmp_path / "tiny_plugin.yaml", write_folder(tmp_path / "data", 6, seed=3), tmp_path / "run"
 
 
-def run_cli(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
+def train(recipe, data, run, *flags) -> int:
+    return main(["train", str(recipe), "--data", str(data), "--out", str(run), "--verbose", "0", *flags])
 
 
-def test_train_refuses_plugins_unless_allowed_then_trains_and_saves_a_loadable_model(plugin_run):
+def test_train_refuses_plugins_unless_allowed_then_trains_and_saves_a_loadable_model(plugin_run, capsys):
     recipe, data, run = plugin_run
-    code, _, err = run_cli("train", recipe, "--data", data, "--out", run, "--verbose", "0")
+    code = train(recipe, data, run)
+    err = capsys.readouterr().err
     assert code == 2 and "wants to run Python code" in err and "--allow-plugins" in err
     assert not run.exists()  # refused before anything was written
 
-    code, _, err = run_cli("train", recipe, "--data", data, "--out", run, "--verbose", "0", "--allow-plugins")
-    assert code == 0, err
+    code = train(recipe, data, run, "--allow-plugins")
+    assert code == 0, capsys.readouterr().err
     model = keras.saving.load_model(run / "model.keras", safe_mode=True)
     assert type(model.get_layer("conv2")).__name__ == "PluginConv"
 
 
-def test_a_fresh_process_evaluates_the_run_only_with_allow_plugins(plugin_run):
+def test_a_fresh_process_evaluates_the_run_only_with_allow_plugins(plugin_run, capsys):
     recipe, data, run = plugin_run
-    code, _, err = run_cli("train", recipe, "--data", data, "--out", run, "--verbose", "0", "--allow-plugins")
-    assert code == 0, err
+    assert train(recipe, data, run, "--allow-plugins") == 0, capsys.readouterr().err
     script = textwrap.dedent(f"""
         import contextlib, io
         from registry.cli import main

@@ -12,6 +12,7 @@ import keras
 
 from registry import register_block
 from resblocks import ConvBN
+from resblocks.chain import build_chain
 
 
 @register_block("se_res_block")
@@ -35,8 +36,14 @@ class SEResBlock(keras.layers.Layer):
         self.conv2 = ConvBN(filters, 3, activation=None, name="conv2")
         # TODO 1: the squeeze (a global average pool that keeps the 1x1 map)
         #         and the excitation (Dense filters // ratio, relu; Dense filters, sigmoid).
-        # TODO 2: a shortcut for blocks that change the shape (see resblocks.shortcut.make_shortcut).
         self.relu = keras.layers.Activation("relu", name="out")
+        self.downsample = None
+
+    def build(self, input_shape):
+        # TODO 2: the shortcut depends on the input's channels, known only here:
+        #         self.downsample = make_shortcut(self.shortcut, input_shape[-1], self.filters, self.strides)
+        #         (from resblocks.shortcut), then build it and the excitation's layers too.
+        build_chain([self.conv1, self.conv2], input_shape)
 
     def call(self, x, training=None):
         y = self.conv1(x, training=training)
