@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed-$(TF)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: run test test-slow bench docs setup clean
+SOURCES := resblocks registry recipes tests docs
+
+.PHONY: run test lint test-slow bench docs setup clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +25,15 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m registry demo
 
-## The whole test suite (what CI runs).
-test: $(STAMP)
+## What CI runs: lint, the import-layer contract (setup.cfg), the whole test suite.
+test: lint $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+## ruff (pyproject.toml) and the layers of docs/architecture.md (lint-imports, setup.cfg).
+lint: $(STAMP)
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/lint-imports
 
 ## Long checks kept out of `make test`.
 test-slow: $(STAMP)

@@ -5,6 +5,12 @@
 
     from registry import train
     history = train("digits_demo", data="digits/train", out="runs/digits")
+
+The sub-packages follow a recipe on its way to a model, lowest first:
+`blocks` (the block table), `recipe` (the file format), `pretrained`
+(weight files, labels, input conventions), `assembly` (build), then
+`inspection`, `exercises` and `training`, and `cli` at the top. This module
+only re-exports their public names.
 """
 
 import os
@@ -13,16 +19,18 @@ import os
 # the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from registry import builtins  # noqa: E402,F401  (registers the built-in blocks)
-from registry.build import build, model_from_recipe
-from registry.errors import Problem, RecipeError, WeightsError
-from registry.imagenet import decode_predictions
-from registry.preprocessing import input_convention, preprocess_input
-from registry.profile import profile
-from registry.recipe import Recipe, load_recipe, validate_recipe
-from registry.registry import get_block, list_blocks, list_models, register_block
-from registry.schema import recipe_schema
-from registry.weights import load_model, load_weights
+from registry.assembly import build, model_from_recipe
+from registry.blocks import get_block, list_blocks, register_block, trial_blocks
+from registry.errors import Problem, RecipeError, ResblocksError, WeightsError
+from registry.inspection import profile
+from registry.pretrained import (
+    decode_predictions,
+    input_convention,
+    load_model,
+    load_weights,
+    preprocess_input,
+)
+from registry.recipe import Recipe, list_models, load_recipe, recipe_schema, validate_recipe
 
 
 def train(recipe, **kwargs):
@@ -41,6 +49,8 @@ __all__ = [
     "Problem",
     "Recipe",
     "RecipeError",
+    "ResblocksError",
+    "WeightsError",
     "build",
     "decode_predictions",
     "get_block",
@@ -56,6 +66,6 @@ __all__ = [
     "recipe_schema",
     "register_block",
     "train",
+    "trial_blocks",
     "validate_recipe",
-    "WeightsError",
 ]

@@ -1,6 +1,12 @@
-"""Errors that name the bad input: RecipeError for recipes, WeightsError for weight files."""
+"""The project's errors: bad input that the user can fix, each naming the input and the fix.
 
-import difflib
+`ResblocksError` is their base, a `ValueError`: the command line turns it
+into its message and exit code 2, while any other exception is a bug and
+keeps its traceback. `RecipeError` and `WeightsError` live here; the data,
+run-folder and fine-tuning errors of `registry.training` derive from the
+same base.
+"""
+
 import reprlib
 from dataclasses import dataclass
 
@@ -16,6 +22,14 @@ def short_repr(value) -> str:
     return _REPR.repr(value)
 
 
+class ResblocksError(ValueError):
+    """Bad input (a recipe, a file, a setting) that the message names, with the fix."""
+
+
+class MissingFileError(ResblocksError, FileNotFoundError):
+    """A file the user named does not exist (also a `FileNotFoundError`)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a recipe: where (`stages[2].repeats`) and what."""
@@ -27,7 +41,7 @@ class Problem:
         return f"{self.location}: {self.message}" if self.location else self.message
 
 
-class RecipeError(ValueError):
+class RecipeError(ResblocksError):
     """A recipe failed to load, validate or build.
 
     Names the file (or "<recipe given in code>"), every problem with its
@@ -56,14 +70,7 @@ class RecipeError(ValueError):
         return "\n".join(lines)
 
 
-def unknown_name_message(what: str, name, known: list[str], where: str = "", listed: str = "Registered") -> str:
-    """`unknown block 'bottlenek'. Did you mean 'bottleneck'? Registered: ...`"""
-    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return f"unknown {what} {name!r}{where}.{hint} {listed}: {', '.join(sorted(known))}"
-
-
-class WeightsError(ValueError):
+class WeightsError(ResblocksError):
     """A weights file does not fit the model it is loaded into; nothing was loaded.
 
     The message names the file, the first layers and shapes that differ,

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 import keras
 
 from resblocks.chain import build_chain, chain_output_shape
+from resblocks.checks import check_one_of
+
+PADDINGS = ("same", "valid")
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -57,11 +60,7 @@ class ConvBN(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if padding not in ("same", "valid"):
-            raise ValueError(
-                "Invalid value received for argument `padding`: expected "
-                f'"same" or "valid". Received: padding={padding!r}'
-            )
+        check_one_of("padding", padding, PADDINGS)
         self.filters = filters
         self.kernel_size = kernel_size
         self.strides = strides

@@ -5,6 +5,9 @@ from collections.abc import Sequence
 import keras
 
 from resblocks.chain import build_chain, call_chain
+from resblocks.checks import check_one_of
+
+POOLINGS = ("avg", "max")  # global pooling over height and width
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -26,6 +29,11 @@ class Classifier(keras.layers.Layer):
         class_names: list of str or None. The label of each class, in
             output order. Kept in the config, so a saved model can name
             its predictions with nothing else at hand.
+
+    Attributes:
+        sublayers: list of layers. The pool, dropouts and dense layers in
+            the order `call` applies them (None for a dropout that is off).
+        predictions: the last dense layer, which gives the class scores.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, num_classes)`, always float32 so that softmax and
@@ -50,11 +58,7 @@ class Classifier(keras.layers.Layer):
                 f"Received: {len(class_names)} names. Give exactly "
                 f"{num_classes} names, in the order of the outputs, or leave class_names unset."
             )
-        if pooling not in ("avg", "max"):
-            raise ValueError(
-                'Invalid value received for argument `pooling`: expected "avg" or '
-                f'"max". Received: pooling={pooling!r}'
-            )
+        check_one_of("pooling", pooling, POOLINGS)
         self.num_classes = num_classes
         self.pooling = pooling
         self.hidden_units = list(hidden_units)
@@ -77,7 +81,8 @@ class Classifier(keras.layers.Layer):
             num_classes, activation=activation, dtype="float32", name="predictions"
         )
 
-    def _chain(self) -> list:
+    @property
+    def sublayers(self) -> list[keras.layers.Layer | None]:
         """pool, then (dropout, dense) for each hidden layer and the predictions; a dropout is None when off."""
         layers = [self.pool]
         for drop, dense in zip(self.drops, [*self.hidden, self.predictions]):
@@ -85,10 +90,10 @@ class Classifier(keras.layers.Layer):
         return layers
 
     def build(self, input_shape):
-        build_chain(self._chain(), input_shape)
+        build_chain(self.sublayers, input_shape)
 
     def call(self, x, training=None):
-        return call_chain(self._chain(), x, training)
+        return call_chain(self.sublayers, x, training)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)

@@ -16,6 +16,10 @@ class InceptionModule(keras.layers.Layer):
     """Runs each branch (a list of layers) on x and concatenates the outputs.
 
     Subclasses set `self.branches` in __init__.
+
+    Attributes:
+        branches: list of lists of layers. Each branch's layers in order.
+        mixed: the concatenation of the branches.
     """
 
     def __init__(self, **kwargs):

@@ -48,7 +48,18 @@ class InceptionResBlock(keras.layers.Layer):
     """Shared wiring of the three blocks: branches -> concat -> 1x1 -> scaled sum.
 
     Subclasses set `self.branches`, a list of lists of layers, in __init__.
+
+    Attributes:
+        branches: list of lists of layers. Each branch's layers in order.
+        mixed: the concatenation of the branches.
+        up: the linear 1x1 convolution back to the input width (made in
+            `build()`).
+        residual: the `ScaledResidual` sum x + scale * up(mixed).
+        act: the activation after the sum, or None.
+        shortcut_kind: "scaled": x is added as it is, the branch scaled.
     """
+
+    shortcut_kind = "scaled"
 
     def __init__(self, scale: float, activation: str | None = "relu", **kwargs):
         super().__init__(**kwargs)

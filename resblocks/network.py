@@ -4,9 +4,23 @@ from collections.abc import Sequence
 
 import keras
 
+from resblocks.checks import check_one_of
+from resblocks.heads import POOLINGS
 from resblocks.preprocessing import MODES
 
-POOLINGS = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D}
+GLOBAL_POOLS = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D}
+
+
+class LayerInputError(ValueError):
+    """A body layer cannot take the map it is given (a wrong shape, a map too small).
+
+    Attributes:
+        layer: the body layer that failed.
+    """
+
+    def __init__(self, layer: keras.layers.Layer, message: str):
+        super().__init__(message)
+        self.layer = layer
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -59,11 +73,7 @@ class Network(keras.Model):
         taps = dict(taps or {})
         features = list(features) if features else None
         _check_wiring(body, taps, features, pooling)
-        if input_convention not in MODES:
-            raise ValueError(
-                f"Invalid value received for argument `input_convention`: expected one of "
-                f"{', '.join(MODES)}. Received: input_convention={input_convention!r}"
-            )
+        check_one_of("input_convention", input_convention, MODES)
 
         # === Functional model ===
         inputs = keras.Input(shape=tuple(image_shape), name="image")
@@ -73,10 +83,10 @@ class Network(keras.Model):
             try:
                 x = layer(x)
             except ValueError as error:
-                raise ValueError(
+                raise LayerInputError(layer, (
                     f"Layer '{layer.name}' ({type(layer).__name__}) cannot take its "
                     f"input of shape {tuple(x.shape)}: {error}"
-                ) from error
+                )) from error
             maps[layer.name] = x
         if features:
             outputs = {name: maps[taps[name]] for name in features}
@@ -85,7 +95,7 @@ class Network(keras.Model):
         elif head is not None:
             outputs = head(x)
         elif pooling is not None:
-            outputs = POOLINGS[pooling](name=f"{pooling}_pool")(x)
+            outputs = GLOBAL_POOLS[pooling](name=f"{pooling}_pool")(x)
         else:
             outputs = x
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
@@ -155,8 +165,4 @@ def _check_wiring(body, taps, features, pooling) -> None:
             raise ValueError(
                 f"Unknown feature '{name}'. Available taps: {', '.join(taps) or 'none'}"
             )
-    if pooling not in (None, *POOLINGS):
-        raise ValueError(
-            'Invalid value received for argument `pooling`: expected None, "avg" or '
-            f'"max". Received: pooling={pooling!r}'
-        )
+    check_one_of("pooling", pooling, (None, *POOLINGS))

@@ -7,6 +7,8 @@ a model can carry its own preprocessing and take raw images.
 import keras
 from keras import ops
 
+from resblocks.checks import check_one_of
+
 # ImageNet channel statistics: BGR means in 0-255 for Caffe-trained
 # weights, RGB mean and std in 0-1 for PyTorch-trained ones.
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
@@ -38,11 +40,7 @@ class Preprocess(keras.layers.Layer):
 
     def __init__(self, mode: str = "none", **kwargs):
         super().__init__(**kwargs)
-        if mode not in MODES:
-            raise ValueError(
-                f"Invalid value received for argument `mode`: expected one of "
-                f"{', '.join(MODES)}. Received: mode={mode!r}"
-            )
+        check_one_of("mode", mode, MODES)
         self.mode = mode
 
     def call(self, x):

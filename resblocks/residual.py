@@ -9,8 +9,13 @@ learning the identity through a stack of nonlinear layers (sec. 3.1).
 import keras
 
 from resblocks.chain import build_chain, chain_output_shape
+from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
-from resblocks.shortcut import check_shortcut, make_shortcut
+from resblocks.shortcut import check_shortcut, make_shortcut, shortcut_kind
+
+# Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
+# keras.applications) or the 3x3 (torchvision's "ResNet v1.5").
+STRIDE_AT = ("1x1", "3x3")
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -31,6 +36,14 @@ class ResBlock(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
+
+    Attributes:
+        conv1, conv2: the `ConvBN` layers of the residual branch F(x).
+        downsample: the layer that brings x to the output shape, or None
+            (identity, or no shortcut at all). Made in `build()`.
+        relu: the activation after the sum.
+        shortcut_kind: str or None. What the sum adds, once built:
+            "identity", "projection", "zero_pad", or None for a plain block.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters)`.
@@ -94,6 +107,10 @@ class ResBlock(keras.layers.Layer):
             identity = self.downsample(identity, training=training)
         return self.relu(x + identity)
 
+    @property
+    def shortcut_kind(self) -> str | None:
+        return shortcut_kind(self.shortcut, self.downsample)
+
     def compute_output_shape(self, input_shape):
         return chain_output_shape([self.conv1, self.conv2], input_shape)
 
@@ -134,6 +151,10 @@ class BottleNeck(keras.layers.Layer):
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
 
+    Attributes:
+        conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
+        downsample, relu, shortcut_kind: as in `ResBlock`.
+
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters * expansion)`.
     """
@@ -154,11 +175,7 @@ class BottleNeck(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         check_shortcut(shortcut)
-        if stride_at not in ("1x1", "3x3"):
-            raise ValueError(
-                'Invalid value received for argument `stride_at`: expected "1x1" '
-                f'or "3x3". Received: stride_at={stride_at!r}'
-            )
+        check_one_of("stride_at", stride_at, STRIDE_AT)
         self.filters = filters
         self.strides = strides
         self.expansion = expansion
@@ -209,6 +226,10 @@ class BottleNeck(keras.layers.Layer):
         if self.downsample is not None:  # the shape changes: bring x along
             identity = self.downsample(identity, training=training)
         return self.relu(x + identity)
+
+    @property
+    def shortcut_kind(self) -> str | None:
+        return shortcut_kind(self.shortcut, self.downsample)
 
     def compute_output_shape(self, input_shape):
         return chain_output_shape([self.conv1, self.conv2, self.conv3], input_shape)

@@ -8,6 +8,7 @@ identity. "none" drops the shortcut: the plain network of sec. 4.1.
 
 import keras
 
+from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
 
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
@@ -15,11 +16,7 @@ SHORTCUTS = ("projection", "zero_pad", "identity", "none")
 
 def check_shortcut(shortcut: str) -> None:
     """Raises a ValueError in Keras wording for an unknown shortcut kind."""
-    if shortcut not in SHORTCUTS:
-        raise ValueError(
-            f"Invalid value received for argument `shortcut`: expected one of "
-            f"{', '.join(SHORTCUTS)}. Received: shortcut={shortcut!r}"
-        )
+    check_one_of("shortcut", shortcut, SHORTCUTS)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -71,6 +68,20 @@ class ZeroPadShortcut(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "strides": self.strides}
+
+
+def shortcut_kind(shortcut: str, downsample: keras.layers.Layer | None) -> str | None:
+    """What a built block adds to its residual branch.
+
+    "identity" (x itself), "projection" (option B, a 1x1 conv), "zero_pad"
+    (option A), or None for a plain block (`shortcut="none"`), which adds
+    nothing.
+    """
+    if shortcut == "none":
+        return None
+    if downsample is None:
+        return "identity"
+    return "zero_pad" if isinstance(downsample, ZeroPadShortcut) else "projection"
 
 
 def make_shortcut(

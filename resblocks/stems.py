@@ -156,6 +156,9 @@ class InceptionResNetStem(keras.layers.Layer):
     The stem of keras.applications' Inception-ResNet-V2 (from TF-slim), a
     lighter variant of Figure 3 of Szegedy et al. 2016.
 
+    Attributes:
+        sublayers: list of layers. The convolutions and pools in order.
+
     Input shape: `(batch, height, width, channels)`, at least 75x75.
     Output shape: `(batch, 35, 35, 192)` for 299x299 inputs.
     """
@@ -174,14 +177,16 @@ class InceptionResNetStem(keras.layers.Layer):
         ]
         self.pool_2 = keras.layers.MaxPooling2D(3, strides=2, name="pool2")
 
-    def _chain(self) -> list:
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        """The layers in the order `call` applies them."""
         return [*self.convs_1, self.pool_1, *self.convs_2, self.pool_2]
 
     def build(self, input_shape):
-        build_chain(self._chain(), input_shape)
+        build_chain(self.sublayers, input_shape)
 
     def compute_output_shape(self, input_shape):
-        return chain_output_shape(self._chain(), input_shape)
+        return chain_output_shape(self.sublayers, input_shape)
 
     def call(self, x, training=None):
-        return call_chain(self._chain(), x, training)
+        return call_chain(self.sublayers, x, training)

@@ -1,10 +1,8 @@
 """Plugin modules for tests: their source, and forgetting what they registered."""
 
-import contextlib
 import textwrap
 
-from registry.plugins import _BY_PATH
-from registry.registry import _ENTRIES
+from registry.recipe.plugins import trial_plugins
 
 
 def block_source(block: str) -> str:
@@ -36,14 +34,6 @@ def block_source(block: str) -> str:
     ''')
 
 
-@contextlib.contextmanager
 def forgetting_plugins():
     """Unregisters what plugins imported inside the block registered, so other tests see the built-in registry."""
-    entries, imported = dict(_ENTRIES), dict(_BY_PATH)
-    try:
-        yield
-    finally:
-        _ENTRIES.clear()
-        _ENTRIES.update(entries)
-        _BY_PATH.clear()
-        _BY_PATH.update(imported)
+    return trial_plugins()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from registry.errors import MissingFileError, ResblocksError
 from registry.exercises import (
     feature_pyramid,
     inception_scale,
@@ -54,14 +55,14 @@ def check(exercise: str, path: "str | Path") -> Verdict:
     """Runs the checker of `exercise` on the student's file.
 
     Raises:
-        ValueError: `exercise` is not one of EXERCISES.
-        FileNotFoundError: `path` does not exist.
+        ResblocksError: `exercise` is not one of EXERCISES.
+        MissingFileError: `path` does not exist (a FileNotFoundError too).
     """
     if exercise not in EXERCISES:
-        raise ValueError(f"Unknown exercise {exercise!r}. Exercises: {', '.join(EXERCISES)}")
+        raise ResblocksError(f"Unknown exercise {exercise!r}. Exercises: {', '.join(EXERCISES)}")
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"No such file: {path}. Copy the starter first, e.g. "
             f"`cp docs/exercises/{exercise}/{EXERCISES[exercise].STARTER} mine{path.suffix or Path(EXERCISES[exercise].STARTER).suffix}`."
         )

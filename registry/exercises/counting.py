@@ -2,15 +2,12 @@
 
 He et al. 2015 name their networks by their weighted layers: ResNet-50 has
 the stem's convolution, 16 bottlenecks of three and the fc layer. The
-multiply-adds ("FLOPs" in Table 1) are counted by `registry.profile`.
+multiply-adds ("FLOPs" in Table 1) are counted by `registry.inspection.costs`.
 """
 
 import keras
 
-
-def _sublayers(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
-    # Keras' own walk over nested layers; there is no public equivalent.
-    return list(layer._flatten_layers(include_self=True, recursive=True))
+from registry.keras_compat import leaf_layers
 
 
 def weighted_layers(model: keras.Model) -> int:
@@ -21,11 +18,11 @@ def weighted_layers(model: keras.Model) -> int:
     count = 0
     for layer in model.layers:
         skip = set()
-        for sub in _sublayers(layer):
+        for sub in leaf_layers(layer):
             if sub.name == "downsample":
-                skip.update(id(s) for s in _sublayers(sub))
+                skip.update(id(s) for s in leaf_layers(sub))
         count += sum(
             isinstance(sub, (keras.layers.Conv2D, keras.layers.Dense)) and id(sub) not in skip
-            for sub in _sublayers(layer)
+            for sub in leaf_layers(layer)
         )
     return count

@@ -9,7 +9,7 @@ import functools
 import math
 from pathlib import Path
 
-from registry import build
+from registry.assembly import build
 from registry.exercises.worksheet import Fail, answer, number, read_yaml_file
 
 TITLE = "Read the feature-pyramid shapes of ResNet-101 (c1..c5)"

@@ -9,8 +9,15 @@ scale costs no parameters: it only changes how much each block may move x.
 
 from pathlib import Path
 
-from registry import load_recipe
-from registry.exercises.worksheet import Fail, answer, check_number, read_yaml_file, recipe_from, stage_arg
+from registry.exercises.worksheet import (
+    Fail,
+    answer,
+    check_number,
+    read_yaml_file,
+    recipe_from,
+    stage_arg,
+)
+from registry.recipe import load_recipe
 from resblocks import InceptionResBlock17
 
 TITLE = "Inception-ResNet's residual scale: find it, remove it, and count what it costs"

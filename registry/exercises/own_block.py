@@ -7,7 +7,6 @@ recipe, round-trips the block's config, and tests that it is residual:
 with every weight at zero, F(x) = 0, so the block must pass x through.
 """
 
-import contextlib
 import importlib.util
 import itertools
 import sys
@@ -16,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from registry import build, get_block, list_blocks
+from registry.assembly import build
+from registry.blocks import get_block, list_blocks, trial_blocks
 from registry.exercises.worksheet import Fail, recipe_from
-from registry.registry import _ENTRIES  # the registry has no public unregister, on purpose
 
 TITLE = "Write and register your own block (squeeze-and-excitation or pre-activation) and use it in a recipe"
 STARTER = "starter.py"
@@ -26,19 +25,10 @@ STARTER = "starter.py"
 _loads = itertools.count()
 
 
-@contextlib.contextmanager
-def scratch_registry():
-    """Blocks registered inside are forgotten after, so a file can be checked twice."""
-    saved = dict(_ENTRIES)
-    try:
-        yield set(saved)
-    finally:
-        _ENTRIES.clear()
-        _ENTRIES.update(saved)
-
-
 def check(path: Path) -> str:
-    with scratch_registry() as before:
+    # Blocks the file registers are forgotten after, so a file can be checked twice.
+    with trial_blocks():
+        before = set(list_blocks())
         module = _run(path)
         new = [name for name in list_blocks() if name not in before]
         if not new:
@@ -81,7 +71,7 @@ def _run(path: Path):
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as error:  # the student's code may raise anything
+    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
         lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
         where = f" (line {lines[-1]})" if lines else ""
         raise Fail(
@@ -98,7 +88,7 @@ def _build(recipe):
         model = build(recipe)
         images = np.random.default_rng(0).uniform(0, 1, (2, *recipe.input_shape)).astype("float32")
         output = np.asarray(model(images, training=False))
-    except Exception as error:  # a broken block fails in Keras, anywhere
+    except Exception as error:  # noqa: BLE001 - a broken block fails in Keras, anywhere
         raise Fail(
             f"RECIPE does not build and run: {type(error).__name__}: {error}",
             "Check build() and compute_output_shape() of your block against its call(): the shapes must agree.",
@@ -128,7 +118,7 @@ def _check_config(layer) -> None:
         config = layer.get_config()
         clone = type(layer).from_config(config)
         same = clone.get_config() == config
-    except Exception as error:  # a broken get_config fails anywhere
+    except Exception as error:  # noqa: BLE001 - a broken get_config fails anywhere
         raise Fail(
             f"{type(layer).__name__}.from_config(layer.get_config()) fails: {type(error).__name__}: {error}",
             "get_config() must return {**super().get_config(), ...} with every argument of __init__, so Keras can save and load the block.",

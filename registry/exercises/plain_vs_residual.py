@@ -9,7 +9,7 @@ ResNet-56 better than ResNet-20) is due to the shortcuts, not to size.
 
 from pathlib import Path
 
-from registry import build
+from registry.assembly import build
 from registry.exercises.worksheet import Fail, check_number, read_yaml_file, recipe_from, stage_arg
 
 TITLE = "Plain versus residual: build the networks of the degradation experiment (sec. 4.2)"

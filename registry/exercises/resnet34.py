@@ -7,10 +7,11 @@ each stage repeats. The student's file is a recipe with `base: resnet18`.
 
 from pathlib import Path
 
-from recipes.loader import load_yaml
-from registry import build, load_recipe
+from registry.assembly import build
 from registry.errors import RecipeError
 from registry.exercises.worksheet import Fail, trainable_params
+from registry.recipe import load_recipe
+from registry.recipe.strict_yaml import load_yaml
 
 TITLE = "Derive ResNet-34 from ResNet-18 by changing numbers only"
 STARTER = "starter.yaml"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import keras
 
-from registry import build, load_recipe
+from registry.assembly import build
 from registry.exercises.worksheet import Fail, check_number, read_yaml_file, recipe_from, stage_arg
+from registry.recipe import load_recipe
 
 TITLE = "Projection versus zero-padding shortcuts: options A, B and C on ResNet-20"
 STARTER = "starter.yaml"

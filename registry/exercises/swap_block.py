@@ -8,9 +8,18 @@ buy 16 more layers for about 17% more parameters and 5% more multiply-adds.
 
 from pathlib import Path
 
-from registry import build, load_recipe, profile
+from registry.assembly import build
 from registry.exercises.counting import weighted_layers
-from registry.exercises.worksheet import Fail, answer, check_number, read_yaml_file, recipe_from, trainable_params
+from registry.exercises.worksheet import (
+    Fail,
+    answer,
+    check_number,
+    read_yaml_file,
+    recipe_from,
+    trainable_params,
+)
+from registry.inspection import profile
+from registry.recipe import load_recipe
 
 TITLE = "Swap BottleNeck for ResBlock in ResNet-50: what happens to parameters and multiply-adds?"
 STARTER = "starter.yaml"

@@ -13,9 +13,10 @@ from typing import Any
 
 import keras
 
-from recipes.loader import find_recipe, load_yaml, merge, read_recipe
 from registry.errors import RecipeError
 from registry.recipe import Recipe, load_recipe
+from registry.recipe.files import find_recipe, merge, read_recipe
+from registry.recipe.strict_yaml import load_yaml
 
 # What a starter file holds where the student still has to write something.
 BLANKS = (None, "TODO", "todo", "")

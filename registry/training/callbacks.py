@@ -20,24 +20,7 @@ import numpy as np
 
 from registry.training.optim import current_learning_rate
 from registry.training.rundir import RunDir, RunState
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM stopped training; the last completed epoch is saved.
-
-    Attributes:
-        signal_name: str. "SIGINT" or "SIGTERM".
-        epoch: int. The 1-based epoch that was abandoned.
-    """
-
-    def __init__(self, signal_name: str, epoch: int, message: str = ""):
-        self.signal_name = signal_name
-        self.epoch = epoch
-        super().__init__(message or f"{signal_name} during epoch {epoch}")
-
-
-class NonFiniteLoss(RuntimeError):
-    """The training loss became NaN or infinite; the last good epoch is kept."""
+from registry.training.stops import NonFiniteLoss, TrainingInterrupted
 
 
 class StopOnSignal(keras.callbacks.Callback):

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import tensorflow as tf
 from PIL import Image
 
+from registry.errors import ResblocksError
 from registry.training import decode
 from registry.training.split import stratified_split
 
@@ -35,7 +36,7 @@ CACHE_LIMIT_BYTES = 2 * 1024**3
 _MAX_LISTED = 10
 
 
-class DataError(ValueError):
+class DataError(ResblocksError):
     """An image folder that cannot be used as it is; the message names the file and the fix."""
 
 
@@ -458,7 +459,7 @@ def _check_image(path: str) -> tuple[str | None, tuple[int, int], str | None]:
         if "truncated" in str(error).lower():
             return None, (0, 0), "truncated: the file ends before its image data does"
         return None, (0, 0), f"unreadable: {error}"
-    except Exception as error:  # PIL raises SyntaxError, ValueError, ... on broken files.
+    except Exception as error:  # noqa: BLE001 - PIL raises SyntaxError, ValueError, ... on broken files
         return None, (0, 0), f"unreadable: {type(error).__name__}: {error}"
 
 
@@ -481,7 +482,7 @@ def _read_header(path: str) -> tuple[str | None, tuple[int, int]]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 return image.format, image.size
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - PIL raises many kinds on a broken file
         raise DataError(
             f"Cannot read the image '{path}' ({type(error).__name__}: {error}). Build "
             "the folder with scan_image_folder(), which checks every image, or remove "

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import keras
 
-from registry.build import load_weights, model_from_recipe
-from registry.errors import unknown_name_message
+from registry.assembly import model_from_recipe
+from registry.errors import MissingFileError, ResblocksError
+from registry.names import unknown_name_message
+from registry.pretrained.weights import load_model, load_weights
 from registry.recipe import Recipe, load_recipe
-from registry.weights import load_model
 
 
-class FineTuneError(ValueError):
+class FineTuneError(ResblocksError):
     """Weights that do not fit the network, or unknown names to freeze."""
 
 
@@ -110,7 +111,7 @@ def load_pretrained(model: keras.Model, recipe: Recipe, path: str | os.PathLike)
 def _source_model(recipe: Recipe, path: Path) -> keras.Model:
     """The network the file's weights live in, whatever its head."""
     if not path.is_file():
-        raise FileNotFoundError(f"Weights file not found: '{path}'. Give the path of a .keras or .weights.h5 file.")
+        raise MissingFileError(f"Weights file not found: '{path}'. Give the path of a .keras or .weights.h5 file.")
     if path.suffix == ".keras":
         return load_model(path, safe_mode=True, compile=False)  # a damaged file is a WeightsError that says so
     # A weights-only file fits one layout exactly. Try this run's network,

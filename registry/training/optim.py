@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import keras
 
-from registry.training.spec import AdamSpec, ConstantSchedule, CosineSchedule, RMSpropSpec, SGDSpec, TrainSpec
+from registry.recipe.train_spec import (
+    AdamSpec,
+    ConstantSchedule,
+    CosineSchedule,
+    RMSpropSpec,
+    SGDSpec,
+    TrainSpec,
+)
 
 # Keras' AdamW default, used when an `adamw` section gives no weight_decay.
 ADAMW_WEIGHT_DECAY = 0.004

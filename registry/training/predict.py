@@ -14,6 +14,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from registry.errors import MissingFileError
 from registry.training import saved
 from registry.training.data import DataError, ImageFolder, image_dataset
 
@@ -99,7 +100,7 @@ def predict(
     paths = [os.fspath(path) for path in images]
     missing = [path for path in paths if not os.path.isfile(path)]
     if missing:
-        raise FileNotFoundError(f"Image file(s) not found: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}.")
+        raise MissingFileError(f"Image file(s) not found: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}.")
     if not paths:
         raise DataError("No images to predict. Pass one or more image files.")
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:

@@ -27,23 +27,34 @@ import tensorflow as tf
 import yaml
 from pydantic import ValidationError
 
-from registry import speed
-from registry.build import model_from_recipe
+from registry.assembly import model_from_recipe
 from registry.errors import Problem, RecipeError
-from registry.messages import problems_of
+from registry.pretrained.weights import load_model
 from registry.recipe import Recipe, load_recipe, validate_recipe
-from registry.training import rundir
+from registry.recipe.messages import problems_of
+from registry.recipe.train_spec import TrainSpec
+from registry.training import rundir, speed
 from registry.training.augment import augment_dataset, augmentation
-from registry.training.callbacks import CommitEpoch, ScalarLog, StopOnNonFiniteLoss, StopOnSignal, TrainingInterrupted
-from registry.training.data import DataError, ImageFolder, image_dataset, scan_image_folder, split_folder
+from registry.training.callbacks import (
+    CommitEpoch,
+    ScalarLog,
+    StopOnNonFiniteLoss,
+    StopOnSignal,
+    TrainingInterrupted,
+)
+from registry.training.data import (
+    DataError,
+    ImageFolder,
+    image_dataset,
+    scan_image_folder,
+    split_folder,
+)
 from registry.training.finetune import freeze as freeze_layers
 from registry.training.finetune import load_pretrained
 from registry.training.optim import make_optimizer
 from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
-from registry.training.spec import TrainSpec
 from registry.training.strategy import is_chief, make_strategy
-from registry.weights import load_model
 
 
 def train(
@@ -145,7 +156,7 @@ def train(
     replicas = strategy.num_replicas_in_sync
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
     say(f"Training {resolved.name} ({model.count_params():,} parameters) for {_plural(spec.epochs, 'epoch')} "
-        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}{_speed_note(spec, model)}; run folder '{run.path}'.")
+        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}{speed_note(spec, model)}; run folder '{run.path}'.")
 
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
@@ -179,7 +190,7 @@ def train(
     return history_of(commit.state, model)
 
 
-def _speed_note(spec: TrainSpec, model: keras.Model) -> str:
+def speed_note(spec: TrainSpec, model: keras.Model) -> str:
     """", mixed_bfloat16, XLA"-style words when the model runs other than float32 without XLA, and why `true` may mean float32."""
     policy = model.dtype_policy.name
     words = [policy] if policy != "float32" else []

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from registry.errors import ResblocksError
+
 RECIPE = "recipe.yaml"
 CLASS_NAMES = "class_names.json"
 BEST = "model.keras"
@@ -40,7 +42,7 @@ _OURS = {RECIPE, CLASS_NAMES, BEST, LAST, HISTORY, CURVES, STATE, LOGS, _STAGING
 _COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
 
 
-class RunDirError(ValueError):
+class RunDirError(ResblocksError):
     """A run folder that cannot be used for this run; the message says why and what to do."""
 
 

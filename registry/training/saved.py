@@ -12,7 +12,8 @@ from pathlib import Path
 
 import keras
 
-from registry.weights import load_model
+from registry.errors import MissingFileError, ResblocksError
+from registry.pretrained.weights import load_model
 
 
 def load_trained(model: str | os.PathLike | keras.Model, *, allow_plugins: bool = False) -> keras.Model:
@@ -28,12 +29,12 @@ def load_trained(model: str | os.PathLike | keras.Model, *, allow_plugins: bool 
     if path.is_dir() and (path / "model.keras").is_file():
         path = path / "model.keras"  # a run folder stands for its best model
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"Model file not found: '{path}'. Give a .keras file (or a run folder "
             "holding model.keras) written by `resblocks train`."
         )
     if path.suffix != ".keras":
-        raise ValueError(f"A model must be a .keras file. Received: '{path}'")
+        raise ResblocksError(f"A model must be a .keras file. Received: '{path}'")
     if allow_plugins:
         import_run_plugins(path.parent)
     # Through registry.weights: a cut or damaged file is a WeightsError that says so.
@@ -56,7 +57,7 @@ def class_names(model: keras.Model) -> list[str]:
     if names:
         return list(names)
     if imagenet_ids(model):
-        from registry.imagenet import imagenet_class_names
+        from registry.pretrained.imagenet import imagenet_class_names
 
         return imagenet_class_names()
     return [str(i) for i in range(int(model.output_shape[-1]))]
@@ -67,7 +68,7 @@ def imagenet_ids(model: keras.Model) -> list[str] | None:
     head = model.get_layer("head") if "head" in [layer.name for layer in model.layers] else None
     if getattr(head, "class_names", None) or int(model.output_shape[-1]) != 1000:
         return None
-    from registry.imagenet import imagenet_class_index
+    from registry.pretrained.imagenet import imagenet_class_index
 
     index = imagenet_class_index()
     return [index[i][0] for i in range(1000)]
@@ -80,7 +81,7 @@ def model_inputs(model: keras.Model, dataset):
     raw pixels; a Network built without it (`build(...)` alone) is given
     its recipe's convention here, as `registry.preprocess_input` would.
     """
-    from registry.preprocessing import input_convention
+    from registry.pretrained.preprocessing import input_convention
     from resblocks import Preprocess
 
     try:
@@ -103,7 +104,7 @@ def image_size(model: keras.Model, given: int | Sequence[int] | None = None) -> 
         return (given, given) if isinstance(given, int) else (int(given[0]), int(given[1]))
     height, width = model.input_shape[1:3]
     if height is None or width is None:
-        raise ValueError(
+        raise ResblocksError(
             f"The model '{model.name}' takes images of any size; say which with --image-size N."
         )
     return (int(height), int(width))

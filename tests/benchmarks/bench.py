@@ -19,13 +19,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
 
-import bench_report  # noqa: E402
-from bench_models import PAIRS, Plan, Setting, measure  # noqa: E402
-from bench_stats import machine_description  # noqa: E402
+import bench_report
+import tensorflow as tf
+from bench_models import PAIRS, Plan, Setting, measure
+from bench_stats import machine_description
 
-import tensorflow as tf  # noqa: E402
-
-from registry import speed  # noqa: E402
+from registry.training import speed
 
 # Each timed first call re-compiles on purpose; TensorFlow's retracing
 # warning about it would bury the results.
@@ -125,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_pipeline:
         import bench_pipeline
+
         from registry import list_models
 
         log("Input pipeline:")
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         blocks["pipeline"] = bench_report.pipeline_block(result)
 
     print()
-    for key, body in blocks.items():
+    for body in blocks.values():
         print(body, end="\n\n")
     print(bench_report.verdict_block(bench_report.summaries("\n".join(blocks.values()))))
     if args.output is not None:

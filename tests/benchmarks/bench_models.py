@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
-
 from bench_stats import (
     Samples,
     alternate,

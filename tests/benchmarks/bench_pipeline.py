@@ -17,7 +17,6 @@ from pathlib import Path
 
 import keras
 import tensorflow as tf
-
 from bench_models import Setting, compile_for_bench
 from bench_stats import Samples, alternate, timed
 
@@ -161,7 +160,7 @@ def measure_pipeline(
             f"  {name}: training step {step[name].format(1)} img/s on a batch in memory, "
             f"{fed[name].format(1)} img/s fed by the pipeline ({steps} steps per sample)"
         )
-        del model
+        model = None  # frees the network before the next one is built
         keras.utils.clear_session()
 
     return PipelineResult(n, image_size, batch, augment, pipeline, first_epoch, step, fed)

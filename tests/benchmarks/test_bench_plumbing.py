@@ -11,8 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the bench_* modules are scripts, not a package
 
-import bench  # noqa: E402
-import bench_report  # noqa: E402
+import bench
+import bench_report
 
 PROSE = "# Performance\n\nHand-written method.\n\n"
 

@@ -8,8 +8,9 @@ from PIL import Image
 
 from registry import build, load_recipe
 from registry.cli import main
-from registry.diagram import block_nodes, diagram_format, shortcut_of, to_mermaid, write_diagram
-from registry.drawing import to_svg
+from registry.inspection.diagram import diagram_format, write_diagram
+from registry.inspection.drawing import to_svg
+from registry.inspection.graph import block_nodes, shortcut_of, to_mermaid
 from resblocks import InceptionResBlock17, ResBlock
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -7,8 +7,7 @@ import pytest
 
 from registry import build
 from registry.cli import main
-from registry.exercises import EXERCISES, check
-from registry.exercises import weighted_layers
+from registry.exercises import EXERCISES, check, weighted_layers
 
 HANDOUTS = Path(__file__).resolve().parents[2] / "docs" / "exercises"
 

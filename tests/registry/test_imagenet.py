@@ -13,7 +13,12 @@ from PIL import Image
 
 from registry import build, decode_predictions
 from registry.cli import main
-from registry.imagenet import CLASS_INDEX_FILE, imagenet_class_index, imagenet_class_names, load_images
+from registry.pretrained.imagenet import (
+    CLASS_INDEX_FILE,
+    imagenet_class_index,
+    imagenet_class_names,
+)
+from registry.training.predict_pretrained import load_images
 
 # The md5 keras.applications checks when it downloads imagenet_class_index.json
 # (`file_hash` in keras/src/applications/imagenet_utils.py).

@@ -16,7 +16,10 @@ import pytest
 from keras.src.legacy.saving import legacy_h5_format
 
 from registry import WeightsError, build, preprocess_input
-from registry.keras_applications import is_legacy_keras_h5, load_keras_applications_weights
+from registry.pretrained.keras_applications import (
+    is_legacy_keras_h5,
+    load_keras_applications_weights,
+)
 
 TOLERANCE = 1e-4  # max absolute difference, float32
 

@@ -6,8 +6,8 @@ import sys
 import textwrap
 
 import pytest
-
 from plugin_files import block_source, forgetting_plugins
+
 from registry import RecipeError, build, list_blocks, load_recipe
 from registry.cli import main
 

@@ -3,7 +3,7 @@
 import pytest
 
 from registry import build, load_recipe, profile
-from registry.profile import format_profile
+from registry.inspection.costs import format_profile
 
 # He et al. 2015, "Deep Residual Learning for Image Recognition", Table 1,
 # row "FLOPs" at 224x224 (the paper's FLOPs are multiply-adds).

@@ -4,8 +4,9 @@ import copy
 
 import pytest
 
-from recipes.loader import MAX_BYTES, MAX_DEPTH, read_recipe
 from registry import RecipeError, build, load_recipe
+from registry.recipe.files import read_recipe
+from registry.recipe.strict_yaml import MAX_BYTES, MAX_DEPTH
 
 # Small enough to build in well under a second; each test breaks one thing.
 TINY = {

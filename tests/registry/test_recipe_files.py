@@ -3,7 +3,7 @@
 import pytest
 
 from registry import RecipeError, build, load_recipe
-from registry.schema import recipe_schema
+from registry.recipe.json_schema import recipe_schema
 
 
 def write(tmp_path, text, name="net.yaml"):
@@ -25,7 +25,7 @@ head: {block: classifier, num_classes: 3}
 
 def test_a_file_builds(tmp_path):
     model = build(write(tmp_path, TINY))
-    assert [l.name for l in model.layers][1:] == ["stem", "stage1_block1", "stage1_block2", "stage2_block1", "stage2_block2", "head"]
+    assert [layer.name for layer in model.layers][1:] == ["stem", "stage1_block1", "stage1_block2", "stage2_block1", "stage2_block2", "head"]
 
 
 def test_typo_in_a_block_name_suggests_the_closest():

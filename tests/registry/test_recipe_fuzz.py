@@ -15,10 +15,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from recipes.loader import RECIPE_DIR, parse_yaml, read_recipe, recipe_names
 from registry import RecipeError, list_blocks, load_recipe, model_from_recipe
-from registry.arguments import RULES
-from registry.specs import RecipeSpec, StageSpec
+from registry.blocks.arguments import RULES
+from registry.recipe.files import RECIPE_DIR, read_recipe, recipe_names
+from registry.recipe.spec import RecipeSpec, StageSpec
+from registry.recipe.strict_yaml import parse_yaml
 
 SHIPPED = {name: read_recipe(name)[0] for name in recipe_names()}
 TEXTS = {name: (RECIPE_DIR / f"{name}.yaml").read_text() for name in recipe_names()}

@@ -6,9 +6,15 @@ from pathlib import Path
 import pytest
 
 from registry import list_blocks, list_models
-from registry.builtins import BUILTIN_BLOCKS
-from registry.reference import EXAMPLES, block_mermaid, blocks_reference, describe, example_layer
-from registry.specs import RecipeSpec, StageSpec, StemSpec
+from registry.blocks.builtin import BUILTIN_BLOCKS
+from registry.inspection.reference import (
+    EXAMPLES,
+    block_mermaid,
+    blocks_reference,
+    describe,
+    example_layer,
+)
+from registry.recipe.spec import RecipeSpec, StageSpec, StemSpec
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Other tests may register blocks of their own; the committed page documents the built-in ones.

@@ -6,7 +6,7 @@ import keras
 import pytest
 
 from registry import get_block, list_blocks, register_block
-from registry.registry import KINDS
+from registry.blocks import KINDS
 
 
 def test_unknown_name_lists_the_closest():
@@ -76,13 +76,6 @@ def test_a_user_block_is_registered_validated_and_saved(tmp_path):
     recipe["stages"][0]["factor"] = "half"
     with pytest.raises(RecipeError, match=r"stages\[0\]\.factor: expected a number\. Received: 'half' \(a string\)"):
         build(recipe)
-
-
-def test_the_package_attribute_registry_is_the_registry_module():
-    import registry
-    import registry.registry as module
-
-    assert registry.registry is module and module.get_block is get_block
 
 
 def test_a_class_defined_again_replaces_its_entry_as_a_rerun_notebook_cell_does():

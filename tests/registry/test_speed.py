@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from registry import speed
+from registry.training import speed
 
 
 @pytest.mark.parametrize(

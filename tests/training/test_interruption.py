@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import keras
-
-from registry.training.rundir import read_history_csv
 from tiny_recipe import write_tiny_recipe
 from training_folders import write_folder
+
+from registry.training.rundir import read_history_csv
 
 SCRIPT = Path(__file__).with_name("train_process.py")
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import keras
 import pytest
+from tiny_recipe import write_tiny_recipe
+from training_folders import write_folder
 
 from registry.training.rundir import read_history_csv
 from registry.training.strategy import is_chief, make_strategy
-from tiny_recipe import write_tiny_recipe
-from training_folders import write_folder
 
 SCRIPT = Path(__file__).with_name("train_process.py")
 

@@ -9,18 +9,17 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
+from tiny_recipe import TINY, write_tiny_recipe
+from training_folders import CLASSES, write_folder
 
 from registry import load_recipe
 from registry.cli import main
-from registry.training import rundir
 from registry.training.callbacks import NonFiniteLoss
 from registry.training.evaluate import evaluate
 from registry.training.finetune import FineTuneError
 from registry.training.predict import predict
-from registry.training.rundir import read_history_csv
 from registry.training.run import train
-from tiny_recipe import TINY, write_tiny_recipe
-from training_folders import CLASSES, write_folder
+from registry.training.rundir import read_history_csv
 
 
 def run_cli(*argv):

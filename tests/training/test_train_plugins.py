@@ -9,11 +9,11 @@ from pathlib import Path
 import keras
 import pytest
 import yaml
-
 from plugin_files import block_source, forgetting_plugins
-from registry.cli import main
 from tiny_recipe import TINY
 from training_folders import write_folder
+
+from registry.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

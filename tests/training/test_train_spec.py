@@ -2,12 +2,12 @@
 
 import keras
 import pytest
+from tiny_recipe import TINY
 
 from registry import RecipeError, list_models, load_recipe
+from registry.recipe.train_spec import TrainSpec
 from registry.training.optim import learning_rate, make_optimizer
 from registry.training.run import resolve_spec
-from registry.training.spec import TrainSpec
-from tiny_recipe import TINY
 
 
 def with_train(**train):
@@ -112,8 +112,14 @@ def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
 
 @pytest.mark.parametrize("bf16_hardware, policy", [(False, "float32"), (True, "mixed_bfloat16")])
 def test_mixed_precision_true_on_a_cpu_follows_registry_speed(monkeypatch, bf16_hardware, policy):
-    from registry import speed
-    from registry.training.run import _speed_note, dtype_policy, new_model, precision, resolve_recipe
+    from registry.training import speed
+    from registry.training.run import (
+        speed_note,
+        dtype_policy,
+        new_model,
+        precision,
+        resolve_recipe,
+    )
 
     monkeypatch.setattr(speed, "accelerator", lambda: "cpu")
     monkeypatch.setattr(speed, "cpu_has_bf16", lambda: bf16_hardware)
@@ -124,14 +130,14 @@ def test_mixed_precision_true_on_a_cpu_follows_registry_speed(monkeypatch, bf16_
         model = new_model(resolve_recipe(recipe, spec, ["a", "b"], (32, 32)), spec, steps_per_epoch=2, say=lambda *_: None)
     assert model.get_layer("stem").dtype_policy.name == policy
     assert model.jit_compile is False  # xla: auto is off on CPUs
-    note = _speed_note(spec, model)
+    note = speed_note(spec, model)
     assert ("no bfloat16 hardware" in note) is (not bf16_hardware)
 
 
 def test_the_recipe_reference_documents_every_train_key():
     from pathlib import Path
 
-    from registry.training import spec as specs
+    from registry.recipe import train_spec as specs
 
     page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "recipes.md"
     section = page.read_text(encoding="utf-8").split("## The `train:` section")[1].split("\n## ")[0]

@@ -1,0 +1,189 @@
+"""build(): a recipe in, a built keras.Model out."""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from registry.assembly.input_size import EMPTY_OUTPUT, LARGEST, first_misfit, smallest_input
+from registry.errors import Problem, RecipeError, short_repr
+from registry.pretrained.weights import load_weights
+from registry.recipe import Recipe, load_recipe
+from resblocks import Network, Preprocess
+from resblocks.checks import choices_text
+from resblocks.heads import POOLINGS
+from resblocks.network import LayerInputError
+
+
+def build(
+    recipe: "str | Path | Mapping | Recipe",
+    *,
+    num_classes: int | None = None,
+    input_shape: Sequence[int | None] | None = None,
+    include_top: bool = True,
+    pooling: str | None = None,
+    features: Sequence[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    weights: "str | Path | None" = None,
+    include_preprocessing: bool = False,
+    allow_plugins: bool = False,
+) -> keras.Model:
+    """Builds the network a recipe describes.
+
+    Args:
+        recipe: a recipe name (`"resnet50"`, see `list_models()`), a path to
+            a YAML file, a mapping, or a loaded `Recipe`.
+        num_classes: int or None. Replaces the head's number of classes.
+        input_shape: [height, width, channels] or None for the recipe's.
+        include_top: bool. False drops the head (a feature extractor).
+        pooling: "avg", "max" or None. Without top: pool the last map.
+        features: list of tap names (`["c2", "c3", "c4", "c5"]`). The model
+            then returns a dict of those feature maps.
+        overrides: dotted paths to values applied to the recipe first,
+            e.g. `{"stages.0.block": "res_block"}`.
+        weights: path or None. A weights file saved by resblocks
+            (`model.save_weights`), a `.keras` model of the same recipe, or
+            a keras.applications ImageNet file (`resnet50_weights_tf_dim_
+            ordering_tf_kernels[_notop].h5` and the like) for resnet50,
+            resnet101, resnet152 and inception_resnet_v2. With num_classes
+            other than the file's, everything but the classifier loads.
+        include_preprocessing: bool. Put the recipe's `preprocessing` inside
+            the model, so it takes raw 0-255 RGB pixels.
+        allow_plugins: bool. Import the recipe's `plugins:` (Python modules
+            with custom blocks); False refuses a recipe that has any.
+
+    Returns:
+        A built `resblocks.Network` (a functional `keras.Model`).
+
+    Raises:
+        RecipeError: the recipe is invalid or its blocks do not fit together.
+        WeightsError: the weights file does not fit the network (it is then
+            left as built).
+    """
+    recipe = load_recipe(
+        recipe,
+        overrides=overrides,
+        num_classes=num_classes,
+        input_shape=input_shape,
+        allow_plugins=allow_plugins,
+    )
+    model = model_from_recipe(
+        recipe,
+        include_top=include_top,
+        pooling=pooling,
+        features=features,
+        include_preprocessing=include_preprocessing,
+    )
+    if weights is not None:
+        # An explicit num_classes asks for a new head: a classifier that does
+        # not fit the file's is then left out of loading, not an error.
+        load_weights(model, weights, allow_new_head=num_classes is not None)
+    return model
+
+
+def model_from_recipe(
+    recipe: Recipe,
+    *,
+    include_top: bool = True,
+    pooling: str | None = None,
+    features: Sequence[str] | None = None,
+    include_preprocessing: bool = False,
+) -> keras.Model:
+    """Instantiates the recipe's layers and wires them into a Network.
+
+    Raises:
+        RecipeError: the blocks do not fit together (an identity shortcut
+            where the shape changes, an input too small for the network's
+            downsampling, ...), located at the stage at fault.
+    """
+    where: dict[str, str] = {}  # layer name -> recipe location, for errors
+
+    def make(call, name, **args):
+        where[name] = call.location
+        try:
+            return call.cls(**{**call.args, **args}, name=name)
+        except (ValueError, TypeError) as error:
+            raise RecipeError(recipe.source, Problem(call.location, str(error))) from None
+
+    _check_outputs(recipe, include_top, pooling, features)
+    body = [make(recipe.stem, "stem")]
+    for stage in recipe.stages:
+        for j, name in enumerate(stage.layer_names):
+            # The stage's stride belongs to its first block only.
+            later = {"strides": 1} if j > 0 and "strides" in stage.call.args else {}
+            body.append(make(stage.call, name, **later))
+    head = make(recipe.head, "head") if include_top and recipe.head else None
+    _check_input_size(recipe, body, where)
+    try:
+        return Network(
+            body,
+            head,
+            image_shape=recipe.input_shape,
+            taps=recipe.taps,
+            features=features,
+            pooling=pooling,
+            preprocessing=Preprocess(recipe.preprocessing, name="preprocess") if include_preprocessing else None,
+            input_convention=recipe.preprocessing,
+            name=recipe.name,
+        )
+    except LayerInputError as error:
+        raise RecipeError(recipe.source, Problem(where.get(error.layer.name, ""), _shape_hint(str(error)))) from None
+    except (ValueError, TypeError) as error:
+        raise RecipeError(recipe.source, Problem("", _shape_hint(str(error)))) from None
+
+
+def _shape_hint(message: str) -> str:
+    if "negative" in message or "must be > 0" in message or "0 or negative" in message:
+        return f"{message} The input is too small for this network's downsampling; use a larger input_shape."
+    return message
+
+
+def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None:
+    """The arguments of model_from_recipe that choose the outputs, checked against the recipe."""
+    if include_top and recipe.head is None and features is None:
+        raise RecipeError(recipe.source, Problem("head", (
+            "include_top=True, but the recipe has no head. Add `head: {block: classifier, num_classes: N}` "
+            "or build with include_top=False."
+        )))
+    if pooling not in (None, *POOLINGS):
+        raise RecipeError(recipe.source, Problem("pooling", (
+            f"must be {choices_text((None, *POOLINGS))}. Received: pooling={short_repr(pooling)}"
+        )))
+    if features is None:
+        return
+    if isinstance(features, str) or not all(isinstance(name, str) for name in features):
+        raise RecipeError(recipe.source, Problem("features", (
+            f"must be a list of tap names, e.g. ['c2', 'c3']. Received: features={short_repr(features)}"
+        )))
+    taps = recipe.taps
+    for name in features:
+        if name not in taps:
+            raise RecipeError(recipe.source, Problem("features", (
+                f"unknown feature {short_repr(name)}. This recipe taps: {', '.join(taps) or 'nothing'}. "
+                f"Ask for one of those, or set `tap: {name}` on a stage to add it."
+            )))
+
+
+def _check_input_size(recipe: Recipe, body: list, where: dict[str, str]) -> None:
+    """Refuses an input too small for the network's downsampling, naming the stage and the smallest that works."""
+    misfit = first_misfit(body, recipe.input_shape)
+    if misfit is None:
+        return
+    channels = recipe.input_shape[2]
+    smallest = smallest_input(body, channels)
+    if smallest is None and misfit.kind == EMPTY_OUTPUT:
+        return  # not a size problem after all: let the build report the layer's own error
+    layer = misfit.layer
+    stage = where.get(layer.name, "")
+    h, w = recipe.input_shape[:2]
+    given = f"{'any' if h is None else h}x{'any' if w is None else w}"
+    got = "x".join("?" if d is None else str(d) for d in misfit.size)
+    if smallest is None:
+        fix = f"No input up to {LARGEST}x{LARGEST} is large enough: remove strided stages."
+    else:
+        fix = f"The smallest input that works is {smallest}x{smallest}: use input_shape: [{smallest}, {smallest}, {channels}] or larger."
+    raise RecipeError(recipe.source, Problem("input_shape", (
+        f"a {given} input is too small for this network's downsampling: at {stage or 'the stem'} "
+        f"(layer '{layer.name}', {type(layer).__name__}) the map is {got}, {misfit.reason}. {fix}"
+    )))

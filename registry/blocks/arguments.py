@@ -1,0 +1,107 @@
+"""The argument model of a block, derived from its constructor.
+
+A block's `__init__` signature is the one source of its argument names,
+types and defaults; RULES adds the bounds every argument of that name must
+respect, whichever block takes it. So a recipe is checked against exactly
+what the class accepts, and a user's block gets the same checks for free.
+"""
+
+import inspect
+import typing
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+import keras
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
+
+from registry.names import did_you_mean
+from resblocks.conv_bn import PADDINGS
+from resblocks.heads import POOLINGS
+from resblocks.residual import STRIDE_AT
+from resblocks.shortcut import SHORTCUTS
+
+
+def _activation(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            keras.activations.get(name)
+        except (ValueError, TypeError):
+            known = [n for n in dir(keras.activations) if not n.startswith("_") and n not in ("get", "serialize", "deserialize")]
+            raise ValueError(
+                f"unknown activation {name!r}.{did_you_mean(name, known, n=1)} Use a keras.activations name such as "
+                "'relu', 'swish', 'gelu' or 'linear'"
+            ) from None
+    return name
+
+
+def _initializer(name: str) -> str:
+    try:
+        keras.initializers.get(name)
+    except (ValueError, TypeError):
+        known = [n for n in dir(keras.initializers) if n.islower() and not n.startswith("_") and n not in ("get", "serialize", "deserialize")]
+        raise ValueError(
+            f"unknown initializer {name!r}.{did_you_mean(name, known, n=1)} Use a keras.initializers name such as "
+            "'he_normal' or 'glorot_uniform'"
+        ) from None
+    return name
+
+
+def _pair(value: Any) -> Any:
+    """kernel_size: 3 means [3, 3]."""
+    return [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Size = Annotated[int, Field(ge=1, le=31)]
+
+# name -> the type that argument must have, bounds included. Each bound is
+# generous for real networks and catches typos (filters: 6400 for 64).
+RULES: dict[str, Any] = {
+    "filters": Annotated[int, Field(ge=1, le=8192)],
+    "kernel_size": Annotated[list[Size], BeforeValidator(_pair), Field(min_length=2, max_length=2)],
+    "strides": Annotated[int, Field(ge=1, le=8)],
+    "expansion": Annotated[int, Field(ge=1, le=16)],
+    "padding": Literal[PADDINGS],
+    "shortcut": Literal[SHORTCUTS],
+    "stride_at": Literal[STRIDE_AT],
+    "pooling": Literal[POOLINGS],
+    "num_classes": Annotated[int, Field(ge=1, le=100_000)],
+    "hidden_units": Annotated[
+        list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)
+    ],
+    "dropout": Annotated[float, Field(ge=0.0, lt=1.0)],
+    "scale": Annotated[float, Field(gt=0.0, le=10.0)],
+    "bn_epsilon": Annotated[float, Field(gt=0.0, le=1.0)],
+    "bn_momentum": Annotated[float, Field(ge=0.0, lt=1.0)],
+    "activation": Annotated[str | None, AfterValidator(_activation)],
+    "hidden_activation": Annotated[str, AfterValidator(_activation)],
+    "kernel_initializer": Annotated[str, AfterValidator(_initializer)],
+    "class_names": Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
+    ],
+}
+
+# Strict: YAML already gives typed values, so "64" for 64 is a mistake.
+ARGS_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def args_model(cls: type) -> type[BaseModel]:
+    """A pydantic model of `cls.__init__`'s arguments (without **kwargs)."""
+    signature = inspect.signature(cls.__init__)
+    hints = typing.get_type_hints(cls.__init__)
+    fields = {}
+    for name, parameter in list(signature.parameters.items())[1:]:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = RULES.get(name, _plain(hints.get(name, Any)))
+        default = ... if parameter.default is parameter.empty else parameter.default
+        fields[name] = (annotation, default)
+    return create_model(f"{cls.__name__}Args", __config__=ARGS_CONFIG, **fields)
+
+
+def _plain(annotation: Any) -> Any:
+    """Lets a YAML list through where the signature says Sequence or tuple."""
+    origin = typing.get_origin(annotation)
+    if origin in (tuple, Sequence):
+        args = typing.get_args(annotation)
+        return list[args[0]] if args else list
+    return annotation

@@ -1,0 +1,38 @@
+"""The built-in blocks, registered in one explicit table."""
+
+from registry.blocks.table import add_block
+from resblocks import (
+    BottleNeck,
+    CifarStem,
+    Classifier,
+    ConvBN,
+    InceptionResBlock8,
+    InceptionResBlock17,
+    InceptionResBlock35,
+    InceptionResNetStem,
+    Mixed5b,
+    ReductionA,
+    ReductionB,
+    ResBlock,
+    ResNetStem,
+)
+
+BUILTIN_BLOCKS = [
+    # name                   class                 kind
+    ("resnet_stem",           ResNetStem,           "stem"),
+    ("cifar_stem",            CifarStem,            "stem"),
+    ("inception_resnet_stem", InceptionResNetStem,  "stem"),
+    ("conv_bn",               ConvBN,               "block"),
+    ("res_block",             ResBlock,             "block"),
+    ("bottleneck",            BottleNeck,           "block"),
+    ("mixed_5b",              Mixed5b,              "block"),
+    ("inception_resnet_a",    InceptionResBlock35,  "block"),
+    ("reduction_a",           ReductionA,           "block"),
+    ("inception_resnet_b",    InceptionResBlock17,  "block"),
+    ("reduction_b",           ReductionB,           "block"),
+    ("inception_resnet_c",    InceptionResBlock8,   "block"),
+    ("classifier",            Classifier,           "head"),
+]  # fmt: skip
+
+for _name, _cls, _kind in BUILTIN_BLOCKS:
+    add_block(_name, _cls, _kind)

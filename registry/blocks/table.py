@@ -1,0 +1,125 @@
+"""The block table: names to Keras layer classes, as small as torchvision's registry.
+
+Register (a duplicate name is an error, except a class defined again, as
+when a notebook cell runs twice), get (an unknown name is an error listing
+the closest names), list (fnmatch include/exclude, natural order), and
+`trial_blocks()` to register blocks for a while and forget them again.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import keras
+from pydantic import BaseModel
+
+from registry.blocks.arguments import args_model
+from registry.names import filter_names, unknown_name_message
+from resblocks.checks import check_one_of
+
+KINDS = ("stem", "block", "head")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered block: its name, class, kind and argument model."""
+
+    name: str
+    cls: type
+    kind: str
+    args: type[BaseModel]
+
+
+_ENTRIES: dict[str, Entry] = {}
+
+
+def add_block(name: str, cls: type, kind: str = "block", args: type[BaseModel] | None = None) -> Entry:
+    """Registers `cls` under `name`; see `register_block`."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(
+            f"A block name must be a Python identifier (letters, digits, _). Received: {name!r}"
+        )
+    if name in _ENTRIES and not _redefined(_ENTRIES[name].cls, cls):
+        raise ValueError(
+            f"An entry is already registered under the name '{name}' "
+            f"({_ENTRIES[name].cls.__qualname__}). Choose another name."
+        )
+    check_one_of("kind", kind, KINDS)
+    if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
+        raise TypeError(f"Block '{name}' must be a keras.layers.Layer subclass. Received: {cls!r}")
+    if keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is not cls:
+        # Saved models name their layers' classes; make this one findable.
+        keras.saving.register_keras_serializable(package="resblocks_user")(cls)
+    entry = Entry(name, cls, kind, args or args_model(cls))
+    _ENTRIES[name] = entry
+    return entry
+
+
+def _redefined(old: type, new: type) -> bool:
+    """Whether `new` is `old` defined again: same module and qualified name (a re-run notebook cell)."""
+    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
+
+
+def register_block(name: str, *, kind: str = "block", args: type[BaseModel] | None = None):
+    """Class decorator: makes a Keras layer usable by name in recipes.
+
+    Args:
+        name: str. The name recipes use (`block: name`).
+        kind: str. "stem", "block" (a stage) or "head".
+        args: pydantic model or None. Validates the recipe's arguments;
+            by default derived from the constructor's signature and
+            `registry.blocks.arguments.RULES`.
+
+    Example:
+        @register_block("se_bottleneck")
+        class SEBottleNeck(keras.layers.Layer): ...
+    """
+
+    def decorate(cls):
+        add_block(name, cls, kind, args)
+        return cls
+
+    return decorate
+
+
+def get_block(name: str) -> Entry:
+    """The entry registered under `name`; an unknown name lists the closest."""
+    try:
+        return _ENTRIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(unknown_name_message("block", name, list(_ENTRIES))) from None
+
+
+def list_blocks(pattern: str | None = None, exclude: str | None = None, kind: str | None = None) -> list[str]:
+    """Registered block names in natural order, filtered by fnmatch patterns and kind."""
+    names = [n for n, e in _ENTRIES.items() if kind is None or e.kind == kind]
+    return filter_names(names, pattern, exclude)
+
+
+@contextlib.contextmanager
+def trial_blocks(*, keep: bool = False) -> Iterator[None]:
+    """Blocks registered (or replaced) inside the `with` are forgotten when it ends.
+
+    The table is restored as it was on entry. With `keep=True` it is
+    restored only if the body raises, so a plugin that fails half-way leaves
+    nothing behind while one that imports cleanly stays registered.
+
+    Example:
+        with trial_blocks():
+            register_block("my_block")(MyBlock)
+            build(recipe_using_my_block)
+        # 'my_block' is unknown again here.
+    """
+    saved = dict(_ENTRIES)
+    try:
+        yield
+    except BaseException:
+        _restore(saved)
+        raise
+    if not keep:
+        _restore(saved)
+
+
+def _restore(saved: dict[str, Entry]) -> None:
+    _ENTRIES.clear()
+    _ENTRIES.update(saved)

@@ -1,0 +1,82 @@
+"""`resblocks predict`: the top classes of image files, one line per image.
+
+Two forms, one command:
+  resblocks predict MODEL IMAGE... [--top K]
+      a saved model (`.keras`, or a run folder for its model.keras); the
+      labels are its own class names (the head keeps them), ImageNet names
+      for a 1000-class model without names, class numbers otherwise. Images
+      are read with the decoder the model was trained with.
+  resblocks predict --model NAME --weights FILE IMAGE... [--top K]
+      a recipe with ImageNet weights (a keras.applications file or a
+      resblocks one); the top ImageNet labels (5 unless --top), images read
+      as keras' load_img does.
+Each line is `path  label  probability`, then further label-probability
+pairs for --top K; --json prints the same as a list.
+"""
+
+import json
+from pathlib import Path
+
+from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_options, positive_int
+
+
+def cmd_predict(args) -> int:
+    paths = list(args.inputs)
+    if args.model is not None:
+        from registry.training.predict_pretrained import predict_imagenet
+
+        if args.weights is None:
+            raise UsageError("--model needs --weights FILE: the ImageNet weights (.h5) of that recipe.")
+        rows = predict_imagenet(args.model, args.weights, paths, top=args.top or 5,
+                                interpolation=args.interpolation or "nearest")
+        results = [[_row(r.class_index, r.name, r.score, r.class_id) for r in image_rows] for image_rows in rows]
+    else:
+        from registry.training.predict import predict
+
+        if len(paths) < 2 or not (paths[0].endswith(".keras") or Path(paths[0]).is_dir()):
+            raise UsageError(
+                "Give a saved model and images (`resblocks predict MODEL.keras IMAGE...`) or a recipe "
+                "with weights (`resblocks predict --model NAME --weights FILE IMAGE...`)."
+            )
+        if args.weights is not None or args.interpolation is not None:
+            raise UsageError(
+                "--weights and --interpolation go with --model NAME. A saved model holds its "
+                "weights and reads images with the decoder it was trained with."
+            )
+        model = paths.pop(0)
+        predictions = predict(
+            model, paths, top=args.top or 1, batch_size=args.batch_size, image_size=args.image_size,
+            allow_plugins=args.allow_plugins,
+        )
+        results = [[_row(*ranked) for ranked in p.top] for p in predictions]
+    if args.json:
+        print(json.dumps([{"image": p, "predictions": r} for p, r in zip(paths, results)], indent=2))
+        return 0
+    for path, rows in zip(paths, results):
+        print("  ".join([path, *(f"{row['name']}  {row['score']:.4f}" for row in rows)]))
+    return 0
+
+
+def _row(index: int, name: str, score: float, class_id: str | None = None) -> dict:
+    return {"index": index, "name": name, "score": round(float(score), 6), "class_id": class_id}
+
+
+def add_to(commands) -> None:
+    p = commands.add_parser(
+        "predict",
+        help="top classes of images: a saved model, or a recipe with ImageNet weights",
+        description="Print `path  label  probability` for each image: resblocks predict MODEL IMAGE... "
+        "(a .keras file or run folder), or resblocks predict --model NAME --weights FILE IMAGE...",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="MODEL.keras IMAGE... , or IMAGE... with --model")
+    p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
+    p.add_argument("--weights", help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one")
+    p.add_argument("--top", type=positive_int, default=None, metavar="K",
+                   help="classes per image (default 1 for a saved model, 5 with --model)")
+    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="images per forward pass (saved model)")
+    p.add_argument("--image-size", type=positive_int, metavar="N", help="for saved models that take any size")
+    p.add_argument("--interpolation", default=None, choices=("nearest", "bilinear", "bicubic"),
+                   help="with --model: resizing to the input size (default nearest, as keras' load_img)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
+    p.set_defaults(run=cmd_predict)

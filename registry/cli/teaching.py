@@ -1,0 +1,50 @@
+"""Commands for the classroom: exercises, check, and the block reference of the docs."""
+
+from pathlib import Path
+
+
+def cmd_exercises(args) -> int:
+    from registry.exercises import EXERCISES
+
+    for name, module in EXERCISES.items():
+        print(f"  {name:<18} {module.TITLE}")
+        print(f"  {'':<18} starter: docs/exercises/{name}/{module.STARTER}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from registry.exercises import check
+
+    verdict = check(args.exercise, args.file)
+    print(verdict)
+    return 0 if verdict.passed else 1
+
+
+def cmd_reference(args) -> int:
+    from registry.inspection.reference import blocks_reference
+
+    text = blocks_reference()
+    if args.output:
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def add_to(commands) -> None:
+    from registry.exercises import EXERCISES
+
+    p = commands.add_parser("exercises", help="list the self-checking exercises")
+    p.set_defaults(run=cmd_exercises)
+
+    p = commands.add_parser("check", help="check your answer to an exercise: PASS, or FAIL with a hint")
+    p.add_argument("exercise", choices=list(EXERCISES), metavar="EXERCISE", help=f"one of: {', '.join(EXERCISES)}")
+    p.add_argument("file", metavar="FILE", help="your copy of the exercise's starter file")
+    p.set_defaults(run=cmd_check)
+
+    p = commands.add_parser("reference", help="Markdown reference of every registered block (docs/reference/blocks.md)")
+    p.add_argument("--output", "-o", help="write to this file")
+    p.set_defaults(run=cmd_reference)

@@ -1,0 +1,94 @@
+"""Pydantic specs of a recipe file: the model, its stem, stages and head.
+
+Structure only: each block's own arguments ride along as extra keys and are
+checked against that block's argument model by `validate`.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from registry.recipe.train_spec import TrainSpec
+from resblocks.preprocessing import MODES
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+# A stage name may hold "{index}": the 1-based block number within the stage.
+LayerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.{}-]*$", max_length=64)]
+Dimension = Annotated[int, Field(ge=1, le=8192)]
+
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class BlockCall(BaseModel):
+    """`{block: NAME, ...arguments}`: a registered block and its arguments."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    block: Identifier = Field(description="A registered block name (`resblocks list`).")
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class StemSpec(BlockCall):
+    tap: Identifier | None = Field("c1", description="Feature name of the stem's output.")
+
+
+class StageSpec(BlockCall):
+    repeats: int = Field(1, ge=1, le=1000, description="Blocks in the stage; `strides` applies to the first.")
+    name: LayerName | None = Field(None, description='Layer-name prefix (default "stage<N>").')
+    tap: Identifier | None = Field(None, description="Feature name of the stage's output, e.g. c3.")
+
+
+class HeadSpec(BlockCall):
+    block: Identifier = "classifier"
+
+
+class ReferenceSpec(BaseModel):
+    """A published figure for the network, which `resblocks show` prints next to the counted one."""
+
+    model_config = STRICT
+
+    source: str = Field(description='Where the figure is published, e.g. "He et al. 2015, Table 1".')
+    macs: float | None = Field(None, gt=0, description="Multiply-accumulates per image at the recipe's input size.")
+    params: int | None = Field(None, gt=0, description="All parameters, BN statistics included (Keras' count_params).")
+    trainable_params: int | None = Field(None, gt=0, description="Trainable parameters (what PyTorch counts).")
+
+
+class RecipeSpec(BaseModel):
+    """A whole recipe file."""
+
+    model_config = STRICT
+
+    name: Identifier
+    paper: str | None = None
+    description: str | None = None
+    input_shape: Annotated[list[Dimension | None], Field(min_length=3, max_length=3)] = Field(
+        description="[height, width, channels]; height and width may be null for any size."
+    )
+    preprocessing: Literal[MODES] = Field(
+        "none", description="Input convention of the weights: see resblocks.Preprocess."
+    )
+    defaults: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Arguments given to every block that takes them."
+    )
+    stem: StemSpec
+    stages: Annotated[list[StageSpec], Field(min_length=1, max_length=200)]
+    head: HeadSpec | None = None
+    train: TrainSpec | None = Field(None, description="How to train it on a folder of images: `resblocks train`.")
+    references: list[ReferenceSpec] = Field(
+        default_factory=list, description="Published MACs and parameter counts to compare with."
+    )
+    plugins: Annotated[list[str], Field(max_length=32)] = Field(
+        default_factory=list,
+        description="Python modules with custom blocks: module names or .py paths relative to the "
+        "recipe file. Imported only when the user allows it (allow_plugins=True, --allow-plugins).",
+    )
+
+    @field_validator("input_shape")
+    @classmethod
+    def _channels_known(cls, shape: list[int | None]) -> list[int | None]:
+        if shape[2] is None or shape[2] > 64:
+            raise ValueError(f"the channel count (third number) must be 1 to 64. Received: {shape[2]}")
+        return shape

@@ -1,0 +1,172 @@
+"""The `train:` section of a recipe: data, augmentation, optimizer, schedule and speed settings, validated like the rest.
+
+Pure pydantic (no TensorFlow), so the recipe's spec can hold it and a recipe
+is checked before anything heavy loads. Every key has a default: `train: {}`
+trains with Adam at 1e-3 for 10 epochs on batches of 32. The command line's
+flags (`--epochs`, `--batch-size`, ...) override these values.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+LearningRate = Annotated[float, Field(gt=0.0, le=10.0)]
+WeightDecay = Annotated[float, Field(ge=0.0, le=1.0)]
+ClipNorm = Annotated[float, Field(gt=0.0)]
+
+
+def _named(value: Any) -> Any:
+    """`optimizer: adam` is short for `optimizer: {name: adam}`."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class AugmentSpec(BaseModel):
+    """Random changes to each training image (as Keras' ImageDataGenerator)."""
+
+    model_config = STRICT
+
+    horizontal_flip: bool = Field(False, description="Mirror left-right with probability 1/2.")
+    vertical_flip: bool = Field(False, description="Mirror top-bottom with probability 1/2.")
+    rotation: float = Field(0.0, ge=0.0, le=180.0, description="Rotate up to this many degrees either way.")
+    width_shift: float = Field(0.0, ge=0.0, lt=1.0, description="Shift left-right by up to this fraction of the width.")
+    height_shift: float = Field(0.0, ge=0.0, lt=1.0, description="Shift up-down by up to this fraction of the height.")
+    zoom: float = Field(0.0, ge=0.0, lt=1.0, description="Zoom in or out by up to this fraction.")
+
+
+class SGDSpec(BaseModel):
+    """Stochastic gradient descent with momentum (He et al. 2015: 0.1, momentum 0.9)."""
+
+    model_config = STRICT
+
+    name: Literal["sgd"]
+    learning_rate: LearningRate = 0.01
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)
+    nesterov: bool = False
+    weight_decay: WeightDecay = 0.0
+    clipnorm: ClipNorm | None = None
+
+
+class AdamSpec(BaseModel):
+    """Adam; `adamw` is Adam with decoupled weight decay (Keras' AdamW defaults)."""
+
+    model_config = STRICT
+
+    name: Literal["adam", "adamw"]
+    learning_rate: LearningRate = 0.001
+    beta_1: float = Field(0.9, ge=0.0, lt=1.0)
+    beta_2: float = Field(0.999, ge=0.0, lt=1.0)
+    epsilon: float = Field(1e-7, gt=0.0, le=1.0)
+    weight_decay: WeightDecay | None = Field(None, description="Default 0 for adam, 0.004 for adamw.")
+    clipnorm: ClipNorm | None = None
+
+
+class RMSpropSpec(BaseModel):
+    """RMSprop (Szegedy et al. 2016 trained Inception-ResNet-V2 with it)."""
+
+    model_config = STRICT
+
+    name: Literal["rmsprop"]
+    learning_rate: LearningRate = 0.001
+    rho: float = Field(0.9, ge=0.0, lt=1.0)
+    momentum: float = Field(0.0, ge=0.0, lt=1.0)
+    epsilon: float = Field(1e-7, gt=0.0, le=1.0)
+    weight_decay: WeightDecay = 0.0
+    clipnorm: ClipNorm | None = None
+
+
+Optimizer = Annotated[SGDSpec | AdamSpec | RMSpropSpec, BeforeValidator(_named), Field(discriminator="name")]
+
+
+class ConstantSchedule(BaseModel):
+    """The optimizer's learning rate throughout, after an optional linear warm-up."""
+
+    model_config = STRICT
+
+    name: Literal["constant"]
+    warmup_epochs: int = Field(0, ge=0, le=1000, description="Epochs of linear warm-up from 0.")
+
+
+class CosineSchedule(BaseModel):
+    """Cosine decay from the learning rate to `final_fraction` of it at the last epoch."""
+
+    model_config = STRICT
+
+    name: Literal["cosine"]
+    warmup_epochs: int = Field(0, ge=0, le=1000, description="Epochs of linear warm-up from 0.")
+    final_fraction: float = Field(0.0, ge=0.0, le=1.0, description="Final learning rate as a fraction of the first.")
+
+
+class StepSchedule(BaseModel):
+    """Multiply the learning rate by `factor` at each milestone epoch (He et al. 2015: /10)."""
+
+    model_config = STRICT
+
+    name: Literal["step"]
+    milestones: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=100)] = Field(
+        description="Epochs (1-based) after which the rate drops, increasing, e.g. [30, 60]."
+    )
+    factor: float = Field(0.1, gt=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> "StepSchedule":
+        if any(b <= a for a, b in zip(self.milestones, self.milestones[1:])):
+            raise ValueError(f"milestones must be strictly increasing. Received: {self.milestones}")
+        return self
+
+
+Schedule = Annotated[
+    ConstantSchedule | CosineSchedule | StepSchedule, BeforeValidator(_named), Field(discriminator="name")
+]
+
+
+class TrainSpec(BaseModel):
+    """A recipe's `train:` section: how to train it on a folder of images."""
+
+    model_config = STRICT
+
+    image_size: Annotated[int, Field(ge=8, le=8192)] | Annotated[
+        list[Annotated[int, Field(ge=8, le=8192)]], Field(min_length=2, max_length=2)
+    ] | None = Field(
+        None, description="Side, or [height, width], images are resized to; default the recipe's input_shape."
+    )
+    batch_size: int = Field(32, ge=1, le=65_536, description="Images per step, over all devices together.")
+    epochs: int = Field(10, ge=1, le=100_000)
+    val_split: float = Field(
+        0.2, gt=0.0, lt=1.0, description="Fraction of each class held out when no validation folder is given."
+    )
+    seed: int = Field(0, ge=0, description="Seed of the split, the shuffle and the augmentation.")
+    augment: AugmentSpec = Field(default_factory=AugmentSpec)
+    optimizer: Optimizer = Field(default_factory=lambda: AdamSpec(name="adam"))
+    schedule: Schedule = Field(default_factory=lambda: ConstantSchedule(name="constant"))
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
+        False,
+        description="true: float16 on a GPU, bfloat16 on a CPU with bfloat16 hardware, float32 on other CPUs "
+        "(emulated bfloat16 is slower); or name the type. Weights stay float32.",
+    )
+    xla: bool | Literal["auto"] = Field(
+        "auto", description="Compile steps with XLA; auto: on GPUs, off on CPUs (Keras' rule)."
+    )
+    weights: str | None = Field(
+        None, description="Start from these weights (.keras or .weights.h5); layers that do not fit stay random."
+    )
+    freeze: list[str] = Field(default_factory=list, description="Stage or layer names kept fixed, e.g. [stem, conv2].")
+    skip_bad_images: bool = Field(False, description="Leave out unreadable images instead of stopping.")
+
+    @model_validator(mode="after")
+    def _schedule_fits(self) -> "TrainSpec":
+        warmup = getattr(self.schedule, "warmup_epochs", 0)
+        if warmup >= self.epochs:
+            raise ValueError(f"schedule.warmup_epochs ({warmup}) must be less than epochs ({self.epochs}).")
+        return self
+
+    @property
+    def image_hw(self) -> tuple[int, int] | None:
+        """`image_size` as (height, width), or None for the recipe's."""
+        if self.image_size is None:
+            return None
+        if isinstance(self.image_size, int):
+            return (self.image_size, self.image_size)
+        return (self.image_size[0], self.image_size[1])

@@ -1,0 +1,194 @@
+"""A recipe mapping to a validated `Recipe`: every problem found, each at its location.
+
+Two passes, so every error has a precise location: the file's structure is
+checked against `spec.RecipeSpec`, then each block's arguments against that
+block's own argument model (`stages[2].filters`).
+"""
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from registry.blocks import Entry, get_block, list_blocks
+from registry.errors import Problem, RecipeError, short_repr
+from registry.names import unknown_name_message
+from registry.recipe.messages import problems_of
+from registry.recipe.spec import BlockCall, RecipeSpec, ReferenceSpec
+from registry.recipe.train_spec import TrainSpec
+
+
+@dataclass(frozen=True)
+class Call:
+    """A block of the recipe: registry name, class, validated arguments."""
+
+    block: str
+    cls: type
+    args: dict[str, Any]
+    location: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A run of `repeats` blocks of one kind, named `layer_names`."""
+
+    call: Call
+    repeats: int
+    name: str
+    tap: str | None
+    layer_names: list[str]
+
+    @property
+    def label(self) -> str:
+        """The stage's name for tables: `block35_1..10` for a `{index}` pattern."""
+        return self.name.replace("{index}", f"1..{self.repeats}")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe, ready to build."""
+
+    name: str
+    source: str
+    raw: dict[str, Any] = field(repr=False)
+    input_shape: tuple[int | None, ...]
+    stem: Call
+    stem_tap: str | None
+    stages: list[Stage]
+    head: Call | None
+    preprocessing: str = "none"
+    train: TrainSpec | None = None
+    references: list[ReferenceSpec] = field(default_factory=list)
+
+    @property
+    def taps(self) -> dict[str, str]:
+        """Feature name -> the layer whose output it is."""
+        taps = {self.stem_tap: "stem"} if self.stem_tap else {}
+        taps.update({s.tap: s.layer_names[-1] for s in self.stages if s.tap})
+        return taps
+
+
+# Names the Network gives its own layers (and the features dict its head
+# output), which a stage cannot take.
+RESERVED_LAYER_NAMES = ("image", "preprocess", "stem", "head", "avg_pool", "max_pool")
+RESERVED_TAPS = ("predictions",)
+
+
+def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code>") -> Recipe:
+    """Validates a plain recipe mapping into a `Recipe`, or raises RecipeError.
+
+    Checks structure and arguments only: `plugins:` are not imported here
+    (`load_recipe(..., allow_plugins=True)` does that), so their blocks must
+    already be registered.
+    """
+    if not isinstance(raw, Mapping):
+        raise RecipeError(source, (
+            "the top level must be a mapping (name:, input_shape:, stem:, stages:, ...). "
+            f"Received: a {type(raw).__name__} ({short_repr(raw)})."
+        ))
+    try:
+        spec = RecipeSpec.model_validate(raw)
+    except ValidationError as error:
+        raise RecipeError(source, problems_of(error, "", RecipeSpec)) from None
+
+    problems: list[Problem] = []
+    used_defaults: set[str] = set()
+    stem = _call(spec.stem, "stem", ("stem", "block"), spec.defaults, used_defaults, problems)
+    stages = []
+    for i, stage in enumerate(spec.stages):
+        call = _call(stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, problems)
+        name = stage.name or f"stage{i + 1}"
+        stages.append(Stage(call, stage.repeats, name, stage.tap, _layer_names(name, stage.repeats)))
+    head = _call(spec.head, "head", ("head",), {}, set(), problems) if spec.head else None
+
+    if not any(p.location.endswith(".block") for p in problems):  # else a block's arguments are unknown
+        for key in sorted(set(spec.defaults) - used_defaults):
+            problems.append(Problem(f"defaults.{key}", f"no block of this recipe takes an argument '{key}'. Remove it or fix its spelling."))
+    taps = [("stem.tap", spec.stem.tap)] + [(f"stages[{i}].tap", s.tap) for i, s in enumerate(stages)]
+    for location, tap in taps:
+        if tap in RESERVED_TAPS:
+            problems.append(Problem(location, f"'{tap}' is the key of the head's output in a features dict. Choose another tap name."))
+    _check_unique("tap", taps, problems, "Rename one: taps are the names that features=[...] asks for.")
+    layers = [(f"stages[{i}].name", n) for i, s in enumerate(stages) for n in s.layer_names]
+    for location, layer in layers:
+        if layer in RESERVED_LAYER_NAMES:
+            problems.append(Problem(location, (
+                f"the layer name '{layer}' is reserved for the network's own layers "
+                f"({', '.join(RESERVED_LAYER_NAMES)}). Choose another `name:`."
+            )))
+    _check_unique("layer name", layers, problems, "Give the stage another `name:`.")
+    if problems:
+        raise RecipeError(source, problems)
+    return Recipe(
+        name=spec.name,
+        source=source,
+        raw=copy.deepcopy(dict(raw)),
+        input_shape=tuple(spec.input_shape),
+        stem=stem,
+        stem_tap=spec.stem.tap,
+        stages=stages,
+        head=head,
+        preprocessing=spec.preprocessing,
+        train=spec.train,
+        references=list(spec.references),
+    )
+
+
+def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, problems) -> Call | None:
+    """Looks up the block and validates its arguments; records problems."""
+    try:
+        entry: Entry = get_block(spec.block)
+    except ValueError:
+        allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
+        problems.append(Problem(f"{location}.block", unknown_name_message("block", spec.block, allowed)))
+        return None
+    if entry.kind not in kinds:
+        allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
+        problems.append(Problem(f"{location}.block", (
+            f"'{spec.block}' is a {entry.kind}, which cannot be used here. "
+            f"Use one of: {', '.join(sorted(allowed))}"
+        )))
+        return None
+    fields = entry.args.model_fields
+    given = {k: v for k, v in defaults.items() if k in fields}
+    used_defaults.update(given)
+    overridden = {k: v for k, v in given.items() if k in spec.args}
+    given.update(spec.args)
+    try:
+        args = entry.args.model_validate(given)
+    except ValidationError as error:
+        problems.extend(problems_of(error, location, entry.args, block=spec.block))
+        return None
+    if overridden:
+        # A default every block overrides is never used, but a bad one is still a mistake.
+        try:
+            entry.args.model_validate({**given, **overridden})
+        except ValidationError as error:
+            items = [item for item in error.errors() if item["loc"] and item["loc"][0] in overridden]
+            for problem in problems_of(items, "defaults", entry.args, block=spec.block):
+                if problem not in problems:
+                    problems.append(problem)
+    return Call(spec.block, entry.cls, args.model_dump(exclude_unset=True), location)
+
+
+def _layer_names(name: str, repeats: int) -> list[str]:
+    """`conv2` x3 -> conv2_block1..3; `block35_{index}` x2 -> block35_1, block35_2."""
+    if "{index}" in name:
+        return [name.replace("{index}", str(j + 1)) for j in range(repeats)]
+    if repeats == 1:
+        return [name]
+    return [f"{name}_block{j + 1}" for j in range(repeats)]
+
+
+def _check_unique(what: str, located: list[tuple[str, str | None]], problems: list[Problem], fix: str) -> None:
+    seen: dict[str, str] = {}
+    reported: set[str] = set()
+    for location, value in located:
+        if value is None:
+            continue
+        if value in seen and location not in reported:
+            problems.append(Problem(location, f"the {what} '{value}' is already used at {seen[value]}; each must be unique. {fix}"))
+            reported.add(location)
+        seen.setdefault(value, location)

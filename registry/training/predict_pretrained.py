@@ -1,0 +1,93 @@
+"""Top-k ImageNet classes of image files, with a recipe and its ImageNet weights.
+
+What `resblocks predict --model NAME --weights FILE` does: build the recipe
+with the weights and its preprocessing inside, read the images at the
+recipe's input size as keras' `load_img` does, predict, decode.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from registry.assembly import build
+from registry.errors import MissingFileError, ResblocksError
+from registry.pretrained.imagenet import NUM_CLASSES, ImageNetClass, decode_predictions
+from registry.recipe import load_recipe
+from registry.training.data import DataError
+
+
+def load_images(paths: Sequence["str | Path"], size: tuple[int, int], interpolation: str = "nearest") -> np.ndarray:
+    """Reads image files as an RGB batch `(n, height, width, 3)` of float32 in 0-255.
+
+    Resized like `keras.utils.load_img(path, target_size=size)`, whose
+    default interpolation is "nearest", so that predictions match the
+    keras.applications examples.
+
+    Raises:
+        MissingFileError: a file is missing (a FileNotFoundError too).
+        DataError: a file is not an image PIL can read.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
+    if interpolation not in resample:
+        raise ValueError(
+            "Invalid value received for argument `interpolation`: expected one of "
+            f"{', '.join(resample)}. Received: {interpolation!r}"
+        )
+    height, width = size
+    batch = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise MissingFileError(f"Image not found: {path}.")
+        try:
+            with Image.open(path) as image:
+                image = image.convert("RGB")
+                if image.size != (width, height):
+                    image = image.resize((width, height), resample[interpolation])
+                batch.append(np.asarray(image, dtype="float32"))
+        except UnidentifiedImageError:
+            raise DataError(f"{path} is not an image file PIL can read (JPEG, PNG, BMP, ...).") from None
+    return np.stack(batch)
+
+
+def predict_imagenet(
+    model_name: str,
+    weights: "str | Path",
+    image_paths: Sequence["str | Path"],
+    top: int = 5,
+    interpolation: str = "nearest",
+) -> list[list[ImageNetClass]]:
+    """Top-`top` ImageNet classes of each image, with a recipe and its ImageNet weights.
+
+    The article's recipe in one call: build the recipe with the weights and
+    its preprocessing inside, read the images at the recipe's input size,
+    predict, decode.
+
+    Args:
+        model_name: a recipe name or file, e.g. "inception_resnet_v2".
+        weights: a keras.applications top-included `.h5` file, or a
+            resblocks weights file of a 1000-class model of that recipe.
+        image_paths: image files.
+        top: int. Classes to return per image.
+        interpolation: str. How images are resized: "nearest" (keras'
+            `load_img` default), "bilinear" or "bicubic".
+
+    Returns:
+        One list of `ImageNetClass` rows per image, best first.
+    """
+    # Read the images and find the weights first: both fail fast, before a build.
+    height, width = load_recipe(model_name).input_shape[:2]
+    images = load_images(image_paths, (height or 224, width or 224), interpolation)
+    if not Path(weights).is_file():
+        raise MissingFileError(f"Weights file not found: {weights}. Give a keras.applications .h5 file or a resblocks one.")
+    model = build(model_name, weights=weights, include_preprocessing=True)
+    if model.output_shape[-1] != NUM_CLASSES:
+        raise ResblocksError(
+            f"'{model_name}' has {model.output_shape[-1]} classes, not the {NUM_CLASSES} of ImageNet. "
+            "Use a 1000-class recipe."
+        )
+    preds = model.predict(images, verbose=0, batch_size=8)
+    return decode_predictions(preds, top=top)

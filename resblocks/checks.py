@@ -1,0 +1,28 @@
+"""Argument checks shared by the layers, worded as Keras words its own.
+
+Each set of allowed values is one exported constant next to the layer that
+uses it (`PADDINGS`, `SHORTCUTS`, `STRIDE_AT`, `POOLINGS`, `MODES`); the
+registry's argument models use the same constants, so a recipe and a layer
+can never disagree about what is allowed.
+"""
+
+from collections.abc import Sequence
+
+
+def check_one_of(argument: str, value, allowed: Sequence) -> None:
+    """Raises `Invalid value received for argument ...: expected ... Received: ...` unless `value` is allowed."""
+    if value not in allowed:
+        raise ValueError(
+            f"Invalid value received for argument `{argument}`: expected {choices_text(allowed)}. "
+            f"Received: {argument}={value!r}"
+        )
+
+
+def choices_text(allowed: Sequence) -> str:
+    """`"same" or "valid"`, `None, "avg" or "max"`, or `one of a, b, c, d` for longer lists."""
+    values = [v for v in allowed if v is not None]
+    if len(values) > 2:
+        return "one of " + ", ".join(str(v) for v in allowed)
+    quoted = [f'"{v}"' for v in values]
+    text = " or ".join(quoted)
+    return f"None, {text}" if None in allowed else text
