@@ -40,7 +40,9 @@ def weights_layout(model: keras.Model) -> "dict[str, dict[str, object]] | None":
         from keras.src.saving import saving_lib  # the walk Keras saves with; no public equivalent
 
         recorder = _recorder_class(saving_lib.H5IOStore)()
-        saving_lib._save_state(model, weights_store=recorder, assets_store=None, inner_path="", visited_saveables=set())
+        saving_lib._save_state(
+            model, weights_store=recorder, assets_store=None, inner_path="", visited_saveables=set()
+        )
     except (ImportError, AttributeError, TypeError):
         return None
     return recorder.entries

@@ -23,7 +23,9 @@ def did_you_mean(name: object, known: Iterable[str], n: int = 3) -> str:
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def unknown_name_message(what: str, name, known: Iterable[str], where: str = "", listed: str = "Registered") -> str:
+def unknown_name_message(
+    what: str, name, known: Iterable[str], where: str = "", listed: str = "Registered"
+) -> str:
     """`unknown block 'bottlenek'. Did you mean 'bottleneck'? Registered: ...`"""
     known = list(known)
     return f"unknown {what} {name!r}{where}.{did_you_mean(name, known)} {listed}: {', '.join(natural_sorted(known))}"
@@ -45,7 +47,9 @@ def natural_sorted(names: Iterable[str]) -> list[str]:
     return sorted(names, key=natural_key)
 
 
-def filter_names(names: Iterable[str], pattern: str | None = None, exclude: str | None = None) -> list[str]:
+def filter_names(
+    names: Iterable[str], pattern: str | None = None, exclude: str | None = None
+) -> list[str]:
     """`names` that match the fnmatch `pattern` and not `exclude`, in natural order."""
     names = list(names)
     if pattern:

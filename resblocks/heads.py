@@ -67,7 +67,11 @@ class Classifier(keras.layers.Layer):
         self.activation = activation
         self.class_names = list(class_names) if class_names is not None else None
 
-        pool = keras.layers.GlobalAveragePooling2D if pooling == "avg" else keras.layers.GlobalMaxPooling2D
+        pool = (
+            keras.layers.GlobalAveragePooling2D
+            if pooling == "avg"
+            else keras.layers.GlobalMaxPooling2D
+        )
         self.pool = pool(name=f"{pooling}_pool")
         self.hidden = [
             keras.layers.Dense(units, activation=hidden_activation, name=f"fc{i + 1}")

@@ -83,10 +83,13 @@ class Network(keras.Model):
             try:
                 x = layer(x)
             except ValueError as error:
-                raise LayerInputError(layer, (
-                    f"Layer '{layer.name}' ({type(layer).__name__}) cannot take its "
-                    f"input of shape {tuple(x.shape)}: {error}"
-                )) from error
+                raise LayerInputError(
+                    layer,
+                    (
+                        f"Layer '{layer.name}' ({type(layer).__name__}) cannot take its "
+                        f"input of shape {tuple(x.shape)}: {error}"
+                    ),
+                ) from error
             maps[layer.name] = x
         if features:
             outputs = {name: maps[taps[name]] for name in features}
@@ -149,7 +152,9 @@ class Network(keras.Model):
 def _check_wiring(body, taps, features, pooling) -> None:
     """Raises a ValueError naming the first inconsistency in the arguments."""
     if not body:
-        raise ValueError("Argument `body` must hold at least one layer (the stem). Received: body=[]")
+        raise ValueError(
+            "Argument `body` must hold at least one layer (the stem). Received: body=[]"
+        )
     names = [layer.name for layer in body]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -189,8 +189,12 @@ class BottleNeck(keras.layers.Layer):
 
         conv_args = self._conv_args()
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
-        self.conv1 = ConvBN(filters, 1, stride_1x1, activation=activation, name="conv1", **conv_args)
-        self.conv2 = ConvBN(filters, 3, stride_3x3, activation=activation, name="conv2", **conv_args)
+        self.conv1 = ConvBN(
+            filters, 1, stride_1x1, activation=activation, name="conv1", **conv_args
+        )
+        self.conv2 = ConvBN(
+            filters, 3, stride_3x3, activation=activation, name="conv2", **conv_args
+        )
         self.conv3 = ConvBN(filters * expansion, 1, activation=None, name="conv3", **conv_args)
         self.relu = keras.layers.Activation(activation, name="out")
         self.downsample = None

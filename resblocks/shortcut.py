@@ -108,6 +108,4 @@ def make_shortcut(
         )
     if shortcut == "zero_pad":
         return ZeroPadShortcut(out_channels, strides, name="downsample")
-    return ConvBN(
-        out_channels, 1, strides=strides, activation=None, name="downsample", **conv_args
-    )
+    return ConvBN(out_channels, 1, strides=strides, activation=None, name="downsample", **conv_args)

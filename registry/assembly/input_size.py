@@ -47,7 +47,9 @@ class Misfit:
         return "too small for its kernels: its output would be empty"
 
 
-def first_misfit(body: Sequence[keras.layers.Layer], image_shape: Sequence[int | None]) -> Misfit | None:
+def first_misfit(
+    body: Sequence[keras.layers.Layer], image_shape: Sequence[int | None]
+) -> Misfit | None:
     """The first body layer whose input is too small, or None if all fit.
 
     Also None where it cannot tell: a layer without `compute_output_shape`

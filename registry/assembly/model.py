@@ -123,12 +123,16 @@ def model_from_recipe(
             taps=recipe.taps,
             features=features,
             pooling=pooling,
-            preprocessing=Preprocess(recipe.preprocessing, name="preprocess") if include_preprocessing else None,
+            preprocessing=Preprocess(recipe.preprocessing, name="preprocess")
+            if include_preprocessing
+            else None,
             input_convention=recipe.preprocessing,
             name=recipe.name,
         )
     except LayerInputError as error:
-        raise RecipeError(recipe.source, Problem(where.get(error.layer.name, ""), _shape_hint(str(error)))) from None
+        raise RecipeError(
+            recipe.source, Problem(where.get(error.layer.name, ""), _shape_hint(str(error)))
+        ) from None
     except (ValueError, TypeError) as error:
         raise RecipeError(recipe.source, Problem("", _shape_hint(str(error)))) from None
 
@@ -142,27 +146,51 @@ def _shape_hint(message: str) -> str:
 def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None:
     """The arguments of model_from_recipe that choose the outputs, checked against the recipe."""
     if include_top and recipe.head is None and features is None:
-        raise RecipeError(recipe.source, Problem("head", (
-            "include_top=True, but the recipe has no head. Add `head: {block: classifier, num_classes: N}` "
-            "or build with include_top=False."
-        )))
+        raise RecipeError(
+            recipe.source,
+            Problem(
+                "head",
+                (
+                    "include_top=True, but the recipe has no head. Add `head: {block: classifier, num_classes: N}` "
+                    "or build with include_top=False."
+                ),
+            ),
+        )
     if pooling not in (None, *POOLINGS):
-        raise RecipeError(recipe.source, Problem("pooling", (
-            f"must be {choices_text((None, *POOLINGS))}. Received: pooling={short_repr(pooling)}"
-        )))
+        raise RecipeError(
+            recipe.source,
+            Problem(
+                "pooling",
+                (
+                    f"must be {choices_text((None, *POOLINGS))}. Received: pooling={short_repr(pooling)}"
+                ),
+            ),
+        )
     if features is None:
         return
     if isinstance(features, str) or not all(isinstance(name, str) for name in features):
-        raise RecipeError(recipe.source, Problem("features", (
-            f"must be a list of tap names, e.g. ['c2', 'c3']. Received: features={short_repr(features)}"
-        )))
+        raise RecipeError(
+            recipe.source,
+            Problem(
+                "features",
+                (
+                    f"must be a list of tap names, e.g. ['c2', 'c3']. Received: features={short_repr(features)}"
+                ),
+            ),
+        )
     taps = recipe.taps
     for name in features:
         if name not in taps:
-            raise RecipeError(recipe.source, Problem("features", (
-                f"unknown feature {short_repr(name)}. This recipe taps: {', '.join(taps) or 'nothing'}. "
-                f"Ask for one of those, or set `tap: {name}` on a stage to add it."
-            )))
+            raise RecipeError(
+                recipe.source,
+                Problem(
+                    "features",
+                    (
+                        f"unknown feature {short_repr(name)}. This recipe taps: {', '.join(taps) or 'nothing'}. "
+                        f"Ask for one of those, or set `tap: {name}` on a stage to add it."
+                    ),
+                ),
+            )
 
 
 def _check_input_size(recipe: Recipe, body: list, where: dict[str, str]) -> None:
@@ -183,7 +211,13 @@ def _check_input_size(recipe: Recipe, body: list, where: dict[str, str]) -> None
         fix = f"No input up to {LARGEST}x{LARGEST} is large enough: remove strided stages."
     else:
         fix = f"The smallest input that works is {smallest}x{smallest}: use input_shape: [{smallest}, {smallest}, {channels}] or larger."
-    raise RecipeError(recipe.source, Problem("input_shape", (
-        f"a {given} input is too small for this network's downsampling: at {stage or 'the stem'} "
-        f"(layer '{layer.name}', {type(layer).__name__}) the map is {got}, {misfit.reason}. {fix}"
-    )))
+    raise RecipeError(
+        recipe.source,
+        Problem(
+            "input_shape",
+            (
+                f"a {given} input is too small for this network's downsampling: at {stage or 'the stem'} "
+                f"(layer '{layer.name}', {type(layer).__name__}) the map is {got}, {misfit.reason}. {fix}"
+            ),
+        ),
+    )

@@ -26,7 +26,11 @@ def _activation(name: str | None) -> str | None:
         try:
             keras.activations.get(name)
         except (ValueError, TypeError):
-            known = [n for n in dir(keras.activations) if not n.startswith("_") and n not in ("get", "serialize", "deserialize")]
+            known = [
+                n
+                for n in dir(keras.activations)
+                if not n.startswith("_") and n not in ("get", "serialize", "deserialize")
+            ]
             raise ValueError(
                 f"unknown activation {name!r}.{did_you_mean(name, known, n=1)} Use a keras.activations name such as "
                 "'relu', 'swish', 'gelu' or 'linear'"
@@ -38,7 +42,13 @@ def _initializer(name: str) -> str:
     try:
         keras.initializers.get(name)
     except (ValueError, TypeError):
-        known = [n for n in dir(keras.initializers) if n.islower() and not n.startswith("_") and n not in ("get", "serialize", "deserialize")]
+        known = [
+            n
+            for n in dir(keras.initializers)
+            if n.islower()
+            and not n.startswith("_")
+            and n not in ("get", "serialize", "deserialize")
+        ]
         raise ValueError(
             f"unknown initializer {name!r}.{did_you_mean(name, known, n=1)} Use a keras.initializers name such as "
             "'he_normal' or 'glorot_uniform'"
@@ -65,9 +75,7 @@ RULES: dict[str, Any] = {
     "stride_at": Literal[STRIDE_AT],
     "pooling": Literal[POOLINGS],
     "num_classes": Annotated[int, Field(ge=1, le=100_000)],
-    "hidden_units": Annotated[
-        list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)
-    ],
+    "hidden_units": Annotated[list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)],
     "dropout": Annotated[float, Field(ge=0.0, lt=1.0)],
     "scale": Annotated[float, Field(gt=0.0, le=10.0)],
     "bn_epsilon": Annotated[float, Field(gt=0.0, le=1.0)],

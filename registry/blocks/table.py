@@ -33,7 +33,9 @@ class Entry:
 _ENTRIES: dict[str, Entry] = {}
 
 
-def add_block(name: str, cls: type, kind: str = "block", args: type[BaseModel] | None = None) -> Entry:
+def add_block(
+    name: str, cls: type, kind: str = "block", args: type[BaseModel] | None = None
+) -> Entry:
     """Registers `cls` under `name`; see `register_block`."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(
@@ -90,7 +92,9 @@ def get_block(name: str) -> Entry:
         raise ValueError(unknown_name_message("block", name, list(_ENTRIES))) from None
 
 
-def list_blocks(pattern: str | None = None, exclude: str | None = None, kind: str | None = None) -> list[str]:
+def list_blocks(
+    pattern: str | None = None, exclude: str | None = None, kind: str | None = None
+) -> list[str]:
     """Registered block names in natural order, filtered by fnmatch patterns and kind."""
     names = [n for n, e in _ENTRIES.items() if kind is None or e.kind == kind]
     return filter_names(names, pattern, exclude)

@@ -27,13 +27,17 @@ INTERRUPTED = 130  # Ctrl-C outside a training run: 128 + SIGINT
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="resblocks", description="Residual networks from recipe files.")
+    main = argparse.ArgumentParser(
+        prog="resblocks", description="Residual networks from recipe files."
+    )
     main.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.add_to(commands)
     for command in commands.choices.values():  # `resblocks validate x.yaml --debug` works too
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+        )
         command.set_defaults(usage=command)
     return main
 

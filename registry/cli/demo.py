@@ -26,27 +26,45 @@ def cmd_demo(args) -> int:
 
     start = time.perf_counter()
     out = Path(args.out)
-    print(f"resblocks demo: the '{RECIPE}' recipe on scikit-learn's handwritten digits, on this machine's CPU or GPU.")
+    print(
+        f"resblocks demo: the '{RECIPE}' recipe on scikit-learn's handwritten digits, on this machine's CPU or GPU."
+    )
     train_dir, val_dir = write_digits_folder(args.data_dir, image_size=32)
     print(f"Digits written as 32x32 PNG class folders: '{train_dir}' and '{val_dir}'.")
     _clear_finished_run(out, rundir)
     try:
-        train(RECIPE, data=train_dir, val=val_dir, out=out, epochs=args.epochs, verbose=progress(args.verbose))
+        train(
+            RECIPE,
+            data=train_dir,
+            val=val_dir,
+            out=out,
+            epochs=args.epochs,
+            verbose=progress(args.verbose),
+        )
     except TrainingInterrupted as stop:
-        raise TrainingInterrupted(stop.signal_name, stop.epoch, f"{stop} (`make run` again resumes it.)") from None
+        raise TrainingInterrupted(
+            stop.signal_name, stop.epoch, f"{stop} (`make run` again resumes it.)"
+        ) from None
 
     model = out / rundir.BEST
     result = evaluate(model, val_dir, confusion_png=out / "confusion_val.png")
-    print(f"\nValidation accuracy of {model}: {result.accuracy:.4f} on {len(result.paths)} held-out digits.")
-    print("Per digit: " + ", ".join(f"{name}: {value:.2f}" for name, value in result.per_class.items()))
+    print(
+        f"\nValidation accuracy of {model}: {result.accuracy:.4f} on {len(result.paths)} held-out digits."
+    )
+    print(
+        "Per digit: "
+        + ", ".join(f"{name}: {value:.2f}" for name, value in result.per_class.items())
+    )
 
     picks = [str(sorted((val_dir / str(digit)).glob("*.png"))[0]) for digit in (0, 3, 5, 7, 9)]
     print(f"\n$ resblocks predict {model} {' '.join(picks[:2])} ...")
     for prediction in predict(model, picks):
         print(f"{prediction.line()}   (true: {Path(prediction.path).parent.name})")
 
-    print(f"\nRun folder '{out}': {rundir.BEST} (best), {rundir.LAST}, {rundir.HISTORY}, {rundir.CURVES}, "
-          f"confusion_val.png, {rundir.RECIPE}, {rundir.LOGS}/ (TensorBoard). {time.perf_counter() - start:.0f} s in all.")
+    print(
+        f"\nRun folder '{out}': {rundir.BEST} (best), {rundir.LAST}, {rundir.HISTORY}, {rundir.CURVES}, "
+        f"confusion_val.png, {rundir.RECIPE}, {rundir.LOGS}/ (TensorBoard). {time.perf_counter() - start:.0f} s in all."
+    )
     return 0
 
 
@@ -66,9 +84,26 @@ def _clear_finished_run(out: Path, rundir) -> None:
 
 
 def add_to(commands) -> None:
-    p = commands.add_parser("demo", help="the main job of `make run`: train on scikit-learn's digits, evaluate, predict")
-    p.add_argument("--out", default="runs/digits_demo", metavar="RUN_DIR", help="run folder (default: runs/digits_demo)")
-    p.add_argument("--data-dir", default="demo_data/digits", metavar="DIR", help="where the digit images are written")
+    p = commands.add_parser(
+        "demo", help="the main job of `make run`: train on scikit-learn's digits, evaluate, predict"
+    )
+    p.add_argument(
+        "--out",
+        default="runs/digits_demo",
+        metavar="RUN_DIR",
+        help="run folder (default: runs/digits_demo)",
+    )
+    p.add_argument(
+        "--data-dir",
+        default="demo_data/digits",
+        metavar="DIR",
+        help="where the digit images are written",
+    )
     p.add_argument("--epochs", type=int, default=None, metavar="N", help="default: the recipe's")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 quiet, 1 progress bars, 2 a line per epoch (default: 1 on a terminal, else 2)")
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        help="0 quiet, 1 progress bars, 2 a line per epoch (default: 1 on a terminal, else 2)",
+    )
     p.set_defaults(run=cmd_demo)

@@ -2,7 +2,9 @@
 
 import argparse
 
-PLUGINS_HELP = "import the Python modules a recipe lists under `plugins:` (they run code: trust them first)"
+PLUGINS_HELP = (
+    "import the Python modules a recipe lists under `plugins:` (they run code: trust them first)"
+)
 SAVED_PLUGINS_HELP = (
     "import the plugins named by the run's recipe.yaml beside the model, for a model made of "
     "custom blocks (they run code: trust them first)"

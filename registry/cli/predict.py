@@ -26,10 +26,20 @@ def cmd_predict(args) -> int:
         from registry.training.predict_pretrained import predict_imagenet
 
         if args.weights is None:
-            raise UsageError("--model needs --weights FILE: the ImageNet weights (.h5) of that recipe.")
-        rows = predict_imagenet(args.model, args.weights, paths, top=args.top or 5,
-                                interpolation=args.interpolation or "nearest")
-        results = [[_row(r.class_index, r.name, r.score, r.class_id) for r in image_rows] for image_rows in rows]
+            raise UsageError(
+                "--model needs --weights FILE: the ImageNet weights (.h5) of that recipe."
+            )
+        rows = predict_imagenet(
+            args.model,
+            args.weights,
+            paths,
+            top=args.top or 5,
+            interpolation=args.interpolation or "nearest",
+        )
+        results = [
+            [_row(r.class_index, r.name, r.score, r.class_id) for r in image_rows]
+            for image_rows in rows
+        ]
     else:
         from registry.training.predict import predict
 
@@ -45,12 +55,18 @@ def cmd_predict(args) -> int:
             )
         model = paths.pop(0)
         predictions = predict(
-            model, paths, top=args.top or 1, batch_size=args.batch_size, image_size=args.image_size,
+            model,
+            paths,
+            top=args.top or 1,
+            batch_size=args.batch_size,
+            image_size=args.image_size,
             allow_plugins=args.allow_plugins,
         )
         results = [[_row(*ranked) for ranked in p.top] for p in predictions]
     if args.json:
-        print(json.dumps([{"image": p, "predictions": r} for p, r in zip(paths, results)], indent=2))
+        print(
+            json.dumps([{"image": p, "predictions": r} for p, r in zip(paths, results)], indent=2)
+        )
         return 0
     for path, rows in zip(paths, results):
         print("  ".join([path, *(f"{row['name']}  {row['score']:.4f}" for row in rows)]))
@@ -68,15 +84,37 @@ def add_to(commands) -> None:
         description="Print `path  label  probability` for each image: resblocks predict MODEL IMAGE... "
         "(a .keras file or run folder), or resblocks predict --model NAME --weights FILE IMAGE...",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="MODEL.keras IMAGE... , or IMAGE... with --model")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="MODEL.keras IMAGE... , or IMAGE... with --model"
+    )
     p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
-    p.add_argument("--weights", help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one")
-    p.add_argument("--top", type=positive_int, default=None, metavar="K",
-                   help="classes per image (default 1 for a saved model, 5 with --model)")
-    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="images per forward pass (saved model)")
-    p.add_argument("--image-size", type=positive_int, metavar="N", help="for saved models that take any size")
-    p.add_argument("--interpolation", default=None, choices=("nearest", "bilinear", "bicubic"),
-                   help="with --model: resizing to the input size (default nearest, as keras' load_img)")
+    p.add_argument(
+        "--weights",
+        help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one",
+    )
+    p.add_argument(
+        "--top",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="classes per image (default 1 for a saved model, 5 with --model)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=32,
+        metavar="N",
+        help="images per forward pass (saved model)",
+    )
+    p.add_argument(
+        "--image-size", type=positive_int, metavar="N", help="for saved models that take any size"
+    )
+    p.add_argument(
+        "--interpolation",
+        default=None,
+        choices=("nearest", "bilinear", "bicubic"),
+        help="with --model: resizing to the input size (default nearest, as keras' load_img)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_predict)

@@ -26,7 +26,10 @@ def cmd_show(args) -> int:
     from registry.recipe import load_recipe
 
     recipe = load_recipe(
-        args.recipe, num_classes=args.num_classes, input_shape=args.input_shape, allow_plugins=args.allow_plugins
+        args.recipe,
+        num_classes=args.num_classes,
+        input_shape=args.input_shape,
+        allow_plugins=args.allow_plugins,
     )
     model = model_from_recipe(recipe)
     print(format_table(recipe, stage_rows(recipe, model), model))
@@ -67,7 +70,9 @@ def _shape(text: str) -> list[int]:
     try:
         shape = [int(part) for part in text.replace("x", ",").split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HEIGHT,WIDTH,CHANNELS such as 224,224,3. Received: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected HEIGHT,WIDTH,CHANNELS such as 224,224,3. Received: {text!r}"
+        ) from None
     if len(shape) != 3:
         raise argparse.ArgumentTypeError(f"expected three numbers. Received: {text!r}")
     return shape
@@ -92,8 +97,15 @@ def add_to(commands) -> None:
     p.add_argument("recipe", help="recipe name or YAML file")
     p.add_argument("--num-classes", type=int)
     p.add_argument("--input-shape", type=_shape, help="HEIGHT,WIDTH,CHANNELS")
-    p.add_argument("--diagram", metavar="FILE", type=_diagram_file, help="also draw the block graph: .svg, .png, or .md/.mmd (Mermaid)")
-    p.add_argument("--expand", action="store_true", help="with --diagram: one box per block, no collapsed runs")
+    p.add_argument(
+        "--diagram",
+        metavar="FILE",
+        type=_diagram_file,
+        help="also draw the block graph: .svg, .png, or .md/.mmd (Mermaid)",
+    )
+    p.add_argument(
+        "--expand", action="store_true", help="with --diagram: one box per block, no collapsed runs"
+    )
     add_recipe_options(p)
     p.set_defaults(run=cmd_show)
 

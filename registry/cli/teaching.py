@@ -40,11 +40,20 @@ def add_to(commands) -> None:
     p = commands.add_parser("exercises", help="list the self-checking exercises")
     p.set_defaults(run=cmd_exercises)
 
-    p = commands.add_parser("check", help="check your answer to an exercise: PASS, or FAIL with a hint")
-    p.add_argument("exercise", choices=list(EXERCISES), metavar="EXERCISE", help=f"one of: {', '.join(EXERCISES)}")
+    p = commands.add_parser(
+        "check", help="check your answer to an exercise: PASS, or FAIL with a hint"
+    )
+    p.add_argument(
+        "exercise",
+        choices=list(EXERCISES),
+        metavar="EXERCISE",
+        help=f"one of: {', '.join(EXERCISES)}",
+    )
     p.add_argument("file", metavar="FILE", help="your copy of the exercise's starter file")
     p.set_defaults(run=cmd_check)
 
-    p = commands.add_parser("reference", help="Markdown reference of every registered block (docs/reference/blocks.md)")
+    p = commands.add_parser(
+        "reference", help="Markdown reference of every registered block (docs/reference/blocks.md)"
+    )
     p.add_argument("--output", "-o", help="write to this file")
     p.set_defaults(run=cmd_reference)

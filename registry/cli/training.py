@@ -33,7 +33,9 @@ def cmd_train(args) -> int:
     except TrainingInterrupted:
         raise
     except KeyboardInterrupt:  # before training began: nothing was committed
-        raise TrainingInterrupted("SIGINT", 0, "Interrupted before the first step; no epoch was saved.") from None
+        raise TrainingInterrupted(
+            "SIGINT", 0, "Interrupted before the first step; no epoch was saved."
+        ) from None
     return 0
 
 
@@ -46,18 +48,28 @@ def cmd_evaluate(args) -> int:
         folder = model_path if model_path.is_dir() else model_path.parent
         png = folder / f"confusion_{Path(args.data).resolve().name}.png"
     result = evaluate(
-        args.model, args.data, batch_size=args.batch_size, image_size=args.image_size,
-        confusion_png=png, skip_bad_images=args.skip_bad_images, allow_plugins=args.allow_plugins,
+        args.model,
+        args.data,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        confusion_png=png,
+        skip_bad_images=args.skip_bad_images,
+        allow_plugins=args.allow_plugins,
     )
     if args.json:
-        print(json.dumps({
-            "accuracy": result.accuracy,
-            "per_class": result.per_class,
-            "counts": result.counts,
-            "class_names": result.class_names,
-            "confusion_matrix": result.confusion.tolist(),
-            "confusion_png": str(png),
-        }, indent=1))
+        print(
+            json.dumps(
+                {
+                    "accuracy": result.accuracy,
+                    "per_class": result.per_class,
+                    "counts": result.counts,
+                    "class_names": result.class_names,
+                    "confusion_matrix": result.confusion.tolist(),
+                    "confusion_png": str(png),
+                },
+                indent=1,
+            )
+        )
     else:
         print(result.report())
         print(f"confusion matrix: {png}")
@@ -77,14 +89,18 @@ def _fraction(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, such as 0.2. Received: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction between 0 and 1, such as 0.2. Received: {text!r}"
+        )
     return value
 
 
 def _names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
-        raise argparse.ArgumentTypeError(f"expected comma-separated stage names, such as stem,conv2. Received: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated stage names, such as stem,conv2. Received: {text!r}"
+        )
     return names
 
 
@@ -96,31 +112,74 @@ def add_to(commands) -> None:
         "after an interruption resumes from the last completed epoch.",
     )
     p.add_argument("recipe", help="recipe name or YAML file; its train: section gives the defaults")
-    p.add_argument("--data", required=True, metavar="DIR", help="training images, one subfolder per class")
+    p.add_argument(
+        "--data", required=True, metavar="DIR", help="training images, one subfolder per class"
+    )
     val = p.add_mutually_exclusive_group()
     val.add_argument("--val", metavar="DIR", help="validation images, same class subfolders")
-    val.add_argument("--val-split", type=_fraction, metavar="F", help="hold out this fraction of each class of DIR instead")
-    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder: models, history, curves, logs")
+    val.add_argument(
+        "--val-split",
+        type=_fraction,
+        metavar="F",
+        help="hold out this fraction of each class of DIR instead",
+    )
+    p.add_argument(
+        "--out", required=True, metavar="RUN_DIR", help="run folder: models, history, curves, logs"
+    )
     p.add_argument("--epochs", type=positive_int, metavar="N")
     p.add_argument("--batch-size", type=positive_int, metavar="N")
     p.add_argument("--image-size", type=positive_int, metavar="N", help="resize images to N x N")
-    p.add_argument("--weights", metavar="FILE", help="start from these weights (.keras or .weights.h5)")
-    p.add_argument("--freeze", type=_names, metavar="STAGES", help="comma-separated stage or layer names to keep fixed, e.g. stem,conv2")
+    p.add_argument(
+        "--weights", metavar="FILE", help="start from these weights (.keras or .weights.h5)"
+    )
+    p.add_argument(
+        "--freeze",
+        type=_names,
+        metavar="STAGES",
+        help="comma-separated stage or layer names to keep fixed, e.g. stem,conv2",
+    )
     p.add_argument("--seed", type=int, metavar="N")
-    p.add_argument("--strategy", choices=("default", "mirrored", "multi_worker"), default=None, help="mirrored: all local GPUs; multi_worker: the TF_CONFIG cluster")
-    p.add_argument("--skip-bad-images", action="store_true", default=None,
-                   help="leave out unreadable images (and say which) instead of stopping; overrides train.skip_bad_images")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch (default: 1 on a terminal, else 2)")
+    p.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multi_worker"),
+        default=None,
+        help="mirrored: all local GPUs; multi_worker: the TF_CONFIG cluster",
+    )
+    p.add_argument(
+        "--skip-bad-images",
+        action="store_true",
+        default=None,
+        help="leave out unreadable images (and say which) instead of stopping; overrides train.skip_bad_images",
+    )
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch (default: 1 on a terminal, else 2)",
+    )
     add_recipe_options(p)
     p.set_defaults(run=cmd_train)
 
-    p = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder")
+    p = commands.add_parser(
+        "evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder"
+    )
     p.add_argument("model", metavar="MODEL", help=".keras file or run folder")
     p.add_argument("--data", required=True, metavar="DIR", help="images, one subfolder per class")
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N")
-    p.add_argument("--image-size", type=positive_int, metavar="N", help="for models that take any size")
-    p.add_argument("--confusion-matrix", type=Path, metavar="PNG", help="default: confusion_<DIR name>.png beside the model")
+    p.add_argument(
+        "--image-size", type=positive_int, metavar="N", help="for models that take any size"
+    )
+    p.add_argument(
+        "--confusion-matrix",
+        type=Path,
+        metavar="PNG",
+        help="default: confusion_<DIR name>.png beside the model",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--skip-bad-images", action="store_true", help="leave out unreadable images (and say which) instead of stopping")
+    p.add_argument(
+        "--skip-bad-images",
+        action="store_true",
+        help="leave out unreadable images (and say which) instead of stopping",
+    )
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_evaluate)

@@ -47,14 +47,21 @@ def check(path: Path) -> str:
     for name in TAPS:
         want = SIZE // truth[name][0]
         got = number(
-            strides, name, "The stride of a map is how many input pixels one of its pixels covers: 224 / its height.",
+            strides,
+            name,
+            "The stride of a map is how many input pixels one of its pixels covers: 224 / its height.",
             where="answers.strides",
         )
         if got != want:
-            raise Fail(f"answers.strides.{name} = {got:g} is wrong.", f"Divide {SIZE} by the height of {name}.")
+            raise Fail(
+                f"answers.strides.{name} = {got:g} is wrong.",
+                f"Divide {SIZE} by the height of {name}.",
+            )
 
     c5_stride = SIZE // truth["c5"][0]
-    size = number(answers, "input_for_c5_16", "Which square input gives a 16x16 c5? Use the stride of c5.")
+    size = number(
+        answers, "input_for_c5_16", "Which square input gives a 16x16 c5? Use the stride of c5."
+    )
     if math.ceil(size / c5_stride) != 16:
         raise Fail(
             f"answers.input_for_c5_16 = {size:g} does not give a 16x16 c5.",

@@ -24,7 +24,11 @@ TITLE = "Inception-ResNet's residual scale: find it, remove it, and count what i
 STARTER = "starter.yaml"
 
 # registry name -> the name of its blocks in keras.applications and the recipe
-BLOCKS = {"inception_resnet_a": "block35", "inception_resnet_b": "block17", "inception_resnet_c": "block8"}
+BLOCKS = {
+    "inception_resnet_a": "block35",
+    "inception_resnet_b": "block17",
+    "inception_resnet_c": "block8",
+}
 
 
 def check(path: Path) -> str:
@@ -42,7 +46,10 @@ def check(path: Path) -> str:
         if mine.call.block not in BLOCKS:
             continue
         if _without_scale(mine.call.args) != _without_scale(theirs.call.args):
-            raise Fail(f"recipe stage {i} ({mine.name}) changes more than the scale.", "Patch only `scale:`.")
+            raise Fail(
+                f"recipe stage {i} ({mine.name}) changes more than the scale.",
+                "Patch only `scale:`.",
+            )
         if stage_arg(recipe, i, "scale") != 1.0:
             raise Fail(
                 f"recipe stage {i} ({mine.name}) still scales its residual by {stage_arg(recipe, i, 'scale')}.",
@@ -51,7 +58,9 @@ def check(path: Path) -> str:
 
     answers = sheet.get("answers") or {}
     scales = answer(
-        answers, "scales", "Give the three scales as a mapping: `scales: {block35: ..., block17: ..., block8: ...}`."
+        answers,
+        "scales",
+        "Give the three scales as a mapping: `scales: {block35: ..., block17: ..., block8: ...}`.",
     )
     if not isinstance(scales, dict):
         raise Fail(
@@ -78,7 +87,11 @@ def check(path: Path) -> str:
         rel=0,
     )
     last = str(
-        answer(answers, "unscaled_block", "Which block of inception_resnet_v2 has scale 1.0? Give its layer name.")
+        answer(
+            answers,
+            "unscaled_block",
+            "Which block of inception_resnet_v2 has scale 1.0? Give its layer name.",
+        )
     ).strip()
     unscaled = [
         name

@@ -47,7 +47,9 @@ def check(path: Path) -> str:
             raise Fail(
                 f"RECIPE does not use your block ({', '.join(new)}): its stages use "
                 f"{', '.join(sorted({s.call.block for s in recipe.stages}))}.",
-                "Patch the stages of the base recipe by index: `'stages': {0: {'block': '" + new[0] + "'}, ...}`.",
+                "Patch the stages of the base recipe by index: `'stages': {0: {'block': '"
+                + new[0]
+                + "'}, ...}`.",
             )
         model = _build(recipe)
         block = _keeps_shape(model, stages)
@@ -66,13 +68,18 @@ def _run(path: Path):
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise Fail(
-            f"cannot import {path}: it must be a Python file ending in .py.", "Copy starter.py and edit the copy."
+            f"cannot import {path}: it must be a Python file ending in .py.",
+            "Copy starter.py and edit the copy.",
         )
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-        lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
+        lines = [
+            frame.lineno
+            for frame in traceback.extract_tb(error.__traceback__)
+            if frame.filename == str(path)
+        ]
         where = f" (line {lines[-1]})" if lines else ""
         raise Fail(
             f"{path.name}{where} raised {type(error).__name__}: {error}",
@@ -95,7 +102,8 @@ def _build(recipe):
         ) from None
     if not np.all(np.isfinite(output)):
         raise Fail(
-            "the network's output holds NaN or infinity.", "Look for a division or a missing activation in call()."
+            "the network's output holds NaN or infinity.",
+            "Look for a division or a missing activation in call().",
         )
     return model
 

@@ -59,7 +59,10 @@ def _check_layout(recipe, key: str, n: int) -> None:
             "Derive it: `base: resnet20_cifar`, then change numbers and the shortcut only.",
         )
     for i in range(len(stages)):
-        if (stage_arg(recipe, i, "filters"), stage_arg(recipe, i, "strides")) != (FILTERS[i], STRIDES[i]):
+        if (stage_arg(recipe, i, "filters"), stage_arg(recipe, i, "strides")) != (
+            FILTERS[i],
+            STRIDES[i],
+        ):
             raise Fail(
                 f"recipes.{key} stage {i} changes filters or strides.",
                 "Sec. 4.2 keeps 16, 32, 64 filters on 32x32, 16x16, 8x8 maps for every depth: change only the repeats.",
@@ -83,9 +86,10 @@ def _check_shortcuts(recipe, key: str, wanted: str) -> None:
         if wanted == "none":
             hint = "A plain network adds nothing to each block's output: set `defaults: {shortcut: none}`."
         elif shortcut == "projection":
-            hint = (
-                "That is option B (1x1 projections, with parameters). The paper's CIFAR ResNets use option A: zero_pad."
-            )
+            hint = "That is option B (1x1 projections, with parameters). The paper's CIFAR ResNets use option A: zero_pad."
         else:
             hint = "The paper's CIFAR ResNets use option A: `shortcut: zero_pad` (resnet20_cifar already has it)."
-        raise Fail(f"recipes.{key} stage {i} has shortcut '{shortcut}'; this network needs '{wanted}'.", hint)
+        raise Fail(
+            f"recipes.{key} stage {i} has shortcut '{shortcut}'; this network needs '{wanted}'.",
+            hint,
+        )

@@ -26,14 +26,18 @@ def check(path: Path) -> str:
         raw = load_yaml(path)
         recipe = load_recipe(str(path))
     except RecipeError as error:
-        raise Fail(str(error), "The file must be a valid recipe: try `resblocks validate FILE`.") from None
+        raise Fail(
+            str(error), "The file must be a valid recipe: try `resblocks validate FILE`."
+        ) from None
     if raw.get("base") != "resnet18":
         raise Fail(
             f"the recipe's base is {raw.get('base')!r}, not 'resnet18'.",
             "Start from `base: resnet18` and change only numbers: the point is that 34 differs from 18 in numbers alone.",
         )
     if set(raw) - {"base", "name", "paper", "description", "stages", "references"}:
-        extra = ", ".join(sorted(set(raw) - {"base", "name", "paper", "description", "stages", "references"}))
+        extra = ", ".join(
+            sorted(set(raw) - {"base", "name", "paper", "description", "stages", "references"})
+        )
         raise Fail(
             f"the recipe changes {extra}; only stage repeats need to change.",
             "Remove those keys and patch `stages:` only.",

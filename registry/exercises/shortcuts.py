@@ -17,7 +17,9 @@ from registry.recipe import load_recipe
 TITLE = "Projection versus zero-padding shortcuts: options A, B and C on ResNet-20"
 STARTER = "starter.yaml"
 
-COUNT = "model.count_params() counts 4 numbers per batch-norm channel (gamma, beta, mean, variance)."
+COUNT = (
+    "model.count_params() counts 4 numbers per batch-norm channel (gamma, beta, mean, variance)."
+)
 
 
 def check(path: Path) -> str:
@@ -38,7 +40,9 @@ def check(path: Path) -> str:
 
     answers = sheet.get("answers") or {}
     option_b, option_a = build(recipe), build(reference)
-    projections = [layer for layer in option_b.layers if getattr(layer, "downsample", None) is not None]
+    projections = [
+        layer for layer in option_b.layers if getattr(layer, "downsample", None) is not None
+    ]
     check_number(
         answers,
         "projections",
@@ -46,7 +50,9 @@ def check(path: Path) -> str:
         "How many blocks change the shape (channels or size)? Only those get a projection in option B.",
         rel=0,
     )
-    trainable = sum(int(keras.ops.size(w)) for layer in projections for w in layer.downsample.trainable_weights)
+    trainable = sum(
+        int(keras.ops.size(w)) for layer in projections for w in layer.downsample.trainable_weights
+    )
     check_number(
         answers,
         "extra_params",
@@ -58,7 +64,8 @@ def check(path: Path) -> str:
         answers,
         "option_c_extra_params",
         _option_c(option_a),
-        "Option C puts a 1x1 conv + BN on all 9 shortcuts: C_in x C_out weights plus 4 x C_out for BN each. " + COUNT,
+        "Option C puts a 1x1 conv + BN on all 9 shortcuts: C_in x C_out weights plus 4 x C_out for BN each. "
+        + COUNT,
         rel=0,
     )
     return (
@@ -69,7 +76,10 @@ def check(path: Path) -> str:
 
 
 def _layout(recipe) -> list[tuple]:
-    return [(s.call.block, s.repeats, s.call.args.get("filters"), s.call.args.get("strides")) for s in recipe.stages]
+    return [
+        (s.call.block, s.repeats, s.call.args.get("filters"), s.call.args.get("strides"))
+        for s in recipe.stages
+    ]
 
 
 def _option_c(model) -> int:

@@ -47,7 +47,9 @@ def check(path: Path) -> str:
         if mine.call.block != "res_block":
             raise Fail(
                 f"recipe stage {i} ({mine.name}) still uses '{mine.call.block}'.",
-                "Change the block of every stage, and only the block: `stages: {" + f"{i}" + ": {block: res_block}}`.",
+                "Change the block of every stage, and only the block: `stages: {"
+                + f"{i}"
+                + ": {block: res_block}}`.",
             )
         if _numbers(mine) != _numbers(theirs):
             raise Fail(

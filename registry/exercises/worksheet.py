@@ -41,7 +41,9 @@ def read_yaml_file(path: Path) -> dict[str, Any]:
     try:
         return load_yaml(path)
     except RecipeError as error:
-        raise Fail(str(error), "Fix the YAML first: indent with spaces, `key: value` pairs, lists in [ ].") from None
+        raise Fail(
+            str(error), "Fix the YAML first: indent with spaces, `key: value` pairs, lists in [ ]."
+        ) from None
 
 
 def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
@@ -54,7 +56,11 @@ def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
     """
     try:
         if isinstance(raw, str):
-            path = find_recipe(raw, relative_to=relative_to) if raw.endswith((".yaml", ".yml")) else raw
+            path = (
+                find_recipe(raw, relative_to=relative_to)
+                if raw.endswith((".yaml", ".yml"))
+                else raw
+            )
             return load_recipe(str(path))
         if not isinstance(raw, Mapping):
             raise Fail(
@@ -64,7 +70,11 @@ def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
         raw = copy.deepcopy(dict(raw))
         base = raw.pop("base", None)
         if base is not None:
-            base_path = find_recipe(base, relative_to=relative_to) if base.endswith((".yaml", ".yml")) else base
+            base_path = (
+                find_recipe(base, relative_to=relative_to)
+                if base.endswith((".yaml", ".yml"))
+                else base
+            )
             base_raw, _ = read_recipe(str(base_path))
             raw = merge(base_raw, raw)
         return load_recipe(raw)
@@ -107,7 +117,12 @@ def close(received: float, *expected: float, rel: float = 0.01) -> bool:
 
 
 def check_number(
-    answers, key: str, expected: "float | tuple", hint: str, rel: float = 0.01, where: str = "answers"
+    answers,
+    key: str,
+    expected: "float | tuple",
+    hint: str,
+    rel: float = 0.01,
+    where: str = "answers",
 ) -> None:
     """Fails unless answers[key] is within `rel` of the expected value(s)."""
     accepted = expected if isinstance(expected, tuple) else (expected,)

@@ -134,7 +134,10 @@ def profile(
     head = getattr(model, "head", None)
     if head is not None:
         groups.append(("head", [head.name]))
-    rows = [ProfileRow(stage, names, _sum(layer_cost(model.get_layer(n)) for n in names)) for stage, names in groups]
+    rows = [
+        ProfileRow(stage, names, _sum(layer_cost(model.get_layer(n)) for n in names))
+        for stage, names in groups
+    ]
     total = _sum(row.cost for row in rows)
     return Profile(model.name, tuple(model.input_shape[1:]), rows, total, list(references))
 
@@ -142,8 +145,15 @@ def profile(
 def format_profile(result: Profile) -> str:
     """A plain-text table: one row per stage, the total, and the published figures."""
     header = ("stage", "params", "trainable", "MACs", "BN ops")
+
     def cells(stage: str, cost: Cost) -> tuple:
-        return (stage, f"{cost.params:,}", f"{cost.trainable:,}", _giga(cost.macs), f"{cost.bn_ops / 1e6:.2f} M")
+        return (
+            stage,
+            f"{cost.params:,}",
+            f"{cost.trainable:,}",
+            _giga(cost.macs),
+            f"{cost.bn_ops / 1e6:.2f} M",
+        )
 
     body = [cells(r.stage, r.cost) for r in result.rows]
     total = cells("total", result.total)

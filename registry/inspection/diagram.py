@@ -22,7 +22,9 @@ def diagram_format(path: "str | Path") -> str:
     return formats[suffix]
 
 
-def write_diagram(path: "str | Path", recipe: Recipe, model: keras.Model, expand: bool = False) -> str:
+def write_diagram(
+    path: "str | Path", recipe: Recipe, model: keras.Model, expand: bool = False
+) -> str:
     """Writes the picture of `model` to `path` in the format its suffix names.
 
     Returns:

@@ -54,20 +54,45 @@ def layout(nodes: list[Node], title: str) -> tuple[list[Shape], int]:
                         style={"fill": FILLS[node.kind]},
                     )
                 )
-        shapes.append(Shape("rect", ((CX - BOX_W / 2, top),), (BOX_W, BOX_H), style={"fill": FILLS[node.kind]}))
-        lines = [f"{node.block} · {node.shape_text}", node.params_text if node.kind != "input" else ""]
         shapes.append(
-            Shape("text", ((CX, top + 21),), text=node.title, style={"size": 13, "weight": "bold", "anchor": "middle"})
+            Shape(
+                "rect", ((CX - BOX_W / 2, top),), (BOX_W, BOX_H), style={"fill": FILLS[node.kind]}
+            )
+        )
+        lines = [
+            f"{node.block} · {node.shape_text}",
+            node.params_text if node.kind != "input" else "",
+        ]
+        shapes.append(
+            Shape(
+                "text",
+                ((CX, top + 21),),
+                text=node.title,
+                style={"size": 13, "weight": "bold", "anchor": "middle"},
+            )
         )
         for k, line in enumerate(filter(None, lines)):
-            shapes.append(Shape("text", ((CX, top + 39 + 15 * k),), text=line, style={"size": 11, "anchor": "middle"}))
+            shapes.append(
+                Shape(
+                    "text",
+                    ((CX, top + 39 + 15 * k),),
+                    text=line,
+                    style={"size": 11, "anchor": "middle"},
+                )
+            )
         bottom = top + BOX_H
         if node.shortcut is not None and previous_bottom is not None:
             start = previous_bottom + (top - previous_bottom) / 2
             center = bottom + GAP
-            shapes.append(Shape("path", ((CX, bottom), (CX, center - RADIUS)), style={"arrow": True}))
+            shapes.append(
+                Shape("path", ((CX, bottom), (CX, center - RADIUS)), style={"arrow": True})
+            )
             shapes.append(Shape("circle", ((CX, center),), (RADIUS,)))
-            shapes.append(Shape("text", ((CX, center + 4.5),), text="+", style={"size": 13, "anchor": "middle"}))
+            shapes.append(
+                Shape(
+                    "text", ((CX, center + 4.5),), text="+", style={"size": 13, "anchor": "middle"}
+                )
+            )
             shapes.append(
                 Shape(
                     "path",
@@ -76,7 +101,14 @@ def layout(nodes: list[Node], title: str) -> tuple[list[Shape], int]:
                 )
             )
             label = node.shortcut_text + (f" (x{node.repeats})" if node.repeats > 1 else "")
-            shapes.append(Shape("text", ((BEND_X + 6, (start + center) / 2 + 4),), text=label, style={"size": 11}))
+            shapes.append(
+                Shape(
+                    "text",
+                    ((BEND_X + 6, (start + center) / 2 + 4),),
+                    text=label,
+                    style={"size": 11},
+                )
+            )
             bottom = center + RADIUS
         previous_bottom = bottom
         y = bottom + GAP
@@ -167,7 +199,11 @@ def to_png(nodes: list[Node], title: str, path: "str | Path", dpi: int = 144) ->
                 )
             )
         elif shape.kind == "circle":
-            axes.add_patch(Circle(shape.points[0], shape.size[0], facecolor="white", edgecolor="#444", linewidth=1))
+            axes.add_patch(
+                Circle(
+                    shape.points[0], shape.size[0], facecolor="white", edgecolor="#444", linewidth=1
+                )
+            )
         elif shape.kind == "path":
             xs, ys = zip(*shape.points)
             dash = style.get("dash")
@@ -179,7 +215,13 @@ def to_png(nodes: list[Node], title: str, path: "str | Path", dpi: int = 144) ->
                     "",
                     xy=shape.points[-1],
                     xytext=shape.points[-2],
-                    arrowprops={"arrowstyle": "-|>", "color": "#444", "lw": 1.1, "shrinkA": 0, "shrinkB": 0},
+                    arrowprops={
+                        "arrowstyle": "-|>",
+                        "color": "#444",
+                        "lw": 1.1,
+                        "shrinkA": 0,
+                        "shrinkB": 0,
+                    },
                 )
         else:
             axes.text(

@@ -177,7 +177,9 @@ def to_mermaid(nodes: list[Node], title: str) -> str:
         lines.append(f'  {plus}(("+"))')
         edges.append((box, plus, "-->", None))
         label = node.shortcut_text + (f" (x{node.repeats})" if node.repeats > 1 else "")
-        style = {"projection": "stroke-dasharray: 6 4", "zero_pad": "stroke-dasharray: 1 4"}.get(node.shortcut)
+        style = {"projection": "stroke-dasharray: 6 4", "zero_pad": "stroke-dasharray: 1 4"}.get(
+            node.shortcut
+        )
         edges.append((previous, plus, f'-. "{label}" .->' if style else f'-- "{label}" -->', style))
         previous = plus
     for source, target, arrow, _ in edges:

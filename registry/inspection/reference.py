@@ -93,9 +93,16 @@ def block_section(name: str) -> str:
     entry = get_block(name)
     doc = _parse_doc(inspect.getdoc(entry.cls) or "")
     for parent in entry.cls.__mro__[1:]:  # CifarStem: "Same arguments as ResNetStem"
-        for arg, text in _parse_doc(parent.__doc__ and inspect.cleandoc(parent.__doc__) or "")["args"].items():
+        for arg, text in _parse_doc(parent.__doc__ and inspect.cleandoc(parent.__doc__) or "")[
+            "args"
+        ].items():
             doc["args"].setdefault(arg, text)
-    out = [f"## {name}", "", f"`{entry.cls.__module__}.{entry.cls.__name__}`, a {entry.kind}. {doc['summary']}", ""]
+    out = [
+        f"## {name}",
+        "",
+        f"`{entry.cls.__module__}.{entry.cls.__name__}`, a {entry.kind}. {doc['summary']}",
+        "",
+    ]
     if doc["body"]:
         out += [doc["body"], ""]
     out += _arguments(entry, doc["args"])
@@ -217,7 +224,9 @@ def describe(layer: keras.layers.Layer) -> str:
     if isinstance(layer, keras.layers.Activation):
         return _activation_name(layer.activation)
     if isinstance(layer, ZeroPadShortcut):
-        return f"zero-pad to {layer.filters} channels" + (f", /{layer.strides}" if layer.strides > 1 else "")
+        return f"zero-pad to {layer.filters} channels" + (
+            f", /{layer.strides}" if layer.strides > 1 else ""
+        )
     if isinstance(layer, keras.layers.BatchNormalization):
         return "BN"
     return type(layer).__name__
@@ -232,7 +241,11 @@ def _conv_text(conv: keras.layers.Conv2D, strides: int) -> str:
     return (
         f"{size} conv {conv.filters}"
         + (f" /{strides}" if strides > 1 else "")
-        + (" valid" if conv.padding == "valid" and conv.kernel_size != (1, 1) and strides == 1 else "")
+        + (
+            " valid"
+            if conv.padding == "valid" and conv.kernel_size != (1, 1) and strides == 1
+            else ""
+        )
     )
 
 
@@ -280,14 +293,18 @@ def block_mermaid(layer: keras.layers.Layer, input_shape: tuple[int, ...]) -> st
         for end, _ in ends:
             graph.edge(end, mixed)
         if isinstance(getattr(layer, "residual", None), ScaledResidual):
-            up = graph.node(describe(layer.up) + ", linear", tuple(layer.up.compute_output_shape(mixed_shape)))
+            up = graph.node(
+                describe(layer.up) + ", linear", tuple(layer.up.compute_output_shape(mixed_shape))
+            )
             graph.edge(mixed, up)
             total = graph.node(f"x + {layer.scale:g}·F", round_=True)
             graph.edge(up, total, "F")
             graph.edge(x, total, "identity")
             graph.chain(total, shape, [layer.act])
     elif hasattr(layer, "conv1") and isinstance(getattr(layer, "shortcut", None), str):
-        end, end_shape = graph.chain(x, shape, [getattr(layer, n, None) for n in ("conv1", "conv2", "conv3")])
+        end, end_shape = graph.chain(
+            x, shape, [getattr(layer, n, None) for n in ("conv1", "conv2", "conv3")]
+        )
         if layer.shortcut == "none":
             graph.chain(end, end_shape, [layer.relu])
         else:
@@ -296,7 +313,9 @@ def block_mermaid(layer: keras.layers.Layer, input_shape: tuple[int, ...]) -> st
             if layer.downsample is None:
                 graph.edge(x, total, "identity")
             else:
-                short = graph.node(describe(layer.downsample), tuple(layer.downsample.compute_output_shape(shape)))
+                short = graph.node(
+                    describe(layer.downsample), tuple(layer.downsample.compute_output_shape(shape))
+                )
                 graph.edge(x, short, dashed=True)
                 graph.edge(short, total, dashed=True)
             graph.chain(total, end_shape, [layer.relu])

@@ -50,13 +50,24 @@ def format_table(recipe: Recipe, rows: list[StageRow], model: keras.Model) -> st
     """A plain-text table; totals use Keras' count (BN statistics included)."""
     header = ("stage", "block", "repeats", "output", "params", "MACs")
     body = [
-        (r.stage, r.block, str(r.repeats), "x".join(map(str, r.output_shape)), f"{r.params:,}", _giga(r.macs))
+        (
+            r.stage,
+            r.block,
+            str(r.repeats),
+            "x".join(map(str, r.output_shape)),
+            f"{r.params:,}",
+            _giga(r.macs),
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     line = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
     trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
-    out = [f"{recipe.name}  ({recipe.source})", line.format(*header), line.format(*("-" * w for w in widths))]
+    out = [
+        f"{recipe.name}  ({recipe.source})",
+        line.format(*header),
+        line.format(*("-" * w for w in widths)),
+    ]
     out += [line.format(*row) for row in body]
     out.append(f"total params: {model.count_params():,}  (trainable {trainable:,})")
     macs = [r.macs for r in rows]
@@ -64,7 +75,9 @@ def format_table(recipe: Recipe, rows: list[StageRow], model: keras.Model) -> st
         size = "x".join(map(str, model.input_shape[1:]))
         out.append(f"total multiply-accumulates: {_giga(sum(macs))} at {size}")
         total = Cost(model.count_params(), trainable, sum(macs), 0)
-        out += reference_lines(Profile(recipe.name, tuple(model.input_shape[1:]), [], total, recipe.references))
+        out += reference_lines(
+            Profile(recipe.name, tuple(model.input_shape[1:]), [], total, recipe.references)
+        )
     return "\n".join(out)
 
 

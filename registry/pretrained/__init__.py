@@ -12,4 +12,10 @@ from registry.pretrained.imagenet import decode_predictions
 from registry.pretrained.preprocessing import input_convention, preprocess_input
 from registry.pretrained.weights import load_model, load_weights
 
-__all__ = ["decode_predictions", "input_convention", "load_model", "load_weights", "preprocess_input"]
+__all__ = [
+    "decode_predictions",
+    "input_convention",
+    "load_model",
+    "load_weights",
+    "preprocess_input",
+]

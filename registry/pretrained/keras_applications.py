@@ -213,14 +213,18 @@ def load_keras_applications_weights(
     consumed = set(report.skipped)
     for pair, name in resolved:
         if name not in file_layers:
-            problems.append(f"keras layer '{name}' (for model layer {pair.ours}) is not in the file")
+            problems.append(
+                f"keras layer '{name}' (for model layer {pair.ours}) is not in the file"
+            )
             continue
         consumed.add(name)
         arrays = dict(file_layers[name])
         for variable in pair.layer.weights:
             array = arrays.pop(variable.name, None)
             if array is None:
-                problems.append(f"keras layer '{name}' has no {variable.name} for model layer {pair.ours}")
+                problems.append(
+                    f"keras layer '{name}' has no {variable.name} for model layer {pair.ours}"
+                )
             elif tuple(array.shape) != tuple(variable.shape):
                 problems.append(
                     f"keras layer '{name}' has {variable.name} {tuple(array.shape)}, model layer "
@@ -229,7 +233,9 @@ def load_keras_applications_weights(
             else:
                 assignments.append((variable, array))
         for role in arrays:
-            problems.append(f"keras layer '{name}' has {role}, which model layer {pair.ours} does not have")
+            problems.append(
+                f"keras layer '{name}' has {role}, which model layer {pair.ours} does not have"
+            )
     for name in file_layers:
         if name not in consumed:
             problems.append(f"keras layer '{name}' of the file has no counterpart in the model")
@@ -288,7 +294,9 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
                             "ResNets project shortcuts with a 1x1 conv and BN"
                         )
                         continue
-                    add_conv_bn(f"{name}/{ours}", sub, f"{name}_{number}_conv", f"{name}_{number}_bn")
+                    add_conv_bn(
+                        f"{name}/{ours}", sub, f"{name}_{number}_conv", f"{name}_{number}_bn"
+                    )
         elif type(block) in INCEPTION_CREATION_ORDER:
             children = _children(block)
             for child in INCEPTION_CREATION_ORDER[type(block)]:
@@ -348,7 +356,9 @@ def _resolve_unnamed(pairs: list[Pair], file_layers) -> tuple[list[tuple[Pair, s
         pattern = re.compile(rf"^{kind}(?:_(\d+))?$")
         found = [(int(m.group(1) or 0), name) for name in file_layers if (m := pattern.match(name))]
         ordered[kind] = [name for _, name in sorted(found)]
-        wanted = sum(1 for p in pairs if isinstance(p.keras_name, Unnamed) and p.keras_name.kind == kind)
+        wanted = sum(
+            1 for p in pairs if isinstance(p.keras_name, Unnamed) and p.keras_name.kind == kind
+        )
         if wanted != len(ordered[kind]):
             problems.append(
                 f"the model expects {wanted} unnamed keras layers {kind}_N, the file has {len(ordered[kind])}"
@@ -388,7 +398,8 @@ def _fits(pair: Pair, file_layer) -> bool:
         return False
     arrays = dict(file_layer)
     return all(
-        w.name in arrays and tuple(arrays[w.name].shape) == tuple(w.shape) for w in pair.layer.weights
+        w.name in arrays and tuple(arrays[w.name].shape) == tuple(w.shape)
+        for w in pair.layer.weights
     )
 
 
@@ -398,7 +409,9 @@ def _children(block: keras.layers.Layer) -> dict[str, keras.layers.Layer]:
 
 def _weights_group(f: h5py.File):
     for group in (f, f.get("model_weights")):
-        if isinstance(group, h5py.Group) and ("layer_names" in group.attrs or "layer_names0" in group.attrs):
+        if isinstance(group, h5py.Group) and (
+            "layer_names" in group.attrs or "layer_names0" in group.attrs
+        ):
             return group
     return None
 
@@ -436,7 +449,11 @@ def describe_file(file_layers) -> str:
     names = list(file_layers)
     top = "with top" if "predictions" in file_layers else "without top"
     blocks = [int(m.group(1)) for n in names if (m := re.match(r"^conv4_block(\d+)_", n))]
-    resnets = {6: ("ResNet-50", "resnet50"), 23: ("ResNet-101", "resnet101"), 36: ("ResNet-152", "resnet152")}
+    resnets = {
+        6: ("ResNet-50", "resnet50"),
+        23: ("ResNet-101", "resnet101"),
+        36: ("ResNet-152", "resnet152"),
+    }
     network, recipe = resnets.get(max(blocks, default=0), (None, None))
     if network is None and any(n.startswith("block35_") for n in names):
         network, recipe = "Inception-ResNet-V2", "inception_resnet_v2"

@@ -67,8 +67,12 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
         return
     layout = weights_layout(model)
     layers = {group: v for group, v in (layout or {}).items() if _is_layer_group(group)}
-    if layout is None or not all(isinstance(x, keras.Variable) for v in layers.values() for x in v.values()):
-        _keras_load_weights(model, path, kind)  # a layer saves more than its variables: only Keras knows how
+    if layout is None or not all(
+        isinstance(x, keras.Variable) for v in layers.values() for x in v.values()
+    ):
+        _keras_load_weights(
+            model, path, kind
+        )  # a layer saves more than its variables: only Keras knows how
         return
     with _open_weights(path, kind) as store:
         found = _file_layout(store)
@@ -77,7 +81,9 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
         # Optimizer state (a compiled, trained model) that the file also holds.
         state = [group for group in layout if not _is_layer_group(group) and group in found]
     if state and not skip:
-        _keras_load_weights(model, path, kind)  # the layout is checked; Keras also restores the optimizer
+        _keras_load_weights(
+            model, path, kind
+        )  # the layout is checked; Keras also restores the optimizer
         return
     for variable, array in arrays:
         variable.assign(array)
@@ -123,18 +129,26 @@ def load_model(
                 keras_path, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
             )
     except Exception as error:  # Keras raises many kinds; all mean "cannot load"
-        raise WeightsError(f"Cannot load {path} as a model: {_load_model_problem(error)}") from error
+        raise WeightsError(
+            f"Cannot load {path} as a model: {_load_model_problem(error)}"
+        ) from error
 
 
 def file_kind(path: Path) -> str:
     """KERAS_ZIP, WEIGHTS_H5 or LEGACY_H5, or a WeightsError saying what the file is instead."""
     if not path.exists():
-        raise WeightsError(f"Cannot load {path}: no such file. Give the path of a .weights.h5 or .keras file.")
+        raise WeightsError(
+            f"Cannot load {path}: no such file. Give the path of a .weights.h5 or .keras file."
+        )
     if path.is_dir():
-        raise WeightsError(f"Cannot load {path}: this is a directory. Give the path of a .weights.h5 or .keras file.")
+        raise WeightsError(
+            f"Cannot load {path}: this is a directory. Give the path of a .weights.h5 or .keras file."
+        )
     size = path.stat().st_size
     if size == 0:
-        raise WeightsError(f"Cannot load {path}: the file is empty (0 bytes); it was not written completely. Save it again.")
+        raise WeightsError(
+            f"Cannot load {path}: the file is empty (0 bytes); it was not written completely. Save it again."
+        )
     with open(path, "rb") as f:
         head = f.read(8)
     if head.startswith(b"PK"):
@@ -196,28 +210,52 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
         layer = _layer_of(variables)
         entry = found.get(group)
         if entry is None:
-            differences.append((group, layer, f"the file has no weights for layer '{layer}' (it lacks {group}/vars)"))
+            differences.append(
+                (
+                    group,
+                    layer,
+                    f"the file has no weights for layer '{layer}' (it lacks {group}/vars)",
+                )
+            )
             continue
         if len(entry.shapes) != len(variables):
-            differences.append((group, layer, (
-                f"layer '{layer}' ({entry.name} in the file) has {len(variables)} weight arrays in the model "
-                f"but {len(entry.shapes)} in the file"
-            )))
+            differences.append(
+                (
+                    group,
+                    layer,
+                    (
+                        f"layer '{layer}' ({entry.name} in the file) has {len(variables)} weight arrays in the model "
+                        f"but {len(entry.shapes)} in the file"
+                    ),
+                )
+            )
             continue
         for key, variable in variables.items():
             shape = entry.shapes.get(key)
             if shape != tuple(variable.shape):
-                there = "" if entry.name.split("/")[0] == layer else f", where it holds {entry.name}"
-                differences.append((group, layer, (
-                    f"variable '{variable.path}' has shape {tuple(variable.shape)} in the model "
-                    f"but {shape} in the file{there}"
-                )))
+                there = (
+                    "" if entry.name.split("/")[0] == layer else f", where it holds {entry.name}"
+                )
+                differences.append(
+                    (
+                        group,
+                        layer,
+                        (
+                            f"variable '{variable.path}' has shape {tuple(variable.shape)} in the model "
+                            f"but {shape} in the file{there}"
+                        ),
+                    )
+                )
                 break
     extra = [group for group in found if group not in expected and group.startswith("layers/")]
     for group in extra:
-        differences.append((group, found[group].name.split("/")[0], (
-            f"the file has weights ({found[group].name}) for which the model has no layer"
-        )))
+        differences.append(
+            (
+                group,
+                found[group].name.split("/")[0],
+                (f"the file has weights ({found[group].name}) for which the model has no layer"),
+            )
+        )
     if not differences:
         return set()
     head_only = all(layer == "head" for _, layer, _ in differences)
@@ -230,7 +268,11 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
         return {group for group, _, _ in differences}
     model_arrays = sum(len(v) for v in expected.values())
     file_arrays = sum(len(found[g].shapes) for g in found if g.startswith("layers/") or g == "")
-    more = f" ({len(differences) - 1} more difference{'s' if len(differences) > 2 else ''} follow.)" if len(differences) > 1 else ""
+    more = (
+        f" ({len(differences) - 1} more difference{'s' if len(differences) > 2 else ''} follow.)"
+        if len(differences) > 1
+        else ""
+    )
     raise WeightsError(
         f"Cannot load {path} into model '{model.name}': the file was saved from another architecture. "
         f"First difference: {differences[0][2]}.{more} The model has {model_arrays} weight arrays (in "
@@ -239,7 +281,9 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
     )
 
 
-def _read_arrays(path: Path, store: h5py.File, expected, skip: set[str]) -> list[tuple[keras.Variable, np.ndarray]]:
+def _read_arrays(
+    path: Path, store: h5py.File, expected, skip: set[str]
+) -> list[tuple[keras.Variable, np.ndarray]]:
     """Every array the model needs, read and checked before anything is assigned."""
     arrays = []
     for group, variables in expected.items():
@@ -271,7 +315,9 @@ def _keras_load_weights(model: keras.Model, path: Path, kind: str) -> None:
             model.load_weights(keras_path)
     except Exception as error:  # whatever failed, the model must not stay half-loaded
         model.set_weights(snapshot)
-        raise WeightsError(f"Cannot load {path} into model '{model.name}': {error} {_UNCHANGED}") from error
+        raise WeightsError(
+            f"Cannot load {path} into model '{model.name}': {error} {_UNCHANGED}"
+        ) from error
 
 
 def _load_legacy_h5(model: keras.Model, path: Path, *, allow_new_head: bool = False) -> None:
@@ -285,7 +331,11 @@ def _load_legacy_h5(model: keras.Model, path: Path, *, allow_new_head: bool = Fa
 def _open_weights(path: Path, kind: str) -> Iterator[h5py.File]:
     """The HDF5 weights of a .weights.h5 file or inside a .keras archive."""
     if kind == KERAS_ZIP:
-        with zipfile.ZipFile(path) as archive, archive.open(_ARCHIVE_WEIGHTS) as member, h5py.File(member, "r") as store:
+        with (
+            zipfile.ZipFile(path) as archive,
+            archive.open(_ARCHIVE_WEIGHTS) as member,
+            h5py.File(member, "r") as store,
+        ):
             yield store
     else:
         with h5py.File(path, "r") as store:
@@ -303,7 +353,9 @@ def _check_archive(path: Path, size: int) -> str:
             "It was probably not written completely: save or copy it again."
         ) from None
     if broken is not None:
-        raise WeightsError(f"Cannot load {path}: the .keras archive is corrupt: its member {broken} fails its checksum. Save or copy it again.")
+        raise WeightsError(
+            f"Cannot load {path}: the .keras archive is corrupt: its member {broken} fails its checksum. Save or copy it again."
+        )
     missing = [name for name in ("config.json", _ARCHIVE_WEIGHTS) if name not in names]
     if missing:
         raise WeightsError(
@@ -316,7 +368,9 @@ def _check_archive(path: Path, size: int) -> str:
 def _check_h5(path: Path, size: int) -> str:
     try:
         with h5py.File(path, "r") as f:
-            if "layer_names" in f.attrs or ("model_weights" in f and "layer_names" in f["model_weights"].attrs):
+            if "layer_names" in f.attrs or (
+                "model_weights" in f and "layer_names" in f["model_weights"].attrs
+            ):
                 return LEGACY_H5
             if "layers" in f or "vars" in f:
                 return WEIGHTS_H5
@@ -333,7 +387,11 @@ def _check_h5(path: Path, size: int) -> str:
 
 
 def _describe(kind: str) -> str:
-    return {WEIGHTS_H5: "Keras 3 .weights.h5", LEGACY_H5: "Keras 2 HDF5 weights", KERAS_ZIP: ".keras model"}[kind]
+    return {
+        WEIGHTS_H5: "Keras 3 .weights.h5",
+        LEGACY_H5: "Keras 2 HDF5 weights",
+        KERAS_ZIP: ".keras model",
+    }[kind]
 
 
 def _load_model_problem(error: Exception) -> str:
@@ -346,7 +404,9 @@ def _load_model_problem(error: Exception) -> str:
     missing = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
     if missing or "Unknown layer" in text:
         name = missing.group(1) if missing else "?"
-        registered = re.search(rf"'class_name': '{re.escape(name)}'.*?'registered_name': '([^']+)'", text)
+        registered = re.search(
+            rf"'class_name': '{re.escape(name)}'.*?'registered_name': '([^']+)'", text
+        )
         also = f" (saved as '{registered.group(1)}')" if registered else ""
         return (
             f"it uses the class '{name}'{also}, which is not registered in this process. Import the "

@@ -44,15 +44,21 @@ def find_recipe(recipe: str, relative_to: Path | None = None) -> Path:
         if relative_to is not None and not path.is_absolute():
             path = relative_to / path
         if _is_dir(path):
-            raise RecipeError(str(path), "this is a directory, not a recipe file. Give the path of a .yaml file inside it.")
+            raise RecipeError(
+                str(path),
+                "this is a directory, not a recipe file. Give the path of a .yaml file inside it.",
+            )
         if not _is_file(path):
             raise RecipeError(
-                str(path), f"no such file. Give the path of a .yaml recipe, or one of the names: {', '.join(recipe_names())}"
+                str(path),
+                f"no such file. Give the path of a .yaml recipe, or one of the names: {', '.join(recipe_names())}",
             )
         return path
     path = RECIPE_DIR / f"{recipe}.yaml"
     if not _is_file(path):
-        raise RecipeError(short_repr(recipe), unknown_name_message("recipe", recipe, recipe_names()))
+        raise RecipeError(
+            short_repr(recipe), unknown_name_message("recipe", recipe, recipe_names())
+        )
     return path
 
 
@@ -98,9 +104,17 @@ def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in [*chain, resolved])
-        raise _ChainError(str(chain[0]), Problem("base", f"the bases form a cycle: {cycle}. Remove one `base:`."))
+        raise _ChainError(
+            str(chain[0]), Problem("base", f"the bases form a cycle: {cycle}. Remove one `base:`.")
+        )
     if len(chain) >= MAX_BASE_DEPTH:
-        raise _ChainError(str(chain[0]), Problem("base", f"more than {MAX_BASE_DEPTH} levels of `base:`. Derive from a recipe nearer the root."))
+        raise _ChainError(
+            str(chain[0]),
+            Problem(
+                "base",
+                f"more than {MAX_BASE_DEPTH} levels of `base:`. Derive from a recipe nearer the root.",
+            ),
+        )
     raw = load_yaml(path)
     _resolve_plugin_paths(raw, path.parent)
     base = raw.pop("base", None)
@@ -112,14 +126,23 @@ def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
     except _ChainError:
         raise  # already names the first file and the whole chain
     except RecipeError as error:
-        problems = [Problem("base", f"the base recipe {error.source} is invalid: {p}") for p in error.problems]
+        problems = [
+            Problem("base", f"the base recipe {error.source} is invalid: {p}")
+            for p in error.problems
+        ]
         raise RecipeError(str(path), problems) from None
     return merge(base_raw, raw, str(path))
 
 
 def _find_base(base: Any, source: str, relative_to: Path) -> Path:
     if not isinstance(base, str):
-        raise RecipeError(source, Problem("base", f"must be a recipe name (resnet50) or a path (my/net.yaml). Received: {short_repr(base)}"))
+        raise RecipeError(
+            source,
+            Problem(
+                "base",
+                f"must be a recipe name (resnet50) or a path (my/net.yaml). Received: {short_repr(base)}",
+            ),
+        )
     try:
         return find_recipe(base, relative_to=relative_to)
     except RecipeError as error:
@@ -131,7 +154,9 @@ def _resolve_plugin_paths(raw: dict[str, Any], folder: Path) -> None:
     plugins = raw.get("plugins")
     if isinstance(plugins, list):
         raw["plugins"] = [
-            str(folder / p) if isinstance(p, str) and p.endswith(".py") and not Path(p).is_absolute() else p
+            str(folder / p)
+            if isinstance(p, str) and p.endswith(".py") and not Path(p).is_absolute()
+            else p
             for p in plugins
         ]
 

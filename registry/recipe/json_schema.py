@@ -24,13 +24,15 @@ def recipe_schema() -> dict[str, Any]:
         for name in [n for kind in kinds for n in list_blocks(kind=kind)]:
             args = get_block(name).args.model_json_schema()
             properties = {**structural, **args.get("properties", {}), "block": {"const": name}}
-            variants.append({
-                "title": name,
-                "type": "object",
-                "properties": properties,
-                "required": ["block", *args.get("required", [])],
-                "additionalProperties": False,
-            })
+            variants.append(
+                {
+                    "title": name,
+                    "type": "object",
+                    "properties": properties,
+                    "required": ["block", *args.get("required", [])],
+                    "additionalProperties": False,
+                }
+            )
             defs.update(args.get("$defs", {}))
         defs[section] = {"oneOf": variants, "description": spec.__doc__ or ""}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -45,9 +45,7 @@ def load_recipe(
     for path, value in _overrides(overrides, num_classes, input_shape, raw, source).items():
         set_path(raw, path, value, source)
     plugins = check_plugins(raw.get("plugins"), source)
-    import_plugins(
-        [p for p in plugins if p not in trusted], source, allowed=allow_plugins
-    )
+    import_plugins([p for p in plugins if p not in trusted], source, allowed=allow_plugins)
     return validate_recipe(raw, source)
 
 
@@ -61,10 +59,13 @@ def _raw(recipe) -> tuple[dict[str, Any], str]:
     source = "<recipe given in code>"
     if isinstance(recipe, Mapping):
         return files.resolve_bases(copy.deepcopy(dict(recipe)), source, Path.cwd()), source
-    raise RecipeError(source, (
-        "a recipe must be a name (resnet50), a path to a .yaml file, a mapping or a Recipe. "
-        f"Received: a {type(recipe).__name__} ({short_repr(recipe)})."
-    ))
+    raise RecipeError(
+        source,
+        (
+            "a recipe must be a name (resnet50), a path to a .yaml file, a mapping or a Recipe. "
+            f"Received: a {type(recipe).__name__} ({short_repr(recipe)})."
+        ),
+    )
 
 
 def _overrides(overrides, num_classes, input_shape, raw, source) -> dict[str, Any]:
@@ -72,17 +73,31 @@ def _overrides(overrides, num_classes, input_shape, raw, source) -> dict[str, An
     if overrides is None:
         overrides = {}
     if not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides):
-        raise RecipeError(source, Problem("overrides", (
-            "must be a mapping of dotted paths to values, e.g. {'stages.0.block': 'res_block'}. "
-            f"Received: {short_repr(overrides)}"
-        )))
+        raise RecipeError(
+            source,
+            Problem(
+                "overrides",
+                (
+                    "must be a mapping of dotted paths to values, e.g. {'stages.0.block': 'res_block'}. "
+                    f"Received: {short_repr(overrides)}"
+                ),
+            ),
+        )
     changes = dict(overrides)
     if num_classes is not None:
         if raw.get("head") is None:
-            raise RecipeError(source, Problem("head", "num_classes was given, but the recipe has no head. Add `head: {block: classifier}`."))
+            raise RecipeError(
+                source,
+                Problem(
+                    "head",
+                    "num_classes was given, but the recipe has no head. Add `head: {block: classifier}`.",
+                ),
+            )
         changes["head.num_classes"] = num_classes
     if input_shape is not None:
-        changes["input_shape"] = list(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape
+        changes["input_shape"] = (
+            list(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape
+        )
     return changes
 
 
@@ -92,22 +107,40 @@ def set_path(raw: dict[str, Any], path: str, value: Any, source: str) -> None:
     node: Any = raw
     keys = path.split(".")
     if not all(keys):
-        raise RecipeError(source, Problem(where, "a path is keys joined by dots, with no empty part, e.g. 'stages.0.filters'. Fix the path."))
+        raise RecipeError(
+            source,
+            Problem(
+                where,
+                "a path is keys joined by dots, with no empty part, e.g. 'stages.0.filters'. Fix the path.",
+            ),
+        )
     for depth, key in enumerate(keys):
         last = depth == len(keys) - 1
         parent = ".".join(keys[:depth])
         if isinstance(node, list):
             if not (key.lstrip("-").isdigit() and -len(node) <= int(key) < len(node)):
-                raise RecipeError(source, Problem(where, (
-                    f"'{key}' is not an index of {parent}, which has {len(node)} items. "
-                    f"Use an index from 0 to {len(node) - 1}."
-                )))
+                raise RecipeError(
+                    source,
+                    Problem(
+                        where,
+                        (
+                            f"'{key}' is not an index of {parent}, which has {len(node)} items. "
+                            f"Use an index from 0 to {len(node) - 1}."
+                        ),
+                    ),
+                )
             key = int(key)
         elif not isinstance(node, dict):
-            raise RecipeError(source, Problem(where, (
-                f"{parent} is {short_repr(node)}, a {type(node).__name__}, which has no '{key}'. "
-                f"Override '{parent}' itself, or fix the path."
-            )))
+            raise RecipeError(
+                source,
+                Problem(
+                    where,
+                    (
+                        f"{parent} is {short_repr(node)}, a {type(node).__name__}, which has no '{key}'. "
+                        f"Override '{parent}' itself, or fix the path."
+                    ),
+                ),
+            )
         if last:
             node[key] = value
         else:

@@ -67,7 +67,10 @@ _EXAMPLES = {
 
 
 def problems_of(
-    error: "ValidationError | list[dict]", prefix: str, model: type[BaseModel], block: str | None = None
+    error: "ValidationError | list[dict]",
+    prefix: str,
+    model: type[BaseModel],
+    block: str | None = None,
 ) -> list[Problem]:
     """Turns pydantic's errors (or some of `error.errors()`) into located, Keras-worded problems."""
     items = error.errors() if isinstance(error, ValidationError) else error
@@ -75,7 +78,9 @@ def problems_of(
     for item in items:
         loc, holder = _walk(model, item["loc"])
         item = {**item, "loc": loc}
-        problems.append(Problem(location_of(prefix, loc, item["type"]), message_of(item, holder, block)))
+        problems.append(
+            Problem(location_of(prefix, loc, item["type"]), message_of(item, holder, block))
+        )
     return problems
 
 
@@ -146,13 +151,17 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
     if kind == "extra_forbidden":
         known = list(model.model_fields)
         if block:
-            message = unknown_name_message("argument", key, known, f" for block '{block}'", "Its arguments")
+            message = unknown_name_message(
+                "argument", key, known, f" for block '{block}'", "Its arguments"
+            )
         else:
             message = unknown_name_message("key", key, known, listed="Valid keys")
         return f"{message}. Remove it or fix its spelling."
     if kind == "missing":
         if block:
-            return f"required argument '{key}' of block '{block}' is missing. Add `{key}: ...` to it."
+            return (
+                f"required argument '{key}' of block '{block}' is missing. Add `{key}: ...` to it."
+            )
         example = _EXAMPLES.get(key)
         return f"required key '{key}' is missing. Add it{f', e.g. `{example}`' if example else ''}."
     if kind in _EXPECTED:
@@ -179,7 +188,10 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
         bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
         words = "at least" if kind == "too_short" else "at most"
         count = ctx.get("actual_length")
-        return _join(f"must have {words} {bound} item{'s' if bound != 1 else ''}, not {count}. {received}.", hint)
+        return _join(
+            f"must have {words} {bound} item{'s' if bound != 1 else ''}, not {count}. {received}.",
+            hint,
+        )
     if kind in ("string_too_long", "string_too_short"):
         bound = ctx.get("max_length", ctx.get("min_length"))
         words = "at most" if kind == "string_too_long" else "at least"

@@ -46,18 +46,30 @@ def check_plugins(plugins, source: str) -> list[str]:
     if plugins is None:
         return []
     if not isinstance(plugins, list) or not all(isinstance(p, str) and p for p in plugins):
-        raise RecipeError(source, Problem(
-            "plugins",
-            f"must be a list of module names (my_blocks) or .py paths (blocks/se.py). Received: {short_repr(plugins)}",
-        ))
+        raise RecipeError(
+            source,
+            Problem(
+                "plugins",
+                f"must be a list of module names (my_blocks) or .py paths (blocks/se.py). Received: {short_repr(plugins)}",
+            ),
+        )
     if len(plugins) > MAX_PLUGINS:
-        raise RecipeError(source, Problem("plugins", f"at most {MAX_PLUGINS} plugins. Received: {len(plugins)}. Gather the blocks into fewer modules."))
+        raise RecipeError(
+            source,
+            Problem(
+                "plugins",
+                f"at most {MAX_PLUGINS} plugins. Received: {len(plugins)}. Gather the blocks into fewer modules.",
+            ),
+        )
     for i, plugin in enumerate(plugins):
         if not (plugin.endswith(".py") or all(part.isidentifier() for part in plugin.split("."))):
-            raise RecipeError(source, Problem(
-                f"plugins[{i}]",
-                f"{short_repr(plugin)} is neither a module name (my_pkg.blocks) nor a path ending in .py. Fix the entry.",
-            ))
+            raise RecipeError(
+                source,
+                Problem(
+                    f"plugins[{i}]",
+                    f"{short_repr(plugin)} is neither a module name (my_pkg.blocks) nor a path ending in .py. Fix the entry.",
+                ),
+            )
     return plugins
 
 
@@ -77,12 +89,15 @@ def import_plugins(plugins: list[str], source: str, *, allowed: bool) -> None:
         return
     if not allowed:
         names = ", ".join(repr(p) for p in plugins)
-        raise RecipeError(source, Problem(
-            "plugins",
-            f"this recipe wants to run Python code: it imports {names}. A plugin can do anything your "
-            "account can, so it runs only if you allow it: pass allow_plugins=True to load_recipe/build, "
-            "or --allow-plugins on the command line, once you trust the code.",
-        ))
+        raise RecipeError(
+            source,
+            Problem(
+                "plugins",
+                f"this recipe wants to run Python code: it imports {names}. A plugin can do anything your "
+                "account can, so it runs only if you allow it: pass allow_plugins=True to load_recipe/build, "
+                "or --allow-plugins on the command line, once you trust the code.",
+            ),
+        )
     for i, plugin in enumerate(plugins):
         _import_plugin(plugin, f"plugins[{i}]", source)
 
@@ -100,8 +115,15 @@ def _import_plugin(plugin: str, location: str, source: str) -> ModuleType:
         if isinstance(error, KeyboardInterrupt):
             raise
         kind = type(error).__name__
-        hint = "Is it installed, and spelled right?" if isinstance(error, ImportError) else "Fix the plugin's code."
-        raise RecipeError(source, Problem(location, f"importing plugin {plugin!r} failed: {kind}: {error}. {hint}")) from None
+        hint = (
+            "Is it installed, and spelled right?"
+            if isinstance(error, ImportError)
+            else "Fix the plugin's code."
+        )
+        raise RecipeError(
+            source,
+            Problem(location, f"importing plugin {plugin!r} failed: {kind}: {error}. {hint}"),
+        ) from None
 
 
 def _import_path(path: Path, location: str, source: str) -> ModuleType:
@@ -112,13 +134,21 @@ def _import_path(path: Path, location: str, source: str) -> ModuleType:
     if resolved in _BY_PATH:
         return _BY_PATH[resolved]
     if not resolved.is_file():
-        raise RecipeError(source, Problem(location, f"plugin file {str(path)!r} not found. Paths in a recipe file are relative to that file."))
+        raise RecipeError(
+            source,
+            Problem(
+                location,
+                f"plugin file {str(path)!r} not found. Paths in a recipe file are relative to that file.",
+            ),
+        )
     existing = _module_of_file(resolved)
     if existing is not None:  # already imported by the user under its own name
         _BY_PATH[resolved] = existing
         return existing
     digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
-    name = f"resblocks_plugin_{resolved.stem if resolved.stem.isidentifier() else 'module'}_{digest}"
+    name = (
+        f"resblocks_plugin_{resolved.stem if resolved.stem.isidentifier() else 'module'}_{digest}"
+    )
     spec = importlib.util.spec_from_file_location(name, resolved)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

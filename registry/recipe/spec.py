@@ -13,7 +13,9 @@ from resblocks.preprocessing import MODES
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
 # A stage name may hold "{index}": the 1-based block number within the stage.
-LayerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.{}-]*$", max_length=64)]
+LayerName = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.{}-]*$", max_length=64)
+]
 Dimension = Annotated[int, Field(ge=1, le=8192)]
 
 STRICT = ConfigDict(extra="forbid", strict=True)
@@ -36,7 +38,9 @@ class StemSpec(BlockCall):
 
 
 class StageSpec(BlockCall):
-    repeats: int = Field(1, ge=1, le=1000, description="Blocks in the stage; `strides` applies to the first.")
+    repeats: int = Field(
+        1, ge=1, le=1000, description="Blocks in the stage; `strides` applies to the first."
+    )
     name: LayerName | None = Field(None, description='Layer-name prefix (default "stage<N>").')
     tap: Identifier | None = Field(None, description="Feature name of the stage's output, e.g. c3.")
 
@@ -50,10 +54,18 @@ class ReferenceSpec(BaseModel):
 
     model_config = STRICT
 
-    source: str = Field(description='Where the figure is published, e.g. "He et al. 2015, Table 1".')
-    macs: float | None = Field(None, gt=0, description="Multiply-accumulates per image at the recipe's input size.")
-    params: int | None = Field(None, gt=0, description="All parameters, BN statistics included (Keras' count_params).")
-    trainable_params: int | None = Field(None, gt=0, description="Trainable parameters (what PyTorch counts).")
+    source: str = Field(
+        description='Where the figure is published, e.g. "He et al. 2015, Table 1".'
+    )
+    macs: float | None = Field(
+        None, gt=0, description="Multiply-accumulates per image at the recipe's input size."
+    )
+    params: int | None = Field(
+        None, gt=0, description="All parameters, BN statistics included (Keras' count_params)."
+    )
+    trainable_params: int | None = Field(
+        None, gt=0, description="Trainable parameters (what PyTorch counts)."
+    )
 
 
 class RecipeSpec(BaseModel):
@@ -76,7 +88,9 @@ class RecipeSpec(BaseModel):
     stem: StemSpec
     stages: Annotated[list[StageSpec], Field(min_length=1, max_length=200)]
     head: HeadSpec | None = None
-    train: TrainSpec | None = Field(None, description="How to train it on a folder of images: `resblocks train`.")
+    train: TrainSpec | None = Field(
+        None, description="How to train it on a folder of images: `resblocks train`."
+    )
     references: list[ReferenceSpec] = Field(
         default_factory=list, description="Published MACs and parameter counts to compare with."
     )
@@ -90,5 +104,7 @@ class RecipeSpec(BaseModel):
     @classmethod
     def _channels_known(cls, shape: list[int | None]) -> list[int | None]:
         if shape[2] is None or shape[2] > 64:
-            raise ValueError(f"the channel count (third number) must be 1 to 64. Received: {shape[2]}")
+            raise ValueError(
+                f"the channel count (third number) must be 1 to 64. Received: {shape[2]}"
+            )
         return shape

@@ -49,7 +49,10 @@ class _StrictLoader(yaml.SafeLoader):
             event = self.peek_event()
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                raise RefusedYAML(f"more than {MAX_ALIASES} aliases (*name); a recipe needs few or none", event.start_mark)
+                raise RefusedYAML(
+                    f"more than {MAX_ALIASES} aliases (*name); a recipe needs few or none",
+                    event.start_mark,
+                )
             if event.anchor not in self.anchors:
                 raise RefusedYAML(f"found undefined alias {event.anchor!r}", event.start_mark)
         return super().compose_node(parent, index)
@@ -73,14 +76,17 @@ class _StrictLoader(yaml.SafeLoader):
         return node
 
     def construct_undefined(self, node):
-        raise RefusedYAML(f"could not determine a constructor for the tag {node.tag!r}", node.start_mark, FIX_TAGS)
+        raise RefusedYAML(
+            f"could not determine a constructor for the tag {node.tag!r}", node.start_mark, FIX_TAGS
+        )
 
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise RefusedYAML(
-                    "merge keys (<<) are not supported; derive a recipe with `base:` instead", key_node.start_mark
+                    "merge keys (<<) are not supported; derive a recipe with `base:` instead",
+                    key_node.start_mark,
                 )
             key = self.construct_object(key_node, deep=True)
             try:
@@ -127,7 +133,11 @@ def _expanded_size(node: yaml.Node, depth: int, sizes: dict[int, int], open_node
     if key in open_nodes:
         raise RefusedYAML("an alias refers to a value that contains it (a loop)", node.start_mark)
     open_nodes.add(key)
-    children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+    children = (
+        node.value
+        if isinstance(node, yaml.SequenceNode)
+        else [n for pair in node.value for n in pair]
+    )
     total = 1
     for child in children:
         total += _expanded_size(child, depth + 1, sizes, open_nodes)
@@ -145,13 +155,22 @@ def load_yaml(path: Path) -> dict[str, Any]:
     """Parses one recipe file into a mapping, or raises RecipeError."""
     try:
         if path.is_dir():
-            raise RecipeError(str(path), "this is a directory, not a recipe file. Give the path of a .yaml file inside it.")
+            raise RecipeError(
+                str(path),
+                "this is a directory, not a recipe file. Give the path of a .yaml file inside it.",
+            )
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise RecipeError(str(path), f"the file is {size:,} bytes; a recipe may be at most {MAX_BYTES:,}. Is this the right file?")
+            raise RecipeError(
+                str(path),
+                f"the file is {size:,} bytes; a recipe may be at most {MAX_BYTES:,}. Is this the right file?",
+            )
         data = path.read_bytes()
     except OSError as error:
-        raise RecipeError(str(path), f"cannot read the file: {error.strerror or error}. Check the path and its permissions.") from None
+        raise RecipeError(
+            str(path),
+            f"cannot read the file: {error.strerror or error}. Check the path and its permissions.",
+        ) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -173,10 +192,14 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
         raise RecipeError(source, _yaml_problem(error)) from None
     except RecursionError:
         raise RecipeError(
-            source, f"not valid recipe YAML: values nested too deeply; a recipe needs at most {MAX_DEPTH} levels."
+            source,
+            f"not valid recipe YAML: values nested too deeply; a recipe needs at most {MAX_DEPTH} levels.",
         ) from None
     if data is None:
-        raise RecipeError(source, "the file is empty. A recipe needs at least `name:`, `input_shape:`, `stem:` and `stages:` (see recipes/resnet18.yaml).")
+        raise RecipeError(
+            source,
+            "the file is empty. A recipe needs at least `name:`, `input_shape:`, `stem:` and `stages:` (see recipes/resnet18.yaml).",
+        )
     if not isinstance(data, dict):
         raise RecipeError(
             source,

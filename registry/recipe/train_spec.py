@@ -29,9 +29,15 @@ class AugmentSpec(BaseModel):
 
     horizontal_flip: bool = Field(False, description="Mirror left-right with probability 1/2.")
     vertical_flip: bool = Field(False, description="Mirror top-bottom with probability 1/2.")
-    rotation: float = Field(0.0, ge=0.0, le=180.0, description="Rotate up to this many degrees either way.")
-    width_shift: float = Field(0.0, ge=0.0, lt=1.0, description="Shift left-right by up to this fraction of the width.")
-    height_shift: float = Field(0.0, ge=0.0, lt=1.0, description="Shift up-down by up to this fraction of the height.")
+    rotation: float = Field(
+        0.0, ge=0.0, le=180.0, description="Rotate up to this many degrees either way."
+    )
+    width_shift: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Shift left-right by up to this fraction of the width."
+    )
+    height_shift: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Shift up-down by up to this fraction of the height."
+    )
     zoom: float = Field(0.0, ge=0.0, lt=1.0, description="Zoom in or out by up to this fraction.")
 
 
@@ -58,7 +64,9 @@ class AdamSpec(BaseModel):
     beta_1: float = Field(0.9, ge=0.0, lt=1.0)
     beta_2: float = Field(0.999, ge=0.0, lt=1.0)
     epsilon: float = Field(1e-7, gt=0.0, le=1.0)
-    weight_decay: WeightDecay | None = Field(None, description="Default 0 for adam, 0.004 for adamw.")
+    weight_decay: WeightDecay | None = Field(
+        None, description="Default 0 for adam, 0.004 for adamw."
+    )
     clipnorm: ClipNorm | None = None
 
 
@@ -76,7 +84,9 @@ class RMSpropSpec(BaseModel):
     clipnorm: ClipNorm | None = None
 
 
-Optimizer = Annotated[SGDSpec | AdamSpec | RMSpropSpec, BeforeValidator(_named), Field(discriminator="name")]
+Optimizer = Annotated[
+    SGDSpec | AdamSpec | RMSpropSpec, BeforeValidator(_named), Field(discriminator="name")
+]
 
 
 class ConstantSchedule(BaseModel):
@@ -95,7 +105,9 @@ class CosineSchedule(BaseModel):
 
     name: Literal["cosine"]
     warmup_epochs: int = Field(0, ge=0, le=1000, description="Epochs of linear warm-up from 0.")
-    final_fraction: float = Field(0.0, ge=0.0, le=1.0, description="Final learning rate as a fraction of the first.")
+    final_fraction: float = Field(
+        0.0, ge=0.0, le=1.0, description="Final learning rate as a fraction of the first."
+    )
 
 
 class StepSchedule(BaseModel):
@@ -104,9 +116,9 @@ class StepSchedule(BaseModel):
     model_config = STRICT
 
     name: Literal["step"]
-    milestones: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=100)] = Field(
-        description="Epochs (1-based) after which the rate drops, increasing, e.g. [30, 60]."
-    )
+    milestones: Annotated[
+        list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=100)
+    ] = Field(description="Epochs (1-based) after which the rate drops, increasing, e.g. [30, 60].")
     factor: float = Field(0.1, gt=0.0, lt=1.0)
 
     @model_validator(mode="after")
@@ -117,7 +129,9 @@ class StepSchedule(BaseModel):
 
 
 Schedule = Annotated[
-    ConstantSchedule | CosineSchedule | StepSchedule, BeforeValidator(_named), Field(discriminator="name")
+    ConstantSchedule | CosineSchedule | StepSchedule,
+    BeforeValidator(_named),
+    Field(discriminator="name"),
 ]
 
 
@@ -126,15 +140,23 @@ class TrainSpec(BaseModel):
 
     model_config = STRICT
 
-    image_size: Annotated[int, Field(ge=8, le=8192)] | Annotated[
-        list[Annotated[int, Field(ge=8, le=8192)]], Field(min_length=2, max_length=2)
-    ] | None = Field(
-        None, description="Side, or [height, width], images are resized to; default the recipe's input_shape."
+    image_size: (
+        Annotated[int, Field(ge=8, le=8192)]
+        | Annotated[list[Annotated[int, Field(ge=8, le=8192)]], Field(min_length=2, max_length=2)]
+        | None
+    ) = Field(
+        None,
+        description="Side, or [height, width], images are resized to; default the recipe's input_shape.",
     )
-    batch_size: int = Field(32, ge=1, le=65_536, description="Images per step, over all devices together.")
+    batch_size: int = Field(
+        32, ge=1, le=65_536, description="Images per step, over all devices together."
+    )
     epochs: int = Field(10, ge=1, le=100_000)
     val_split: float = Field(
-        0.2, gt=0.0, lt=1.0, description="Fraction of each class held out when no validation folder is given."
+        0.2,
+        gt=0.0,
+        lt=1.0,
+        description="Fraction of each class held out when no validation folder is given.",
     )
     seed: int = Field(0, ge=0, description="Seed of the split, the shuffle and the augmentation.")
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
@@ -150,16 +172,23 @@ class TrainSpec(BaseModel):
         "auto", description="Compile steps with XLA; auto: on GPUs, off on CPUs (Keras' rule)."
     )
     weights: str | None = Field(
-        None, description="Start from these weights (.keras or .weights.h5); layers that do not fit stay random."
+        None,
+        description="Start from these weights (.keras or .weights.h5); layers that do not fit stay random.",
     )
-    freeze: list[str] = Field(default_factory=list, description="Stage or layer names kept fixed, e.g. [stem, conv2].")
-    skip_bad_images: bool = Field(False, description="Leave out unreadable images instead of stopping.")
+    freeze: list[str] = Field(
+        default_factory=list, description="Stage or layer names kept fixed, e.g. [stem, conv2]."
+    )
+    skip_bad_images: bool = Field(
+        False, description="Leave out unreadable images instead of stopping."
+    )
 
     @model_validator(mode="after")
     def _schedule_fits(self) -> "TrainSpec":
         warmup = getattr(self.schedule, "warmup_epochs", 0)
         if warmup >= self.epochs:
-            raise ValueError(f"schedule.warmup_epochs ({warmup}) must be less than epochs ({self.epochs}).")
+            raise ValueError(
+                f"schedule.warmup_epochs ({warmup}) must be less than epochs ({self.epochs})."
+            )
         return self
 
     @property

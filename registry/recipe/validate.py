@@ -84,10 +84,13 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
     already be registered.
     """
     if not isinstance(raw, Mapping):
-        raise RecipeError(source, (
-            "the top level must be a mapping (name:, input_shape:, stem:, stages:, ...). "
-            f"Received: a {type(raw).__name__} ({short_repr(raw)})."
-        ))
+        raise RecipeError(
+            source,
+            (
+                "the top level must be a mapping (name:, input_shape:, stem:, stages:, ...). "
+                f"Received: a {type(raw).__name__} ({short_repr(raw)})."
+            ),
+        )
     try:
         spec = RecipeSpec.model_validate(raw)
     except ValidationError as error:
@@ -98,26 +101,51 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
     stem = _call(spec.stem, "stem", ("stem", "block"), spec.defaults, used_defaults, problems)
     stages = []
     for i, stage in enumerate(spec.stages):
-        call = _call(stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, problems)
+        call = _call(
+            stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, problems
+        )
         name = stage.name or f"stage{i + 1}"
-        stages.append(Stage(call, stage.repeats, name, stage.tap, _layer_names(name, stage.repeats)))
+        stages.append(
+            Stage(call, stage.repeats, name, stage.tap, _layer_names(name, stage.repeats))
+        )
     head = _call(spec.head, "head", ("head",), {}, set(), problems) if spec.head else None
 
-    if not any(p.location.endswith(".block") for p in problems):  # else a block's arguments are unknown
+    if not any(
+        p.location.endswith(".block") for p in problems
+    ):  # else a block's arguments are unknown
         for key in sorted(set(spec.defaults) - used_defaults):
-            problems.append(Problem(f"defaults.{key}", f"no block of this recipe takes an argument '{key}'. Remove it or fix its spelling."))
-    taps = [("stem.tap", spec.stem.tap)] + [(f"stages[{i}].tap", s.tap) for i, s in enumerate(stages)]
+            problems.append(
+                Problem(
+                    f"defaults.{key}",
+                    f"no block of this recipe takes an argument '{key}'. Remove it or fix its spelling.",
+                )
+            )
+    taps = [("stem.tap", spec.stem.tap)] + [
+        (f"stages[{i}].tap", s.tap) for i, s in enumerate(stages)
+    ]
     for location, tap in taps:
         if tap in RESERVED_TAPS:
-            problems.append(Problem(location, f"'{tap}' is the key of the head's output in a features dict. Choose another tap name."))
-    _check_unique("tap", taps, problems, "Rename one: taps are the names that features=[...] asks for.")
+            problems.append(
+                Problem(
+                    location,
+                    f"'{tap}' is the key of the head's output in a features dict. Choose another tap name.",
+                )
+            )
+    _check_unique(
+        "tap", taps, problems, "Rename one: taps are the names that features=[...] asks for."
+    )
     layers = [(f"stages[{i}].name", n) for i, s in enumerate(stages) for n in s.layer_names]
     for location, layer in layers:
         if layer in RESERVED_LAYER_NAMES:
-            problems.append(Problem(location, (
-                f"the layer name '{layer}' is reserved for the network's own layers "
-                f"({', '.join(RESERVED_LAYER_NAMES)}). Choose another `name:`."
-            )))
+            problems.append(
+                Problem(
+                    location,
+                    (
+                        f"the layer name '{layer}' is reserved for the network's own layers "
+                        f"({', '.join(RESERVED_LAYER_NAMES)}). Choose another `name:`."
+                    ),
+                )
+            )
     _check_unique("layer name", layers, problems, "Give the stage another `name:`.")
     if problems:
         raise RecipeError(source, problems)
@@ -142,14 +170,21 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
         entry: Entry = get_block(spec.block)
     except ValueError:
         allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
-        problems.append(Problem(f"{location}.block", unknown_name_message("block", spec.block, allowed)))
+        problems.append(
+            Problem(f"{location}.block", unknown_name_message("block", spec.block, allowed))
+        )
         return None
     if entry.kind not in kinds:
         allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
-        problems.append(Problem(f"{location}.block", (
-            f"'{spec.block}' is a {entry.kind}, which cannot be used here. "
-            f"Use one of: {', '.join(sorted(allowed))}"
-        )))
+        problems.append(
+            Problem(
+                f"{location}.block",
+                (
+                    f"'{spec.block}' is a {entry.kind}, which cannot be used here. "
+                    f"Use one of: {', '.join(sorted(allowed))}"
+                ),
+            )
+        )
         return None
     fields = entry.args.model_fields
     given = {k: v for k, v in defaults.items() if k in fields}
@@ -166,7 +201,9 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
         try:
             entry.args.model_validate({**given, **overridden})
         except ValidationError as error:
-            items = [item for item in error.errors() if item["loc"] and item["loc"][0] in overridden]
+            items = [
+                item for item in error.errors() if item["loc"] and item["loc"][0] in overridden
+            ]
             for problem in problems_of(items, "defaults", entry.args, block=spec.block):
                 if problem not in problems:
                     problems.append(problem)
@@ -182,13 +219,20 @@ def _layer_names(name: str, repeats: int) -> list[str]:
     return [f"{name}_block{j + 1}" for j in range(repeats)]
 
 
-def _check_unique(what: str, located: list[tuple[str, str | None]], problems: list[Problem], fix: str) -> None:
+def _check_unique(
+    what: str, located: list[tuple[str, str | None]], problems: list[Problem], fix: str
+) -> None:
     seen: dict[str, str] = {}
     reported: set[str] = set()
     for location, value in located:
         if value is None:
             continue
         if value in seen and location not in reported:
-            problems.append(Problem(location, f"the {what} '{value}' is already used at {seen[value]}; each must be unique. {fix}"))
+            problems.append(
+                Problem(
+                    location,
+                    f"the {what} '{value}' is already used at {seen[value]}; each must be unique. {fix}",
+                )
+            )
             reported.add(location)
         seen.setdefault(value, location)

@@ -146,7 +146,9 @@ class CommitEpoch(keras.callbacks.Callback):
         row["seconds"] = round(time.perf_counter() - self._started, 3)
         state = self.state
         score = row.get("val_accuracy", row.get("accuracy"))
-        best = state.best_val_accuracy is None or (score is not None and score > state.best_val_accuracy)
+        best = state.best_val_accuracy is None or (
+            score is not None and score > state.best_val_accuracy
+        )
         state.history = [r for r in state.history if r["epoch"] < epoch + 1] + [row]
         state.epoch = epoch + 1
         if best:
@@ -178,7 +180,8 @@ class ScalarLog:
             plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
         )
         self._writers = {
-            split: tf.summary.create_file_writer(str(Path(log_dir) / split)) for split in ("train", "validation")
+            split: tf.summary.create_file_writer(str(Path(log_dir) / split))
+            for split in ("train", "validation")
         }
 
     def write(self, state: RunState) -> None:
@@ -189,7 +192,12 @@ class ScalarLog:
                 continue
             split, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
             with self._writers[split].as_default():
-                tf.summary.write(f"epoch_{name}", tf.constant(value, tf.float32), step=row["epoch"], metadata=self._metadata)
+                tf.summary.write(
+                    f"epoch_{name}",
+                    tf.constant(value, tf.float32),
+                    step=row["epoch"],
+                    metadata=self._metadata,
+                )
         for writer in self._writers.values():
             writer.flush()
 

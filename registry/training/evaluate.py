@@ -88,7 +88,9 @@ def evaluate(
     model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = saved.class_names(model)
     folder = relabel(scan_image_folder(data, skip_bad_images=skip_bad_images), names)
-    dataset = image_dataset(folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False)
+    dataset = image_dataset(
+        folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False
+    )
     probabilities = model.predict(saved.model_inputs(model, dataset), verbose=0)
     labels = np.asarray(folder.labels)
     predicted = probabilities.argmax(axis=1)
@@ -109,5 +111,10 @@ def evaluate(
     if confusion_png is not None:
         from registry.training.plots import plot_confusion
 
-        plot_confusion(confusion, names, confusion_png, title=f"{model.name}: accuracy {evaluation.accuracy:.4f}")
+        plot_confusion(
+            confusion,
+            names,
+            confusion_png,
+            title=f"{model.name}: accuracy {evaluation.accuracy:.4f}",
+        )
     return evaluation

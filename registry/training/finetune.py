@@ -53,7 +53,9 @@ def freeze(model: keras.Model, recipe: Recipe, names: Sequence[str]) -> list[str
         elif name in layers:
             chosen.add(name)
         else:
-            message = unknown_name_message("stage or layer", name, list(stages), listed="Valid stages")
+            message = unknown_name_message(
+                "stage or layer", name, list(stages), listed="Valid stages"
+            )
             raise FineTuneError(
                 f"--freeze: {message}; or a block's layer name, such as '{recipe.stages[0].layer_names[0]}'."
             )
@@ -91,7 +93,9 @@ def load_pretrained(model: keras.Model, recipe: Recipe, path: str | os.PathLike)
     sources = {layer.name: layer for layer in source.layers if layer.weights}
     for name, layer in targets.items():
         other = sources.get(name)
-        if other is not None and [w.shape for w in layer.weights] == [w.shape for w in other.weights]:
+        if other is not None and [w.shape for w in layer.weights] == [
+            w.shape for w in other.weights
+        ]:
             layer.set_weights(other.get_weights())
             loaded.append(name)
         else:
@@ -111,9 +115,13 @@ def load_pretrained(model: keras.Model, recipe: Recipe, path: str | os.PathLike)
 def _source_model(recipe: Recipe, path: Path) -> keras.Model:
     """The network the file's weights live in, whatever its head."""
     if not path.is_file():
-        raise MissingFileError(f"Weights file not found: '{path}'. Give the path of a .keras or .weights.h5 file.")
+        raise MissingFileError(
+            f"Weights file not found: '{path}'. Give the path of a .keras or .weights.h5 file."
+        )
     if path.suffix == ".keras":
-        return load_model(path, safe_mode=True, compile=False)  # a damaged file is a WeightsError that says so
+        return load_model(
+            path, safe_mode=True, compile=False
+        )  # a damaged file is a WeightsError that says so
     # A weights-only file fits one layout exactly. Try this run's network,
     # then the recipe file's own (its head may have other classes, as
     # ImageNet weights have 1000), then no head at all (a "notop" file).

@@ -23,7 +23,9 @@ from registry.recipe.train_spec import (
 ADAMW_WEIGHT_DECAY = 0.004
 
 
-def learning_rate(spec: TrainSpec, steps_per_epoch: int) -> float | keras.optimizers.schedules.LearningRateSchedule:
+def learning_rate(
+    spec: TrainSpec, steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
     """The optimizer's learning rate: a number, or a schedule over steps."""
     rate = spec.optimizer.learning_rate
     schedule = spec.schedule
@@ -45,7 +47,9 @@ def learning_rate(spec: TrainSpec, steps_per_epoch: int) -> float | keras.optimi
                 warmup_target=rate,
                 warmup_steps=warmup,
             )
-        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(1, total), alpha=schedule.final_fraction)
+        return keras.optimizers.schedules.CosineDecay(
+            rate, decay_steps=max(1, total), alpha=schedule.final_fraction
+        )
     # StepSchedule: the rate after epoch m is multiplied by factor. Keras'
     # boundaries are inclusive (step <= b keeps the earlier value), and the
     # first step of epoch m + 1 is step m * steps_per_epoch.
@@ -70,11 +74,19 @@ def make_optimizer(spec: TrainSpec, steps_per_epoch: int) -> keras.optimizers.Op
                 weight_decay=decay, beta_1=o.beta_1, beta_2=o.beta_2, epsilon=o.epsilon, **common
             )
         return keras.optimizers.Adam(
-            beta_1=o.beta_1, beta_2=o.beta_2, epsilon=o.epsilon, weight_decay=o.weight_decay or None, **common
+            beta_1=o.beta_1,
+            beta_2=o.beta_2,
+            epsilon=o.epsilon,
+            weight_decay=o.weight_decay or None,
+            **common,
         )
     if isinstance(o, RMSpropSpec):
         return keras.optimizers.RMSprop(
-            rho=o.rho, momentum=o.momentum, epsilon=o.epsilon, weight_decay=o.weight_decay or None, **common
+            rho=o.rho,
+            momentum=o.momentum,
+            epsilon=o.epsilon,
+            weight_decay=o.weight_decay or None,
+            **common,
         )
     raise TypeError(f"Unknown optimizer section: {o!r}")
 

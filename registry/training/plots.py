@@ -53,7 +53,9 @@ def plot_curves(history: Sequence[Mapping[str, float]], path: str | os.PathLike)
     plt.close(figure)
 
 
-def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike, title: str = "") -> None:
+def plot_confusion(
+    matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike, title: str = ""
+) -> None:
     """A confusion matrix: true class down, predicted class across, with counts.
 
     Args:
@@ -79,7 +81,9 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | o
         for i in range(n):
             for j in range(n):
                 colour = "white" if matrix[i, j] > peak / 2 else "black"
-                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", color=colour, fontsize=8)
+                ax.text(
+                    j, i, str(int(matrix[i, j])), ha="center", va="center", color=colour, fontsize=8
+                )
     figure.tight_layout()
     figure.savefig(os.fspath(path), format="png", dpi=100)
     plt.close(figure)

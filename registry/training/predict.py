@@ -100,18 +100,30 @@ def predict(
     paths = [os.fspath(path) for path in images]
     missing = [path for path in paths if not os.path.isfile(path)]
     if missing:
-        raise MissingFileError(f"Image file(s) not found: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}.")
+        raise MissingFileError(
+            f"Image file(s) not found: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}."
+        )
     if not paths:
         raise DataError("No images to predict. Pass one or more image files.")
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ValueError(f"Argument `top` must be a positive int. Received: top={top!r}")
     top = min(top, len(names))
     # The training pipeline's decoder, fed a folder of one anonymous class.
-    folder = ImageFolder(root=".", class_names=("images",), paths=tuple(paths), labels=(0,) * len(paths))
-    dataset = image_dataset(folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False)
+    folder = ImageFolder(
+        root=".", class_names=("images",), paths=tuple(paths), labels=(0,) * len(paths)
+    )
+    dataset = image_dataset(
+        folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False
+    )
     probabilities = model.predict(saved.model_inputs(model, dataset), verbose=0)
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top]
     return [
-        Prediction(path, [Ranked(int(j), names[j], float(row[j]), class_ids[j] if class_ids else None) for j in best])
+        Prediction(
+            path,
+            [
+                Ranked(int(j), names[j], float(row[j]), class_ids[j] if class_ids else None)
+                for j in best
+            ],
+        )
         for path, row, best in zip(paths, probabilities, order)
     ]

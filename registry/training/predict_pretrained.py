@@ -17,7 +17,9 @@ from registry.recipe import load_recipe
 from registry.training.data import DataError
 
 
-def load_images(paths: Sequence["str | Path"], size: tuple[int, int], interpolation: str = "nearest") -> np.ndarray:
+def load_images(
+    paths: Sequence["str | Path"], size: tuple[int, int], interpolation: str = "nearest"
+) -> np.ndarray:
     """Reads image files as an RGB batch `(n, height, width, 3)` of float32 in 0-255.
 
     Resized like `keras.utils.load_img(path, target_size=size)`, whose
@@ -49,7 +51,9 @@ def load_images(paths: Sequence["str | Path"], size: tuple[int, int], interpolat
                     image = image.resize((width, height), resample[interpolation])
                 batch.append(np.asarray(image, dtype="float32"))
         except UnidentifiedImageError:
-            raise DataError(f"{path} is not an image file PIL can read (JPEG, PNG, BMP, ...).") from None
+            raise DataError(
+                f"{path} is not an image file PIL can read (JPEG, PNG, BMP, ...)."
+            ) from None
     return np.stack(batch)
 
 
@@ -82,7 +86,9 @@ def predict_imagenet(
     height, width = load_recipe(model_name).input_shape[:2]
     images = load_images(image_paths, (height or 224, width or 224), interpolation)
     if not Path(weights).is_file():
-        raise MissingFileError(f"Weights file not found: {weights}. Give a keras.applications .h5 file or a resblocks one.")
+        raise MissingFileError(
+            f"Weights file not found: {weights}. Give a keras.applications .h5 file or a resblocks one."
+        )
     model = build(model_name, weights=weights, include_preprocessing=True)
     if model.output_shape[-1] != NUM_CLASSES:
         raise ResblocksError(

@@ -119,9 +119,15 @@ def train(
     strategy = make_strategy(strategy)
     recipe = load_recipe(recipe, overrides=overrides, allow_plugins=allow_plugins)
     spec = resolve_spec(
-        recipe, epochs=epochs, batch_size=batch_size, image_size=image_size, val_split=val_split,
-        seed=seed, weights=os.fspath(weights) if weights is not None else None,
-        freeze=list(freeze) if freeze is not None else None, skip_bad_images=skip_bad_images,
+        recipe,
+        epochs=epochs,
+        batch_size=batch_size,
+        image_size=image_size,
+        val_split=val_split,
+        seed=seed,
+        weights=os.fspath(weights) if weights is not None else None,
+        freeze=list(freeze) if freeze is not None else None,
+        skip_bad_images=skip_bad_images,
     )
     say = print if verbose else (lambda *a, **k: None)
 
@@ -137,7 +143,9 @@ def train(
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
     if state is not None and state.epoch >= spec.epochs:
-        say(f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to train it further.")
+        say(
+            f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to train it further."
+        )
         say(summary_line(state, run))
         return history_of(state, None)
     initial_epoch = state.epoch if state else 0
@@ -147,16 +155,20 @@ def train(
     with precision(spec.mixed_precision), strategy.scope():
         if state is not None and (run / rundir.LAST).is_file():
             model = load_model(run / rundir.LAST, safe_mode=True)
-            say(f"Resuming '{run.path}' after epoch {state.epoch} of {spec.epochs} "
-                f"(best validation accuracy so far {state.best_val_accuracy:.4f}).")
+            say(
+                f"Resuming '{run.path}' after epoch {state.epoch} of {spec.epochs} "
+                f"(best validation accuracy so far {state.best_val_accuracy:.4f})."
+            )
         else:
             state = RunState()
             keras.utils.set_random_seed(spec.seed)
             model = new_model(resolved, spec, steps, say)
     replicas = strategy.num_replicas_in_sync
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
-    say(f"Training {resolved.name} ({model.count_params():,} parameters) for {_plural(spec.epochs, 'epoch')} "
-        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}{speed_note(spec, model)}; run folder '{run.path}'.")
+    say(
+        f"Training {resolved.name} ({model.count_params():,} parameters) for {_plural(spec.epochs, 'epoch')} "
+        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}{speed_note(spec, model)}; run folder '{run.path}'."
+    )
 
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
@@ -179,7 +191,11 @@ def train(
             stop.signal_name,
             stop.epoch,
             f"Training stopped by {stop.signal_name} during epoch {stop.epoch} of {spec.epochs}. "
-            + (_saved(done, run) if done else "No epoch had finished, so there is nothing to keep. ")
+            + (
+                _saved(done, run)
+                if done
+                else "No epoch had finished, so there is nothing to keep. "
+            )
             + f"Run the same command again to resume from epoch {done + 1}.",
         ) from None
     finally:
@@ -191,12 +207,14 @@ def train(
 
 
 def speed_note(spec: TrainSpec, model: keras.Model) -> str:
-    """", mixed_bfloat16, XLA"-style words when the model runs other than float32 without XLA, and why `true` may mean float32."""
+    """ ", mixed_bfloat16, XLA"-style words when the model runs other than float32 without XLA, and why `true` may mean float32."""
     policy = model.dtype_policy.name
     words = [policy] if policy != "float32" else []
     if spec.mixed_precision is True and policy == "float32":
-        words.append("float32: this CPU has no bfloat16 hardware, where emulated bfloat16 is slower "
-                     "(mixed_precision: bfloat16 forces it)")
+        words.append(
+            "float32: this CPU has no bfloat16 hardware, where emulated bfloat16 is slower "
+            "(mixed_precision: bfloat16 forces it)"
+        )
     if model.jit_compile:
         words.append("XLA")
     return "".join(f", {word}" for word in words)
@@ -241,10 +259,15 @@ def relabel(folder: ImageFolder, class_names: Sequence[str]) -> ImageFolder:
     return dataclasses.replace(folder, class_names=tuple(class_names), labels=labels)
 
 
-def resolve_recipe(recipe: Recipe, spec: TrainSpec, class_names: Sequence[str], hw: tuple[int, int]) -> Recipe:
+def resolve_recipe(
+    recipe: Recipe, spec: TrainSpec, class_names: Sequence[str], hw: tuple[int, int]
+) -> Recipe:
     """The recipe as this run trains it: input size, classes and train section filled in."""
     if recipe.head is None:
-        raise RecipeError(recipe.source, Problem("head", "training needs a head. Add `head: {block: classifier}`."))
+        raise RecipeError(
+            recipe.source,
+            Problem("head", "training needs a head. Add `head: {block: classifier}`."),
+        )
     if recipe.input_shape[2] != 3:
         raise RecipeError(
             recipe.source,
@@ -290,7 +313,9 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     return model
 
 
-def make_datasets(spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageFolder, hw, initial_epoch: int = 0):
+def make_datasets(
+    spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageFolder, hw, initial_epoch: int = 0
+):
     """(training, validation) tf.data pipelines: decoded, cached, augmented, one-hot labels, prefetched."""
     n = len(train_folder.class_names)
 
@@ -299,7 +324,9 @@ def make_datasets(spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageF
 
     # A resumed run shuffles on from another seed rather than replaying epoch 1's order.
     seed = spec.seed + initial_epoch
-    train_data = image_dataset(train_folder, image_size=hw, batch_size=spec.batch_size, shuffle=True, seed=seed)
+    train_data = image_dataset(
+        train_folder, image_size=hw, batch_size=spec.batch_size, shuffle=True, seed=seed
+    )
     train_data = augment_dataset(train_data, augmentation(**spec.augment.model_dump(), seed=seed))
     val_data = image_dataset(val_folder, image_size=hw, batch_size=spec.batch_size, shuffle=False)
     return tuple(
@@ -347,9 +374,11 @@ def summary_line(state: RunState, run: RunDir) -> str:
 def _describe_folders(train_folder: ImageFolder, val_folder: ImageFolder, val) -> str:
     how = f"from '{val_folder.root}'" if val is not None else f"held out of '{train_folder.root}'"
     skipped = len(set(train_folder.skipped) | set(val_folder.skipped))
-    line = (f"{len(train_folder)} training and {len(val_folder)} validation images ({how}), "
-            f"{len(train_folder.class_names)} classes: {', '.join(train_folder.class_names[:10])}"
-            f"{', ...' if len(train_folder.class_names) > 10 else ''}.")
+    line = (
+        f"{len(train_folder)} training and {len(val_folder)} validation images ({how}), "
+        f"{len(train_folder.class_names)} classes: {', '.join(train_folder.class_names[:10])}"
+        f"{', ...' if len(train_folder.class_names) > 10 else ''}."
+    )
     return line + (f" Skipped {skipped} unreadable images." if skipped else "")
 
 
@@ -365,11 +394,14 @@ def _saved(done: int, run: RunDir) -> str:
 def _recipe_hw(recipe: Recipe) -> tuple[int, int]:
     h, w = recipe.input_shape[:2]
     if h is None or w is None:
-        raise RecipeError(recipe.source, Problem(
-            "train.image_size",
-            "the recipe takes any image size; say which to train at with "
-            "`train: {image_size: N}` or --image-size N.",
-        ))
+        raise RecipeError(
+            recipe.source,
+            Problem(
+                "train.image_size",
+                "the recipe takes any image size; say which to train at with "
+                "`train: {image_size: N}` or --image-size N.",
+            ),
+        )
     return (h, w)
 
 
@@ -384,7 +416,9 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
         raw.get("train", {}).pop("epochs", None)
     differences = _differences(saved, now)
     if differences:
-        listed = "; ".join(f"{where}: {a!r} in the run, {b!r} now" for where, a, b in differences[:5])
+        listed = "; ".join(
+            f"{where}: {a!r} in the run, {b!r} now" for where, a, b in differences[:5]
+        )
         raise RunDirError(
             f"'{run.path}' holds a run with other settings ({listed}). Resume it with the "
             "same recipe, data and flags (only --epochs may change), or pass a new --out."

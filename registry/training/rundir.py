@@ -92,10 +92,13 @@ class RunDir:
         interrupted commit, and returns the state of the last completed
         epoch, or None for a run with no epoch done yet."""
         if self.path.exists() and not self.path.is_dir():
-            raise RunDirError(f"The run folder '{self.path}' is a file. Pass a folder path to --out.")
+            raise RunDirError(
+                f"The run folder '{self.path}' is a file. Pass a folder path to --out."
+            )
         if self.path.is_dir():
             foreign = sorted(
-                name for name in os.listdir(self.path)
+                name
+                for name in os.listdir(self.path)
                 if name not in _OURS and not name.startswith(".") and not _is_evaluation(name)
             )
             if foreign and not (self.path / STATE).is_file() and not (self.path / _COMMIT).is_dir():
@@ -186,7 +189,10 @@ def read_history_csv(path: str | os.PathLike) -> list[dict[str, float]]:
     """Rows of a `history.csv`, numbers as float (`epoch` as int)."""
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""} for row in rows]
+    return [
+        {k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""}
+        for row in rows
+    ]
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -16,7 +16,9 @@ from registry.errors import MissingFileError, ResblocksError
 from registry.pretrained.weights import load_model
 
 
-def load_trained(model: str | os.PathLike | keras.Model, *, allow_plugins: bool = False) -> keras.Model:
+def load_trained(
+    model: str | os.PathLike | keras.Model, *, allow_plugins: bool = False
+) -> keras.Model:
     """The model itself, or the `.keras` file loaded with `safe_mode=True` (no optimizer).
 
     A model made of a recipe's plugin blocks loads only once their modules

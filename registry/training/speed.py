@@ -33,7 +33,7 @@ XLA_DEFAULT = {"gpu": True, "cpu": False}
 
 
 def accelerator() -> str:
-    """"gpu" when the Keras backend sees a GPU, else "cpu"."""
+    """ "gpu" when the Keras backend sees a GPU, else "cpu"."""
     backend = keras.config.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -92,7 +92,7 @@ def mixed_precision_policy(setting: bool | str | None = False, device: str | Non
         return f"mixed_{setting}"
     raise ValueError(
         "Invalid value received for argument `mixed_precision`: expected true, "
-        f"false, \"auto\" or one of {', '.join(POLICIES)}. Received: "
+        f'false, "auto" or one of {", ".join(POLICIES)}. Received: '
         f"mixed_precision={setting!r}. Use true to pick the device's fast policy."
     )
 

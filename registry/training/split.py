@@ -41,9 +41,7 @@ def stratified_split(
             f"holds out a fifth of each class). Received: val_fraction={val_fraction!r}"
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(
-            f"Argument `seed` must be an int. Received: seed={seed!r}"
-        )
+        raise ValueError(f"Argument `seed` must be an int. Received: seed={seed!r}")
     labels = np.asarray(labels, dtype=np.int64)
     train: list[int] = []
     val: list[int] = []

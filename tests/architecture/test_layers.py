@@ -72,12 +72,20 @@ def _private_imports(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
-            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+            found += [
+                f"{node.module}.{a.name}"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")
+            ]
     return found
 
 
 def test_no_private_name_is_imported_from_another_module():
-    files = [*_sources(), *sorted((ROOT / "tests").rglob("*.py")), *sorted((ROOT / "docs").rglob("*.py"))]
+    files = [
+        *_sources(),
+        *sorted((ROOT / "tests").rglob("*.py")),
+        *sorted((ROOT / "docs").rglob("*.py")),
+    ]
     found = {str(p.relative_to(ROOT)): names for p in files if (names := _private_imports(p))}
     assert not found, f"private names imported across modules: {found}"
 
@@ -109,9 +117,21 @@ def test_keras_internals_are_used_only_in_the_compatibility_module():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-                found += [f"{path.name}:{node.lineno} imports {m}" for m in modules if m.startswith("keras.src")]
-            elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                modules = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+                found += [
+                    f"{path.name}:{node.lineno} imports {m}"
+                    for m in modules
+                    if m.startswith("keras.src")
+                ]
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 owner = node.value
                 mine = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
                 if not mine and node.attr not in ours:
@@ -150,13 +170,19 @@ def test_architecture_page_names_every_package_and_only_those():
     page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     named = set(re.findall(r"`((?:resblocks|registry|recipes)(?:/[a-z_]+)*/)`", page))
     on_disk = _packages_on_disk()
-    assert named >= on_disk, f"packages missing from docs/architecture.md: {sorted(on_disk - named)}"
-    assert named <= on_disk, f"docs/architecture.md names packages that do not exist: {sorted(named - on_disk)}"
+    assert named >= on_disk, (
+        f"packages missing from docs/architecture.md: {sorted(on_disk - named)}"
+    )
+    assert named <= on_disk, (
+        f"docs/architecture.md names packages that do not exist: {sorted(named - on_disk)}"
+    )
 
 
 def test_architecture_page_shows_the_import_contract_of_setup_cfg():
     page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     config = (ROOT / "setup.cfg").read_text(encoding="utf-8")
-    layers = re.search(r"\[importlinter:contract:layers\].*?layers =\n((?:    [^\n]+\n)+)", config, re.S).group(1)
+    layers = re.search(
+        r"\[importlinter:contract:layers\].*?layers =\n((?:    [^\n]+\n)+)", config, re.S
+    ).group(1)
     for layer in [line.strip() for line in layers.splitlines()]:
         assert layer in page, f"docs/architecture.md does not show the layer '{layer}' of setup.cfg"

@@ -37,23 +37,64 @@ OPTIONS = ("mixed", "xla")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="ResNet-50 and the pipeline, few repeats, no file written")
-    p.add_argument("--models", help=f"comma-separated, from: {', '.join(PAIRS)}, or none (default: {','.join(FULL_MODELS)})")
-    p.add_argument("--options", help="speed settings measured on --options-model: mixed, xla, mixed+xla, or none (default: mixed,xla)")
-    p.add_argument("--options-model", default="resnet50", help="the network the speed settings are measured on")
-    p.add_argument("--options-repeats", type=int, default=3, help="alternating pairs per speed setting (default 3)")
-    p.add_argument("--repeats", type=int, help="alternating pairs per speed measurement (default 10; quick 3)")
-    p.add_argument("--builds", type=int, help="timed construction pairs after a warm-up (default 2; quick 1)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="ResNet-50 and the pipeline, few repeats, no file written",
+    )
+    p.add_argument(
+        "--models",
+        help=f"comma-separated, from: {', '.join(PAIRS)}, or none (default: {','.join(FULL_MODELS)})",
+    )
+    p.add_argument(
+        "--options",
+        help="speed settings measured on --options-model: mixed, xla, mixed+xla, or none (default: mixed,xla)",
+    )
+    p.add_argument(
+        "--options-model", default="resnet50", help="the network the speed settings are measured on"
+    )
+    p.add_argument(
+        "--options-repeats",
+        type=int,
+        default=3,
+        help="alternating pairs per speed setting (default 3)",
+    )
+    p.add_argument(
+        "--repeats", type=int, help="alternating pairs per speed measurement (default 10; quick 3)"
+    )
+    p.add_argument(
+        "--builds", type=int, help="timed construction pairs after a warm-up (default 2; quick 1)"
+    )
     p.add_argument("--batch", type=int, default=16, help="images per call (default 16)")
-    p.add_argument("--no-memory", action="store_true", help="skip peak memory (a fresh process per side)")
-    p.add_argument("--memory-repeats", type=int, default=2, help="alternating pairs of memory probes (default 2)")
-    p.add_argument("--no-graphs", action="store_true", help="skip counting ops in the traced graphs")
+    p.add_argument(
+        "--no-memory", action="store_true", help="skip peak memory (a fresh process per side)"
+    )
+    p.add_argument(
+        "--memory-repeats",
+        type=int,
+        default=2,
+        help="alternating pairs of memory probes (default 2)",
+    )
+    p.add_argument(
+        "--no-graphs", action="store_true", help="skip counting ops in the traced graphs"
+    )
     p.add_argument("--no-pipeline", action="store_true", help="skip the input pipeline benchmark")
-    p.add_argument("--pipeline-models", help="networks trained on the digits (default: digits_demo, the demo's own, then resnet20_cifar and resnet18_cifar)")
-    p.add_argument("--output", type=Path, help="Markdown file to update (default docs/performance.md; quick: none)")
+    p.add_argument(
+        "--pipeline-models",
+        help="networks trained on the digits (default: digits_demo, the demo's own, then resnet20_cifar and resnet18_cifar)",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        help="Markdown file to update (default docs/performance.md; quick: none)",
+    )
     p.add_argument("--no-write", action="store_true", help="print only")
     args = p.parse_args(argv)
-    models = args.models.split(",") if args.models else (["resnet50"] if args.quick else list(FULL_MODELS))
+    models = (
+        args.models.split(",")
+        if args.models
+        else (["resnet50"] if args.quick else list(FULL_MODELS))
+    )
     models = [] if models == ["none"] else models
     unknown = [m for m in models if m not in PAIRS]
     if unknown:
@@ -131,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         models = (
             args.pipeline_models.split(",")
             if args.pipeline_models
-            else [m for m in (bench_pipeline.DEMO_RECIPE, "resnet20_cifar", "resnet18_cifar") if m in list_models()]
+            else [
+                m
+                for m in (bench_pipeline.DEMO_RECIPE, "resnet20_cifar", "resnet18_cifar")
+                if m in list_models()
+            ]
         )
         with tempfile.TemporaryDirectory() as workdir:
             result = bench_pipeline.measure_pipeline(

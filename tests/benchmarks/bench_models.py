@@ -123,7 +123,15 @@ PAIRS = {
             (299, 299, 3),
         ),
         Pair("resnet18", "ResNet-18", _ours("resnet18"), None, (224, 224, 3)),
-        Pair("tiny", "tiny (plumbing check)", _ours(TINY_RECIPE), _tiny_reference, (32, 32, 3), 10, True),
+        Pair(
+            "tiny",
+            "tiny (plumbing check)",
+            _ours(TINY_RECIPE),
+            _tiny_reference,
+            (32, 32, 3),
+            10,
+            True,
+        ),
     )
 }
 
@@ -263,14 +271,18 @@ def _measure(pair: Pair, setting: Setting, plan: Plan, log: Callable[[str], None
     for order in alternate(sides, plan.repeats):
         for side in order:
             model = models[side]
-            wall, cpu = timed_cpu(lambda: [model.predict_on_batch(x) for _ in range(plan.infer_calls)])
+            wall, cpu = timed_cpu(
+                lambda: [model.predict_on_batch(x) for _ in range(plan.infer_calls)]
+            )
             infer[side].add(plan.batch * plan.infer_calls / wall)
             infer_cpu[side].add(plan.batch * plan.infer_calls / cpu)
     log(f"  {pair.label} [{setting.label}] inference img/s: " + _by_side(infer))
     for order in alternate(sides, plan.repeats):
         for side in order:
             model = models[side]
-            wall, cpu = timed_cpu(lambda: [model.train_on_batch(x, y) for _ in range(plan.train_steps)])
+            wall, cpu = timed_cpu(
+                lambda: [model.train_on_batch(x, y) for _ in range(plan.train_steps)]
+            )
             train[side].add(plan.batch * plan.train_steps / wall)
             train_cpu[side].add(plan.batch * plan.train_steps / cpu)
     log(f"  {pair.label} [{setting.label}] training img/s:  " + _by_side(train))

@@ -29,7 +29,11 @@ def demo_settings() -> dict:
     from registry import load_recipe
 
     train = load_recipe(DEMO_RECIPE).train
-    return {"image_size": train.image_hw[0], "batch": train.batch_size, "augment": train.augment.model_dump()}
+    return {
+        "image_size": train.image_hw[0],
+        "batch": train.batch_size,
+        "augment": train.augment.model_dump(),
+    }
 
 
 @dataclasses.dataclass
@@ -139,7 +143,9 @@ def measure_pipeline(
     fed: dict[str, Samples] = {}
     for recipe in models:
         name = recipe["name"] if isinstance(recipe, dict) else Path(recipe).stem
-        model = build(recipe, num_classes=folder.num_classes, input_shape=(image_size, image_size, 3))
+        model = build(
+            recipe, num_classes=folder.num_classes, input_shape=(image_size, image_size, 3)
+        )
         compile_for_bench(model, Setting())
         images, labels = next(iter(make(True)))
         held = tf.data.Dataset.from_tensors((images, labels)).repeat()
@@ -148,13 +154,19 @@ def measure_pipeline(
         feeding = feeding.repeat()
         model.fit(held, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)  # traces the step
         model.fit(feeding, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
-        steps = max(3, math.ceil(seconds_per_sample / timed(lambda: model.train_on_batch(images, labels))))
+        steps = max(
+            3, math.ceil(seconds_per_sample / timed(lambda: model.train_on_batch(images, labels)))
+        )
         step[name], fed[name] = Samples(unit="img/s"), Samples(unit="img/s")
         sources = {"step": (held, step[name]), "fed": (feeding, fed[name])}
         for order in alternate(list(sources), repeats):
             for source in order:
                 dataset, samples = sources[source]
-                seconds = timed(lambda: model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False))
+                seconds = timed(
+                    lambda: model.fit(
+                        dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False
+                    )
+                )
                 samples.add(steps * batch / seconds)
         log(
             f"  {name}: training step {step[name].format(1)} img/s on a batch in memory, "

@@ -116,7 +116,12 @@ def pair_block(result: Result) -> str:
         f"predict_on_batch / {plan.train_steps} train_on_batch calls, {plan.builds} timed "
         f"build(s) after a warm-up ({stamp()})."
     )
-    header = ["", "ours", "keras.applications" if has_ref else "reference", "ours / keras (median of pairs)"]
+    header = [
+        "",
+        "ours",
+        "keras.applications" if has_ref else "reference",
+        "ours / keras (median of pairs)",
+    ]
     summary = {
         "kind": "pair",
         "name": pair.name,
@@ -183,7 +188,9 @@ def options_block(results: list[Result]) -> str:
 
 
 def pipeline_block(result: PipelineResult) -> str:
-    aug = ", ".join(f"{key}={value}" for key, value in result.augment.items() if value)  # those in use
+    aug = ", ".join(
+        f"{key}={value}" for key, value in result.augment.items() if value
+    )  # those in use
     title = (
         f"**Input pipeline** at the settings of `make run` (the digits_demo recipe's train: section) "
         f"on sklearn's digits written as {result.images} "
@@ -195,7 +202,11 @@ def pipeline_block(result: PipelineResult) -> str:
     rows = []
     for mode, samples in result.pipeline.items():
         rows.append(
-            [f"pipeline alone, {mode}", _fmt(samples, 0), f"first epoch {result.first_epoch[mode]:.0f}"]
+            [
+                f"pipeline alone, {mode}",
+                _fmt(samples, 0),
+                f"first epoch {result.first_epoch[mode]:.0f}",
+            ]
         )
     summary = {"kind": "pipeline", "headroom": {}, "fed": {}}
     for model in result.step:
@@ -210,7 +221,11 @@ def pipeline_block(result: PipelineResult) -> str:
         )
         fed = result.fed[model].median / result.step[model].median
         rows.append(
-            [f"{model}: training fed by the pipeline", _fmt(result.fed[model], 1), f"{fed:.2f} of the step alone"]
+            [
+                f"{model}: training fed by the pipeline",
+                _fmt(result.fed[model], 1),
+                f"{fed:.2f} of the step alone",
+            ]
         )
         summary["headroom"][model] = headroom
         summary["fed"][model] = fed

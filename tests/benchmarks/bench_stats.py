@@ -144,7 +144,9 @@ def machine_description() -> dict[str, str]:
                     flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    vector = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
+    vector = [
+        f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags
+    ]
     memory = ""
     try:
         with open("/proc/meminfo") as info:

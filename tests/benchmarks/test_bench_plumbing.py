@@ -19,7 +19,10 @@ PROSE = "# Performance\n\nHand-written method.\n\n"
 
 def test_tiny_run_updates_its_blocks_and_keeps_the_prose(tmp_path, capsys):
     doc = tmp_path / "performance.md"
-    doc.write_text(PROSE + "<!-- bench:begin pair:tiny -->\nold numbers\n<!-- bench:end pair:tiny -->\n\nMore prose.\n")
+    doc.write_text(
+        PROSE
+        + "<!-- bench:begin pair:tiny -->\nold numbers\n<!-- bench:end pair:tiny -->\n\nMore prose.\n"
+    )
     argv = ["--models", "tiny", "--repeats", "1", "--builds", "1", "--options", "none"]
     assert bench.main([*argv, "--no-pipeline", "--no-memory", "--output", str(doc)]) == 0
 
@@ -27,7 +30,13 @@ def test_tiny_run_updates_its_blocks_and_keeps_the_prose(tmp_path, capsys):
     assert text.startswith(PROSE)
     assert "old numbers" not in text
     assert "More prose." in text
-    for row in ("inference, img/s", "training, img/s", "construction, s", "first train step", "Transpose"):
+    for row in (
+        "inference, img/s",
+        "training, img/s",
+        "construction, s",
+        "first train step",
+        "Transpose",
+    ):
         assert row in text
     for key in ("machine", "pair:tiny", "verdict"):
         assert text.count(f"<!-- bench:begin {key} -->") == 1
@@ -36,17 +45,41 @@ def test_tiny_run_updates_its_blocks_and_keeps_the_prose(tmp_path, capsys):
 
 def test_verdict_checks_the_issue_bars_and_skips_plumbing_pairs():
     summaries = [
-        {"kind": "pair", "name": "resnet50", "label": "ResNet-50", "infer": 0.99, "train": 0.95,
-         "construct": 1.2, "infer_range": "0.98-1.01", "train_range": "0.90-0.99"},
-        {"kind": "pair", "name": "tiny", "label": "tiny", "plumbing": True, "infer": 0.5, "train": 0.5,
-         "construct": 3.0, "infer_range": "", "train_range": ""},
+        {
+            "kind": "pair",
+            "name": "resnet50",
+            "label": "ResNet-50",
+            "infer": 0.99,
+            "train": 0.95,
+            "construct": 1.2,
+            "infer_range": "0.98-1.01",
+            "train_range": "0.90-0.99",
+        },
+        {
+            "kind": "pair",
+            "name": "tiny",
+            "label": "tiny",
+            "plumbing": True,
+            "infer": 0.5,
+            "train": 0.5,
+            "construct": 3.0,
+            "infer_range": "",
+            "train_range": "",
+        },
         {"kind": "pipeline", "headroom": {"resnet18_cifar": {"memory cache": 5.0}}, "fed": {}},
     ]
     verdict = bench_report.verdict_block(summaries)
-    assert "| ResNet-50 inference img/s, ours / keras | >= 0.97 | 0.99 [0.98-1.01] | pass |" in verdict
-    assert "| ResNet-50 training img/s, ours / keras | >= 0.97 | 0.95 [0.90-0.99] | FAIL |" in verdict
+    assert (
+        "| ResNet-50 inference img/s, ours / keras | >= 0.97 | 0.99 [0.98-1.01] | pass |" in verdict
+    )
+    assert (
+        "| ResNet-50 training img/s, ours / keras | >= 0.97 | 0.95 [0.90-0.99] | FAIL |" in verdict
+    )
     assert "tiny" not in verdict
-    assert "| input pipeline (memory cache), slowest / resnet18_cifar training step, fastest | >= 3.0 | 5.0 | pass |" in verdict
+    assert (
+        "| input pipeline (memory cache), slowest / resnet18_cifar training step, fastest | >= 3.0 | 5.0 | pass |"
+        in verdict
+    )
 
 
 def test_unknown_model_is_refused_with_the_choices(capsys):

@@ -80,7 +80,9 @@ def blocks_of(page: Path) -> list[Block]:
             indent = match.group(1)
             words = match.group(3).split()
             options = dict(word.split("=", 1) for word in words if "=" in word)
-            current = Block(page, number, match.group(2), options, {word for word in words if "=" not in word})
+            current = Block(
+                page, number, match.group(2), options, {word for word in words if "=" not in word}
+            )
         elif current is not None and line.strip() == "```":
             blocks.append(current)
             current = None
@@ -92,7 +94,12 @@ def blocks_of(page: Path) -> list[Block]:
 
 
 PAGES = sorted(DOCS.rglob("*.md"))
-PENDING = [b for page in PAGES for b in blocks_of(page) if "skip-until" in b.options or "needs" in b.options]
+PENDING = [
+    b
+    for page in PAGES
+    for b in blocks_of(page)
+    if "skip-until" in b.options or "needs" in b.options
+]
 SLOW_PAGES = [page for page in PAGES if any("slow" in b.flags for b in blocks_of(page))]
 
 
@@ -149,7 +156,9 @@ def run_block(block: Block, namespace: dict, cwd: Path) -> None:
         else:
             run_shell(block)
     except Exception as error:
-        raise AssertionError(f"the code block at {block.where} failed: {type(error).__name__}: {error}") from error
+        raise AssertionError(
+            f"the code block at {block.where} failed: {type(error).__name__}: {error}"
+        ) from error
 
 
 def run_yaml(block: Block, cwd: Path) -> None:
@@ -183,7 +192,9 @@ def run_shell(block: Block) -> None:
         with contextlib.redirect_stdout(output):
             code = main([arg for word in shlex.split(command)[1:] for arg in _expand(word)])
         wanted = int(expected.group(1)) if expected else 0
-        assert code == wanted, f"`{command.strip()}` exited {code}, expected {wanted}:\n{output.getvalue()}"
+        assert code == wanted, (
+            f"`{command.strip()}` exited {code}, expected {wanted}:\n{output.getvalue()}"
+        )
 
 
 def _expand(word: str) -> list[str]:

@@ -66,7 +66,9 @@ def test_resnets_use_zero_padding_shortcuts(resnets, depth):
     assert {block.shortcut for block in blocks} == {"zero_pad"}
     padded = [block.name for block in blocks if block.downsample is not None]
     assert padded == ["conv3_block1", "conv4_block1"]  # where the shape changes
-    assert all(block.downsample.count_params() == 0 for block in blocks if block.downsample is not None)
+    assert all(
+        block.downsample.count_params() == 0 for block in blocks if block.downsample is not None
+    )
 
 
 @pytest.mark.parametrize("depth", PLAIN)

@@ -20,7 +20,9 @@ def test_show_prints_the_stage_table(capsys):
 
 def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
     path = tmp_path / "bad.yaml"
-    path.write_text("name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\nstages: [{block: bottlenek}]\n")
+    path.write_text(
+        "name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\nstages: [{block: bottlenek}]\n"
+    )
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottleneck'?" in err

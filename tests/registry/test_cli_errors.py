@@ -25,7 +25,9 @@ def test_validate_prints_the_error_and_exits_2(bad_recipe, capsys):
     assert main(["validate", bad_recipe]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.startswith(f"error: Invalid recipe {bad_recipe}: stages[0].block: unknown block 'bottlenek'")
+    assert captured.err.startswith(
+        f"error: Invalid recipe {bad_recipe}: stages[0].block: unknown block 'bottlenek'"
+    )
     assert "Did you mean 'bottleneck'?" in captured.err
     assert "Traceback" not in captured.err
 
@@ -65,7 +67,11 @@ def test_the_installed_command_prints_no_traceback(bad_recipe):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
         [sys.executable, "-m", "registry", "validate", bad_recipe],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
     )
     assert result.returncode == 2
     assert "unknown block 'bottlenek'" in result.stderr

@@ -38,8 +38,15 @@ def test_resnet18_block_by_block(resnet18):
     assert [n.title for n in nodes] == ["image", "stem"] + [
         f"conv{s}_block{b}" for s in (2, 3, 4, 5) for b in (1, 2)
     ] + ["head"]
-    assert [n.shortcut for n in nodes if n.kind == "block"] == ["identity", "identity"] + ["projection", "identity"] * 3
-    assert nodes[4].shape == (8, 8, 128) and nodes[4].strides == 2 and nodes[4].shortcut_text == "1x1 conv /2"
+    assert [n.shortcut for n in nodes if n.kind == "block"] == ["identity", "identity"] + [
+        "projection",
+        "identity",
+    ] * 3
+    assert (
+        nodes[4].shape == (8, 8, 128)
+        and nodes[4].strides == 2
+        and nodes[4].shortcut_text == "1x1 conv /2"
+    )
     assert nodes[-1].params == 513_000
 
 
@@ -88,11 +95,17 @@ def test_svg_is_well_formed_and_dashes_projections(resnet18):
     root = ElementTree.fromstring(svg)
     texts = [element.text for element in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "conv3_block1" in texts and "res_block · 8×8×128" in texts
-    dashed = [p for p in root.iter("{http://www.w3.org/2000/svg}path") if p.get("stroke-dasharray") == "6 4"]
+    dashed = [
+        p
+        for p in root.iter("{http://www.w3.org/2000/svg}path")
+        if p.get("stroke-dasharray") == "6 4"
+    ]
     assert len(dashed) == 3 + 1  # three projections and the legend's sample
 
 
-@pytest.mark.parametrize("suffix, kind", [(".svg", "svg"), (".png", "png"), (".md", "mermaid"), (".mmd", "mermaid")])
+@pytest.mark.parametrize(
+    "suffix, kind", [(".svg", "svg"), (".png", "png"), (".md", "mermaid"), (".mmd", "mermaid")]
+)
 def test_write_diagram_picks_the_format_from_the_suffix(resnet20, tmp_path, suffix, kind):
     path = tmp_path / "nested" / f"resnet20{suffix}"
     assert write_diagram(path, *resnet20) == kind
@@ -107,7 +120,8 @@ def test_write_diagram_picks_the_format_from_the_suffix(resnet20, tmp_path, suff
 
 def test_unknown_suffix_is_refused():
     with pytest.raises(
-        ValueError, match=r"Cannot tell the diagram format of 'net.jpg': use a file ending in \.svg, \.png"
+        ValueError,
+        match=r"Cannot tell the diagram format of 'net.jpg': use a file ending in \.svg, \.png",
     ):
         diagram_format("net.jpg")
 

@@ -18,8 +18,14 @@ STARTER_FAILS = {
     "plain_vs_residual": ("recipes.plain20 stage 0 has shortcut 'zero_pad'", "shortcut: none"),
     "shortcuts": ("recipe stage 0 still uses shortcut 'zero_pad'", "projection"),
     "feature_pyramid": ("answers.shapes.c1 must be [height, width, channels]", "halve the map"),
-    "inception_scale": ("recipe stage 1 (block35_{index}) still scales its residual by 0.17", "scale: 1.0"),
-    "own_block": ("RECIPE does not use your block (se_res_block)", "'stages': {0: {'block': 'se_res_block'}"),
+    "inception_scale": (
+        "recipe stage 1 (block35_{index}) still scales its residual by 0.17",
+        "scale: 1.0",
+    ),
+    "own_block": (
+        "RECIPE does not use your block (se_res_block)",
+        "'stages': {0: {'block': 'se_res_block'}",
+    ),
 }
 
 
@@ -79,14 +85,20 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_wrong_numbers_say_which_way(tmp_path):
-    solution = handout("shortcuts", "solution").read_text().replace("extra_params: 2944", "extra_params: 2816")
+    solution = (
+        handout("shortcuts", "solution")
+        .read_text()
+        .replace("extra_params: 2944", "extra_params: 2816")
+    )
     verdict = check("shortcuts", write(tmp_path, "mine.yaml", solution))
     assert verdict.message == "shortcuts: answers.extra_params = 2,816 is too low."
     assert "4 numbers per batch-norm channel" in verdict.hint
 
 
 def test_yaml_mistakes_are_reported_with_their_line(tmp_path):
-    verdict = check("swap_block", write(tmp_path, "mine.yaml", "recipe:\n  base: resnet50\n   name: x\n"))
+    verdict = check(
+        "swap_block", write(tmp_path, "mine.yaml", "recipe:\n  base: resnet50\n   name: x\n")
+    )
     assert not verdict.passed and "line 3" in verdict.message and "indent" in verdict.hint
 
 
@@ -94,7 +106,10 @@ def test_projection_is_not_option_a(tmp_path):
     text = (
         handout("plain_vs_residual", "solution")
         .read_text()
-        .replace("    name: my_resnet56\n", "    name: my_resnet56\n    defaults: {shortcut: projection}\n")
+        .replace(
+            "    name: my_resnet56\n",
+            "    name: my_resnet56\n    defaults: {shortcut: projection}\n",
+        )
     )
     verdict = check("plain_vs_residual", write(tmp_path, "mine.yaml", text))
     assert (
@@ -108,7 +123,11 @@ def test_wrong_depth_names_the_formula(tmp_path):
     text = (
         handout("plain_vs_residual", "solution")
         .read_text()
-        .replace("stages: {0: {repeats: 9}, 1: {repeats: 9}, 2: {repeats: 9}}", "stages: {0: {repeats: 9}}", 1)
+        .replace(
+            "stages: {0: {repeats: 9}, 1: {repeats: 9}, 2: {repeats: 9}}",
+            "stages: {0: {repeats: 9}}",
+            1,
+        )
     )
     verdict = check("plain_vs_residual", write(tmp_path, "mine.yaml", text))
     assert "recipes.plain56 has repeats [9, 3, 3]: 32 weighted layers, not 56." in verdict.message
@@ -128,13 +147,23 @@ def test_inception_scale_names_the_unscaled_block(tmp_path):
         .replace("unscaled_block: block8_10", "unscaled_block: block8_9")
     )
     verdict = check("inception_scale", write(tmp_path, "mine.yaml", text))
-    assert verdict.message == "inception_scale: answers.unscaled_block = 'block8_9' is scaled in inception_resnet_v2."
+    assert (
+        verdict.message
+        == "inception_scale: answers.unscaled_block = 'block8_9' is scaled in inception_resnet_v2."
+    )
 
 
 def test_feature_pyramid_wrong_channels(tmp_path):
-    text = handout("feature_pyramid", "solution").read_text().replace("c3: [28, 28, 512]", "c3: [28, 28, 128]")
+    text = (
+        handout("feature_pyramid", "solution")
+        .read_text()
+        .replace("c3: [28, 28, 512]", "c3: [28, 28, 128]")
+    )
     verdict = check("feature_pyramid", write(tmp_path, "mine.yaml", text))
-    assert verdict.message == "feature_pyramid: answers.shapes.c3 = [28, 28, 128]: the channels are wrong."
+    assert (
+        verdict.message
+        == "feature_pyramid: answers.shapes.c3 = [28, 28, 128]: the channels are wrong."
+    )
     assert "expansion 4" in verdict.hint
 
 
@@ -192,7 +221,9 @@ def test_own_block_must_add_its_input(tmp_path):
 
 
 def test_own_block_reports_the_students_error_and_line(tmp_path):
-    broken = PRE_ACTIVATION.replace('    RECIPE = {"base"', '    RECIPE = 1 / 0\n    RECIPE = {"base"')
+    broken = PRE_ACTIVATION.replace(
+        '    RECIPE = {"base"', '    RECIPE = 1 / 0\n    RECIPE = {"base"'
+    )
     verdict = check("own_block", write(tmp_path, "broken.py", broken))
     assert verdict.message.startswith("own_block: broken.py (line 36) raised ZeroDivisionError")
 

@@ -28,7 +28,9 @@ def randomize(model: keras.Model, seed: int) -> None:
     """Random batch-norm statistics and biases, so every array's mapping matters."""
     rng = np.random.default_rng(seed)
     for layer in model.layers:
-        if not layer.weights or not isinstance(layer, (keras.layers.BatchNormalization, keras.layers.Conv2D, keras.layers.Dense)):
+        if not layer.weights or not isinstance(
+            layer, (keras.layers.BatchNormalization, keras.layers.Conv2D, keras.layers.Dense)
+        ):
             continue
         values = []
         for variable in layer.weights:
@@ -59,7 +61,10 @@ def keras_files(factory, tmp_path_factory, size: int, last: str):
     model = factory(weights=None, input_shape=(size, size, 3))
     randomize(model, seed=1)
     folder = tmp_path_factory.mktemp(model.name)
-    top, notop = folder / "weights_tf_dim_ordering_tf_kernels.h5", folder / "weights_tf_dim_ordering_tf_kernels_notop.h5"
+    top, notop = (
+        folder / "weights_tf_dim_ordering_tf_kernels.h5",
+        folder / "weights_tf_dim_ordering_tf_kernels_notop.h5",
+    )
     save_legacy(model, top)
     features = keras.Model(model.input, model.get_layer(last).output)
     save_legacy(features, notop)  # the _notop model: the same layers up to `last`
@@ -99,8 +104,13 @@ def resnet(request, made, tmp_path_factory):
     x = preprocess_input(name, images(64))
     expected_c5, expected = (keras.ops.convert_to_numpy(t) for t in reference(x))
     return {
-        "name": name, "keras": keras_model, "top": top, "notop": notop,
-        "x": x, "c5": expected_c5, "predictions": expected,
+        "name": name,
+        "keras": keras_model,
+        "top": top,
+        "notop": notop,
+        "x": x,
+        "c5": expected_c5,
+        "predictions": expected,
     }
 
 
@@ -114,7 +124,13 @@ def test_resnet_with_top_computes_what_keras_computes(resnet):
 
 def test_resnet_without_top_computes_what_keras_computes(resnet):
     # With the preprocessing inside, the model takes the raw pixels.
-    model = build(resnet["name"], input_shape=(64, 64, 3), include_top=False, include_preprocessing=True, weights=resnet["notop"])
+    model = build(
+        resnet["name"],
+        input_shape=(64, 64, 3),
+        include_top=False,
+        include_preprocessing=True,
+        weights=resnet["notop"],
+    )
     assert max_diff(model(images(64)), resnet["c5"]) <= TOLERANCE
     # A top-included file loads into a model without top: the classifier is skipped.
     report = load_keras_applications_weights(model, resnet["top"])
@@ -124,12 +140,15 @@ def test_resnet_without_top_computes_what_keras_computes(resnet):
 
 # === Inception-ResNet-V2: unnamed layers, numbered from any offset ===
 
+
 @pytest.fixture(scope="module")
 def inception(tmp_path_factory):
     # Layers made earlier in the process shift keras' automatic names, as in
     # a file saved from a session that built something first; conv and BN
     # counters are shifted differently.
-    _ = [keras.layers.Conv2D(1, 1) for _ in range(3)] + [keras.layers.BatchNormalization() for _ in range(5)]
+    _ = [keras.layers.Conv2D(1, 1) for _ in range(3)] + [
+        keras.layers.BatchNormalization() for _ in range(5)
+    ]
     return keras_files(keras.applications.InceptionResNetV2, tmp_path_factory, 75, "conv_7b_ac")
 
 
@@ -139,16 +158,31 @@ def renumbered(source, target, start: int, reverse: bool) -> None:
         names = legacy_h5_format.load_attributes_from_hdf5_group(src, "layer_names")
         new_names = {}
         for kind in ("conv2d", "batch_normalization"):
-            ours = sorted((n for n in names if n == kind or n.startswith(kind + "_") and n[len(kind) + 1:].isdigit()),
-                          key=lambda n: int(n[len(kind) + 1:] or 0))
+            ours = sorted(
+                (
+                    n
+                    for n in names
+                    if n == kind or n.startswith(kind + "_") and n[len(kind) + 1 :].isdigit()
+                ),
+                key=lambda n: int(n[len(kind) + 1 :] or 0),
+            )
             new_names.update({old: f"{kind}_{start + i}" for i, old in enumerate(ours)})
         order = list(reversed(names)) if reverse else names
-        legacy_h5_format.save_attributes_to_hdf5_group(dst, "layer_names", [new_names.get(n, n).encode() for n in order])
+        legacy_h5_format.save_attributes_to_hdf5_group(
+            dst, "layer_names", [new_names.get(n, n).encode() for n in order]
+        )
         for name in names:
             group = dst.create_group(new_names.get(name, name))
-            weight_names = legacy_h5_format.load_attributes_from_hdf5_group(src[name], "weight_names")
-            renamed = [w.replace(name + "/", new_names.get(name, name) + "/", 1) + ":0" for w in weight_names]
-            legacy_h5_format.save_attributes_to_hdf5_group(group, "weight_names", [w.encode() for w in renamed])
+            weight_names = legacy_h5_format.load_attributes_from_hdf5_group(
+                src[name], "weight_names"
+            )
+            renamed = [
+                w.replace(name + "/", new_names.get(name, name) + "/", 1) + ":0"
+                for w in weight_names
+            ]
+            legacy_h5_format.save_attributes_to_hdf5_group(
+                group, "weight_names", [w.encode() for w in renamed]
+            )
             for old, new in zip(weight_names, renamed):
                 group[new] = np.asarray(src[name][old])
 
@@ -180,6 +214,7 @@ def test_inception_resnet_v2_computes_what_keras_computes(inception, tmp_path):
 
 # === Files that do not fit: an error naming the first differences, nothing loaded ===
 
+
 @pytest.fixture(scope="module")
 def resnet50_files(made, tmp_path_factory):
     _, _, top, notop = resnet_files(made, "resnet50", tmp_path_factory)
@@ -196,7 +231,9 @@ def snapshot(model) -> list[np.ndarray]:
 
 
 def assert_untouched(model, before) -> None:
-    assert all(np.array_equal(a, keras.ops.convert_to_numpy(w)) for a, w in zip(before, model.weights))
+    assert all(
+        np.array_equal(a, keras.ops.convert_to_numpy(w)) for a, w in zip(before, model.weights)
+    )
 
 
 def edited_copy(source, target, edit) -> None:
@@ -219,9 +256,14 @@ def test_file_of_another_network(resnet50, inception):
 def test_deeper_resnet_file_into_resnet50(resnet50, made, tmp_path_factory):
     _, _, top, _ = resnet_files(made, "resnet101", tmp_path_factory)
     before = snapshot(resnet50)
-    with pytest.raises(WeightsError, match=r"looks like keras.applications' ResNet-101 \(with top\)") as error:
+    with pytest.raises(
+        WeightsError, match=r"looks like keras.applications' ResNet-101 \(with top\)"
+    ) as error:
         load_keras_applications_weights(resnet50, top)
-    assert "102 difference(s), the first:\n  - keras layer 'conv4_block7_1_conv' of the file has no counterpart in the model" in str(error.value)
+    assert (
+        "102 difference(s), the first:\n  - keras layer 'conv4_block7_1_conv' of the file has no counterpart in the model"
+        in str(error.value)
+    )
     assert_untouched(resnet50, before)
 
 
@@ -242,7 +284,9 @@ def test_file_missing_a_layer(resnet50, resnet50_files, tmp_path):
         names = legacy_h5_format.load_attributes_from_hdf5_group(f, "layer_names")
         del f["conv5_block3_3_conv"]
         del f.attrs["layer_names"]
-        legacy_h5_format.save_attributes_to_hdf5_group(f, "layer_names", [n.encode() for n in names if n != "conv5_block3_3_conv"])
+        legacy_h5_format.save_attributes_to_hdf5_group(
+            f, "layer_names", [n.encode() for n in names if n != "conv5_block3_3_conv"]
+        )
 
     path = tmp_path / "missing.h5"
     edited_copy(resnet50_files[0], path, drop_last_conv)
@@ -250,7 +294,10 @@ def test_file_missing_a_layer(resnet50, resnet50_files, tmp_path):
     with pytest.raises(WeightsError) as error:
         load_keras_applications_weights(resnet50, path)
     assert "1 difference(s)" in str(error.value)
-    assert "keras layer 'conv5_block3_3_conv' (for model layer conv5_block3/conv3/conv) is not in the file" in str(error.value)
+    assert (
+        "keras layer 'conv5_block3_3_conv' (for model layer conv5_block3/conv3/conv) is not in the file"
+        in str(error.value)
+    )
     assert_untouched(resnet50, before)
 
 
@@ -263,7 +310,10 @@ def test_wrong_shape(resnet50, resnet50_files, tmp_path):
 
     path = tmp_path / "shape.h5"
     edited_copy(resnet50_files[0], path, shrink_kernel)
-    with pytest.raises(WeightsError, match=r"keras layer 'conv1_conv' has kernel \(7, 7, 3, 32\), model layer stem/conv1/conv expects \(7, 7, 3, 64\)"):
+    with pytest.raises(
+        WeightsError,
+        match=r"keras layer 'conv1_conv' has kernel \(7, 7, 3, 32\), model layer stem/conv1/conv expects \(7, 7, 3, 64\)",
+    ):
         load_keras_applications_weights(resnet50, path)
 
 
@@ -288,18 +338,27 @@ def test_wrong_class_count_with_top(resnet50, resnet50_files, tmp_path):
 
 
 def test_notop_file_into_model_with_top(resnet50, resnet50_files):
-    with pytest.raises(WeightsError, match=r"the model has a classifier \(head/predictions\) but the file has none \(a `_notop` file\)"):
+    with pytest.raises(
+        WeightsError,
+        match=r"the model has a classifier \(head/predictions\) but the file has none \(a `_notop` file\)",
+    ):
         load_keras_applications_weights(resnet50, resnet50_files[1])
 
 
 def test_other_num_classes_loads_all_but_the_classifier(resnet50_files):
     top, notop = resnet50_files
-    with pytest.warns(UserWarning, match=r"except its classifier \(predictions\).*keeps its random initialization"):
+    with pytest.warns(
+        UserWarning, match=r"except its classifier \(predictions\).*keeps its random initialization"
+    ):
         model = build("resnet50", input_shape=(64, 64, 3), num_classes=5, weights=top)
     with h5py.File(top, "r") as f:
-        name = legacy_h5_format.load_attributes_from_hdf5_group(f["conv5_block3_3_conv"], "weight_names")[0]
+        name = legacy_h5_format.load_attributes_from_hdf5_group(
+            f["conv5_block3_3_conv"], "weight_names"
+        )[0]
         expected = np.asarray(f["conv5_block3_3_conv"][name])
-    assert np.array_equal(keras.ops.convert_to_numpy(model.get_layer("conv5_block3").conv3.conv.kernel), expected)
+    assert np.array_equal(
+        keras.ops.convert_to_numpy(model.get_layer("conv5_block3").conv3.conv.kernel), expected
+    )
     assert model.output_shape == (None, 5)
     # A _notop file with a new head is the usual fine-tuning start: no warning.
     with warnings.catch_warnings():
@@ -309,24 +368,36 @@ def test_other_num_classes_loads_all_but_the_classifier(resnet50_files):
 
 def test_network_keras_applications_does_not_have(resnet50_files):
     tiny = {
-        "name": "tiny_resnet", "input_shape": [32, 32, 3], "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
+        "name": "tiny_resnet",
+        "input_shape": [32, 32, 3],
+        "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
         "stem": {"block": "resnet_stem", "filters": 8},
         "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
     }
     model = build(tiny, include_top=False)
-    with pytest.raises(WeightsError, match="the first:\n  - model layer conv2 is a ResBlock, which no keras.applications network has"):
+    with pytest.raises(
+        WeightsError,
+        match="the first:\n  - model layer conv2 is a ResBlock, which no keras.applications network has",
+    ):
         load_keras_applications_weights(model, resnet50_files[1])
 
 
 def test_settings_that_shapes_do_not_show(resnet50_files):
     # torchvision's "ResNet v1.5" strides in the 3x3: same shapes, other function.
     v15 = {
-        "name": "resnet_v1_5", "input_shape": [64, 64, 3], "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
+        "name": "resnet_v1_5",
+        "input_shape": [64, 64, 3],
+        "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
         "stem": {"block": "resnet_stem", "filters": 8},
-        "stages": [{"name": "conv2", "block": "bottleneck", "filters": 8, "strides": 2, "stride_at": "3x3"}],
+        "stages": [
+            {"name": "conv2", "block": "bottleneck", "filters": 8, "strides": 2, "stride_at": "3x3"}
+        ],
     }
     model = build(v15, include_top=False)
-    with pytest.raises(WeightsError, match=r"differences?\(s\), the first:\n  - model layer conv2 has stride_at='3x3', keras.applications' has stride_at='1x1'"):
+    with pytest.raises(
+        WeightsError,
+        match=r"differences?\(s\), the first:\n  - model layer conv2 has stride_at='3x3', keras.applications' has stride_at='1x1'",
+    ):
         load_keras_applications_weights(model, resnet50_files[1])
 
 
@@ -335,7 +406,9 @@ def test_hdf5_file_of_another_kind(resnet50, tmp_path):
     with h5py.File(path, "w") as f:
         f["x"] = np.zeros(3)
     assert not is_legacy_keras_h5(path)
-    with pytest.raises(WeightsError, match="HDF5 file without `layer_names`, so not a keras.applications"):
+    with pytest.raises(
+        WeightsError, match="HDF5 file without `layer_names`, so not a keras.applications"
+    ):
         load_keras_applications_weights(resnet50, path)
 
 
@@ -348,4 +421,6 @@ def test_own_weights_files_are_not_legacy(tmp_path):
 
 def test_only_networks_built_by_resblocks(resnet50_files):
     with pytest.raises(TypeError, match="load into a Network built by resblocks"):
-        load_keras_applications_weights(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), resnet50_files[0])
+        load_keras_applications_weights(
+            keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), resnet50_files[0]
+        )

@@ -49,7 +49,14 @@ def test_plugins_are_refused_unless_allowed(plugin):
     with pytest.raises(RecipeError) as info:
         load_recipe(str(recipe))
     message = str(info.value)
-    for fragment in (str(recipe), "plugins:", "wants to run Python code", "blocks/conv.py", "allow_plugins=True", "--allow-plugins"):
+    for fragment in (
+        str(recipe),
+        "plugins:",
+        "wants to run Python code",
+        "blocks/conv.py",
+        "allow_plugins=True",
+        "--allow-plugins",
+    ):
         assert fragment in message
     assert block not in list_blocks()  # nothing ran
 
@@ -117,7 +124,13 @@ def test_a_plugin_that_raises_is_named_and_its_blocks_forgotten(tmp_path):
     with pytest.raises(RecipeError) as info:
         load_recipe(str(recipe), allow_plugins=True)
     message = str(info.value)
-    for fragment in (str(recipe), "plugins[0]: importing plugin", "broken.py", "RuntimeError: the plugin is broken", "Fix the plugin's code"):
+    for fragment in (
+        str(recipe),
+        "plugins[0]: importing plugin",
+        "broken.py",
+        "RuntimeError: the plugin is broken",
+        "Fix the plugin's code",
+    ):
         assert fragment in message
     assert block not in list_blocks()
     plugin.write_text(block_source(block))  # fixed: it loads, and its block registers once
@@ -128,15 +141,25 @@ def test_a_plugin_with_a_syntax_error_is_named(tmp_path):
     (tmp_path / "typo.py").write_text("def broken(:\n")
     recipe = tmp_path / "net.yaml"
     recipe.write_text(recipe_text("res_block", "[typo.py]"))
-    with pytest.raises(RecipeError, match=r"plugins\[0\]: importing plugin '.*typo.py' failed: SyntaxError"):
+    with pytest.raises(
+        RecipeError, match=r"plugins\[0\]: importing plugin '.*typo.py' failed: SyntaxError"
+    ):
         load_recipe(str(recipe), allow_plugins=True)
 
 
 def test_a_missing_plugin_module_is_named():
-    raw = {"name": "x", "input_shape": [8, 8, 3], "plugins": ["no_such_module_xyz"], "stem": {"block": "cifar_stem"}, "stages": [{"block": "res_block", "filters": 4}]}
+    raw = {
+        "name": "x",
+        "input_shape": [8, 8, 3],
+        "plugins": ["no_such_module_xyz"],
+        "stem": {"block": "cifar_stem"},
+        "stages": [{"block": "res_block", "filters": 4}],
+    }
     with pytest.raises(RecipeError) as info:
         load_recipe(raw, allow_plugins=True)
-    assert "plugins[0]: importing plugin 'no_such_module_xyz' failed: ModuleNotFoundError" in str(info.value)
+    assert "plugins[0]: importing plugin 'no_such_module_xyz' failed: ModuleNotFoundError" in str(
+        info.value
+    )
     assert "Is it installed, and spelled right?" in str(info.value)
 
 
@@ -156,7 +179,13 @@ def test_a_missing_plugin_file_is_named(tmp_path):
     ],
 )
 def test_a_malformed_plugin_list_is_refused(plugins, fragment):
-    raw = {"name": "x", "input_shape": [8, 8, 3], "plugins": plugins, "stem": {"block": "cifar_stem"}, "stages": [{"block": "res_block", "filters": 4}]}
+    raw = {
+        "name": "x",
+        "input_shape": [8, 8, 3],
+        "plugins": plugins,
+        "stem": {"block": "cifar_stem"},
+        "stages": [{"block": "res_block", "filters": 4}],
+    }
     with pytest.raises(RecipeError) as info:
         load_recipe(raw, allow_plugins=True)
     assert fragment in str(info.value)

@@ -35,9 +35,15 @@ def test_every_recipe_matches_keras_convention(name):
 
 def test_article_networks():
     x = pixels()
-    np.testing.assert_allclose(preprocess_input("resnet50", x), keras.applications.resnet50.preprocess_input(x.copy()), atol=1e-4)
     np.testing.assert_allclose(
-        preprocess_input("inception_resnet_v2", x), keras.applications.inception_resnet_v2.preprocess_input(x.copy()), atol=1e-6
+        preprocess_input("resnet50", x),
+        keras.applications.resnet50.preprocess_input(x.copy()),
+        atol=1e-4,
+    )
+    np.testing.assert_allclose(
+        preprocess_input("inception_resnet_v2", x),
+        keras.applications.inception_resnet_v2.preprocess_input(x.copy()),
+        atol=1e-6,
     )
     assert input_convention("resnet50") == "caffe"
     assert input_convention("inception_resnet_v2") == "tf"
@@ -58,12 +64,17 @@ def test_a_built_network_knows_its_convention(tmp_path):
 
 def test_models_resblocks_did_not_build():
     plain = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten()])
-    with pytest.raises(TypeError, match="For a keras.applications model use its module's preprocess_input"):
+    with pytest.raises(
+        TypeError, match="For a keras.applications model use its module's preprocess_input"
+    ):
         preprocess_input(plain, pixels())
 
 
 def test_network_rejects_unknown_convention():
     from resblocks import Network, ResNetStem
 
-    with pytest.raises(ValueError, match="Invalid value received for argument `input_convention`: expected one of caffe, tf, torch, rescale, none. Received: input_convention='bgr'"):
+    with pytest.raises(
+        ValueError,
+        match="Invalid value received for argument `input_convention`: expected one of caffe, tf, torch, rescale, none. Received: input_convention='bgr'",
+    ):
         Network([ResNetStem(8, name="stem")], image_shape=(32, 32, 3), input_convention="bgr")

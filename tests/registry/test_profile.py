@@ -38,7 +38,14 @@ def test_macs_within_3_percent_of_table_1(name):
         if ref.trainable_params:
             assert result.total.trainable == ref.trainable_params
     assert result.total.params == sum(row.cost.params for row in result.rows)
-    assert [row.stage for row in result.rows] == ["stem", "conv2", "conv3", "conv4", "conv5", "head"]
+    assert [row.stage for row in result.rows] == [
+        "stem",
+        "conv2",
+        "conv3",
+        "conv4",
+        "conv5",
+        "head",
+    ]
 
 
 def test_counts_by_hand():
@@ -60,7 +67,9 @@ def test_profile_of_a_built_model_groups_its_layers_by_name():
     model = build(TINY, num_classes=10)
     result = profile(model)
     assert [(row.stage, row.layers) for row in result.rows] == [
-        ("stem", ["stem"]), ("conv2", ["conv2"]), ("head", ["head"]),
+        ("stem", ["stem"]),
+        ("conv2", ["conv2"]),
+        ("head", ["head"]),
     ]
     assert result.total.macs == profile(TINY).total.macs
     assert result.references == []
@@ -69,16 +78,28 @@ def test_profile_of_a_built_model_groups_its_layers_by_name():
 def test_format_profile_shows_the_published_figure():
     text = format_profile(profile("resnet18"))
     assert "total" in text and "MACs" in text
-    assert "published MACs: 1.800 G (He et al. 2015, Table 1 (FLOPs, i.e. multiply-adds)); counted 1.814 G (+0.8%)" in text
-    assert "published trainable params: 11,689,512 (torchvision resnet18); counted 11,689,512 (+0.0%)" in text
+    assert (
+        "published MACs: 1.800 G (He et al. 2015, Table 1 (FLOPs, i.e. multiply-adds)); counted 1.814 G (+0.8%)"
+        in text
+    )
+    assert (
+        "published trainable params: 11,689,512 (torchvision resnet18); counted 11,689,512 (+0.0%)"
+        in text
+    )
 
 
 def test_open_input_size_cannot_be_profiled():
     open_size = {**TINY, "input_shape": [None, None, 3]}
-    with pytest.raises(ValueError, match=r"Cannot profile 'tiny_resnet' at input_shape=\[None, None, 3\].*Pass input_shape"):
+    with pytest.raises(
+        ValueError,
+        match=r"Cannot profile 'tiny_resnet' at input_shape=\[None, None, 3\].*Pass input_shape",
+    ):
         profile(open_size)
     assert profile(open_size, input_shape=[32, 32, 3]).total.macs == profile(TINY).total.macs
-    with pytest.raises(ValueError, match="it was built for input shape .*None.*Build the network at a fixed input_shape"):
+    with pytest.raises(
+        ValueError,
+        match="it was built for input shape .*None.*Build the network at a fixed input_shape",
+    ):
         profile(build(open_size))
 
 

@@ -25,7 +25,14 @@ head: {block: classifier, num_classes: 3}
 
 def test_a_file_builds(tmp_path):
     model = build(write(tmp_path, TINY))
-    assert [layer.name for layer in model.layers][1:] == ["stem", "stage1_block1", "stage1_block2", "stage2_block1", "stage2_block2", "head"]
+    assert [layer.name for layer in model.layers][1:] == [
+        "stem",
+        "stage1_block1",
+        "stage1_block2",
+        "stage2_block1",
+        "stage2_block2",
+        "head",
+    ]
 
 
 def test_typo_in_a_block_name_suggests_the_closest():
@@ -37,18 +44,27 @@ def test_typo_in_a_block_name_suggests_the_closest():
 
 
 def test_every_problem_is_located(tmp_path):
-    text = TINY.replace("filters: 8, repeats: 2", "filters: 0, repeats: 2").replace("filters: 16", "filterz: 16")
+    text = TINY.replace("filters: 8, repeats: 2", "filters: 0, repeats: 2").replace(
+        "filters: 16", "filterz: 16"
+    )
     with pytest.raises(RecipeError) as error:
         load_recipe(write(tmp_path, text))
     message = str(error.value)
     assert "net.yaml (3 problems)" in message
     assert "stages[0].filters: must be at least 1. Received: 0." in message
-    assert "stages[1].filters: required argument 'filters' of block 'res_block' is missing." in message
-    assert "stages[1].filterz: unknown argument 'filterz' for block 'res_block'. Did you mean 'filters'? Its arguments: activation," in message
+    assert (
+        "stages[1].filters: required argument 'filters' of block 'res_block' is missing." in message
+    )
+    assert (
+        "stages[1].filterz: unknown argument 'filterz' for block 'res_block'. Did you mean 'filters'? Its arguments: activation,"
+        in message
+    )
 
 
 def test_structure_is_checked_first(tmp_path):
-    with pytest.raises(RecipeError, match=r"stages\[0\]\.repeats: must be at least 1\. Received: 0\."):
+    with pytest.raises(
+        RecipeError, match=r"stages\[0\]\.repeats: must be at least 1\. Received: 0\."
+    ):
         load_recipe(write(tmp_path, TINY.replace("repeats: 2, tap: c2", "repeats: 0, tap: c2")))
 
 
@@ -64,7 +80,9 @@ def test_python_tags_are_refused(tmp_path):
 
 def test_base_merges_and_patches_lists_by_index(tmp_path):
     write(tmp_path, TINY, "tiny.yaml")
-    path = write(tmp_path, "base: tiny.yaml\nname: deeper\nstages: {1: {repeats: 3}}\n", "deeper.yaml")
+    path = write(
+        tmp_path, "base: tiny.yaml\nname: deeper\nstages: {1: {repeats: 3}}\n", "deeper.yaml"
+    )
     recipe = load_recipe(path)
     assert recipe.name == "deeper"
     assert [stage.repeats for stage in recipe.stages] == [2, 3]
@@ -78,18 +96,25 @@ def test_cyclic_bases_are_refused(tmp_path):
 
 
 def test_unused_defaults_are_refused(tmp_path):
-    with pytest.raises(RecipeError, match="defaults.use_biass: no block of this recipe takes an argument 'use_biass'"):
+    with pytest.raises(
+        RecipeError,
+        match="defaults.use_biass: no block of this recipe takes an argument 'use_biass'",
+    ):
         load_recipe(write(tmp_path, TINY + "defaults: {use_biass: true}\n"))
 
 
 def test_identity_shortcut_where_the_shape_changes(tmp_path):
     text = TINY.replace("strides: 2, tap: c3", "strides: 2, shortcut: identity, tap: c3")
-    with pytest.raises(RecipeError, match=r"stages\[1\].*identity shortcut needs the block to keep its input shape"):
+    with pytest.raises(
+        RecipeError, match=r"stages\[1\].*identity shortcut needs the block to keep its input shape"
+    ):
         build(write(tmp_path, text))
 
 
 def test_unknown_feature_names_the_taps():
-    with pytest.raises(RecipeError, match="unknown feature 'c9'. This recipe taps: c1, c2, c3, c4, c5"):
+    with pytest.raises(
+        RecipeError, match="unknown feature 'c9'. This recipe taps: c1, c2, c3, c4, c5"
+    ):
         build("resnet18", include_top=False, features=["c9"])
 
 
@@ -100,7 +125,11 @@ def test_unknown_recipe_name():
 
 def test_schema_covers_every_block():
     schema = recipe_schema()
-    stage_blocks = {variant["properties"]["block"]["const"] for variant in schema["$defs"]["StageSpec"]["oneOf"]}
+    stage_blocks = {
+        variant["properties"]["block"]["const"] for variant in schema["$defs"]["StageSpec"]["oneOf"]
+    }
     assert {"bottleneck", "res_block", "inception_resnet_a", "conv_bn"} <= stage_blocks
-    bottleneck = next(v for v in schema["$defs"]["StageSpec"]["oneOf"] if v["title"] == "bottleneck")
+    bottleneck = next(
+        v for v in schema["$defs"]["StageSpec"]["oneOf"] if v["title"] == "bottleneck"
+    )
     assert bottleneck["properties"]["filters"]["maximum"] == 8192

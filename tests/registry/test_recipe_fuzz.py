@@ -30,7 +30,14 @@ TINY = {
     "stem": {"block": "cifar_stem", "filters": 4},
     "stages": [
         {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 1, "tap": "c2"},
-        {"name": "layer2", "block": "bottleneck", "filters": 2, "strides": 2, "repeats": 2, "tap": "c3"},
+        {
+            "name": "layer2",
+            "block": "bottleneck",
+            "filters": 2,
+            "strides": 2,
+            "repeats": 2,
+            "tap": "c3",
+        },
         {"name": "layer3", "block": "conv_bn", "filters": 8, "kernel_size": 3, "strides": 2},
     ],
     "head": {"block": "classifier", "num_classes": 3, "hidden_units": [8], "dropout": 0.5},
@@ -63,11 +70,44 @@ def narrow(raw: dict) -> dict:
     return raw
 
 
-BASES = {"tiny": TINY, "tiny_inception": TINY_INCEPTION, **{f"narrow_{n}": narrow(r) for n, r in SHIPPED.items() if "resnet" in n and "inception" not in n}}
+BASES = {
+    "tiny": TINY,
+    "tiny_inception": TINY_INCEPTION,
+    **{
+        f"narrow_{n}": narrow(r)
+        for n, r in SHIPPED.items()
+        if "resnet" in n and "inception" not in n
+    },
+}
 
-KEYS = sorted(set(RecipeSpec.model_fields) | set(StageSpec.model_fields) | set(RULES) | {"base", "use_bias", "max_pool"})
-WORDS = [*list_blocks(), *KEYS, "relu", "relux", "same", "valid", "identity", "zero_pad", "none", "projection",
-         "avg", "max", "3x3", "{index}", "block{index}", "a b", "", "c2", "resnet50", "caffe"]
+KEYS = sorted(
+    set(RecipeSpec.model_fields)
+    | set(StageSpec.model_fields)
+    | set(RULES)
+    | {"base", "use_bias", "max_pool"}
+)
+WORDS = [
+    *list_blocks(),
+    *KEYS,
+    "relu",
+    "relux",
+    "same",
+    "valid",
+    "identity",
+    "zero_pad",
+    "none",
+    "projection",
+    "avg",
+    "max",
+    "3x3",
+    "{index}",
+    "block{index}",
+    "a b",
+    "",
+    "c2",
+    "resnet50",
+    "caffe",
+]
 
 SCALARS = st.one_of(
     st.integers(-3, 9),
@@ -81,8 +121,14 @@ SCALARS = st.one_of(
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6), st.integers(-2, 5)), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.one_of(st.sampled_from(KEYS), st.text(max_size=6), st.integers(-2, 5)),
+            inner,
+            max_size=4,
+        )
+    ),
     max_leaves=8,
 )
 # Values of the kind a slot already holds, in a plausible range, so that
@@ -91,26 +137,65 @@ PLAUSIBLE = {
     bool: st.booleans(),
     int: st.integers(1, 8),
     float: st.floats(0.01, 0.99),
-    str: st.sampled_from(["relu", "swish", "same", "valid", "identity", "zero_pad", "none", "projection",
-                          "avg", "max", "1x1", "3x3", "c2", "c6", "stage{index}", "res_block", "bottleneck"]),
+    str: st.sampled_from(
+        [
+            "relu",
+            "swish",
+            "same",
+            "valid",
+            "identity",
+            "zero_pad",
+            "none",
+            "projection",
+            "avg",
+            "max",
+            "1x1",
+            "3x3",
+            "c2",
+            "c6",
+            "stage{index}",
+            "res_block",
+            "bottleneck",
+        ]
+    ),
     list: st.lists(st.integers(1, 9), min_size=1, max_size=3),
 }
 # Weighted towards mutations that keep a recipe plausible: a wholly broken
 # recipe only exercises the first check it fails.
-MUTATIONS = ["plausible"] * 4 + ["small_number"] * 3 + ["block"] * 2 + ["input_shape"] * 2 + [
-    "duplicate_stage", "drop_stage", "set", "delete", "rename", "add", "add_plausible"]
+MUTATIONS = (
+    ["plausible"] * 4
+    + ["small_number"] * 3
+    + ["block"] * 2
+    + ["input_shape"] * 2
+    + ["duplicate_stage", "drop_stage", "set", "delete", "rename", "add", "add_plausible"]
+)
 YAML_CHARACTERS = "{}[]:,-&*!|>'\"#\n\t %@`?=0123456789abcxyz_."
 
-FAST = settings(max_examples=25, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SLOW = settings(max_examples=1000, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SLOW = settings(
+    max_examples=1000,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def slots(node, found=None) -> list:
     """Every (container, key) pair in a nested recipe, so any value can be changed."""
     found = [] if found is None else found
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, value in list(items):
         found.append((node, key))
         slots(value, found)
@@ -121,7 +206,9 @@ def mappings(node, found=None) -> list:
     found = [] if found is None else found
     if isinstance(node, dict):
         found.append(node)
-    for value in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+    for value in (
+        node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    ):
         mappings(value, found)
     return found
 
@@ -150,10 +237,14 @@ def mutate(data, raw: dict) -> None:
         keyed = [(c, k) for c, k in every if isinstance(c, dict)]
         if keyed:
             container, key = data.draw(st.sampled_from(keyed))
-            container[data.draw(st.sampled_from(KEYS) | st.text(max_size=8), label="new key")] = container.pop(key)
+            container[data.draw(st.sampled_from(KEYS) | st.text(max_size=8), label="new key")] = (
+                container.pop(key)
+            )
     elif kind in ("add", "add_plausible"):
         container = data.draw(st.sampled_from(mappings(raw)))
-        value = data.draw(VALUES if kind == "add" else st.one_of(*PLAUSIBLE.values()), label="value")
+        value = data.draw(
+            VALUES if kind == "add" else st.one_of(*PLAUSIBLE.values()), label="value"
+        )
         container[data.draw(st.sampled_from(KEYS), label="key")] = value
     elif kind == "block":
         calls = [m for m in mappings(raw) if "block" in m]
@@ -164,7 +255,11 @@ def mutate(data, raw: dict) -> None:
         side = st.one_of(st.integers(8, 64), st.integers(1, 8), st.none(), st.integers(-2, 10_000))
         shape = st.tuples(side, side, st.integers(1, 4)).map(list) | st.lists(side, max_size=4)
         raw["input_shape"] = data.draw(shape, label="shape")
-    elif kind in ("duplicate_stage", "drop_stage") and isinstance(raw.get("stages"), list) and raw["stages"]:
+    elif (
+        kind in ("duplicate_stage", "drop_stage")
+        and isinstance(raw.get("stages"), list)
+        and raw["stages"]
+    ):
         stages = raw["stages"]
         index = data.draw(st.integers(0, len(stages) - 1))
         if kind == "duplicate_stage":
@@ -181,7 +276,10 @@ def cheap(recipe, *, blocks: int, width: int) -> bool:
     """Whether building this recipe takes well under a second or two (no huge kernels or stacks)."""
     calls = [recipe.stem, *(s.call for s in recipe.stages)] + ([recipe.head] if recipe.head else [])
     total = 1 + sum(s.repeats for s in recipe.stages)
-    widest = max(c.args.get("filters", 64) * c.args.get("expansion", 4 if c.block == "bottleneck" else 1) for c in calls)
+    widest = max(
+        c.args.get("filters", 64) * c.args.get("expansion", 4 if c.block == "bottleneck" else 1)
+        for c in calls
+    )
     inception = sum(c.block.startswith(("inception", "mixed", "reduction")) for c in calls)
     kernel = max(max(c.args.get("kernel_size", [7, 7])) for c in calls)
     head = recipe.head.args if recipe.head else {}
@@ -269,9 +367,13 @@ def _edited_text(data, most: int = 3):
         at = data.draw(st.integers(0, len(text)), label="at")
         kind = data.draw(st.sampled_from(["delete", "insert", "duplicate_line"]), label="edit")
         if kind == "delete":
-            text = text[:at] + text[at + data.draw(st.integers(1, 8)):]
+            text = text[:at] + text[at + data.draw(st.integers(1, 8)) :]
         elif kind == "insert":
-            text = text[:at] + data.draw(st.text(YAML_CHARACTERS, min_size=1, max_size=6), label="inserted") + text[at:]
+            text = (
+                text[:at]
+                + data.draw(st.text(YAML_CHARACTERS, min_size=1, max_size=6), label="inserted")
+                + text[at:]
+            )
         else:
             start = text.rfind("\n", 0, at) + 1
             end = text.find("\n", at)

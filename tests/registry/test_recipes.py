@@ -61,7 +61,9 @@ KERAS_APPLICATIONS = [
 
 @pytest.mark.parametrize("name, num_classes, expected", KERAS_APPLICATIONS)
 def test_parameter_count_equals_keras_applications(name, num_classes, expected):
-    assert small_model(name, None if num_classes == 1000 else num_classes).count_params() == expected
+    assert (
+        small_model(name, None if num_classes == 1000 else num_classes).count_params() == expected
+    )
 
 
 # Trainable parameters only: torchvision's resnet18/34 (no conv biases) and
@@ -84,14 +86,23 @@ def test_layer_names_follow_keras_applications():
     assert names[:3] == ["image", "stem", "conv2_block1"]
     assert "conv4_block6" in names and names[-1] == "head"
     names = [layer.name for layer in small_model("inception_resnet_v2").layers]
-    assert ["block35_10", "mixed_6a", "block17_1"] == names[names.index("block35_10"):names.index("block17_1") + 1]
+    assert ["block35_10", "mixed_6a", "block17_1"] == names[
+        names.index("block35_10") : names.index("block17_1") + 1
+    ]
     assert names[-3:] == ["block8_10", "conv_7b", "head"]
 
 
 def test_resnet101_multi_scale_features():
-    model = build("resnet101", include_top=False, features=["c2", "c3", "c4", "c5"], input_shape=(64, 64, 3))
+    model = build(
+        "resnet101", include_top=False, features=["c2", "c3", "c4", "c5"], input_shape=(64, 64, 3)
+    )
     shapes = {name: tuple(t.shape[1:]) for name, t in model.output.items()}
-    assert shapes == {"c2": (16, 16, 256), "c3": (8, 8, 512), "c4": (4, 4, 1024), "c5": (2, 2, 2048)}
+    assert shapes == {
+        "c2": (16, 16, 256),
+        "c3": (8, 8, 512),
+        "c4": (4, 4, 1024),
+        "c5": (2, 2, 2048),
+    }
     maps = model(np.zeros((1, 64, 64, 3), "float32"), training=False)
     assert tuple(maps["c5"].shape) == (1, 2, 2, 2048)
 
@@ -116,7 +127,11 @@ def test_without_top(pooling, shape):
 
 
 def test_swapping_a_block_in_one_line():
-    basic = build("resnet50", overrides={f"stages.{i}.block": "res_block" for i in range(4)}, input_shape=(64, 64, 3))
+    basic = build(
+        "resnet50",
+        overrides={f"stages.{i}.block": "res_block" for i in range(4)},
+        input_shape=(64, 64, 3),
+    )
     assert type(basic.get_layer("conv2_block1")).__name__ == "ResBlock"
     assert basic.count_params() != small_model("resnet50").count_params()
 
@@ -140,7 +155,9 @@ def test_include_preprocessing_takes_raw_pixels():
 
 def test_summary_lists_every_block():
     lines = []
-    build("resnet18", input_shape=(64, 64, 3)).summary(print_fn=lambda line, **_: lines.append(line))
+    build("resnet18", input_shape=(64, 64, 3)).summary(
+        print_fn=lambda line, **_: lines.append(line)
+    )
     text = "\n".join(lines)
     for name in ["stem", "conv2_block1", "conv3_block2", "conv5_block2", "head"]:
         assert name in text

@@ -35,8 +35,14 @@ def test_every_builtin_block_has_an_example():
 
 def test_sections_show_arguments_shapes_and_a_picture():
     text = blocks_reference(["res_block"])
-    assert "| `shortcut` | one of `projection`, `zero_pad`, `identity`, `none` | `projection` |" in text
-    assert "| `filters` | integer in [1, 8192] | required | Output channels of both convolutions. |" in text
+    assert (
+        "| `shortcut` | one of `projection`, `zero_pad`, `identity`, `none` | `projection` |"
+        in text
+    )
+    assert (
+        "| `filters` | integer in [1, 8192] | required | Output channels of both convolutions. |"
+        in text
+    )
     assert "gives 28×28×128, 230,912 parameters." in text
     assert '  n2["3x3 conv 128 /2, BN, relu<br/>28×28×128"]' in text
     assert '  n5["1x1 conv 128 /2, BN<br/>28×28×128"]' in text  # the projection
@@ -45,7 +51,9 @@ def test_sections_show_arguments_shapes_and_a_picture():
 def test_inception_block_picture_has_branches_and_the_scaled_sum():
     layer, shape = example_layer("inception_resnet_a")
     chart = block_mermaid(layer, shape)
-    assert chart.count("-->") == 3 + 5 + 1 + 2 + 1 + 1  # branch edges, concat inputs, up, F, identity, activation
+    assert (
+        chart.count("-->") == 3 + 5 + 1 + 2 + 1 + 1
+    )  # branch edges, concat inputs, up, F, identity, activation
     assert '(("x + 0.17·F"))' in chart and '|"identity"|' in chart
 
 
@@ -55,7 +63,9 @@ def test_describe_names_the_layer():
     assert describe(layer.pool) == "3x3 max-pool /2"
 
 
-SPEC_KEYS = sorted({*RecipeSpec.model_fields, *StageSpec.model_fields, *StemSpec.model_fields, "base"})
+SPEC_KEYS = sorted(
+    {*RecipeSpec.model_fields, *StageSpec.model_fields, *StemSpec.model_fields, "base"}
+)
 
 
 @pytest.mark.parametrize("key", SPEC_KEYS)

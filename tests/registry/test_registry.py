@@ -10,12 +10,16 @@ from registry.blocks import KINDS
 
 
 def test_unknown_name_lists_the_closest():
-    with pytest.raises(ValueError, match=r"unknown block 'bottlenek'\. Did you mean 'bottleneck'\?"):
+    with pytest.raises(
+        ValueError, match=r"unknown block 'bottlenek'\. Did you mean 'bottleneck'\?"
+    ):
         get_block("bottlenek")
 
 
 def test_duplicate_name_is_an_error():
-    with pytest.raises(ValueError, match="An entry is already registered under the name 'res_block'"):
+    with pytest.raises(
+        ValueError, match="An entry is already registered under the name 'res_block'"
+    ):
         register_block("res_block")(type("Other", (keras.layers.Layer,), {}))
 
 
@@ -26,7 +30,10 @@ def test_only_layers_can_be_registered():
 
 def test_list_filters_with_fnmatch_and_sorts():
     assert list_blocks("inception_resnet_*") == [
-        "inception_resnet_a", "inception_resnet_b", "inception_resnet_c", "inception_resnet_stem",
+        "inception_resnet_a",
+        "inception_resnet_b",
+        "inception_resnet_c",
+        "inception_resnet_stem",
     ]
     assert list_blocks(exclude="*stem*", kind="block") == sorted(list_blocks(kind="block"))
     assert list_blocks(kind="head") == ["classifier"]
@@ -37,7 +44,11 @@ def test_argument_model_mirrors_the_constructor(name):
     entry = get_block(name)
     assert entry.kind in KINDS
     signature = inspect.signature(entry.cls.__init__)
-    arguments = {n: p for n, p in signature.parameters.items() if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+    arguments = {
+        n: p
+        for n, p in signature.parameters.items()
+        if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
+    }
     fields = entry.args.model_fields
     assert set(fields) == set(arguments)
     for field_name, parameter in arguments.items():
@@ -74,7 +85,9 @@ def test_a_user_block_is_registered_validated_and_saved(tmp_path):
     assert keras.saving.load_model(path, safe_mode=True).get_layer("stage1").factor == 0.5
 
     recipe["stages"][0]["factor"] = "half"
-    with pytest.raises(RecipeError, match=r"stages\[0\]\.factor: expected a number\. Received: 'half' \(a string\)"):
+    with pytest.raises(
+        RecipeError, match=r"stages\[0\]\.factor: expected a number\. Received: 'half' \(a string\)"
+    ):
         build(recipe)
 
 

@@ -25,8 +25,11 @@ def test_mixed_precision_policy(monkeypatch, setting, device, bf16, expected):
 
 
 def test_unknown_policy_names_the_choices():
-    with pytest.raises(ValueError, match=r"expected true, false, \"auto\" or one of float32, "
-                       r"mixed_float16, mixed_bfloat16. Received: mixed_precision='fp16'"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected true, false, \"auto\" or one of float32, "
+        r"mixed_float16, mixed_bfloat16. Received: mixed_precision='fp16'",
+    ):
         speed.mixed_precision_policy("fp16", "cpu")
 
 
@@ -40,7 +43,13 @@ def test_set_mixed_precision_sets_the_global_policy():
 
 @pytest.mark.parametrize(
     "setting, device, expected",
-    [("auto", "cpu", False), (None, "cpu", False), ("auto", "gpu", True), (True, "cpu", True), (False, "gpu", False)],
+    [
+        ("auto", "cpu", False),
+        (None, "cpu", False),
+        ("auto", "gpu", True),
+        (True, "cpu", True),
+        (False, "gpu", False),
+    ],
 )
 def test_jit_compile(setting, device, expected):
     assert speed.jit_compile(setting, device) is expected

@@ -16,7 +16,14 @@ TINY = {
     "stem": {"block": "cifar_stem", "filters": 4},
     "stages": [
         {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 2, "tap": "c2"},
-        {"name": "layer2", "block": "res_block", "filters": 8, "strides": 2, "repeats": 1, "tap": "c3"},
+        {
+            "name": "layer2",
+            "block": "res_block",
+            "filters": 8,
+            "strides": 2,
+            "repeats": 1,
+            "tap": "c3",
+        },
     ],
     "head": {"block": "classifier", "num_classes": 3},
 }
@@ -76,7 +83,9 @@ def test_a_keras_3_weights_file_loads_whatever_its_name(saved, tmp_path):
 
 def test_build_loads_weights(saved):
     source, folder = saved
-    assert_unchanged(build(copy.deepcopy(TINY), weights=folder / "tiny.weights.h5"), source.get_weights())
+    assert_unchanged(
+        build(copy.deepcopy(TINY), weights=folder / "tiny.weights.h5"), source.get_weights()
+    )
 
 
 def compiled(model):
@@ -94,7 +103,11 @@ def test_a_compiled_model_gets_its_optimizer_state_back(tmp_path):
     assert int(model.optimizer.iterations.numpy()) == 7
     assert_unchanged(model, trained.get_weights())
     other = compiled(tiny_model(**{"head.num_classes": 4}))
-    refused(other, tmp_path / "trained.weights.h5", "variable 'head/predictions/kernel' has shape (8, 4) in the model")
+    refused(
+        other,
+        tmp_path / "trained.weights.h5",
+        "variable 'head/predictions/kernel' has shape (8, 4) in the model",
+    )
     assert int(other.optimizer.iterations.numpy()) == 0
 
 
@@ -159,7 +172,13 @@ def test_a_truncated_hdf5_file_is_refused(saved, tmp_path):
     data = (folder / "tiny.weights.h5").read_bytes()
     path = tmp_path / "cut.weights.h5"
     path.write_bytes(data[: len(data) // 2])
-    refused(tiny_model(), path, "the HDF5 file is truncated or damaged", f"{len(data) // 2:,} bytes on disk", "save or copy it again")
+    refused(
+        tiny_model(),
+        path,
+        "the HDF5 file is truncated or damaged",
+        f"{len(data) // 2:,} bytes on disk",
+        "save or copy it again",
+    )
 
 
 def test_a_truncated_keras_archive_is_refused(saved, tmp_path):
@@ -167,7 +186,9 @@ def test_a_truncated_keras_archive_is_refused(saved, tmp_path):
     data = (folder / "tiny.keras").read_bytes()
     path = tmp_path / "cut.keras"
     path.write_bytes(data[: len(data) // 2])
-    refused(tiny_model(), path, "the .keras archive is truncated or damaged", "save or copy it again")
+    refused(
+        tiny_model(), path, "the .keras archive is truncated or damaged", "save or copy it again"
+    )
 
 
 def test_a_flipped_byte_in_a_keras_archive_is_caught_by_its_checksum(saved, tmp_path):
@@ -188,13 +209,24 @@ def test_nan_weights_are_refused_naming_the_variable(saved, tmp_path):
         values = data[()]
         values[0, 0, 0, 0] = np.nan
         data[...] = values
-    refused(tiny_model(), path, "variable 'layer2/conv2/conv/kernel' holds NaN or infinite values", "earlier checkpoint")
+    refused(
+        tiny_model(),
+        path,
+        "variable 'layer2/conv2/conv/kernel' holds NaN or infinite values",
+        "earlier checkpoint",
+    )
 
 
 def test_a_file_that_is_not_hdf5_is_refused(tmp_path):
     path = tmp_path / "notes.weights.h5"
     path.write_text("these are not weights")
-    refused(tiny_model(), path, "not a weights file", "neither HDF5 (.weights.h5) nor a .keras archive", "b'these ar'")
+    refused(
+        tiny_model(),
+        path,
+        "not a weights file",
+        "neither HDF5 (.weights.h5) nor a .keras archive",
+        "b'these ar'",
+    )
 
 
 def test_an_hdf5_file_that_is_not_keras_weights_is_refused(tmp_path):
@@ -210,7 +242,11 @@ def test_a_zip_that_is_not_a_keras_model_is_refused(tmp_path):
     path = tmp_path / "photos.keras"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("a.txt", "hello")
-    refused(tiny_model(), path, "a zip archive, but not a Keras model: it lacks config.json, model.weights.h5")
+    refused(
+        tiny_model(),
+        path,
+        "a zip archive, but not a Keras model: it lacks config.json, model.weights.h5",
+    )
 
 
 def test_a_keras_2_weights_file_is_refused_without_touching_the_model(tmp_path):
@@ -222,7 +258,9 @@ def test_a_keras_2_weights_file_is_refused_without_touching_the_model(tmp_path):
     refused(tiny_model(), path)
 
 
-@pytest.mark.parametrize("name, fragment", [("missing.weights.h5", "no such file"), ("", "this is a directory")])
+@pytest.mark.parametrize(
+    "name, fragment", [("missing.weights.h5", "no such file"), ("", "this is a directory")]
+)
 def test_a_missing_file_or_a_directory_is_refused(tmp_path, name, fragment):
     refused(tiny_model(), tmp_path / name, fragment)
 
@@ -249,7 +287,12 @@ def test_load_model_refuses_code_in_safe_mode(tmp_path):
     lambda_model.save(path)
     with pytest.raises(WeightsError) as info:
         load_model(path)
-    for fragment in (str(path), "holds Python code", "safe_mode=True", "load_model(path, safe_mode=False) only if you trust"):
+    for fragment in (
+        str(path),
+        "holds Python code",
+        "safe_mode=True",
+        "load_model(path, safe_mode=False) only if you trust",
+    ):
         assert fragment in str(info.value)
 
 
@@ -265,7 +308,11 @@ def test_load_model_names_an_unregistered_class(tmp_path):
     keras.saving.get_custom_objects().pop("reliability_test>Doubler")
     with pytest.raises(WeightsError) as info:
         load_model(path)
-    for fragment in (str(path), "uses the class 'Doubler' (saved as 'reliability_test>Doubler'), which is not registered", "allow_plugins=True"):
+    for fragment in (
+        str(path),
+        "uses the class 'Doubler' (saved as 'reliability_test>Doubler'), which is not registered",
+        "allow_plugins=True",
+    ):
         assert fragment in str(info.value)
 
 

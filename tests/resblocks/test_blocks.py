@@ -60,7 +60,10 @@ def test_zero_pad_shortcut_is_parameter_free_and_pads_zeros():
 
 
 def test_identity_shortcut_refuses_a_shape_change():
-    with pytest.raises(ValueError, match="identity shortcut needs the block to keep its input shape.*shortcut='projection'"):
+    with pytest.raises(
+        ValueError,
+        match="identity shortcut needs the block to keep its input shape.*shortcut='projection'",
+    ):
         run(ResBlock(32, strides=2, shortcut="identity"), (8, 8, 16))
 
 
@@ -70,7 +73,11 @@ def test_plain_block_adds_nothing():
     x = np.random.default_rng(1).normal(size=(1, 8, 8, 16)).astype("float32")
     # Without a shortcut, the output is relu of the residual branch alone.
     branch = block.conv2(block.conv1(x))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(block(x)), np.maximum(keras.ops.convert_to_numpy(branch), 0), atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(block(x)),
+        np.maximum(keras.ops.convert_to_numpy(branch), 0),
+        atol=1e-6,
+    )
 
 
 def test_unknown_shortcut_is_refused_in_keras_wording():
@@ -118,15 +125,20 @@ def test_conv_bn_pads_strided_convolutions_symmetrically():
 
 def test_scaled_residual():
     x, r = np.ones((1, 2, 2, 3), "float32"), np.full((1, 2, 2, 3), 10.0, "float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(ScaledResidual(0.17)([x, r])), 2.7, rtol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(ScaledResidual(0.17)([x, r])), 2.7, rtol=1e-6
+    )
 
 
-@pytest.mark.parametrize("block, shape", [
-    (InceptionResBlock35(), (9, 9, 320)),
-    (InceptionResBlock17(), (9, 9, 1088)),
-    (InceptionResBlock8(), (5, 5, 2080)),
-    (InceptionResBlock8(scale=1.0, activation=None), (5, 5, 64)),
-])
+@pytest.mark.parametrize(
+    "block, shape",
+    [
+        (InceptionResBlock35(), (9, 9, 320)),
+        (InceptionResBlock17(), (9, 9, 1088)),
+        (InceptionResBlock8(), (5, 5, 2080)),
+        (InceptionResBlock8(scale=1.0, activation=None), (5, 5, 64)),
+    ],
+)
 def test_inception_resnet_blocks_keep_the_shape(block, shape):
     assert run(block, shape).shape == (2, *shape)
 
@@ -166,12 +178,18 @@ def test_config_holds_exactly_the_constructor_arguments(cls):
     required = {
         name: {"filters": 8, "num_classes": 3}.get(name, 1)
         for name, p in signature.parameters.items()
-        if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and name != "self"
+        if p.default is p.empty
+        and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        and name != "self"
     }
     layer = cls(**required)
     config = layer.get_config()
     own = set(config) - set(keras.layers.Layer().get_config())
-    arguments = {n for n, p in signature.parameters.items() if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+    arguments = {
+        n
+        for n, p in signature.parameters.items()
+        if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
+    }
     assert own == arguments
     clone = cls.from_config(config)
     assert clone.get_config() == config

@@ -34,5 +34,7 @@ def test_class_names_must_match_num_classes():
 
 
 def test_recipe_with_wrong_number_of_class_names_is_located():
-    with pytest.raises(RecipeError, match=r"head: Argument `class_names` must hold one name per class \(5\)"):
+    with pytest.raises(
+        RecipeError, match=r"head: Argument `class_names` must hold one name per class \(5\)"
+    ):
         build(TINY, num_classes=5)

@@ -15,11 +15,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_reaches_95_percent_validation_accuracy(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "registry", "demo"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
         env={**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""},
     )
     assert result.returncode == 0, result.stderr
-    accuracy = float(re.search(r"Validation accuracy of \S+: ([0-9.]+) on 359 held-out digits", result.stdout).group(1))
+    accuracy = float(
+        re.search(
+            r"Validation accuracy of \S+: ([0-9.]+) on 359 held-out digits", result.stdout
+        ).group(1)
+    )
     assert accuracy >= 0.95
     predictions = [line for line in result.stdout.splitlines() if "(true: " in line]
     assert len(predictions) == 5

@@ -21,7 +21,11 @@ def start(*args, **popen):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     return subprocess.Popen(
         [sys.executable, str(SCRIPT), *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **popen,
     )
 
 
@@ -30,7 +34,9 @@ def wait_for(marker: Path, process: subprocess.Popen) -> None:
     while not marker.exists():
         if process.poll() is not None:
             out, err = process.communicate()
-            raise AssertionError(f"the training process ended early ({process.returncode}):\n{out}\n{err}")
+            raise AssertionError(
+                f"the training process ended early ({process.returncode}):\n{out}\n{err}"
+            )
         time.sleep(0.05)
 
 

@@ -12,6 +12,7 @@ from registry.training.rundir import RunDir, RunDirError, RunState, history_csv,
 def fake_save(text):
     def save(path):
         path.write_text(text)
+
     return save
 
 
@@ -26,7 +27,9 @@ def test_a_committed_epoch_has_all_its_files(tmp_path):
     run.commit_epoch(state_after(1), fake_save("epoch 1"), best=True)
     assert (run / rundir.LAST).read_text() == "epoch 1"
     assert (run / rundir.BEST).read_text() == "epoch 1"
-    assert read_history_csv(run / rundir.HISTORY) == [{"epoch": 1, "loss": 1.0, "val_accuracy": 0.1}]
+    assert read_history_csv(run / rundir.HISTORY) == [
+        {"epoch": 1, "loss": 1.0, "val_accuracy": 0.1}
+    ]
     assert RunDir(run.path).open().epoch == 1
     assert not (run / ".staging").exists() and not (run / ".commit").exists()
 
@@ -84,7 +87,10 @@ def test_a_death_while_publishing_is_finished_on_open(tmp_path, monkeypatch):
 
 def test_a_folder_of_other_files_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(RunDirError, match=r"is not a resblocks run folder: it holds notes.txt. Pass a new or empty folder"):
+    with pytest.raises(
+        RunDirError,
+        match=r"is not a resblocks run folder: it holds notes.txt. Pass a new or empty folder",
+    ):
         RunDir(tmp_path).open()
 
 

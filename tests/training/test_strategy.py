@@ -25,9 +25,26 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
     recipe = write_tiny_recipe(tmp_path / "tiny.yaml", epochs=1)
     run = tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--logical-cpus", "2", "--", "train", str(recipe), "--data", str(data),
-         "--out", str(run), "--strategy", "mirrored", "--verbose", "2"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--logical-cpus",
+            "2",
+            "--",
+            "train",
+            str(recipe),
+            "--data",
+            str(data),
+            "--out",
+            str(run),
+            "--strategy",
+            "mirrored",
+            "--verbose",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""},
     )
     assert result.returncode == 0, result.stderr
@@ -43,7 +60,9 @@ def test_the_default_strategy_writes_the_run_folder():
 
 
 def test_an_unknown_strategy_is_named():
-    with pytest.raises(ValueError, match=r"Unknown strategy 'mirror'. Use one of: default, mirrored, multi_worker"):
+    with pytest.raises(
+        ValueError, match=r"Unknown strategy 'mirror'. Use one of: default, mirrored, multi_worker"
+    ):
         make_strategy("mirror")
 
 

@@ -36,9 +36,18 @@ def trained(tmp_path_factory):
     data = write_folder(root / "train", 10, seed=1)
     val = write_folder(root / "val", 4, seed=2)
     recipe = write_tiny_recipe(root / "tiny.yaml")
-    code, out, err = run_cli("train", recipe, "--data", data, "--val", val, "--out", root / "run", "--verbose", "2")
+    code, out, err = run_cli(
+        "train", recipe, "--data", data, "--val", val, "--out", root / "run", "--verbose", "2"
+    )
     assert code == 0, err
-    return {"root": root, "data": data, "val": val, "recipe": recipe, "run": root / "run", "stdout": out}
+    return {
+        "root": root,
+        "data": data,
+        "val": val,
+        "recipe": recipe,
+        "run": root / "run",
+        "stdout": out,
+    }
 
 
 def test_every_output_file_is_written_and_loads(trained):
@@ -47,7 +56,13 @@ def test_every_output_file_is_written_and_loads(trained):
         model = keras.saving.load_model(run / name, safe_mode=True)
         assert model.output_shape == (None, 3)
     assert [row["epoch"] for row in read_history_csv(run / "history.csv")] == [1, 2]
-    assert set(read_history_csv(run / "history.csv")[0]) >= {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
+    assert set(read_history_csv(run / "history.csv")[0]) >= {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "learning_rate",
+    }
     with Image.open(run / "curves.png") as image:
         assert image.format == "PNG" and image.size[0] > 500
     assert json.loads((run / "class_names.json").read_text()) == list(CLASSES)
@@ -83,7 +98,9 @@ def test_evaluate_agrees_with_the_model_on_pil_decoded_images(trained):
     model = keras.saving.load_model(trained["run"] / "model.keras", safe_mode=True)
     # The images are 32x32 already: no resize, so PIL's pixels are the pipeline's
     # (up to JPEG decoder rounding).
-    pixels = np.stack([np.asarray(Image.open(p).convert("RGB"), dtype="float32") for p in result.paths])
+    pixels = np.stack(
+        [np.asarray(Image.open(p).convert("RGB"), dtype="float32") for p in result.paths]
+    )
     np.testing.assert_allclose(result.probabilities, model.predict(pixels, verbose=0), atol=0.02)
     assert np.array_equal(result.predicted, result.probabilities.argmax(axis=1))
     assert result.accuracy == pytest.approx(float(np.mean(result.predicted == result.labels)))
@@ -130,7 +147,9 @@ def test_predict_top_k_and_json(trained):
 def test_a_finished_run_trains_on_when_given_more_epochs(trained, tmp_path):
     run = shutil.copytree(trained["run"], tmp_path / "run")
     before = read_history_csv(run / "history.csv")
-    history = train(trained["recipe"], data=trained["data"], val=trained["val"], out=run, epochs=3, verbose=0)
+    history = train(
+        trained["recipe"], data=trained["data"], val=trained["val"], out=run, epochs=3, verbose=0
+    )
     after = read_history_csv(run / "history.csv")
     assert [row["epoch"] for row in after] == [1, 2, 3]
     assert after[:2] == before
@@ -141,7 +160,18 @@ def test_a_finished_run_trains_on_when_given_more_epochs(trained, tmp_path):
 
 def test_a_run_with_other_settings_is_not_resumed(trained, tmp_path):
     run = shutil.copytree(trained["run"], tmp_path / "run")
-    code, _, err = run_cli("train", trained["recipe"], "--data", trained["data"], "--val", trained["val"], "--out", run, "--batch-size", "4")
+    code, _, err = run_cli(
+        "train",
+        trained["recipe"],
+        "--data",
+        trained["data"],
+        "--val",
+        trained["val"],
+        "--out",
+        run,
+        "--batch-size",
+        "4",
+    )
     assert code == 2
     assert "holds a run with other settings (train.batch_size: 6 in the run, 4 now)" in err
     assert "pass a new --out" in err
@@ -150,7 +180,9 @@ def test_a_run_with_other_settings_is_not_resumed(trained, tmp_path):
 def test_a_complete_run_is_returned_without_training(trained, capsys):
     import registry
 
-    history = registry.train(trained["recipe"], data=trained["data"], val=trained["val"], out=trained["run"], verbose=1)
+    history = registry.train(
+        trained["recipe"], data=trained["data"], val=trained["val"], out=trained["run"], verbose=1
+    )
     assert history.epoch == [0, 1]
     assert "is complete (2 epochs)" in capsys.readouterr().out
 
@@ -158,22 +190,39 @@ def test_a_complete_run_is_returned_without_training(trained, capsys):
 def test_fine_tuning_loads_the_body_and_freezes_stages(trained, tmp_path):
     data = write_folder(tmp_path / "two", 6, seed=3, classes=("plain", "vertical"))
     source = keras.saving.load_model(trained["run"] / "model.keras", safe_mode=True)
-    history = train(TINY, data=data, out=tmp_path / "run", weights=trained["run"] / "model.keras",
-                    freeze=["stem", "conv2"], epochs=1, verbose=0)
+    history = train(
+        TINY,
+        data=data,
+        out=tmp_path / "run",
+        weights=trained["run"] / "model.keras",
+        freeze=["stem", "conv2"],
+        epochs=1,
+        verbose=0,
+    )
     model = history.model
     assert model.get_layer("head").class_names == ["plain", "vertical"]
     for name in ("stem", "conv2"):
         # Frozen: weights and batch-norm statistics both as loaded.
-        for before, after in zip(source.get_layer(name).get_weights(), model.get_layer(name).get_weights()):
+        for before, after in zip(
+            source.get_layer(name).get_weights(), model.get_layer(name).get_weights()
+        ):
             np.testing.assert_array_equal(before, after)
-    changed = [not np.array_equal(a, b) for a, b in zip(source.get_layer("conv3").get_weights(), model.get_layer("conv3").get_weights())]
+    changed = [
+        not np.array_equal(a, b)
+        for a, b in zip(
+            source.get_layer("conv3").get_weights(), model.get_layer("conv3").get_weights()
+        )
+    ]
     assert any(changed)
     reloaded = keras.saving.load_model(tmp_path / "run" / "last.keras", safe_mode=True)
     assert not reloaded.get_layer("stem").trainable and reloaded.get_layer("conv3").trainable
 
 
 def test_freeze_names_an_unknown_stage(trained, tmp_path):
-    with pytest.raises(FineTuneError, match=r"--freeze: unknown stage or layer 'conv9'. Did you mean .*\? Valid stages: conv2, conv3, head, stem; or a block's layer name"):
+    with pytest.raises(
+        FineTuneError,
+        match=r"--freeze: unknown stage or layer 'conv9'. Did you mean .*\? Valid stages: conv2, conv3, head, stem; or a block's layer name",
+    ):
         train(TINY, data=trained["data"], out=tmp_path / "run", freeze=["conv9"], verbose=0)
 
 
@@ -193,10 +242,15 @@ class PoisonAtEpoch(keras.callbacks.Callback):
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_epoch(trained, tmp_path):
     run = tmp_path / "run"
     with pytest.raises(NonFiniteLoss) as error:
-        train(TINY, data=trained["data"], out=run, epochs=3, callbacks=[PoisonAtEpoch(2)], verbose=0)
+        train(
+            TINY, data=trained["data"], out=run, epochs=3, callbacks=[PoisonAtEpoch(2)], verbose=0
+        )
     message = str(error.value)
     assert "The training loss became nan at epoch 2, step 1 of 4; training stopped." in message
-    assert "The last good epoch stays in" in message and "train.optimizer.learning_rate, now 0.001" in message
+    assert (
+        "The last good epoch stays in" in message
+        and "train.optimizer.learning_rate, now 0.001" in message
+    )
     assert json.loads((run / "state.json").read_text())["epoch"] == 1
     assert [row["epoch"] for row in read_history_csv(run / "history.csv")] == [1]
     model = keras.saving.load_model(run / "model.keras", safe_mode=True)
@@ -206,7 +260,18 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_epoch(trained, tmp_pat
 def test_skip_bad_images_on_the_command_line_trains_past_a_corrupt_file(trained, tmp_path):
     data = shutil.copytree(trained["data"], tmp_path / "data")
     (data / CLASSES[0] / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
-    argv = ("train", trained["recipe"], "--data", data, "--out", tmp_path / "run", "--epochs", "1", "--verbose", "0")
+    argv = (
+        "train",
+        trained["recipe"],
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--epochs",
+        "1",
+        "--verbose",
+        "0",
+    )
     code, _, err = run_cli(*argv)
     assert code == 2 and "cut.png" in err and "--skip-bad-images" in err
     code, out, err = run_cli(*argv, "--skip-bad-images")

@@ -23,18 +23,31 @@ def plugin_run(tmp_path):
     """A recipe file whose first stage is a plugin block, its plugin file, and an image folder."""
     block = f"plugin_conv_{os.getpid()}"
     (tmp_path / "my_blocks.py").write_text(block_source(block))
-    recipe = {**TINY, "name": "tiny_plugin", "plugins": ["my_blocks.py"], "train": {**TINY["train"], "epochs": 1}}
+    recipe = {
+        **TINY,
+        "name": "tiny_plugin",
+        "plugins": ["my_blocks.py"],
+        "train": {**TINY["train"], "epochs": 1},
+    }
     recipe["stages"] = [{"name": "conv2", "block": block, "filters": 8}, TINY["stages"][1]]
     (tmp_path / "tiny_plugin.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
     with forgetting_plugins():
-        yield tmp_path / "tiny_plugin.yaml", write_folder(tmp_path / "data", 6, seed=3), tmp_path / "run"
+        yield (
+            tmp_path / "tiny_plugin.yaml",
+            write_folder(tmp_path / "data", 6, seed=3),
+            tmp_path / "run",
+        )
 
 
 def train(recipe, data, run, *flags) -> int:
-    return main(["train", str(recipe), "--data", str(data), "--out", str(run), "--verbose", "0", *flags])
+    return main(
+        ["train", str(recipe), "--data", str(data), "--out", str(run), "--verbose", "0", *flags]
+    )
 
 
-def test_train_refuses_plugins_unless_allowed_then_trains_and_saves_a_loadable_model(plugin_run, capsys):
+def test_train_refuses_plugins_unless_allowed_then_trains_and_saves_a_loadable_model(
+    plugin_run, capsys
+):
     recipe, data, run = plugin_run
     code = train(recipe, data, run)
     err = capsys.readouterr().err
@@ -59,8 +72,15 @@ def test_a_fresh_process_evaluates_the_run_only_with_allow_plugins(plugin_run, c
                 code = main(["evaluate", {str(run)!r}, "--data", {str(data)!r}, *flags])
             print(code, err.getvalue().replace(chr(10), " "))
     """)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
     without, allowed = done.stdout.splitlines()[-2:]
-    assert without.split()[0] == "2" and "PluginConv" in without and "--allow-plugins" in without, done.stderr
+    assert without.split()[0] == "2" and "PluginConv" in without and "--allow-plugins" in without, (
+        done.stderr
+    )
     assert allowed.split() == ["0"], done.stderr

@@ -23,7 +23,12 @@ def test_shipped_training_recipes_validate(name):
 
 def test_empty_section_gives_the_defaults():
     spec = load_recipe(with_train()).train
-    assert (spec.batch_size, spec.epochs, spec.optimizer.name, spec.schedule.name) == (32, 10, "adam", "constant")
+    assert (spec.batch_size, spec.epochs, spec.optimizer.name, spec.schedule.name) == (
+        32,
+        10,
+        "adam",
+        "constant",
+    )
     assert spec.optimizer.learning_rate == 0.001
     assert spec.xla == "auto" and spec.mixed_precision is False
 
@@ -37,14 +42,35 @@ def test_string_shorthand_for_optimizer_and_schedule():
 @pytest.mark.parametrize(
     "train, message",
     [
-        ({"augment": {"rotaton": 15}}, "train.augment.rotaton: unknown key 'rotaton'. Did you mean 'rotation'? Valid keys: height_shift, horizontal_flip, rotation"),
-        ({"optimizer": {"name": "sgd", "momentun": 0.9}}, "train.optimizer.momentun: unknown key 'momentun'. Did you mean 'momentum'?"),
-        ({"optimizer": {"name": "adamx"}}, "train.optimizer: Input tag 'adamx' found using 'name' does not match any of the expected tags"),
-        ({"schedule": {"name": "step", "milestones": [30, 20]}}, "train.schedule: milestones must be strictly increasing. Received: [30, 20]"),
-        ({"epochs": 3, "schedule": {"name": "cosine", "warmup_epochs": 3}}, "train: schedule.warmup_epochs (3) must be less than epochs (3)."),
+        (
+            {"augment": {"rotaton": 15}},
+            "train.augment.rotaton: unknown key 'rotaton'. Did you mean 'rotation'? Valid keys: height_shift, horizontal_flip, rotation",
+        ),
+        (
+            {"optimizer": {"name": "sgd", "momentun": 0.9}},
+            "train.optimizer.momentun: unknown key 'momentun'. Did you mean 'momentum'?",
+        ),
+        (
+            {"optimizer": {"name": "adamx"}},
+            "train.optimizer: Input tag 'adamx' found using 'name' does not match any of the expected tags",
+        ),
+        (
+            {"schedule": {"name": "step", "milestones": [30, 20]}},
+            "train.schedule: milestones must be strictly increasing. Received: [30, 20]",
+        ),
+        (
+            {"epochs": 3, "schedule": {"name": "cosine", "warmup_epochs": 3}},
+            "train: schedule.warmup_epochs (3) must be less than epochs (3).",
+        ),
         ({"batch_size": 0}, "train.batch_size: must be at least 1. Received: 0."),
-        ({"augment": {"width_shift": 1.5}}, "train.augment.width_shift: must be less than 1.0. Received: 1.5."),
-        ({"batch_size": "32"}, "train.batch_size: expected a whole number. Received: '32' (a string). Write it without quotes: 32."),
+        (
+            {"augment": {"width_shift": 1.5}},
+            "train.augment.width_shift: must be less than 1.0. Received: 1.5.",
+        ),
+        (
+            {"batch_size": "32"},
+            "train.batch_size: expected a whole number. Received: '32' (a string). Write it without quotes: 32.",
+        ),
     ],
 )
 def test_errors_name_the_key_and_the_value(train, message):
@@ -66,8 +92,13 @@ def rates(schedule, steps):
 
 
 def test_cosine_with_warmup_climbs_then_decays_to_the_final_fraction():
-    spec = TrainSpec.model_validate({"epochs": 10, "optimizer": {"name": "sgd", "learning_rate": 0.1},
-                                     "schedule": {"name": "cosine", "warmup_epochs": 2, "final_fraction": 0.01}})
+    spec = TrainSpec.model_validate(
+        {
+            "epochs": 10,
+            "optimizer": {"name": "sgd", "learning_rate": 0.1},
+            "schedule": {"name": "cosine", "warmup_epochs": 2, "final_fraction": 0.01},
+        }
+    )
     schedule = learning_rate(spec, steps_per_epoch=10)
     start, top, end = rates(schedule, [0, 20, 100])
     assert start == pytest.approx(0.0)
@@ -76,24 +107,38 @@ def test_cosine_with_warmup_climbs_then_decays_to_the_final_fraction():
 
 
 def test_step_schedule_divides_after_each_milestone():
-    spec = TrainSpec.model_validate({"epochs": 6, "optimizer": {"name": "sgd", "learning_rate": 0.1},
-                                     "schedule": {"name": "step", "milestones": [2, 4]}})
+    spec = TrainSpec.model_validate(
+        {
+            "epochs": 6,
+            "optimizer": {"name": "sgd", "learning_rate": 0.1},
+            "schedule": {"name": "step", "milestones": [2, 4]},
+        }
+    )
     schedule = learning_rate(spec, steps_per_epoch=5)
     assert rates(schedule, [0, 9, 10, 19, 20]) == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
 
 
 def test_constant_with_warmup_is_flat_after_it():
-    spec = TrainSpec.model_validate({"epochs": 4, "schedule": {"name": "constant", "warmup_epochs": 1}})
+    spec = TrainSpec.model_validate(
+        {"epochs": 4, "schedule": {"name": "constant", "warmup_epochs": 1}}
+    )
     schedule = learning_rate(spec, steps_per_epoch=4)
     assert rates(schedule, [2, 4, 10, 16]) == pytest.approx([0.0005, 0.001, 0.001, 0.001])
 
 
 @pytest.mark.parametrize(
     "optimizer, cls",
-    [("sgd", keras.optimizers.SGD), ("adam", keras.optimizers.Adam), ("adamw", keras.optimizers.AdamW), ("rmsprop", keras.optimizers.RMSprop)],
+    [
+        ("sgd", keras.optimizers.SGD),
+        ("adam", keras.optimizers.Adam),
+        ("adamw", keras.optimizers.AdamW),
+        ("rmsprop", keras.optimizers.RMSprop),
+    ],
 )
 def test_each_optimizer_section_builds_its_keras_optimizer(optimizer, cls):
-    optimizer = make_optimizer(TrainSpec.model_validate({"optimizer": optimizer}), steps_per_epoch=3)
+    optimizer = make_optimizer(
+        TrainSpec.model_validate({"optimizer": optimizer}), steps_per_epoch=3
+    )
     assert type(optimizer) is cls
 
 
@@ -103,10 +148,17 @@ def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
     recipe = load_recipe(with_train(mixed_precision="bfloat16", xla=True))
     spec = recipe.train
     with precision(spec.mixed_precision):
-        model = new_model(resolve_recipe(recipe, spec, ["a", "b"], (32, 32)), spec, steps_per_epoch=2, say=lambda *_: None)
+        model = new_model(
+            resolve_recipe(recipe, spec, ["a", "b"], (32, 32)),
+            spec,
+            steps_per_epoch=2,
+            say=lambda *_: None,
+        )
     assert keras.config.dtype_policy().name == "float32"
     assert model.get_layer("stem").dtype_policy.name == "mixed_bfloat16"
-    assert model.get_layer("head").predictions.dtype_policy.name == "float32"  # softmax and loss stay exact
+    assert (
+        model.get_layer("head").predictions.dtype_policy.name == "float32"
+    )  # softmax and loss stay exact
     assert model.jit_compile is True
 
 
@@ -127,7 +179,12 @@ def test_mixed_precision_true_on_a_cpu_follows_registry_speed(monkeypatch, bf16_
     spec = recipe.train
     assert dtype_policy(spec.mixed_precision) == policy
     with precision(spec.mixed_precision):
-        model = new_model(resolve_recipe(recipe, spec, ["a", "b"], (32, 32)), spec, steps_per_epoch=2, say=lambda *_: None)
+        model = new_model(
+            resolve_recipe(recipe, spec, ["a", "b"], (32, 32)),
+            spec,
+            steps_per_epoch=2,
+            say=lambda *_: None,
+        )
     assert model.get_layer("stem").dtype_policy.name == policy
     assert model.jit_compile is False  # xla: auto is off on CPUs
     note = speed_note(spec, model)
@@ -142,7 +199,18 @@ def test_the_recipe_reference_documents_every_train_key():
     page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "recipes.md"
     section = page.read_text(encoding="utf-8").split("## The `train:` section")[1].split("\n## ")[0]
     missing = [key for key in TrainSpec.model_fields if f"| `{key}` |" not in section]
-    for model in (specs.AugmentSpec, specs.SGDSpec, specs.AdamSpec, specs.RMSpropSpec,
-                  specs.ConstantSchedule, specs.CosineSchedule, specs.StepSchedule):
-        missing += [f"{model.__name__}.{key}" for key in model.model_fields if key != "name" and f"`{key}`" not in section]
+    for model in (
+        specs.AugmentSpec,
+        specs.SGDSpec,
+        specs.AdamSpec,
+        specs.RMSpropSpec,
+        specs.ConstantSchedule,
+        specs.CosineSchedule,
+        specs.StepSchedule,
+    ):
+        missing += [
+            f"{model.__name__}.{key}"
+            for key in model.model_fields
+            if key != "name" and f"`{key}`" not in section
+        ]
     assert not missing, f"docs/reference/recipes.md does not document: {', '.join(missing)}"

@@ -14,7 +14,12 @@ TINY = {
         {"name": "conv3", "block": "res_block", "filters": 16, "strides": 2},
     ],
     "head": {"block": "classifier", "num_classes": 3},
-    "train": {"batch_size": 6, "epochs": 2, "val_split": 0.25, "augment": {"horizontal_flip": True}},
+    "train": {
+        "batch_size": 6,
+        "epochs": 2,
+        "val_split": 0.25,
+        "augment": {"horizontal_flip": True},
+    },
 }
 
 

@@ -31,7 +31,9 @@ def main() -> int:
         import tensorflow as tf
 
         cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * options.logical_cpus)
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * options.logical_cpus
+        )
 
     if options.pause_at:
         import keras
@@ -49,7 +51,9 @@ def main() -> int:
                     return
                 options.marker.write_text(str(os.getpid()))
                 deadline = time.monotonic() + 300
-                while time.monotonic() < deadline and not (options.release and options.release.exists()):
+                while time.monotonic() < deadline and not (
+                    options.release and options.release.exists()
+                ):
                     time.sleep(0.05)
 
         train = run.train

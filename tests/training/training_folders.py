@@ -9,7 +9,14 @@ from PIL import Image
 
 CLASSES = ("horizontal", "plain", "vertical")
 # (extension, PIL mode) cycled through the images of each class.
-VARIANTS = (("png", "RGB"), ("jpg", "RGB"), ("png", "L"), ("png", "RGBA"), ("bmp", "RGB"), ("jpeg", "L"))
+VARIANTS = (
+    ("png", "RGB"),
+    ("jpg", "RGB"),
+    ("png", "L"),
+    ("png", "RGBA"),
+    ("bmp", "RGB"),
+    ("jpeg", "L"),
+)
 
 
 def pattern(name: str, rng: np.random.Generator, size: int = 32) -> np.ndarray:
@@ -29,7 +36,9 @@ def pattern(name: str, rng: np.random.Generator, size: int = 32) -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def write_folder(root: Path, per_class: int, *, size: int = 32, seed: int = 0, classes=CLASSES) -> Path:
+def write_folder(
+    root: Path, per_class: int, *, size: int = 32, seed: int = 0, classes=CLASSES
+) -> Path:
     """Writes `root/<class>/<i>.<ext>` for each class, cycling formats and colour modes."""
     rng = np.random.default_rng(seed)
     for name in classes:

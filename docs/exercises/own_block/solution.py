@@ -29,7 +29,9 @@ class SEResBlock(keras.layers.Layer):
     Output shape: `(batch, height / strides, width / strides, filters)`.
     """
 
-    def __init__(self, filters: int, strides: int = 1, shortcut: str = "projection", ratio: int = 8, **kwargs):
+    def __init__(
+        self, filters: int, strides: int = 1, shortcut: str = "projection", ratio: int = 8, **kwargs
+    ):
         super().__init__(**kwargs)
         self.filters = filters
         self.strides = strides
@@ -38,7 +40,9 @@ class SEResBlock(keras.layers.Layer):
         self.conv1 = ConvBN(filters, 3, strides, name="conv1")
         self.conv2 = ConvBN(filters, 3, activation=None, name="conv2")
         self.squeeze = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
-        self.reduce = keras.layers.Dense(max(filters // ratio, 1), activation="relu", name="excite1")
+        self.reduce = keras.layers.Dense(
+            max(filters // ratio, 1), activation="relu", name="excite1"
+        )
         self.excite = keras.layers.Dense(filters, activation="sigmoid", name="excite2")
         self.relu = keras.layers.Activation("relu", name="out")
         self.downsample = None
@@ -77,5 +81,9 @@ class SEResBlock(keras.layers.Layer):
 RECIPE = {
     "base": "resnet20_cifar",
     "name": "se_resnet20",
-    "stages": {0: {"block": "se_res_block"}, 1: {"block": "se_res_block"}, 2: {"block": "se_res_block"}},
+    "stages": {
+        0: {"block": "se_res_block"},
+        1: {"block": "se_res_block"},
+        2: {"block": "se_res_block"},
+    },
 }

@@ -26,7 +26,9 @@ class SEResBlock(keras.layers.Layer):
         ratio: int. The excitation's hidden layer has filters // ratio units.
     """
 
-    def __init__(self, filters: int, strides: int = 1, shortcut: str = "projection", ratio: int = 8, **kwargs):
+    def __init__(
+        self, filters: int, strides: int = 1, shortcut: str = "projection", ratio: int = 8, **kwargs
+    ):
         super().__init__(**kwargs)
         self.filters = filters
         self.strides = strides
