@@ -14,7 +14,8 @@ _MOVED = ("RECIPE_DIR", "find_recipe", "read_recipe", "recipe_names")
 def __getattr__(name: str):
     if name in _MOVED:
         warnings.warn(
-            f"recipes.{name} moved to registry.recipe.{name}; the old name goes away in the next release.",
+            f"recipes.{name} moved to registry.recipe.{name}; the old name goes away in the next "
+            "release.",
             DeprecationWarning,
             stacklevel=2,
         )

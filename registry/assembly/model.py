@@ -151,7 +151,8 @@ def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None
             Problem(
                 "head",
                 (
-                    "include_top=True, but the recipe has no head. Add `head: {block: classifier, num_classes: N}` "
+                    "include_top=True, but the recipe has no head. Add `head: {block: classifier, "
+                    "num_classes: N}` "
                     "or build with include_top=False."
                 ),
             ),
@@ -162,7 +163,8 @@ def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None
             Problem(
                 "pooling",
                 (
-                    f"must be {choices_text((None, *POOLINGS))}. Received: pooling={short_repr(pooling)}"
+                    f"must be {choices_text((None, *POOLINGS))}. Received: "
+                    f"pooling={short_repr(pooling)}"
                 ),
             ),
         )
@@ -174,7 +176,8 @@ def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None
             Problem(
                 "features",
                 (
-                    f"must be a list of tap names, e.g. ['c2', 'c3']. Received: features={short_repr(features)}"
+                    "must be a list of tap names, e.g. ['c2', 'c3']. Received: "
+                    f"features={short_repr(features)}"
                 ),
             ),
         )
@@ -186,7 +189,8 @@ def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None
                 Problem(
                     "features",
                     (
-                        f"unknown feature {short_repr(name)}. This recipe taps: {', '.join(taps) or 'nothing'}. "
+                        f"unknown feature {short_repr(name)}. This recipe taps: "
+                        f"{', '.join(taps) or 'nothing'}. "
                         f"Ask for one of those, or set `tap: {name}` on a stage to add it."
                     ),
                 ),
@@ -216,8 +220,10 @@ def _check_input_size(recipe: Recipe, body: list, where: dict[str, str]) -> None
         Problem(
             "input_shape",
             (
-                f"a {given} input is too small for this network's downsampling: at {stage or 'the stem'} "
-                f"(layer '{layer.name}', {type(layer).__name__}) the map is {got}, {misfit.reason}. {fix}"
+                f"a {given} input is too small for this network's downsampling: at "
+                f"{stage or 'the stem'} "
+                f"(layer '{layer.name}', {type(layer).__name__}) the map is {got}, "
+                f"{misfit.reason}. {fix}"
             ),
         ),
     )

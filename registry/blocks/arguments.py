@@ -32,7 +32,8 @@ def _activation(name: str | None) -> str | None:
                 if not n.startswith("_") and n not in ("get", "serialize", "deserialize")
             ]
             raise ValueError(
-                f"unknown activation {name!r}.{did_you_mean(name, known, n=1)} Use a keras.activations name such as "
+                f"unknown activation {name!r}.{did_you_mean(name, known, n=1)} Use a "
+                "keras.activations name such as "
                 "'relu', 'swish', 'gelu' or 'linear'"
             ) from None
     return name
@@ -50,7 +51,8 @@ def _initializer(name: str) -> str:
             and n not in ("get", "serialize", "deserialize")
         ]
         raise ValueError(
-            f"unknown initializer {name!r}.{did_you_mean(name, known, n=1)} Use a keras.initializers name such as "
+            f"unknown initializer {name!r}.{did_you_mean(name, known, n=1)} Use a "
+            "keras.initializers name such as "
             "'he_normal' or 'glorot_uniform'"
         ) from None
     return name

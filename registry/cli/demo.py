@@ -27,7 +27,8 @@ def cmd_demo(args) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     print(
-        f"resblocks demo: the '{RECIPE}' recipe on scikit-learn's handwritten digits, on this machine's CPU or GPU."
+        f"resblocks demo: the '{RECIPE}' recipe on scikit-learn's handwritten digits, on this "
+        "machine's CPU or GPU."
     )
     train_dir, val_dir = write_digits_folder(args.data_dir, image_size=32)
     print(f"Digits written as 32x32 PNG class folders: '{train_dir}' and '{val_dir}'.")
@@ -49,7 +50,8 @@ def cmd_demo(args) -> int:
     model = out / rundir.BEST
     result = evaluate(model, val_dir, confusion_png=out / "confusion_val.png")
     print(
-        f"\nValidation accuracy of {model}: {result.accuracy:.4f} on {len(result.paths)} held-out digits."
+        f"\nValidation accuracy of {model}: {result.accuracy:.4f} on {len(result.paths)} held-out "
+        "digits."
     )
     print(
         "Per digit: "
@@ -62,8 +64,10 @@ def cmd_demo(args) -> int:
         print(f"{prediction.line()}   (true: {Path(prediction.path).parent.name})")
 
     print(
-        f"\nRun folder '{out}': {rundir.BEST} (best), {rundir.LAST}, {rundir.HISTORY}, {rundir.CURVES}, "
-        f"confusion_val.png, {rundir.RECIPE}, {rundir.LOGS}/ (TensorBoard). {time.perf_counter() - start:.0f} s in all."
+        f"\nRun folder '{out}': {rundir.BEST} (best), {rundir.LAST}, {rundir.HISTORY}, "
+        f"{rundir.CURVES}, "
+        f"confusion_val.png, {rundir.RECIPE}, {rundir.LOGS}/ (TensorBoard). "
+        f"{time.perf_counter() - start:.0f} s in all."
     )
     return 0
 

@@ -64,7 +64,8 @@ def check(exercise: str, path: "str | Path") -> Verdict:
     if not path.is_file():
         raise MissingFileError(
             f"No such file: {path}. Copy the starter first, e.g. "
-            f"`cp docs/exercises/{exercise}/{EXERCISES[exercise].STARTER} mine{path.suffix or Path(EXERCISES[exercise].STARTER).suffix}`."
+            f"`cp docs/exercises/{exercise}/{EXERCISES[exercise].STARTER} "
+            f"mine{path.suffix or Path(EXERCISES[exercise].STARTER).suffix}`."
         )
     try:
         return Verdict(True, f"{exercise}: {EXERCISES[exercise].check(path)}")

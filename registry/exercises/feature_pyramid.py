@@ -28,7 +28,8 @@ def check(path: Path) -> str:
         if not (isinstance(got, list) and len(got) == 3 and all(isinstance(d, int) for d in got)):
             raise Fail(
                 f"answers.shapes.{name} must be [height, width, channels]. Received: {got!r}",
-                "Build the extractor and print `{k: v.shape for k, v in model.output.items()}`, or reason from the recipe: "
+                "Build the extractor and print `{k: v.shape for k, v in model.output.items()}`, or "
+                "reason from the recipe: "
                 "which layers halve the map, and how many channels does each stage output?",
             )
     truth = _truth()
@@ -37,7 +38,8 @@ def check(path: Path) -> str:
         if tuple(got) != truth[name]:
             wrong = "height and width" if tuple(got[:2]) != truth[name][:2] else "channels"
             hint = (
-                "Halve the size once per stride-2 step: the stem has two (7x7/2 conv, 3x3/2 max-pool), conv2 none, conv3..conv5 one each."
+                "Halve the size once per stride-2 step: the stem has two (7x7/2 conv, 3x3/2 "
+                "max-pool), conv2 none, conv3..conv5 one each."
                 if wrong == "height and width"
                 else "A bottleneck stage outputs filters x 4 channels (expansion 4); the stem outputs its own filters."
             )
@@ -49,7 +51,8 @@ def check(path: Path) -> str:
         got = number(
             strides,
             name,
-            "The stride of a map is how many input pixels one of its pixels covers: 224 / its height.",
+            "The stride of a map is how many input pixels one of its pixels covers: 224 / its "
+            "height.",
             where="answers.strides",
         )
         if got != want:
@@ -68,7 +71,8 @@ def check(path: Path) -> str:
             "Multiply the wanted size by the stride of c5.",
         )
     return (
-        f"c1..c5 at strides {', '.join(str(SIZE // truth[n][0]) for n in TAPS)}: c1 and c2 share stride 4, "
+        f"c1..c5 at strides {', '.join(str(SIZE // truth[n][0]) for n in TAPS)}: c1 and c2 share "
+        "stride 4, "
         "so a feature pyramid usually starts at c2 with its 256 channels."
     )
 

@@ -40,7 +40,8 @@ def check(path: Path) -> str:
     ]:
         raise Fail(
             "recipe changes the stages of inception_resnet_v2.",
-            "Derive it with `base: inception_resnet_v2` and patch only `scale` of some stages, by index.",
+            "Derive it with `base: inception_resnet_v2` and patch only `scale` of some stages, by "
+            "index.",
         )
     for i, (mine, theirs) in enumerate(zip(recipe.stages, reference.stages)):
         if mine.call.block not in BLOCKS:
@@ -52,8 +53,10 @@ def check(path: Path) -> str:
             )
         if stage_arg(recipe, i, "scale") != 1.0:
             raise Fail(
-                f"recipe stage {i} ({mine.name}) still scales its residual by {stage_arg(recipe, i, 'scale')}.",
-                "Every Inception-ResNet stage of the unscaled variant needs `scale: 1.0`. Which stages hold inception_resnet_* blocks?",
+                f"recipe stage {i} ({mine.name}) still scales its residual by "
+                f"{stage_arg(recipe, i, 'scale')}.",
+                "Every Inception-ResNet stage of the unscaled variant needs `scale: 1.0`. Which "
+                "stages hold inception_resnet_* blocks?",
             )
 
     answers = sheet.get("answers") or {}
@@ -64,7 +67,8 @@ def check(path: Path) -> str:
     )
     if not isinstance(scales, dict):
         raise Fail(
-            f"answers.scales must be a mapping block35/block17/block8 -> number. Received: {scales!r}",
+            "answers.scales must be a mapping block35/block17/block8 -> number. Received: "
+            f"{scales!r}",
             "Write `scales: {block35: ..., block17: ..., block8: ...}`.",
         )
     for i, stage in enumerate(reference.stages):
@@ -83,7 +87,8 @@ def check(path: Path) -> str:
         answers,
         "params_change",
         _params_change(),
-        "Build one block with scale 0.1 and one with 1.0 and compare count_params(). What does ScaledResidual hold?",
+        "Build one block with scale 0.1 and one with 1.0 and compare count_params(). What does "
+        "ScaledResidual hold?",
         rel=0,
     )
     last = str(
@@ -102,10 +107,12 @@ def check(path: Path) -> str:
     if last not in unscaled:
         raise Fail(
             f"answers.unscaled_block = {last!r} is scaled in inception_resnet_v2.",
-            "Look for `scale: 1.0` in recipes/inception_resnet_v2.yaml; give the layer name (`resblocks show` lists them).",
+            "Look for `scale: 1.0` in recipes/inception_resnet_v2.yaml; give the layer name "
+            "(`resblocks show` lists them).",
         )
     return (
-        "the scale is a free knob: no parameters, same shapes, yet it sets how far each of 39 blocks may push x. "
+        "the scale is a free knob: no parameters, same shapes, yet it sets how far each of 39 "
+        "blocks may push x. "
         f"{unscaled[0]} is left unscaled and linear so conv_7b sees the raw sum."
     )
 

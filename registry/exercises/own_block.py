@@ -34,12 +34,14 @@ def check(path: Path) -> str:
         if not new:
             raise Fail(
                 f"{path.name} registers no new block.",
-                'Decorate your class with @register_block("your_block_name") (from registry import register_block).',
+                'Decorate your class with @register_block("your_block_name") (from registry '
+                "import register_block).",
             )
         if not hasattr(module, "RECIPE"):
             raise Fail(
                 f"{path.name} has no RECIPE.",
-                "Set RECIPE = {'base': 'resnet20_cifar', 'name': ..., 'stages': {...}} at the end of the file.",
+                "Set RECIPE = {'base': 'resnet20_cifar', 'name': ..., 'stages': {...}} at the end "
+                "of the file.",
             )
         recipe = recipe_from(module.RECIPE, "RECIPE", path.parent)
         stages = [stage for stage in recipe.stages if stage.call.block in new]
@@ -58,7 +60,8 @@ def check(path: Path) -> str:
         cls = get_block(stages[0].call.block).cls
         return (
             f"{cls.__name__} is registered as '{stages[0].call.block}', builds in {recipe.name} "
-            f"({model.count_params():,} parameters), saves its config, and passes x through when F(x) = 0."
+            f"({model.count_params():,} parameters), saves its config, and passes x through when "
+            "F(x) = 0."
         )
 
 
@@ -98,7 +101,8 @@ def _build(recipe):
     except Exception as error:  # noqa: BLE001 - a broken block fails in Keras, anywhere
         raise Fail(
             f"RECIPE does not build and run: {type(error).__name__}: {error}",
-            "Check build() and compute_output_shape() of your block against its call(): the shapes must agree.",
+            "Check build() and compute_output_shape() of your block against its call(): the "
+            "shapes must agree.",
         ) from None
     if not np.all(np.isfinite(output)):
         raise Fail(
@@ -117,7 +121,8 @@ def _keeps_shape(model, stages):
                 return layer
     raise Fail(
         "no block of your kind keeps its input's shape, so the identity shortcut cannot be tested.",
-        "Use your block in a stage with `repeats: 2` or more: the blocks after the first keep the shape.",
+        "Use your block in a stage with `repeats: 2` or more: the blocks after the first keep the "
+        "shape.",
     )
 
 
@@ -128,8 +133,10 @@ def _check_config(layer) -> None:
         same = clone.get_config() == config
     except Exception as error:  # noqa: BLE001 - a broken get_config fails anywhere
         raise Fail(
-            f"{type(layer).__name__}.from_config(layer.get_config()) fails: {type(error).__name__}: {error}",
-            "get_config() must return {**super().get_config(), ...} with every argument of __init__, so Keras can save and load the block.",
+            f"{type(layer).__name__}.from_config(layer.get_config()) fails: "
+            f"{type(error).__name__}: {error}",
+            "get_config() must return {**super().get_config(), ...} with every argument of "
+            "__init__, so Keras can save and load the block.",
         ) from None
     if not same:
         raise Fail(
@@ -149,8 +156,10 @@ def _check_residual(layer) -> None:
     y = np.asarray(clone(x, training=False))
     if not np.allclose(y, x, atol=1e-5):
         raise Fail(
-            f"with all its weights at zero, {type(layer).__name__} outputs values around {float(np.mean(y)):.3g}, "
+            f"with all its weights at zero, {type(layer).__name__} outputs values around "
+            f"{float(np.mean(y)):.3g}, "
             f"not its input (around {float(np.mean(x)):.3g}).",
-            "A residual block computes H(x) = F(x) + x: with F = 0 it must give x back. Add the shortcut in call(): "
+            "A residual block computes H(x) = F(x) + x: with F = 0 it must give x back. Add the "
+            "shortcut in call(): "
             "`return self.relu(y + identity)`.",
         )

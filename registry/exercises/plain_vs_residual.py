@@ -41,12 +41,14 @@ def check(path: Path) -> str:
         answers,
         "shortcut_params",
         residual.count_params() - plain.count_params(),
-        "Compare build('resnet20_cifar').count_params() with your plain20's. What does a zero-padding shortcut compute?",
+        "Compare build('resnet20_cifar').count_params() with your plain20's. What does a "
+        "zero-padding shortcut compute?",
         rel=0,
     )
     return (
         "plain and residual twins differ only in their shortcuts, which cost no parameters. "
-        "Now run the training comparison in the README: the deeper plain net trains worse, the deeper ResNet better."
+        "Now run the training comparison in the README: the deeper plain net trains worse, the "
+        "deeper ResNet better."
     )
 
 
@@ -65,7 +67,8 @@ def _check_layout(recipe, key: str, n: int) -> None:
         ):
             raise Fail(
                 f"recipes.{key} stage {i} changes filters or strides.",
-                "Sec. 4.2 keeps 16, 32, 64 filters on 32x32, 16x16, 8x8 maps for every depth: change only the repeats.",
+                "Sec. 4.2 keeps 16, 32, 64 filters on 32x32, 16x16, 8x8 maps for every depth: "
+                "change only the repeats.",
             )
     repeats = [stage.repeats for stage in stages]
     depth = 2 * sum(repeats) + 2
@@ -73,7 +76,8 @@ def _check_layout(recipe, key: str, n: int) -> None:
     if repeats != [n] * 3:
         raise Fail(
             f"recipes.{key} has repeats {repeats}: {depth} weighted layers, not {wanted}.",
-            f"A CIFAR network of sec. 4.2 has 6n+2 layers: the stem's conv, n basic blocks (2 convs each) in each of "
+            "A CIFAR network of sec. 4.2 has 6n+2 layers: the stem's conv, n basic blocks (2 "
+            "convs each) in each of "
             f"3 stages, and the fc layer. Solve 6n+2 = {wanted} for n.",
         )
 

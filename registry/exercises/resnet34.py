@@ -32,7 +32,8 @@ def check(path: Path) -> str:
     if raw.get("base") != "resnet18":
         raise Fail(
             f"the recipe's base is {raw.get('base')!r}, not 'resnet18'.",
-            "Start from `base: resnet18` and change only numbers: the point is that 34 differs from 18 in numbers alone.",
+            "Start from `base: resnet18` and change only numbers: the point is that 34 differs "
+            "from 18 in numbers alone.",
         )
     if set(raw) - {"base", "name", "paper", "description", "stages", "references"}:
         extra = ", ".join(
@@ -54,14 +55,16 @@ def check(path: Path) -> str:
     for i, (have, want) in enumerate(zip(repeats, wanted)):
         if have != want:
             raise Fail(
-                f"stage {i} ({recipe.stages[i].name}) repeats {have} blocks; the 34-layer network has a different number there.",
+                f"stage {i} ({recipe.stages[i].name}) repeats {have} blocks; the 34-layer network "
+                "has a different number there.",
                 "Read " + TABLE_1 + " Patch by index: `stages: {" + f"{i}" + ": {repeats: N}}`.",
             )
     model = build(recipe)
     trainable = trainable_params(model)
     if trainable != RESNET34_TRAINABLE:
         raise Fail(
-            f"the network has {trainable:,} trainable parameters, not ResNet-34's {RESNET34_TRAINABLE:,}.",
+            f"the network has {trainable:,} trainable parameters, not ResNet-34's "
+            f"{RESNET34_TRAINABLE:,}.",
             "Compare `resblocks show` of your file with `resblocks show resnet18` stage by stage.",
         )
     depth = 2 + 2 * sum(repeats)

@@ -35,7 +35,8 @@ def check(path: Path) -> str:
         if stage_arg(recipe, i, "shortcut") != "projection":
             raise Fail(
                 f"recipe stage {i} still uses shortcut '{stage_arg(recipe, i, 'shortcut')}'.",
-                "Option B is `projection`; resnet20_cifar sets zero_pad in its `defaults:`, so override it there.",
+                "Option B is `projection`; resnet20_cifar sets zero_pad in its `defaults:`, so "
+                "override it there.",
             )
 
     answers = sheet.get("answers") or {}
@@ -47,7 +48,8 @@ def check(path: Path) -> str:
         answers,
         "projections",
         len(projections),
-        "How many blocks change the shape (channels or size)? Only those get a projection in option B.",
+        "How many blocks change the shape (channels or size)? Only those get a projection in "
+        "option B.",
         rel=0,
     )
     trainable = sum(
@@ -64,13 +66,15 @@ def check(path: Path) -> str:
         answers,
         "option_c_extra_params",
         _option_c(option_a),
-        "Option C puts a 1x1 conv + BN on all 9 shortcuts: C_in x C_out weights plus 4 x C_out for BN each. "
-        + COUNT,
+        "Option C puts a 1x1 conv + BN on all 9 shortcuts: C_in x C_out weights plus 4 x C_out for "
+        "BN each. " + COUNT,
         rel=0,
     )
     return (
-        f"option B adds {option_b.count_params() - option_a.count_params():,} parameters on {len(projections)} shortcuts, "
-        f"option C would add {_option_c(option_a):,}. Table 3 of the paper: B is slightly better than A, C barely better than B, "
+        f"option B adds {option_b.count_params() - option_a.count_params():,} parameters on "
+        f"{len(projections)} shortcuts, "
+        f"option C would add {_option_c(option_a):,}. Table 3 of the paper: B is slightly better "
+        "than A, C barely better than B, "
         "so projections are not essential to fix degradation."
     )
 

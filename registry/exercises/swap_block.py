@@ -41,7 +41,8 @@ def check(path: Path) -> str:
     if len(recipe.stages) != len(reference.stages):
         raise Fail(
             f"recipe has {len(recipe.stages)} stages; resnet50 has {len(reference.stages)}.",
-            "Derive from resnet50 (`base: resnet50`) and patch the stages by index: `stages: {0: {block: res_block}, ...}`.",
+            "Derive from resnet50 (`base: resnet50`) and patch the stages by index: `stages: {0: "
+            "{block: res_block}, ...}`.",
         )
     for i, (mine, theirs) in enumerate(zip(recipe.stages, reference.stages)):
         if mine.call.block != "res_block":
@@ -53,9 +54,11 @@ def check(path: Path) -> str:
             )
         if _numbers(mine) != _numbers(theirs):
             raise Fail(
-                f"recipe stage {i} ({mine.name}) changes more than the block: (filters, strides, repeats) = "
+                f"recipe stage {i} ({mine.name}) changes more than the block: (filters, strides, "
+                "repeats) = "
                 f"{_numbers(mine)}, resnet50 has {_numbers(theirs)}.",
-                "Keep resnet50's numbers so that only the block type differs; otherwise the comparison says nothing.",
+                "Keep resnet50's numbers so that only the block type differs; otherwise the "
+                "comparison says nothing.",
             )
 
     answers = sheet.get("answers") or {}
@@ -91,14 +94,16 @@ def check(path: Path) -> str:
         answers,
         "layers_basic",
         depth,
-        "Count the weighted layers: the stem's conv, two convs per basic block (shortcut projections not counted), and the fc layer.",
+        "Count the weighted layers: the stem's conv, two convs per basic block (shortcut "
+        "projections not counted), and the fc layer.",
         rel=0,
     )
     same_as = str(
         answer(
             answers,
             "same_as",
-            "Which shipped recipe has this layout? `resblocks list` shows them; compare repeats and blocks.",
+            "Which shipped recipe has this layout? `resblocks list` shows them; compare repeats "
+            "and blocks.",
         )
     ).strip()
     if same_as != f"resnet{depth}":
@@ -108,6 +113,8 @@ def check(path: Path) -> str:
         )
     extra = bottleneck_net.count_params() / basic_net.count_params() - 1
     return (
-        f"your {depth}-layer network is {same_as}'s layout. Bottlenecks make ResNet-50 16 layers deeper "
-        f"for {extra:.0%} more parameters: each 1x1 reduce/expand pair is cheap, the 3x3 runs on 4x fewer channels."
+        f"your {depth}-layer network is {same_as}'s layout. Bottlenecks make ResNet-50 16 layers "
+        "deeper "
+        f"for {extra:.0%} more parameters: each 1x1 reduce/expand pair is cheap, the 3x3 runs on "
+        "4x fewer channels."
     )

@@ -64,7 +64,8 @@ def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
             return load_recipe(str(path))
         if not isinstance(raw, Mapping):
             raise Fail(
-                f"{where} must be a recipe: a mapping with name:, stages: ... or base:. Received: {raw!r}",
+                f"{where} must be a recipe: a mapping with name:, stages: ... or base:. Received: "
+                f"{raw!r}",
                 "Start from the starter file's recipe section.",
             )
         raw = copy.deepcopy(dict(raw))
@@ -82,7 +83,8 @@ def recipe_from(raw: Any, where: str, relative_to: Path) -> Recipe:
         message = str(error).replace("<recipe given in code>", where)
         raise Fail(
             message,
-            "The recipe does not validate; the message names the key to fix. `resblocks list` shows the block names.",
+            "The recipe does not validate; the message names the key to fix. `resblocks list` "
+            "shows the block names.",
         ) from None
 
 

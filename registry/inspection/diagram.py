@@ -17,7 +17,8 @@ def diagram_format(path: "str | Path") -> str:
     if suffix not in formats:
         raise ResblocksError(
             f"Cannot tell the diagram format of {str(path)!r}: use a file ending in "
-            f".svg, .png, .md (Mermaid in a Markdown fence) or .mmd (Mermaid). Received: suffix {suffix!r}"
+            ".svg, .png, .md (Mermaid in a Markdown fence) or .mmd (Mermaid). Received: suffix "
+            f"{suffix!r}"
         )
     return formats[suffix]
 

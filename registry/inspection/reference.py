@@ -36,7 +36,8 @@ EXAMPLES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
 
 # "int. The number of filters": the type is in the table already.
 TYPE_PREFIX = re.compile(
-    r"^(int|float|bool|str|list of int|list of str or None|int or \[int, int\]|str or None|float or None)\. "
+    r"^(int|float|bool|str|list of int|list of str or None|int or \[int, int\]|str or None|float "
+    r"or None)\. "
 )
 
 HEADER = """# Block reference
@@ -62,7 +63,8 @@ def blocks_reference(names: list[str] | None = None) -> str:
         for name in kinds[kind]:
             entry = get_block(name)
             out[-1] += (
-                f"\n| [`{name}`](#{name}) | {kind} | `{entry.cls.__module__}.{entry.cls.__name__}` | {_example_line(name)} |"
+                f"\n| [`{name}`](#{name}) | {kind} | `{entry.cls.__module__}.{entry.cls.__name__}` "
+                f"| {_example_line(name)} |"
             )
     out[-1] += "\n"
     for kind in kinds:

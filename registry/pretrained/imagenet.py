@@ -80,7 +80,8 @@ def decode_predictions(preds, top: int = 5) -> list[list[ImageNetClass]]:
         )
     if not 1 <= int(top) <= NUM_CLASSES:
         raise ValueError(
-            f"Invalid value received for argument `top`: expected 1 to {NUM_CLASSES}. Received: top={top!r}"
+            f"Invalid value received for argument `top`: expected 1 to {NUM_CLASSES}. Received: "
+            f"top={top!r}"
         )
     index = imagenet_class_index()
     results = []

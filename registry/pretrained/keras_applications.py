@@ -248,7 +248,8 @@ def load_keras_applications_weights(
     if report.skipped and report.new:
         warnings.warn(
             f"Loaded {path.name} into '{model.name}' except its classifier "
-            f"({', '.join(report.skipped)}): the model's head {', '.join(report.new)} does not fit it "
+            f"({', '.join(report.skipped)}): the model's head {', '.join(report.new)} does not fit "
+            "it "
             "(another number of classes) and keeps its random initialization. Train it before use.",
             stacklevel=2,
         )
@@ -279,7 +280,8 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
         for setting, allowed in KERAS_SETTINGS.get(type(block), {}).items():
             if getattr(block, setting) not in allowed:
                 problems.append(
-                    f"model layer {name} has {setting}={getattr(block, setting)!r}, keras.applications' "
+                    f"model layer {name} has {setting}={getattr(block, setting)!r}, "
+                    "keras.applications' "
                     f"has {setting}={allowed[0]!r}: its weights would compute something else"
                 )
         if type(block) is ResNetStem:
@@ -290,7 +292,8 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
                 if sub is not None:
                     if not isinstance(sub, ConvBN):
                         problems.append(
-                            f"model layer {name}/{ours} is a {type(sub).__name__}; keras.applications' "
+                            f"model layer {name}/{ours} is a {type(sub).__name__}; "
+                            "keras.applications' "
                             "ResNets project shortcuts with a 1x1 conv and BN"
                         )
                         continue
@@ -308,14 +311,16 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
         elif block.weights:
             problems.append(
                 f"model layer {name} is a {type(block).__name__}, which no keras.applications "
-                "network has (they have ResNet-50/101/152 bottlenecks and Inception-ResNet-V2 blocks)"
+                "network has (they have ResNet-50/101/152 bottlenecks and Inception-ResNet-V2 "
+                "blocks)"
             )
     head = model.head
     if isinstance(head, Classifier) and not head.hidden_units:
         pairs.append(Pair(f"{head.name}/predictions", head.predictions, "predictions", head=True))
     elif head is not None:
         problems.append(
-            f"model layer {head.name} ({type(head).__name__}) has hidden layers; keras.applications' "
+            f"model layer {head.name} ({type(head).__name__}) has hidden layers; "
+            "keras.applications' "
             "classifier is a single dense layer 'predictions'. Build with include_top=False."
         )
     return pairs, problems
@@ -333,7 +338,8 @@ def read_file_layers(path: Path) -> dict[str, list[tuple[str, np.ndarray]]]:
             if group is None:
                 raise WeightsError(
                     f"{path} is an HDF5 file without `layer_names`, so not a keras.applications "
-                    "(Keras-2 `save_weights`) weights file. resblocks' own files end in .weights.h5 or .keras."
+                    "(Keras-2 `save_weights`) weights file. resblocks' own files end in "
+                    ".weights.h5 or .keras."
                 )
             layers = {}
             for name in _attribute(group, "layer_names"):
@@ -361,7 +367,8 @@ def _resolve_unnamed(pairs: list[Pair], file_layers) -> tuple[list[tuple[Pair, s
         )
         if wanted != len(ordered[kind]):
             problems.append(
-                f"the model expects {wanted} unnamed keras layers {kind}_N, the file has {len(ordered[kind])}"
+                f"the model expects {wanted} unnamed keras layers {kind}_N, the file has "
+                f"{len(ordered[kind])}"
             )
     resolved = []
     for pair in pairs:
@@ -387,8 +394,10 @@ def _head_problem(head: Pair, file_layer) -> str:
         return f"keras layer 'predictions' has no 2-D kernel; model layer {head.ours} expects {expected}"
     theirs, ours = tuple(kernel.shape), tuple(head.layer.kernel.shape)
     return (
-        f"keras layer 'predictions' has kernel {theirs} ({theirs[1]} classes), model layer {head.ours} "
-        f"expects {ours} ({ours[1]} classes). Build with num_classes={theirs[1]} to load it, or with "
+        f"keras layer 'predictions' has kernel {theirs} ({theirs[1]} classes), model layer "
+        f"{head.ours} "
+        f"expects {ours} ({ours[1]} classes). Build with num_classes={theirs[1]} to load it, or "
+        "with "
         "another num_classes to load everything but the classifier."
     )
 

@@ -119,7 +119,8 @@ def load_model(
     kind = file_kind(path)
     if kind != KERAS_ZIP:
         raise WeightsError(
-            f"Cannot load {path} as a model: it is a weights file ({_describe(kind)}), which holds no "
+            f"Cannot load {path} as a model: it is a weights file ({_describe(kind)}), which holds "
+            "no "
             "architecture. Build the model from its recipe and load the weights into it: "
             "build(recipe, weights=path) or load_weights(model, path)."
         )
@@ -142,12 +143,14 @@ def file_kind(path: Path) -> str:
         )
     if path.is_dir():
         raise WeightsError(
-            f"Cannot load {path}: this is a directory. Give the path of a .weights.h5 or .keras file."
+            f"Cannot load {path}: this is a directory. Give the path of a .weights.h5 or .keras "
+            "file."
         )
     size = path.stat().st_size
     if size == 0:
         raise WeightsError(
-            f"Cannot load {path}: the file is empty (0 bytes); it was not written completely. Save it again."
+            f"Cannot load {path}: the file is empty (0 bytes); it was not written completely. Save "
+            "it again."
         )
     with open(path, "rb") as f:
         head = f.read(8)
@@ -156,8 +159,10 @@ def file_kind(path: Path) -> str:
     if h5py.is_hdf5(path):
         return _check_h5(path, size)
     raise WeightsError(
-        f"Cannot load {path}: not a weights file. It is neither HDF5 (.weights.h5) nor a .keras archive: "
-        f"it starts with the bytes {head!r}. Give the file written by model.save_weights() or model.save()."
+        f"Cannot load {path}: not a weights file. It is neither HDF5 (.weights.h5) nor a .keras "
+        "archive: "
+        f"it starts with the bytes {head!r}. Give the file written by model.save_weights() or "
+        "model.save()."
     )
 
 
@@ -224,7 +229,8 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
                     group,
                     layer,
                     (
-                        f"layer '{layer}' ({entry.name} in the file) has {len(variables)} weight arrays in the model "
+                        f"layer '{layer}' ({entry.name} in the file) has {len(variables)} weight "
+                        "arrays in the model "
                         f"but {len(entry.shapes)} in the file"
                     ),
                 )
@@ -241,7 +247,8 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
                         group,
                         layer,
                         (
-                            f"variable '{variable.path}' has shape {tuple(variable.shape)} in the model "
+                            f"variable '{variable.path}' has shape {tuple(variable.shape)} in the "
+                            "model "
                             f"but {shape} in the file{there}"
                         ),
                     )
@@ -261,7 +268,8 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
     head_only = all(layer == "head" for _, layer, _ in differences)
     if allow_new_head and head_only:
         warnings.warn(
-            f"Loaded {path.name} into '{model.name}' except its head, which does not fit the file's "
+            f"Loaded {path.name} into '{model.name}' except its head, which does not fit the "
+            "file's "
             f"(another number of classes?) and keeps its initialization. Train it before use.",
             stacklevel=4,
         )
@@ -274,10 +282,14 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
         else ""
     )
     raise WeightsError(
-        f"Cannot load {path} into model '{model.name}': the file was saved from another architecture. "
-        f"First difference: {differences[0][2]}.{more} The model has {model_arrays} weight arrays (in "
-        f"{len(expected)} layers and sublayers); the file has {file_arrays} (in {len(found)}). Build the model from the recipe "
-        f"(and arguments: num_classes, input channels, overrides) the file was saved with. {_UNCHANGED}"
+        f"Cannot load {path} into model '{model.name}': the file was saved from another "
+        "architecture. "
+        f"First difference: {differences[0][2]}.{more} The model has {model_arrays} weight arrays "
+        "(in "
+        f"{len(expected)} layers and sublayers); the file has {file_arrays} (in {len(found)}). "
+        "Build the model from the recipe "
+        "(and arguments: num_classes, input channels, overrides) the file was saved with. "
+        f"{_UNCHANGED}"
     )
 
 
@@ -295,13 +307,16 @@ def _read_arrays(
                 array = np.asarray(store[location][()])
             except Exception as error:  # noqa: BLE001 - h5py raises OSError, KeyError, RuntimeError
                 raise WeightsError(
-                    f"Cannot load {path}: the file is corrupt: reading '{variable.path}' ({location}) failed: "
+                    f"Cannot load {path}: the file is corrupt: reading '{variable.path}' "
+                    f"({location}) failed: "
                     f"{error}. Save or copy the file again. {_UNCHANGED}"
                 ) from None
             if array.dtype.kind == "f" and not np.isfinite(array).all():
                 raise WeightsError(
-                    f"Cannot load {path}: variable '{variable.path}' holds NaN or infinite values: the file "
-                    f"is corrupt or was saved from a diverged training run. Use an earlier checkpoint. {_UNCHANGED}"
+                    f"Cannot load {path}: variable '{variable.path}' holds NaN or infinite values: "
+                    "the file "
+                    "is corrupt or was saved from a diverged training run. Use an earlier "
+                    f"checkpoint. {_UNCHANGED}"
                 )
             arrays.append((variable, array))
     return arrays
@@ -349,17 +364,20 @@ def _check_archive(path: Path, size: int) -> str:
             broken = archive.testzip()  # checks every member's CRC: catches flipped bytes
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise WeightsError(
-            f"Cannot load {path}: the .keras archive is truncated or damaged ({error}; {size:,} bytes on disk). "
+            f"Cannot load {path}: the .keras archive is truncated or damaged ({error}; {size:,} "
+            "bytes on disk). "
             "It was probably not written completely: save or copy it again."
         ) from None
     if broken is not None:
         raise WeightsError(
-            f"Cannot load {path}: the .keras archive is corrupt: its member {broken} fails its checksum. Save or copy it again."
+            f"Cannot load {path}: the .keras archive is corrupt: its member {broken} fails its "
+            "checksum. Save or copy it again."
         )
     missing = [name for name in ("config.json", _ARCHIVE_WEIGHTS) if name not in names]
     if missing:
         raise WeightsError(
-            f"Cannot load {path}: a zip archive, but not a Keras model: it lacks {', '.join(missing)}. "
+            f"Cannot load {path}: a zip archive, but not a Keras model: it lacks "
+            f"{', '.join(missing)}. "
             "Give a file written by model.save('name.keras')."
         )
     return KERAS_ZIP
@@ -377,11 +395,13 @@ def _check_h5(path: Path, size: int) -> str:
             top = ", ".join(list(f.keys())[:8]) or "nothing"
     except OSError as error:
         raise WeightsError(
-            f"Cannot load {path}: the HDF5 file is truncated or damaged ({error}; {size:,} bytes on disk). "
+            f"Cannot load {path}: the HDF5 file is truncated or damaged ({error}; {size:,} bytes "
+            "on disk). "
             "It was probably not written completely: save or copy it again."
         ) from None
     raise WeightsError(
-        f"Cannot load {path}: an HDF5 file, but not Keras weights: its top level holds {top}, not `layers`. "
+        f"Cannot load {path}: an HDF5 file, but not Keras weights: its top level holds {top}, not "
+        "`layers`. "
         "Give a file written by model.save_weights('name.weights.h5')."
     )
 
@@ -398,8 +418,10 @@ def _load_model_problem(error: Exception) -> str:
     text = str(error)
     if "safe_mode" in text or "unsafe" in text.lower():
         return (
-            "it holds Python code (a Lambda layer or a function saved as bytecode), which safe_mode=True "
-            "refuses to run. Load it with load_model(path, safe_mode=False) only if you trust where it came from."
+            "it holds Python code (a Lambda layer or a function saved as bytecode), which "
+            "safe_mode=True "
+            "refuses to run. Load it with load_model(path, safe_mode=False) only if you trust "
+            "where it came from."
         )
     missing = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
     if missing or "Unknown layer" in text:
@@ -409,9 +431,12 @@ def _load_model_problem(error: Exception) -> str:
         )
         also = f" (saved as '{registered.group(1)}')" if registered else ""
         return (
-            f"it uses the class '{name}'{also}, which is not registered in this process. Import the "
-            "module that defines it first: for a recipe's plugin blocks, load the recipe with allow_plugins=True, "
-            "or give `resblocks evaluate`/`predict` --allow-plugins (it imports the plugins of the run's recipe.yaml)."
+            f"it uses the class '{name}'{also}, which is not registered in this process. Import "
+            "the "
+            "module that defines it first: for a recipe's plugin blocks, load the recipe with "
+            "allow_plugins=True, "
+            "or give `resblocks evaluate`/`predict` --allow-plugins (it imports the plugins of the "
+            "run's recipe.yaml)."
         )
     return f"the archive is corrupt or was written by an incompatible version: {type(error).__name__}: {text.splitlines()[0] if text else ''}"
 

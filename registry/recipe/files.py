@@ -51,7 +51,8 @@ def find_recipe(recipe: str, relative_to: Path | None = None) -> Path:
         if not _is_file(path):
             raise RecipeError(
                 str(path),
-                f"no such file. Give the path of a .yaml recipe, or one of the names: {', '.join(recipe_names())}",
+                "no such file. Give the path of a .yaml recipe, or one of the names: "
+                f"{', '.join(recipe_names())}",
             )
         return path
     path = RECIPE_DIR / f"{recipe}.yaml"
@@ -112,7 +113,8 @@ def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
             str(chain[0]),
             Problem(
                 "base",
-                f"more than {MAX_BASE_DEPTH} levels of `base:`. Derive from a recipe nearer the root.",
+                f"more than {MAX_BASE_DEPTH} levels of `base:`. Derive from a recipe nearer the "
+                "root.",
             ),
         )
     raw = load_yaml(path)
@@ -140,7 +142,8 @@ def _find_base(base: Any, source: str, relative_to: Path) -> Path:
             source,
             Problem(
                 "base",
-                f"must be a recipe name (resnet50) or a path (my/net.yaml). Received: {short_repr(base)}",
+                "must be a recipe name (resnet50) or a path (my/net.yaml). Received: "
+                f"{short_repr(base)}",
             ),
         )
     try:
@@ -182,7 +185,8 @@ def merge(base: Any, update: Any, source: str = "<recipe>", location: str = "") 
                     source,
                     Problem(
                         f"{location}[{index}]",
-                        f"the base recipe's {location or 'list'} has {len(base)} items, so index {index} does not exist. "
+                        f"the base recipe's {location or 'list'} has {len(base)} items, so index "
+                        f"{index} does not exist. "
                         f"Patch an index from 0 to {len(base) - 1}, or give the whole list.",
                     ),
                 )

@@ -78,7 +78,8 @@ def _overrides(overrides, num_classes, input_shape, raw, source) -> dict[str, An
             Problem(
                 "overrides",
                 (
-                    "must be a mapping of dotted paths to values, e.g. {'stages.0.block': 'res_block'}. "
+                    "must be a mapping of dotted paths to values, e.g. {'stages.0.block': "
+                    "'res_block'}. "
                     f"Received: {short_repr(overrides)}"
                 ),
             ),
@@ -90,7 +91,8 @@ def _overrides(overrides, num_classes, input_shape, raw, source) -> dict[str, An
                 source,
                 Problem(
                     "head",
-                    "num_classes was given, but the recipe has no head. Add `head: {block: classifier}`.",
+                    "num_classes was given, but the recipe has no head. Add `head: {block: "
+                    "classifier}`.",
                 ),
             )
         changes["head.num_classes"] = num_classes
@@ -111,7 +113,8 @@ def set_path(raw: dict[str, Any], path: str, value: Any, source: str) -> None:
             source,
             Problem(
                 where,
-                "a path is keys joined by dots, with no empty part, e.g. 'stages.0.filters'. Fix the path.",
+                "a path is keys joined by dots, with no empty part, e.g. 'stages.0.filters'. Fix "
+                "the path.",
             ),
         )
     for depth, key in enumerate(keys):
@@ -136,7 +139,8 @@ def set_path(raw: dict[str, Any], path: str, value: Any, source: str) -> None:
                 Problem(
                     where,
                     (
-                        f"{parent} is {short_repr(node)}, a {type(node).__name__}, which has no '{key}'. "
+                        f"{parent} is {short_repr(node)}, a {type(node).__name__}, which has no "
+                        f"'{key}'. "
                         f"Override '{parent}' itself, or fix the path."
                     ),
                 ),

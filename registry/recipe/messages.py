@@ -144,8 +144,10 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
         container = [part for part in item["loc"][:-1] if isinstance(part, str)]
         where = f" of {container[-1]}" if container else ""
         return (
-            f"the key {short_repr(value)}{where} must be a name (letters, digits and _, not starting with a digit). "
-            f"Received: {short_repr(value)} ({_kind_of(value)}). Rename it; note that YAML reads unquoted "
+            f"the key {short_repr(value)}{where} must be a name (letters, digits and _, not "
+            "starting with a digit). "
+            f"Received: {short_repr(value)} ({_kind_of(value)}). Rename it; note that YAML reads "
+            "unquoted "
             "yes/no/on/off as true/false and digits as numbers."
         )
     if kind == "extra_forbidden":

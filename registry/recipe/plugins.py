@@ -50,7 +50,8 @@ def check_plugins(plugins, source: str) -> list[str]:
             source,
             Problem(
                 "plugins",
-                f"must be a list of module names (my_blocks) or .py paths (blocks/se.py). Received: {short_repr(plugins)}",
+                "must be a list of module names (my_blocks) or .py paths (blocks/se.py). "
+                f"Received: {short_repr(plugins)}",
             ),
         )
     if len(plugins) > MAX_PLUGINS:
@@ -58,7 +59,8 @@ def check_plugins(plugins, source: str) -> list[str]:
             source,
             Problem(
                 "plugins",
-                f"at most {MAX_PLUGINS} plugins. Received: {len(plugins)}. Gather the blocks into fewer modules.",
+                f"at most {MAX_PLUGINS} plugins. Received: {len(plugins)}. Gather the blocks into "
+                "fewer modules.",
             ),
         )
     for i, plugin in enumerate(plugins):
@@ -67,7 +69,8 @@ def check_plugins(plugins, source: str) -> list[str]:
                 source,
                 Problem(
                     f"plugins[{i}]",
-                    f"{short_repr(plugin)} is neither a module name (my_pkg.blocks) nor a path ending in .py. Fix the entry.",
+                    f"{short_repr(plugin)} is neither a module name (my_pkg.blocks) nor a path "
+                    "ending in .py. Fix the entry.",
                 ),
             )
     return plugins
@@ -93,8 +96,10 @@ def import_plugins(plugins: list[str], source: str, *, allowed: bool) -> None:
             source,
             Problem(
                 "plugins",
-                f"this recipe wants to run Python code: it imports {names}. A plugin can do anything your "
-                "account can, so it runs only if you allow it: pass allow_plugins=True to load_recipe/build, "
+                f"this recipe wants to run Python code: it imports {names}. A plugin can do "
+                "anything your "
+                "account can, so it runs only if you allow it: pass allow_plugins=True to "
+                "load_recipe/build, "
                 "or --allow-plugins on the command line, once you trust the code.",
             ),
         )
@@ -138,7 +143,8 @@ def _import_path(path: Path, location: str, source: str) -> ModuleType:
             source,
             Problem(
                 location,
-                f"plugin file {str(path)!r} not found. Paths in a recipe file are relative to that file.",
+                f"plugin file {str(path)!r} not found. Paths in a recipe file are relative to "
+                "that file.",
             ),
         )
     existing = _module_of_file(resolved)

@@ -143,7 +143,8 @@ def _expanded_size(node: yaml.Node, depth: int, sizes: dict[int, int], open_node
         total += _expanded_size(child, depth + 1, sizes, open_nodes)
         if total > MAX_VALUES:
             raise RefusedYAML(
-                f"more than {MAX_VALUES:,} values once aliases are expanded (an alias bomb?); a recipe has a few hundred",
+                f"more than {MAX_VALUES:,} values once aliases are expanded (an alias bomb?); a "
+                "recipe has a few hundred",
                 node.start_mark,
             )
     open_nodes.discard(key)
@@ -163,7 +164,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         if size > MAX_BYTES:
             raise RecipeError(
                 str(path),
-                f"the file is {size:,} bytes; a recipe may be at most {MAX_BYTES:,}. Is this the right file?",
+                f"the file is {size:,} bytes; a recipe may be at most {MAX_BYTES:,}. Is this the "
+                "right file?",
             )
         data = path.read_bytes()
     except OSError as error:
@@ -193,17 +195,20 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
     except RecursionError:
         raise RecipeError(
             source,
-            f"not valid recipe YAML: values nested too deeply; a recipe needs at most {MAX_DEPTH} levels.",
+            f"not valid recipe YAML: values nested too deeply; a recipe needs at most {MAX_DEPTH} "
+            "levels.",
         ) from None
     if data is None:
         raise RecipeError(
             source,
-            "the file is empty. A recipe needs at least `name:`, `input_shape:`, `stem:` and `stages:` (see recipes/resnet18.yaml).",
+            "the file is empty. A recipe needs at least `name:`, `input_shape:`, `stem:` and "
+            "`stages:` (see recipes/resnet18.yaml).",
         )
     if not isinstance(data, dict):
         raise RecipeError(
             source,
-            f"the top level must be a mapping (name:, input_shape:, stem:, stages:, ...). Received: a {type(data).__name__} "
+            "the top level must be a mapping (name:, input_shape:, stem:, stages:, ...). "
+            f"Received: a {type(data).__name__} "
             f"({short_repr(data)}). Write `key: value` lines, not `- item` lines.",
         )
     return data

@@ -117,7 +117,8 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
             problems.append(
                 Problem(
                     f"defaults.{key}",
-                    f"no block of this recipe takes an argument '{key}'. Remove it or fix its spelling.",
+                    f"no block of this recipe takes an argument '{key}'. Remove it or fix its "
+                    "spelling.",
                 )
             )
     taps = [("stem.tap", spec.stem.tap)] + [
@@ -128,7 +129,8 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
             problems.append(
                 Problem(
                     location,
-                    f"'{tap}' is the key of the head's output in a features dict. Choose another tap name.",
+                    f"'{tap}' is the key of the head's output in a features dict. Choose another "
+                    "tap name.",
                 )
             )
     _check_unique(
@@ -231,7 +233,8 @@ def _check_unique(
             problems.append(
                 Problem(
                     location,
-                    f"the {what} '{value}' is already used at {seen[value]}; each must be unique. {fix}",
+                    f"the {what} '{value}' is already used at {seen[value]}; each must be unique. "
+                    f"{fix}",
                 )
             )
             reported.add(location)

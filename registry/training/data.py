@@ -174,7 +174,8 @@ def scan_image_folder(root: str | os.PathLike, *, skip_bad_images: bool = False)
         raise DataError(
             f"{len(bad)} image(s) in '{root}' cannot be read:\n{listed}{more}\n"
             "Remove or re-save these files, or skip them with skip_bad_images=True "
-            "(--skip-bad-images on the command line, `skip_bad_images: true` in a recipe's train: section)."
+            "(--skip-bad-images on the command line, `skip_bad_images: true` in a recipe's train: "
+            "section)."
         )
     keep = [i for i, (_, _, reason) in enumerate(checks) if not reason]
     folder = ImageFolder(

@@ -57,7 +57,8 @@ def freeze(model: keras.Model, recipe: Recipe, names: Sequence[str]) -> list[str
                 "stage or layer", name, list(stages), listed="Valid stages"
             )
             raise FineTuneError(
-                f"--freeze: {message}; or a block's layer name, such as '{recipe.stages[0].layer_names[0]}'."
+                f"--freeze: {message}; or a block's layer name, such as "
+                f"'{recipe.stages[0].layer_names[0]}'."
             )
     frozen = [layer.name for layer in model.layers if layer.name in chosen]
     for layer in model.layers:

@@ -101,7 +101,8 @@ def predict(
     missing = [path for path in paths if not os.path.isfile(path)]
     if missing:
         raise MissingFileError(
-            f"Image file(s) not found: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}."
+            "Image file(s) not found: "
+            f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}."
         )
     if not paths:
         raise DataError("No images to predict. Pass one or more image files.")

@@ -87,12 +87,14 @@ def predict_imagenet(
     images = load_images(image_paths, (height or 224, width or 224), interpolation)
     if not Path(weights).is_file():
         raise MissingFileError(
-            f"Weights file not found: {weights}. Give a keras.applications .h5 file or a resblocks one."
+            f"Weights file not found: {weights}. Give a keras.applications .h5 file or a resblocks "
+            "one."
         )
     model = build(model_name, weights=weights, include_preprocessing=True)
     if model.output_shape[-1] != NUM_CLASSES:
         raise ResblocksError(
-            f"'{model_name}' has {model.output_shape[-1]} classes, not the {NUM_CLASSES} of ImageNet. "
+            f"'{model_name}' has {model.output_shape[-1]} classes, not the {NUM_CLASSES} of "
+            "ImageNet. "
             "Use a 1000-class recipe."
         )
     preds = model.predict(images, verbose=0, batch_size=8)

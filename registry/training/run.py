@@ -144,7 +144,8 @@ def train(
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
     if state is not None and state.epoch >= spec.epochs:
         say(
-            f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to train it further."
+            f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to "
+            "train it further."
         )
         say(summary_line(state, run))
         return history_of(state, None)
@@ -166,8 +167,10 @@ def train(
     replicas = strategy.num_replicas_in_sync
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
     say(
-        f"Training {resolved.name} ({model.count_params():,} parameters) for {_plural(spec.epochs, 'epoch')} "
-        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}{speed_note(spec, model)}; run folder '{run.path}'."
+        f"Training {resolved.name} ({model.count_params():,} parameters) for "
+        f"{_plural(spec.epochs, 'epoch')} "
+        f"of {_plural(steps, 'step')} (batch {spec.batch_size}){where}{speed_note(spec, model)}; "
+        f"run folder '{run.path}'."
     )
 
     signals = StopOnSignal()
@@ -437,7 +440,8 @@ def _differences(a: Any, b: Any, where: str = "") -> list[tuple[str, Any, Any]]:
 def _nan_advice(spec: TrainSpec, run: RunDir) -> str:
     return (
         f"The last good epoch stays in '{run.path}' (model.keras and last.keras are unchanged). "
-        f"Lower the learning rate (train.optimizer.learning_rate, now {spec.optimizer.learning_rate:g}), "
+        "Lower the learning rate (train.optimizer.learning_rate, now "
+        f"{spec.optimizer.learning_rate:g}), "
         "warm it up (train.schedule.warmup_epochs), clip gradients (train.optimizer.clipnorm)"
         + (" or turn off mixed precision" if spec.mixed_precision else "")
         + ", then train into a new --out, starting from --weights "

@@ -192,7 +192,8 @@ def pipeline_block(result: PipelineResult) -> str:
         f"{key}={value}" for key, value in result.augment.items() if value
     )  # those in use
     title = (
-        f"**Input pipeline** at the settings of `make run` (the digits_demo recipe's train: section) "
+        "**Input pipeline** at the settings of `make run` (the digits_demo recipe's train: "
+        "section) "
         f"on sklearn's digits written as {result.images} "
         f"{result.image_size}x{result.image_size} PNGs, batch {result.batch}, "
         f"augmentation({aug}) ({stamp()}). Pipeline: decode, resize, augment, batch, "
@@ -243,7 +244,8 @@ def verdict_block(summaries: list[dict]) -> str:
                 cpu = s.get(quantity + "_cpu")
                 rows.append(
                     [
-                        f"{s['label']} {'inference' if quantity == 'infer' else 'training'} img/s, ours / keras",
+                        f"{s['label']} {'inference' if quantity == 'infer' else 'training'} "
+                        "img/s, ours / keras",
                         f">= {SPEED_BAR}",
                         f"{value:.2f} [{s[quantity + '_range']}]"
                         + (f"; by CPU time {cpu:.2f}" if cpu is not None else ""),

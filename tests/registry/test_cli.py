@@ -21,7 +21,8 @@ def test_show_prints_the_stage_table(capsys):
 def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
     path = tmp_path / "bad.yaml"
     path.write_text(
-        "name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\nstages: [{block: bottlenek}]\n"
+        "name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\nstages: [{block: "
+        "bottlenek}]\n"
     )
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err

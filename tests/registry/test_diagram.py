@@ -144,7 +144,8 @@ def test_committed_diagrams_are_up_to_date(name, tmp_path):
     recipe = load_recipe(name)
     write_diagram(fresh, recipe, build(recipe))
     assert committed.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), (
-        f"{committed} is out of date: run `resblocks show {name} --diagram docs/diagrams/{name}.svg` (or `make docs`)."
+        f"{committed} is out of date: run `resblocks show {name} --diagram "
+        f"docs/diagrams/{name}.svg` (or `make docs`)."
     )
 
 

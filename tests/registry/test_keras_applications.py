@@ -261,8 +261,8 @@ def test_deeper_resnet_file_into_resnet50(resnet50, made, tmp_path_factory):
     ) as error:
         load_keras_applications_weights(resnet50, top)
     assert (
-        "102 difference(s), the first:\n  - keras layer 'conv4_block7_1_conv' of the file has no counterpart in the model"
-        in str(error.value)
+        "102 difference(s), the first:\n  - keras layer 'conv4_block7_1_conv' of the file has no "
+        "counterpart in the model" in str(error.value)
     )
     assert_untouched(resnet50, before)
 
@@ -295,8 +295,8 @@ def test_file_missing_a_layer(resnet50, resnet50_files, tmp_path):
         load_keras_applications_weights(resnet50, path)
     assert "1 difference(s)" in str(error.value)
     assert (
-        "keras layer 'conv5_block3_3_conv' (for model layer conv5_block3/conv3/conv) is not in the file"
-        in str(error.value)
+        "keras layer 'conv5_block3_3_conv' (for model layer conv5_block3/conv3/conv) is not in the "
+        "file" in str(error.value)
     )
     assert_untouched(resnet50, before)
 
@@ -331,7 +331,8 @@ def test_wrong_class_count_with_top(resnet50, resnet50_files, tmp_path):
     with pytest.raises(WeightsError) as error:
         load_keras_applications_weights(resnet50, path)
     assert (
-        "keras layer 'predictions' has kernel (2048, 10) (10 classes), model layer head/predictions "
+        "keras layer 'predictions' has kernel (2048, 10) (10 classes), model layer "
+        "head/predictions "
         "expects (2048, 1000) (1000 classes). Build with num_classes=10 to load it"
     ) in str(error.value)
     assert_untouched(resnet50, before)

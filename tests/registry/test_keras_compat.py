@@ -30,6 +30,7 @@ def test_weights_layout_is_where_save_weights_puts_each_variable(tmp_path):
 def test_this_keras_is_one_the_compatibility_module_was_checked_against():
     assert keras.__version__ in KERAS_CHECKED, (
         f"registry/keras_compat.py was checked against Keras {', '.join(KERAS_CHECKED)}; this is "
-        f"{keras.__version__}. Run tests/registry/test_keras_compat.py and the weights tests on it, "
+        f"{keras.__version__}. Run tests/registry/test_keras_compat.py and the weights tests on "
+        "it, "
         "then add the version to KERAS_CHECKED."
     )

@@ -79,8 +79,8 @@ def test_format_profile_shows_the_published_figure():
     text = format_profile(profile("resnet18"))
     assert "total" in text and "MACs" in text
     assert (
-        "published MACs: 1.800 G (He et al. 2015, Table 1 (FLOPs, i.e. multiply-adds)); counted 1.814 G (+0.8%)"
-        in text
+        "published MACs: 1.800 G (He et al. 2015, Table 1 (FLOPs, i.e. multiply-adds)); counted "
+        "1.814 G (+0.8%)" in text
     )
     assert (
         "published trainable params: 11,689,512 (torchvision resnet18); counted 11,689,512 (+0.0%)"

@@ -624,7 +624,8 @@ def test_an_input_too_small_for_resnet50_names_the_stage_and_the_smallest_input(
         message,
         "resnet50.yaml",
         "input_shape: a 16x16 input is too small for this network's downsampling",
-        "at stages[3] (layer 'conv5_block1', BottleNeck) the map is 1x1, smaller than its downsampling factor 2",
+        "at stages[3] (layer 'conv5_block1', BottleNeck) the map is 1x1, smaller than its "
+        "downsampling factor 2",
         "The smallest input that works is 17x17: use input_shape: [17, 17, 3] or larger",
     )
 

@@ -56,8 +56,8 @@ def test_every_problem_is_located(tmp_path):
         "stages[1].filters: required argument 'filters' of block 'res_block' is missing." in message
     )
     assert (
-        "stages[1].filterz: unknown argument 'filterz' for block 'res_block'. Did you mean 'filters'? Its arguments: activation,"
-        in message
+        "stages[1].filterz: unknown argument 'filterz' for block 'res_block'. Did you mean "
+        "'filters'? Its arguments: activation," in message
     )
 
 

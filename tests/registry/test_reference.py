@@ -24,7 +24,8 @@ BUILTIN_NAMES = sorted(name for name, _, _ in BUILTIN_BLOCKS)
 def test_block_reference_is_up_to_date():
     committed = (DOCS / "reference" / "blocks.md").read_text(encoding="utf-8")
     assert committed == blocks_reference(BUILTIN_NAMES), (
-        "docs/reference/blocks.md is out of date: run `resblocks reference -o docs/reference/blocks.md` (or `make docs`)."
+        "docs/reference/blocks.md is out of date: run `resblocks reference -o "
+        "docs/reference/blocks.md` (or `make docs`)."
     )
 
 

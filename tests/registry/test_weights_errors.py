@@ -162,7 +162,8 @@ def test_fewer_blocks_than_the_file_is_not_a_silent_partial_load(saved):
     refused(
         tiny_model(**{"stages.0.repeats": 1}),
         folder / "tiny.weights.h5",
-        "variable 'layer2/conv1/bn/gamma' has shape (8,) in the model but (4,) in the file, where it holds layer1_block2/conv1/bn",
+        "variable 'layer2/conv1/bn/gamma' has shape (8,) in the model but (4,) in the file, where "
+        "it holds layer1_block2/conv1/bn",
         "The model has 32 weight arrays (in 13 layers and sublayers); the file has 42 (in 17)",
     )
 

@@ -44,7 +44,8 @@ def test_string_shorthand_for_optimizer_and_schedule():
     [
         (
             {"augment": {"rotaton": 15}},
-            "train.augment.rotaton: unknown key 'rotaton'. Did you mean 'rotation'? Valid keys: height_shift, horizontal_flip, rotation",
+            "train.augment.rotaton: unknown key 'rotaton'. Did you mean 'rotation'? Valid keys: "
+            "height_shift, horizontal_flip, rotation",
         ),
         (
             {"optimizer": {"name": "sgd", "momentun": 0.9}},
@@ -52,7 +53,8 @@ def test_string_shorthand_for_optimizer_and_schedule():
         ),
         (
             {"optimizer": {"name": "adamx"}},
-            "train.optimizer: Input tag 'adamx' found using 'name' does not match any of the expected tags",
+            "train.optimizer: Input tag 'adamx' found using 'name' does not match any of the "
+            "expected tags",
         ),
         (
             {"schedule": {"name": "step", "milestones": [30, 20]}},
@@ -69,7 +71,8 @@ def test_string_shorthand_for_optimizer_and_schedule():
         ),
         (
             {"batch_size": "32"},
-            "train.batch_size: expected a whole number. Received: '32' (a string). Write it without quotes: 32.",
+            "train.batch_size: expected a whole number. Received: '32' (a string). Write it "
+            "without quotes: 32.",
         ),
     ],
 )
@@ -166,11 +169,11 @@ def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
 def test_mixed_precision_true_on_a_cpu_follows_registry_speed(monkeypatch, bf16_hardware, policy):
     from registry.training import speed
     from registry.training.run import (
-        speed_note,
         dtype_policy,
         new_model,
         precision,
         resolve_recipe,
+        speed_note,
     )
 
     monkeypatch.setattr(speed, "accelerator", lambda: "cpu")
