@@ -29,7 +29,9 @@ def leaf_layers(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
 
 
 def weights_layout(model: keras.Model) -> "dict[str, dict[str, object]] | None":
-    """Where Keras keeps each variable of `model` in a weights file: {group path: {index: variable}}.
+    """Where Keras keeps each variable of `model` in a weights file.
+
+    Returned as {group path: {index: variable}}.
 
     Keras' own saving walk, recording instead of writing, so the layout is
     exactly the one `save_weights` writes. A layer's group holds its

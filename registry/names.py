@@ -28,7 +28,10 @@ def unknown_name_message(
 ) -> str:
     """`unknown block 'bottlenek'. Did you mean 'bottleneck'? Registered: ...`"""
     known = list(known)
-    return f"unknown {what} {name!r}{where}.{did_you_mean(name, known)} {listed}: {', '.join(natural_sorted(known))}"
+    return (
+        f"unknown {what} {name!r}{where}.{did_you_mean(name, known)} "
+        f"{listed}: {', '.join(natural_sorted(known))}"
+    )
 
 
 def natural_key(name: str) -> tuple[str, list[int]]:

@@ -34,7 +34,10 @@ def chain_output_shape(layers: Sequence[keras.layers.Layer | None], input_shape)
 
 
 def call_chain(layers: Sequence[keras.layers.Layer | None], x, training=None):
-    """Applies `layers` to x in order, skipping None (Keras passes `training` only to layers that take it)."""
+    """Applies `layers` to x in order, skipping None.
+
+    Keras passes `training` only to layers that take it.
+    """
     for layer in layers:
         if layer is not None:
             x = layer(x, training=training)

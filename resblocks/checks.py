@@ -10,7 +10,10 @@ from collections.abc import Sequence
 
 
 def check_one_of(argument: str, value, allowed: Sequence) -> None:
-    """Raises `Invalid value received for argument ...: expected ... Received: ...` unless `value` is allowed."""
+    """Raises `Invalid value received for argument ...` unless `value` is allowed.
+
+    The message reads `Invalid value received for argument ...: expected ... Received: ...`.
+    """
     if value not in allowed:
         raise ValueError(
             f"Invalid value received for argument `{argument}`: expected {choices_text(allowed)}. "

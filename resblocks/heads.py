@@ -87,7 +87,10 @@ class Classifier(keras.layers.Layer):
 
     @property
     def sublayers(self) -> list[keras.layers.Layer | None]:
-        """pool, then (dropout, dense) for each hidden layer and the predictions; a dropout is None when off."""
+        """pool, then (dropout, dense) for each hidden layer and the predictions.
+
+        A dropout is None when off.
+        """
         layers = [self.pool]
         for drop, dense in zip(self.drops, [*self.hidden, self.predictions]):
             layers += [drop, dense]

@@ -35,5 +35,8 @@ def block_source(block: str) -> str:
 
 
 def forgetting_plugins():
-    """Unregisters what plugins imported inside the block registered, so other tests see the built-in registry."""
+    """Unregisters what plugins imported inside the block registered.
+
+    Other tests then see the built-in registry.
+    """
     return trial_plugins()

@@ -139,7 +139,10 @@ def model_from_recipe(
 
 def _shape_hint(message: str) -> str:
     if "negative" in message or "must be > 0" in message or "0 or negative" in message:
-        return f"{message} The input is too small for this network's downsampling; use a larger input_shape."
+        return (
+            f"{message} The input is too small for this network's downsampling; "
+            "use a larger input_shape."
+        )
     return message
 
 
@@ -198,7 +201,10 @@ def _check_outputs(recipe: Recipe, include_top: bool, pooling, features) -> None
 
 
 def _check_input_size(recipe: Recipe, body: list, where: dict[str, str]) -> None:
-    """Refuses an input too small for the network's downsampling, naming the stage and the smallest that works."""
+    """Refuses an input too small for the network's downsampling.
+
+    Names the stage and the smallest input that works.
+    """
     misfit = first_misfit(body, recipe.input_shape)
     if misfit is None:
         return
@@ -214,7 +220,10 @@ def _check_input_size(recipe: Recipe, body: list, where: dict[str, str]) -> None
     if smallest is None:
         fix = f"No input up to {LARGEST}x{LARGEST} is large enough: remove strided stages."
     else:
-        fix = f"The smallest input that works is {smallest}x{smallest}: use input_shape: [{smallest}, {smallest}, {channels}] or larger."
+        fix = (
+            f"The smallest input that works is {smallest}x{smallest}: "
+            f"use input_shape: [{smallest}, {smallest}, {channels}] or larger."
+        )
     raise RecipeError(
         recipe.source,
         Problem(

@@ -58,7 +58,10 @@ def add_block(
 
 
 def _redefined(old: type, new: type) -> bool:
-    """Whether `new` is `old` defined again: same module and qualified name (a re-run notebook cell)."""
+    """Whether `new` is `old` defined again (a re-run notebook cell).
+
+    Same module and qualified name.
+    """
     return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
 
 

@@ -1,4 +1,4 @@
-"""`resblocks demo`, the main job of `make run`: train a CIFAR-style ResNet on scikit-learn's digits, end to end.
+"""`resblocks demo`, the main job of `make run`: a CIFAR-style ResNet on scikit-learn's digits.
 
 Real images with no download: the 1797 handwritten digits inside
 scikit-learn are written out as PNG class folders, then go through exactly

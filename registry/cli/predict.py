@@ -82,7 +82,8 @@ def add_to(commands) -> None:
     p = commands.add_parser(
         "predict",
         help="top classes of images: a saved model, or a recipe with ImageNet weights",
-        description="Print `path  label  probability` for each image: resblocks predict MODEL IMAGE... "
+        description="Print `path  label  probability` for each image: "
+        "resblocks predict MODEL IMAGE... "
         "(a .keras file or run folder), or resblocks predict --model NAME --weights FILE IMAGE...",
     )
     p.add_argument(

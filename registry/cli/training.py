@@ -149,13 +149,15 @@ def add_to(commands) -> None:
         "--skip-bad-images",
         action="store_true",
         default=None,
-        help="leave out unreadable images (and say which) instead of stopping; overrides train.skip_bad_images",
+        help="leave out unreadable images (and say which) instead of stopping; "
+        "overrides train.skip_bad_images",
     )
     p.add_argument(
         "--verbose",
         type=int,
         choices=(0, 1, 2),
-        help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch (default: 1 on a terminal, else 2)",
+        help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch "
+        "(default: 1 on a terminal, else 2)",
     )
     add_recipe_options(p)
     p.set_defaults(run=cmd_train)

@@ -41,7 +41,8 @@ def check(path: Path) -> str:
                 "Halve the size once per stride-2 step: the stem has two (7x7/2 conv, 3x3/2 "
                 "max-pool), conv2 none, conv3..conv5 one each."
                 if wrong == "height and width"
-                else "A bottleneck stage outputs filters x 4 channels (expansion 4); the stem outputs its own filters."
+                else "A bottleneck stage outputs filters x 4 channels (expansion 4); "
+                "the stem outputs its own filters."
             )
             raise Fail(f"answers.shapes.{name} = {got}: the {wrong} are wrong.", hint)
 

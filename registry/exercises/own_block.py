@@ -19,7 +19,10 @@ from registry.assembly import build
 from registry.blocks import get_block, list_blocks, trial_blocks
 from registry.exercises.worksheet import Fail, recipe_from
 
-TITLE = "Write and register your own block (squeeze-and-excitation or pre-activation) and use it in a recipe"
+TITLE = (
+    "Write and register your own block (squeeze-and-excitation or pre-activation) "
+    "and use it in a recipe"
+)
 STARTER = "starter.py"
 
 _loads = itertools.count()

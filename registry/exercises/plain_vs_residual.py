@@ -88,11 +88,20 @@ def _check_shortcuts(recipe, key: str, wanted: str) -> None:
         if shortcut == wanted:
             continue
         if wanted == "none":
-            hint = "A plain network adds nothing to each block's output: set `defaults: {shortcut: none}`."
+            hint = (
+                "A plain network adds nothing to each block's output: "
+                "set `defaults: {shortcut: none}`."
+            )
         elif shortcut == "projection":
-            hint = "That is option B (1x1 projections, with parameters). The paper's CIFAR ResNets use option A: zero_pad."
+            hint = (
+                "That is option B (1x1 projections, with parameters). "
+                "The paper's CIFAR ResNets use option A: zero_pad."
+            )
         else:
-            hint = "The paper's CIFAR ResNets use option A: `shortcut: zero_pad` (resnet20_cifar already has it)."
+            hint = (
+                "The paper's CIFAR ResNets use option A: `shortcut: zero_pad` "
+                "(resnet20_cifar already has it)."
+            )
         raise Fail(
             f"recipes.{key} stage {i} has shortcut '{shortcut}'; this network needs '{wanted}'.",
             hint,

@@ -16,7 +16,10 @@ from registry.recipe.strict_yaml import load_yaml
 TITLE = "Derive ResNet-34 from ResNet-18 by changing numbers only"
 STARTER = "starter.yaml"
 
-TABLE_1 = "Table 1 of the paper (reproduced in the seed article): in the 34-layer column, the xN of each row conv2_x .. conv5_x."
+TABLE_1 = (
+    "Table 1 of the paper (reproduced in the seed article): in the 34-layer column, "
+    "the xN of each row conv2_x .. conv5_x."
+)
 # torchvision's resnet34 and the paper's 21.8 M.
 RESNET34_TRAINABLE = 21_797_672
 
@@ -68,4 +71,7 @@ def check(path: Path) -> str:
             "Compare `resblocks show` of your file with `resblocks show resnet18` stage by stage.",
         )
     depth = 2 + 2 * sum(repeats)
-    return f"{depth} weighted layers and {trainable:,} trainable parameters: ResNet-34, from ResNet-18 by four numbers."
+    return (
+        f"{depth} weighted layers and {trainable:,} trainable parameters: "
+        "ResNet-34, from ResNet-18 by four numbers."
+    )

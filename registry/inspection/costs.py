@@ -198,7 +198,10 @@ def _input_shape(layer: keras.layers.Layer) -> tuple:
 
 
 def _groups_by_name(names: list[str]) -> list[tuple[str, list[str]]]:
-    """Consecutive layers named alike form a stage: conv2_block1..3 -> conv2, block35_1..10 -> block35."""
+    """Consecutive layers named alike form a stage.
+
+    conv2_block1..3 -> conv2, block35_1..10 -> block35.
+    """
     groups: list[tuple[str, list[str]]] = []
     for name in names:
         stage = re.sub(r"(_block\d+|_\d+)$", "", name)

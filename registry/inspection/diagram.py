@@ -1,4 +1,4 @@
-"""Pictures of a network in files: SVG, PNG or Mermaid, chosen by the file's suffix (`show --diagram`)."""
+"""Pictures of a network in files: SVG, PNG or Mermaid, by the file's suffix (`show --diagram`)."""
 
 from pathlib import Path
 

@@ -157,7 +157,10 @@ def _svg(shape: Shape) -> str:
         )
     if shape.kind == "circle":
         (x, y), (r,) = shape.points[0], shape.size
-        return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{r}" fill="white" stroke="#444" stroke-width="1.2"/>'
+        return (
+            f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{r}" '
+            'fill="white" stroke="#444" stroke-width="1.2"/>'
+        )
     if shape.kind == "path":
         d = "M " + " L ".join(f"{_num(x)} {_num(y)}" for x, y in shape.points)
         dash = style.get("dash")
@@ -167,7 +170,10 @@ def _svg(shape: Shape) -> str:
     (x, y) = shape.points[0]
     anchor = f' text-anchor="{style["anchor"]}"' if "anchor" in style else ""
     weight = f' font-weight="{style["weight"]}"' if "weight" in style else ""
-    return f'<text x="{_num(x)}" y="{_num(y)}" font-size="{style["size"]}"{anchor}{weight}>{html.escape(shape.text)}</text>'
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" font-size="{style["size"]}"{anchor}{weight}>'
+        f"{html.escape(shape.text)}</text>"
+    )
 
 
 def to_png(nodes: list[Node], title: str, path: "str | Path", dpi: int = 144) -> None:

@@ -159,7 +159,10 @@ def _type(prop: dict) -> str:
         return kind
     left = "(" if "exclusiveMinimum" in prop else "["
     right = ")" if "exclusiveMaximum" in prop else "]"
-    return f"{kind} in {left}{_yaml(low) if low is not None else '-inf'}, {_yaml(high) if high is not None else 'inf'}{right}"
+    return (
+        f"{kind} in {left}{_yaml(low) if low is not None else '-inf'}, "
+        f"{_yaml(high) if high is not None else 'inf'}{right}"
+    )
 
 
 def _yaml(value: Any) -> str:

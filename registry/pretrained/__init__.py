@@ -5,7 +5,7 @@
 | `weights` | `load_weights` and `load_model`: resblocks' own files, checked all or nothing |
 | `keras_applications` | keras.applications' ImageNet `.h5` files, paired layer by layer |
 | `imagenet` | the 1000 ImageNet labels (shipped in `data/`) and `decode_predictions` |
-| `preprocessing` | `input_convention` and `preprocess_input`: raw pixels as the weights expect them |
+| `preprocessing` | `input_convention` and `preprocess_input`: pixels as the weights expect them |
 """
 
 from registry.pretrained.imagenet import decode_predictions

@@ -391,7 +391,10 @@ def _head_problem(head: Pair, file_layer) -> str:
     kernel = dict(file_layer).get("kernel")
     if kernel is None or kernel.ndim != 2:
         expected = tuple(head.layer.kernel.shape)
-        return f"keras layer 'predictions' has no 2-D kernel; model layer {head.ours} expects {expected}"
+        return (
+            f"keras layer 'predictions' has no 2-D kernel; model layer {head.ours} "
+            f"expects {expected}"
+        )
     theirs, ours = tuple(kernel.shape), tuple(head.layer.kernel.shape)
     return (
         f"keras layer 'predictions' has kernel {theirs} ({theirs[1]} classes), model layer "

@@ -194,7 +194,7 @@ def _file_layout(store: h5py.File) -> dict[str, _Entry]:
 
 
 def _readable(store: h5py.File, path: str) -> str:
-    """'layers/res_block_7/conv1/conv' -> 'layer4_block1/conv1/conv', from the names Keras stores."""
+    """'layers/res_block_7/conv1/conv' -> 'layer4_block1/conv1/conv', from Keras' stored names."""
     parts, names = path.split("/"), []
     for depth in range(2 if parts[0] == "layers" else 1, len(parts) + 1):
         group = store.get("/".join(parts[:depth] + ["vars"]))
@@ -438,7 +438,10 @@ def _load_model_problem(error: Exception) -> str:
             "or give `resblocks evaluate`/`predict` --allow-plugins (it imports the plugins of the "
             "run's recipe.yaml)."
         )
-    return f"the archive is corrupt or was written by an incompatible version: {type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    return (
+        "the archive is corrupt or was written by an incompatible version: "
+        f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    )
 
 
 @contextlib.contextmanager

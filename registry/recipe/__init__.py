@@ -5,7 +5,7 @@
 
 | module | holds |
 | --- | --- |
-| `strict_yaml` | recipe text to a mapping: safe YAML, duplicate keys, tags and alias bombs refused |
+| `strict_yaml` | recipe text to a mapping: safe YAML; duplicate keys, tags, alias bombs refused |
 | `files` | shipped recipes by name, files by path, `base:` inheritance (`merge`), `list_models` |
 | `spec`, `train_spec` | the pydantic structure of a recipe file and of its `train:` section |
 | `messages` | pydantic's errors reworded as located problems with a fix |

@@ -171,7 +171,10 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
         if isinstance(value, str) and _parses_as(value, kind):
             text += f" Write it without quotes: {value.strip()}."
         elif kind == "list_type" and isinstance(value, dict):
-            text += " (Patching a base recipe's list item by item, {0: {...}}, needs numeric indices and a `base:`.)"
+            text += (
+                " (Patching a base recipe's list item by item, {0: {...}}, "
+                "needs numeric indices and a `base:`.)"
+            )
         return _join(text, hint)
     if kind == "literal_error":
         expected = ctx.get("expected", "")
@@ -208,7 +211,10 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
 
 
 def location_of(prefix: str, loc: tuple, kind: str = "") -> str:
-    """('stages', 2, 'repeats') -> 'stages[2].repeats'; a mapping's key stays a key: 'defaults.1'."""
+    """('stages', 2, 'repeats') -> 'stages[2].repeats'.
+
+    A mapping's key stays a key: 'defaults.1'.
+    """
     text = prefix
     for i, part in enumerate(loc):
         is_key = loc[i + 1 : i + 2] == ("[key]",) or (kind == "invalid_key" and i == len(loc) - 1)

@@ -27,7 +27,7 @@ _BY_PATH: dict[Path, ModuleType] = {}  # resolved .py path -> its module
 
 @contextlib.contextmanager
 def trial_plugins() -> Iterator[None]:
-    """Plugins imported inside the `with` are forgotten when it ends, with the blocks they registered.
+    """Plugins imported inside the `with` are forgotten at its end, with the blocks they registered.
 
     For notebooks and tests that load plugin recipes again and again: after
     the block, the same plugin files import afresh.

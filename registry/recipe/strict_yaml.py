@@ -21,7 +21,10 @@ MAX_VALUES = 100_000  # values after expanding aliases; a real recipe has a few 
 MAX_DEPTH = 32  # nesting levels; a real recipe has four or five
 
 FIX_LINE = "Fix that line."
-FIX_TAGS = "Recipes are plain data, with no Python tags (!!python/...) or other custom tags: write the value itself."
+FIX_TAGS = (
+    "Recipes are plain data, with no Python tags (!!python/...) or other custom tags: "
+    "write the value itself."
+)
 FIX_SYNTAX = "Fix the YAML syntax there (indentation, brackets, quotes; tabs are not allowed)."
 
 

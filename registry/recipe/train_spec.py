@@ -1,4 +1,6 @@
-"""The `train:` section of a recipe: data, augmentation, optimizer, schedule and speed settings, validated like the rest.
+"""The `train:` section of a recipe: data, augmentation, optimizer, schedule and speed settings.
+
+Validated like the rest of the recipe.
 
 Pure pydantic (no TensorFlow), so the recipe's spec can hold it and a recipe
 is checked before anything heavy loads. Every key has a default: `train: {}`
@@ -146,7 +148,8 @@ class TrainSpec(BaseModel):
         | None
     ) = Field(
         None,
-        description="Side, or [height, width], images are resized to; default the recipe's input_shape.",
+        description="Side, or [height, width], images are resized to; "
+        "default the recipe's input_shape.",
     )
     batch_size: int = Field(
         32, ge=1, le=65_536, description="Images per step, over all devices together."
@@ -165,7 +168,8 @@ class TrainSpec(BaseModel):
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
         False,
-        description="true: float16 on a GPU, bfloat16 on a CPU with bfloat16 hardware, float32 on other CPUs "
+        description="true: float16 on a GPU, bfloat16 on a CPU with bfloat16 hardware, "
+        "float32 on other CPUs "
         "(emulated bfloat16 is slower); or name the type. Weights stay float32.",
     )
     xla: bool | Literal["auto"] = Field(
@@ -173,7 +177,8 @@ class TrainSpec(BaseModel):
     )
     weights: str | None = Field(
         None,
-        description="Start from these weights (.keras or .weights.h5); layers that do not fit stay random.",
+        description="Start from these weights (.keras or .weights.h5); "
+        "layers that do not fit stay random.",
     )
     freeze: list[str] = Field(
         default_factory=list, description="Stage or layer names kept fixed, e.g. [stem, conv2]."

@@ -1,4 +1,4 @@
-"""Keras callbacks of a training run: commit each finished epoch, stop cleanly on a signal or a NaN loss.
+"""Keras callbacks of a training run: commit each epoch, stop cleanly on a signal or a NaN loss.
 
 An epoch is either committed whole (see `rundir`) or not at all, so the
 two ways of stopping early both abandon the epoch in progress by raising

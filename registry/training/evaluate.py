@@ -1,4 +1,6 @@
-"""evaluate(): a trained model's accuracy on a labelled image folder, per class and as a confusion matrix.
+"""evaluate(): a trained model's accuracy on a labelled image folder.
+
+The accuracy is given per class and as a confusion matrix.
 
 The folder's class subfolders are matched to the model's classes by name,
 so a test folder may hold fewer classes than the model knows, in any order.

@@ -1,6 +1,10 @@
-"""train(): a recipe and a folder of images in, a run folder with the trained model out, resumable after any interruption.
+"""train(): a recipe and a folder of images in, a run folder with the trained model out.
 
-    history = train("recipes/digits_demo.yaml", data="digits/train", val="digits/val", out="runs/digits")
+Resumable after any interruption.
+
+    history = train(
+        "recipes/digits_demo.yaml", data="digits/train", val="digits/val", out="runs/digits"
+    )
 
 The run folder (see `rundir`) holds `model.keras` (best validation
 accuracy), `last.keras` (the resume point, optimizer state included),
@@ -210,7 +214,10 @@ def train(
 
 
 def speed_note(spec: TrainSpec, model: keras.Model) -> str:
-    """ ", mixed_bfloat16, XLA"-style words when the model runs other than float32 without XLA, and why `true` may mean float32."""
+    """ ", mixed_bfloat16, XLA"-style words when the model runs other than float32 without XLA.
+
+    Also says why `true` may mean float32.
+    """
     policy = model.dtype_policy.name
     words = [policy] if policy != "float32" else []
     if spec.mixed_precision is True and policy == "float32":
@@ -224,7 +231,10 @@ def speed_note(spec: TrainSpec, model: keras.Model) -> str:
 
 
 def resolve_spec(recipe: Recipe, **flags: Any) -> TrainSpec:
-    """The recipe's `train:` section (defaults if it has none), with `flags` that are not None laid over it."""
+    """The recipe's `train:` section, with `flags` that are not None laid over it.
+
+    Defaults if the recipe has no `train:` section.
+    """
     base = recipe.train.model_dump() if recipe.train is not None else {}
     given = {key: value for key, value in flags.items() if value is not None}
     if isinstance(given.get("image_size"), (list, tuple)):
@@ -319,7 +329,10 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
 def make_datasets(
     spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageFolder, hw, initial_epoch: int = 0
 ):
-    """(training, validation) tf.data pipelines: decoded, cached, augmented, one-hot labels, prefetched."""
+    """(training, validation) tf.data pipelines.
+
+    Decoded, cached, augmented, one-hot labels, prefetched.
+    """
     n = len(train_folder.class_names)
 
     def one_hot(images, labels):
@@ -339,7 +352,10 @@ def make_datasets(
 
 
 def dtype_policy(mixed: bool | str) -> str:
-    """The Keras dtype policy of a `mixed_precision:` setting on this machine (`registry.speed` decides)."""
+    """The Keras dtype policy of a `mixed_precision:` setting on this machine.
+
+    `registry.speed` decides.
+    """
     return speed.mixed_precision_policy(mixed)
 
 

@@ -1,4 +1,6 @@
-"""A training run's folder: its files, and the per-epoch commit that lets a killed run resume where it stopped.
+"""A training run's folder: its files, and the per-epoch commit that lets a killed run resume.
+
+A resumed run goes on where it stopped.
 
 Every epoch's files (the resume checkpoint `last.keras`, `model.keras` when
 the epoch is the best so far, `history.csv`, `curves.png`, `state.json`) are

@@ -1,4 +1,6 @@
-"""Speed options users set in a recipe's `train:` section: mixed precision and XLA, with per-device defaults chosen by measurement.
+"""Speed options users set in a recipe's `train:` section: mixed precision and XLA.
+
+Their per-device defaults are chosen by measurement.
 
 The numbers behind each default are in docs/performance.md (`make bench`).
 `registry.training.run` sets the policy before the model is built (Keras

@@ -1,4 +1,6 @@
-"""Where training runs: one device, all local devices (mirrored), or several machines (multi_worker), through tf.distribute.
+"""Where training runs: one device, all local ones (mirrored), or several machines (multi_worker).
+
+All through tf.distribute.
 
 TensorFlow-only: Keras 3 distributes a TensorFlow-backend `fit` with the
 `tf.distribute` strategy whose scope the model was built and compiled in.

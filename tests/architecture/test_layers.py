@@ -1,5 +1,6 @@
 """The structure of the code, checked: no import cycles, no private names reached across modules,
-no module hidden by a function, private Keras APIs in one place, and docs/architecture.md true to the tree."""
+no module hidden by a function, private Keras APIs in one place, and docs/architecture.md true to
+the tree."""
 
 import ast
 import importlib

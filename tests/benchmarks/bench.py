@@ -44,11 +44,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--models",
-        help=f"comma-separated, from: {', '.join(PAIRS)}, or none (default: {','.join(FULL_MODELS)})",
+        help=(
+            f"comma-separated, from: {', '.join(PAIRS)}, or none (default: {','.join(FULL_MODELS)})"
+        ),
     )
     p.add_argument(
         "--options",
-        help="speed settings measured on --options-model: mixed, xla, mixed+xla, or none (default: mixed,xla)",
+        help=(
+            "speed settings measured on --options-model: mixed, xla, mixed+xla, "
+            "or none (default: mixed,xla)"
+        ),
     )
     p.add_argument(
         "--options-model", default="resnet50", help="the network the speed settings are measured on"
@@ -81,7 +86,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-pipeline", action="store_true", help="skip the input pipeline benchmark")
     p.add_argument(
         "--pipeline-models",
-        help="networks trained on the digits (default: digits_demo, the demo's own, then resnet20_cifar and resnet18_cifar)",
+        help=(
+            "networks trained on the digits (default: digits_demo, the demo's own, "
+            "then resnet20_cifar and resnet18_cifar)"
+        ),
     )
     p.add_argument(
         "--output",

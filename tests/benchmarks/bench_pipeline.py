@@ -63,7 +63,9 @@ class PipelineResult:
     fed: dict[str, Samples]
 
     def headroom(self, mode: str, model: str) -> float:
-        """The slowest pipeline sample over the fastest training-step sample: above 1, training never waits.
+        """The slowest pipeline sample over the fastest training-step sample.
+
+        Above 1, training never waits.
 
         The extremes, not the medians: a small network's step rate swings
         between levels from one `fit()` to the next on a shared 2-core

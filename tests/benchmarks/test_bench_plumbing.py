@@ -21,7 +21,10 @@ def test_tiny_run_updates_its_blocks_and_keeps_the_prose(tmp_path, capsys):
     doc = tmp_path / "performance.md"
     doc.write_text(
         PROSE
-        + "<!-- bench:begin pair:tiny -->\nold numbers\n<!-- bench:end pair:tiny -->\n\nMore prose.\n"
+        + (
+            "<!-- bench:begin pair:tiny -->\nold numbers\n"
+            "<!-- bench:end pair:tiny -->\n\nMore prose.\n"
+        )
     )
     argv = ["--models", "tiny", "--repeats", "1", "--builds", "1", "--options", "none"]
     assert bench.main([*argv, "--no-pipeline", "--no-memory", "--output", str(doc)]) == 0

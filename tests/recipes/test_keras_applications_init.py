@@ -1,4 +1,4 @@
-"""The keras.applications ResNets are initialized as keras.applications does: glorot_uniform kernels."""
+"""The keras.applications ResNets initialize as keras.applications does: glorot_uniform kernels."""
 
 import pytest
 

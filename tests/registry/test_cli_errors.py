@@ -1,4 +1,7 @@
-"""The command line prints a bad input's error as one paragraph and exits 2; --debug shows the traceback."""
+"""The command line prints a bad input's error as one paragraph and exits 2.
+
+--debug shows the traceback.
+"""
 
 import os
 import subprocess
@@ -11,7 +14,10 @@ from registry import RecipeError
 from registry.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-BAD = "name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\nstages:\n  - {block: bottlenek, filters: 8}\n"
+BAD = (
+    "name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\n"
+    "stages:\n  - {block: bottlenek, filters: 8}\n"
+)
 
 
 @pytest.fixture

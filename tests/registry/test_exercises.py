@@ -112,9 +112,9 @@ def test_projection_is_not_option_a(tmp_path):
         )
     )
     verdict = check("plain_vs_residual", write(tmp_path, "mine.yaml", text))
-    assert (
-        verdict.message
-        == "plain_vs_residual: recipes.resnet56 stage 0 has shortcut 'projection'; this network needs 'zero_pad'."
+    assert verdict.message == (
+        "plain_vs_residual: recipes.resnet56 stage 0 has shortcut 'projection'; "
+        "this network needs 'zero_pad'."
     )
     assert "option B" in verdict.hint
 
@@ -181,13 +181,19 @@ PRE_ACTIVATION = '''
             super().__init__(**kwargs)
             self.filters, self.strides, self.shortcut = filters, strides, shortcut
             self.bn1 = keras.layers.BatchNormalization(name="bn1")
-            self.conv1 = keras.layers.Conv2D(filters, 3, strides, padding="same", use_bias=False, name="conv1")
+            self.conv1 = keras.layers.Conv2D(
+                filters, 3, strides, padding="same", use_bias=False, name="conv1"
+            )
             self.bn2 = keras.layers.BatchNormalization(name="bn2")
-            self.conv2 = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name="conv2")
+            self.conv2 = keras.layers.Conv2D(
+                filters, 3, padding="same", use_bias=False, name="conv2"
+            )
             self.downsample = None
 
         def build(self, input_shape):
-            self.downsample = make_shortcut(self.shortcut, input_shape[-1], self.filters, self.strides)
+            self.downsample = make_shortcut(
+                self.shortcut, input_shape[-1], self.filters, self.strides
+            )
 
         def call(self, x, training=None):
             y = self.conv1(keras.ops.relu(self.bn1(x, training=training)))
@@ -199,10 +205,15 @@ PRE_ACTIVATION = '''
             return self.conv2.compute_output_shape(self.conv1.compute_output_shape(input_shape))
 
         def get_config(self):
-            return {**super().get_config(), "filters": self.filters, "strides": self.strides, "shortcut": self.shortcut}
+            config = {"filters": self.filters, "strides": self.strides, "shortcut": self.shortcut}
+            return {**super().get_config(), **config}
 
 
-    RECIPE = {"base": "resnet20_cifar", "name": "preact_resnet20", "stages": {1: {"block": "preact_block"}}}
+    RECIPE = {
+        "base": "resnet20_cifar",
+        "name": "preact_resnet20",
+        "stages": {1: {"block": "preact_block"}},
+    }
 '''
 
 

@@ -1,4 +1,7 @@
-"""ImageNet labels ship with the package; decode_predictions and `resblocks predict` match keras.applications."""
+"""ImageNet labels ship with the package.
+
+decode_predictions and `resblocks predict` match keras.applications.
+"""
 
 import hashlib
 import json
@@ -125,7 +128,8 @@ def resnet50_imagenet(tmp_path_factory):
 def test_predict_prints_keras_top5(resnet50_imagenet, tmp_path, capsys, keras_class_index):
     model, top, _ = resnet50_imagenet
     paths = write_images(tmp_path, size=(300, 250))
-    # keras.applications, as in the article: load_img, preprocess_input, predict, decode_predictions.
+    # keras.applications, as in the article: load_img, preprocess_input, predict,
+    # decode_predictions.
     x = np.stack(
         [keras.utils.img_to_array(keras.utils.load_img(p, target_size=(224, 224))) for p in paths]
     )

@@ -1,4 +1,4 @@
-"""keras.applications weight files load into recipe-built networks, which then compute the same outputs.
+"""keras.applications weight files load into recipe-built networks, which compute the same outputs.
 
 No download: each test builds the keras.applications model with random
 weights (batch-norm statistics and biases randomized too), writes it in the
@@ -312,7 +312,10 @@ def test_wrong_shape(resnet50, resnet50_files, tmp_path):
     edited_copy(resnet50_files[0], path, shrink_kernel)
     with pytest.raises(
         WeightsError,
-        match=r"keras layer 'conv1_conv' has kernel \(7, 7, 3, 32\), model layer stem/conv1/conv expects \(7, 7, 3, 64\)",
+        match=(
+            r"keras layer 'conv1_conv' has kernel \(7, 7, 3, 32\), "
+            r"model layer stem/conv1/conv expects \(7, 7, 3, 64\)"
+        ),
     ):
         load_keras_applications_weights(resnet50, path)
 
@@ -341,7 +344,10 @@ def test_wrong_class_count_with_top(resnet50, resnet50_files, tmp_path):
 def test_notop_file_into_model_with_top(resnet50, resnet50_files):
     with pytest.raises(
         WeightsError,
-        match=r"the model has a classifier \(head/predictions\) but the file has none \(a `_notop` file\)",
+        match=(
+            r"the model has a classifier \(head/predictions\) "
+            r"but the file has none \(a `_notop` file\)"
+        ),
     ):
         load_keras_applications_weights(resnet50, resnet50_files[1])
 
@@ -378,7 +384,10 @@ def test_network_keras_applications_does_not_have(resnet50_files):
     model = build(tiny, include_top=False)
     with pytest.raises(
         WeightsError,
-        match="the first:\n  - model layer conv2 is a ResBlock, which no keras.applications network has",
+        match=(
+            "the first:\n  - model layer conv2 is a ResBlock, "
+            "which no keras.applications network has"
+        ),
     ):
         load_keras_applications_weights(model, resnet50_files[1])
 
@@ -397,7 +406,10 @@ def test_settings_that_shapes_do_not_show(resnet50_files):
     model = build(v15, include_top=False)
     with pytest.raises(
         WeightsError,
-        match=r"differences?\(s\), the first:\n  - model layer conv2 has stride_at='3x3', keras.applications' has stride_at='1x1'",
+        match=(
+            r"differences?\(s\), the first:\n  - model layer conv2 has stride_at='3x3', "
+            r"keras.applications' has stride_at='1x1'"
+        ),
     ):
         load_keras_applications_weights(model, resnet50_files[1])
 

@@ -1,4 +1,7 @@
-"""A recipe's `plugins:` run only when allowed, once per process, and fail with a clear RecipeError."""
+"""A recipe's `plugins:` run only when allowed, once per process.
+
+They fail with a clear RecipeError.
+"""
 
 import itertools
 import os

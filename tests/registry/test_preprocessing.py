@@ -1,4 +1,7 @@
-"""preprocess_input prepares pixels as each recipe's weights expect, like keras.applications' own functions."""
+"""preprocess_input prepares pixels as each recipe's weights expect.
+
+It works like keras.applications' own functions.
+"""
 
 import keras
 import numpy as np
@@ -75,6 +78,10 @@ def test_network_rejects_unknown_convention():
 
     with pytest.raises(
         ValueError,
-        match="Invalid value received for argument `input_convention`: expected one of caffe, tf, torch, rescale, none. Received: input_convention='bgr'",
+        match=(
+            "Invalid value received for argument `input_convention`: "
+            "expected one of caffe, tf, torch, rescale, none. "
+            "Received: input_convention='bgr'"
+        ),
     ):
         Network([ResNetStem(8, name="stem")], image_shape=(32, 32, 3), input_convention="bgr")

@@ -1,4 +1,7 @@
-"""profile() counts parameters and multiply-accumulates from the layers, and agrees with the papers."""
+"""profile() counts parameters and multiply-accumulates from the layers.
+
+Its counts agree with the papers.
+"""
 
 import pytest
 

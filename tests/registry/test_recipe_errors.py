@@ -1,4 +1,4 @@
-"""Every bad recipe input gives one RecipeError naming the file, the location, the value and the fix."""
+"""Every bad recipe input gives one RecipeError naming the file, location, value and fix."""
 
 import copy
 

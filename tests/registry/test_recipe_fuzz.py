@@ -1,4 +1,4 @@
-"""Property: a mutated recipe either validates (and builds) or raises RecipeError, never another exception.
+"""Property: a mutated recipe validates (and builds) or raises RecipeError, never another exception.
 
 Mutations start from every shipped recipe (and a tiny one that builds in a
 fraction of a second): keys deleted, renamed or added, values replaced by

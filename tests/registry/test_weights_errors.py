@@ -1,4 +1,7 @@
-"""Weights and model files: every bad file gives a WeightsError naming what differs, and the model is left untouched."""
+"""Weights and model files: every bad file gives a WeightsError naming what differs.
+
+The model is left untouched.
+"""
 
 import copy
 import warnings

@@ -1,4 +1,7 @@
-"""A network with frozen blocks reloads with the same weights frozen, and its optimizer state fits."""
+"""A network with frozen blocks reloads with the same weights frozen.
+
+Its optimizer state fits too.
+"""
 
 import warnings
 

@@ -1,4 +1,4 @@
-"""A training process stopped by SIGTERM and killed by SIGKILL mid-epoch resumes to the right end."""
+"""A training process stopped by SIGTERM, killed by SIGKILL mid-epoch, resumes to the right end."""
 
 import json
 import os

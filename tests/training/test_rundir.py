@@ -1,4 +1,7 @@
-"""The run folder's commit: an epoch's files appear all together or not at all, whenever the process dies."""
+"""The run folder's commit: an epoch's files appear all together or not at all.
+
+This holds whenever the process dies.
+"""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""Training through tf.distribute: MirroredStrategy over two logical CPU devices, in a process of its own.
+"""Training via tf.distribute: MirroredStrategy over two logical CPU devices, in its own process.
 
 Logical devices must be set before TensorFlow initialises its runtime,
 which the test process has already done; hence the subprocess.

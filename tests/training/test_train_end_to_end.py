@@ -1,4 +1,7 @@
-"""resblocks train, evaluate and predict on small generated folders: files, agreement, resume, fine-tuning, NaN."""
+"""resblocks train, evaluate and predict on small generated folders.
+
+Checked: files, agreement, resume, fine-tuning, NaN.
+"""
 
 import contextlib
 import io
@@ -221,7 +224,10 @@ def test_fine_tuning_loads_the_body_and_freezes_stages(trained, tmp_path):
 def test_freeze_names_an_unknown_stage(trained, tmp_path):
     with pytest.raises(
         FineTuneError,
-        match=r"--freeze: unknown stage or layer 'conv9'. Did you mean .*\? Valid stages: conv2, conv3, head, stem; or a block's layer name",
+        match=(
+            r"--freeze: unknown stage or layer 'conv9'. Did you mean .*\? "
+            r"Valid stages: conv2, conv3, head, stem; or a block's layer name"
+        ),
     ):
         train(TINY, data=trained["data"], out=tmp_path / "run", freeze=["conv9"], verbose=0)
 

@@ -1,4 +1,7 @@
-"""A recipe made of a plugin block trains with --allow-plugins, and its run is evaluated in a fresh process."""
+"""A recipe made of a plugin block trains with --allow-plugins.
+
+Its run is evaluated in a fresh process.
+"""
 
 import os
 import subprocess

@@ -1,4 +1,4 @@
-"""The train: section: validation with located messages, flag overrides, and the schedules it builds."""
+"""The train: section: located validation messages, flag overrides, and the schedules it builds."""
 
 import keras
 import pytest

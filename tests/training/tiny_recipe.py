@@ -1,4 +1,4 @@
-"""The smallest network worth training in a test: a 3x3 stem of 8 filters and two one-block stages."""
+"""Smallest network worth training in a test: a 3x3 stem of 8 filters and two one-block stages."""
 
 from pathlib import Path
 

@@ -1,6 +1,7 @@
 """Runs `resblocks train ...` in its own process for the interruption and strategy tests.
 
-    python train_process.py [--logical-cpus N] [--pause-at EPOCH:STEP --marker FILE [--release FILE]] -- train ARGS...
+    python train_process.py [--logical-cpus N]
+        [--pause-at EPOCH:STEP --marker FILE [--release FILE]] -- train ARGS...
 
 --logical-cpus splits the CPU into N logical devices before TensorFlow
 starts (MirroredStrategy then has N replicas). --pause-at stops inside the

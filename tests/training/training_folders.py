@@ -1,4 +1,7 @@
-"""Small learnable image folders for training tests: three pattern classes in mixed formats and colour modes."""
+"""Small learnable image folders for training tests.
+
+Three pattern classes, in mixed formats and colour modes.
+"""
 
 from __future__ import annotations
 

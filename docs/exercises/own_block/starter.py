@@ -43,7 +43,9 @@ class SEResBlock(keras.layers.Layer):
 
     def build(self, input_shape):
         # TODO 2: the shortcut depends on the input's channels, known only here:
-        #         self.downsample = make_shortcut(self.shortcut, input_shape[-1], self.filters, self.strides)
+        #         self.downsample = make_shortcut(
+        #             self.shortcut, input_shape[-1], self.filters, self.strides
+        #         )
         #         (from resblocks.shortcut), then build it and the excitation's layers too.
         build_chain([self.conv1, self.conv2], input_shape)
 
