@@ -1,5 +1,7 @@
-"""Training support: the image-folder input pipeline, augmentation and the digits demo data.
+"""Training and using networks on image folders: the input pipeline, `train`, `evaluate`, `predict`.
 
-Kept import-free on purpose: `import registry.training` must not pull in
-TensorFlow; import the submodule you need (`registry.training.data`, ...).
+Also the run folder (atomic per-epoch commits, resume), speed settings and
+the digits demo data. Kept import-free on purpose: `import
+registry.training` must not pull in TensorFlow; import the submodule you
+need (`registry.training.run`, `registry.training.data`, ...).
 """
