@@ -21,5 +21,6 @@ def __getattr__(name: str):
         )
         from registry.recipe import files
 
-        return getattr(files, name)
+        value = globals()[name] = getattr(files, name)  # warned once
+        return value
     raise AttributeError(f"module 'recipes' has no attribute {name!r}")
