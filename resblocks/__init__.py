@@ -14,6 +14,7 @@ from resblocks.inception_resnet import (
     ScaledResidual,
 )
 from resblocks.network import Network
+from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
 from resblocks.preprocessing import Preprocess
 from resblocks.residual import BottleNeck, ResBlock
 from resblocks.shortcut import ZeroPadShortcut
@@ -30,6 +31,10 @@ __all__ = [
     "InceptionResNetStem",
     "Mixed5b",
     "Network",
+    "PostNorm",
+    "PreActBottleNeck",
+    "PreActResBlock",
+    "PreActStem",
     "Preprocess",
     "ReductionA",
     "ReductionB",

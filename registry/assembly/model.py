@@ -110,9 +110,10 @@ def model_from_recipe(
     body = [make(recipe.stem, "stem")]
     for stage in recipe.stages:
         for j, name in enumerate(stage.layer_names):
-            # The stage's stride belongs to its first block only.
-            later = {"strides": 1} if j > 0 and "strides" in stage.call.args else {}
-            body.append(make(stage.call, name, **later))
+            # The stage's stride belongs to one block only: the first, or
+            # the last with `stride_at_block: last`.
+            others = {"strides": 1} if "strides" in stage.call.args else {}
+            body.append(make(stage.call, name, **({} if j == stage.strided_block else others)))
     head = make(recipe.head, "head") if include_top and recipe.head else None
     _check_input_size(recipe, body, where)
     try:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from registry.names import did_you_mean
 from resblocks.conv_bn import PADDINGS
 from resblocks.heads import POOLINGS
+from resblocks.preact import STRIDE_SHORTCUTS
 from resblocks.residual import STRIDE_AT
 from resblocks.shortcut import SHORTCUTS
 
@@ -75,6 +76,7 @@ RULES: dict[str, Any] = {
     "padding": Literal[PADDINGS],
     "shortcut": Literal[SHORTCUTS],
     "stride_at": Literal[STRIDE_AT],
+    "stride_shortcut": Literal[STRIDE_SHORTCUTS],
     "pooling": Literal[POOLINGS],
     "num_classes": Annotated[int, Field(ge=1, le=100_000)],
     "hidden_units": Annotated[list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)],
