@@ -82,6 +82,11 @@ RULES: dict[str, Any] = {
     "hidden_units": Annotated[list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)],
     "dropout": Annotated[float, Field(ge=0.0, lt=1.0)],
     "scale": Annotated[float, Field(gt=0.0, le=10.0)],
+    # Reduction-A's widths, named as in Szegedy et al. 2016, Table 1.
+    "k": Annotated[int, Field(ge=1, le=8192)],
+    "l": Annotated[int, Field(ge=1, le=8192)],
+    "m": Annotated[int, Field(ge=1, le=8192)],
+    "n": Annotated[int, Field(ge=1, le=8192)],
     "bn_epsilon": Annotated[float, Field(gt=0.0, le=1.0)],
     "bn_momentum": Annotated[float, Field(ge=0.0, lt=1.0)],
     "activation": Annotated[str | None, AfterValidator(_activation)],

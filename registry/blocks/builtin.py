@@ -7,9 +7,13 @@ from resblocks import (
     Classifier,
     ConvBN,
     InceptionResBlock8,
+    InceptionResBlock8V1,
     InceptionResBlock17,
+    InceptionResBlock17V1,
     InceptionResBlock35,
+    InceptionResBlock35V1,
     InceptionResNetStem,
+    InceptionResNetV1Stem,
     Mixed5b,
     PostNorm,
     PreActBottleNeck,
@@ -17,6 +21,7 @@ from resblocks import (
     PreActStem,
     ReductionA,
     ReductionB,
+    ReductionBV1,
     ResBlock,
     ResNetStem,
 )
@@ -39,6 +44,11 @@ BUILTIN_BLOCKS = [
     ("inception_resnet_b",    InceptionResBlock17,  "block"),
     ("reduction_b",           ReductionB,           "block"),
     ("inception_resnet_c",    InceptionResBlock8,   "block"),
+    ("inception_resnet_v1_stem", InceptionResNetV1Stem, "stem"),
+    ("inception_resnet_v1_a", InceptionResBlock35V1, "block"),
+    ("inception_resnet_v1_b", InceptionResBlock17V1, "block"),
+    ("reduction_b_v1",        ReductionBV1,         "block"),
+    ("inception_resnet_v1_c", InceptionResBlock8V1, "block"),
     ("classifier",            Classifier,           "head"),
 ]  # fmt: skip
 

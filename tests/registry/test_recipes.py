@@ -13,8 +13,8 @@ import pytest
 
 from registry import build, list_models, load_recipe
 
-# Small inputs keep forward passes cheap; Inception-ResNet-V2 needs 75x75.
-SMALL = {"inception_resnet_v2": (75, 75, 3)}
+# Small inputs keep forward passes cheap; Inception-ResNet-V1 and V2 need 75x75.
+SMALL = {"inception_resnet_v2": (75, 75, 3), "inception_resnet_v1": (75, 75, 3)}
 
 
 def small_shape(name: str) -> tuple[int, int, int]:
