@@ -1,4 +1,4 @@
-"""Inception-ResNet-V1 (Szegedy et al. 2016, Figs. 10-15): the grid sizes and widths of the paper."""
+"""Inception-ResNet-V1 (Szegedy et al. 2016, Figs. 10-15): the grid sizes and widths."""
 
 import keras
 
