@@ -17,6 +17,7 @@ STARTER_FAILS = {
     "swap_block": ("recipe stage 0 (conv2) still uses 'bottleneck'", "res_block"),
     "plain_vs_residual": ("recipes.plain20 stage 0 has shortcut 'zero_pad'", "shortcut: none"),
     "shortcuts": ("recipe stage 0 still uses shortcut 'zero_pad'", "projection"),
+    "preactivation": ("recipe's stem is 'cifar_stem'", "preact_stem"),
     "feature_pyramid": ("answers.shapes.c1 must be [height, width, channels]", "halve the map"),
     "inception_scale": (
         "recipe stage 1 (block35_{index}) still scales its residual by 0.17",
@@ -150,6 +151,19 @@ def test_inception_scale_names_the_unscaled_block(tmp_path):
     assert (
         verdict.message
         == "inception_scale: answers.unscaled_block = 'block8_9' is scaled in inception_resnet_v2."
+    )
+
+
+def test_preactivation_checks_the_answers_on_the_built_blocks(tmp_path):
+    solution = handout("preactivation", "solution").read_text()
+    swapped = solution.replace("res_block: relu(x)", "res_block: x")
+    verdict = check("preactivation", write(tmp_path, "mine.yaml", swapped))
+    assert verdict.message == "preactivation: answers.zero_branch_output.res_block = 'x' is wrong."
+    assert "What does ResBlock.call do after the sum?" in verdict.hint
+    no_post = solution.replace("    - {name: post, block: post_norm, tap: c5}\n", "")
+    verdict = check("preactivation", write(tmp_path, "mine.yaml", no_post))
+    assert (
+        verdict.message == "preactivation: recipe's last stage is 'preact_block', not a post-norm."
     )
 
 
