@@ -46,7 +46,7 @@ def build(
             (`model.save_weights`), a `.keras` model of the same recipe, or
             a keras.applications ImageNet file (`resnet50_weights_tf_dim_
             ordering_tf_kernels[_notop].h5` and the like) for resnet50,
-            resnet101, resnet152 and inception_resnet_v2. With num_classes
+            resnet101, resnet152, their v2 and inception_resnet_v2. With num_classes
             other than the file's, everything but the classifier loads.
         include_preprocessing: bool. Put the recipe's `preprocessing` inside
             the model, so it takes raw 0-255 RGB pixels.
