@@ -189,7 +189,7 @@ PRE_ACTIVATION = '''
     from resblocks.shortcut import make_shortcut
 
 
-    @register_block("preact_block")
+    @register_block("my_preact_block")
     class PreActBlock(keras.layers.Layer):
         def __init__(self, filters: int, strides: int = 1, shortcut: str = "projection", **kwargs):
             super().__init__(**kwargs)
@@ -226,7 +226,7 @@ PRE_ACTIVATION = '''
     RECIPE = {
         "base": "resnet20_cifar",
         "name": "preact_resnet20",
-        "stages": {1: {"block": "preact_block"}},
+        "stages": {1: {"block": "my_preact_block"}},
     }
 '''
 
@@ -246,11 +246,9 @@ def test_own_block_must_add_its_input(tmp_path):
 
 
 def test_own_block_reports_the_students_error_and_line(tmp_path):
-    broken = PRE_ACTIVATION.replace(
-        '    RECIPE = {"base"', '    RECIPE = 1 / 0\n    RECIPE = {"base"'
-    )
+    broken = PRE_ACTIVATION.replace("    RECIPE = {\n", "    RECIPE = 1 / 0\n    RECIPE = {\n")
     verdict = check("own_block", write(tmp_path, "broken.py", broken))
-    assert verdict.message.startswith("own_block: broken.py (line 36) raised ZeroDivisionError")
+    assert verdict.message.startswith("own_block: broken.py (line 43) raised ZeroDivisionError")
 
 
 def test_weighted_layers_count_as_the_paper_names_networks():
