@@ -31,7 +31,9 @@ STRIDE_SHORTCUTS = ("projection", "subsample")
 class PreActBlock(keras.layers.Layer):
     """What the two pre-activation blocks share: the pre-activation and the shortcut.
 
-    Subclasses make the residual branch in __init__ and call `_branch` in `call`.
+    `call` reads as the paper draws it: pre-activate, take the shortcut, run
+    the branch, add. Subclasses make the branch in __init__, list it in
+    `branch_layers` and run it in `_branch`.
 
     Attributes:
         preact_bn, preact_relu: the BN and activation that open the block.
