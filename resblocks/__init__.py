@@ -6,18 +6,22 @@ registered for safe `.keras` loading under the package name "resblocks".
 
 from resblocks.conv_bn import ConvBN
 from resblocks.heads import Classifier
-from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB
+from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB, ReductionBV1
 from resblocks.inception_resnet import (
     InceptionResBlock8,
+    InceptionResBlock8V1,
     InceptionResBlock17,
+    InceptionResBlock17V1,
     InceptionResBlock35,
+    InceptionResBlock35V1,
     ScaledResidual,
 )
 from resblocks.network import Network
+from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
 from resblocks.preprocessing import Preprocess
 from resblocks.residual import BottleNeck, ResBlock
 from resblocks.shortcut import ZeroPadShortcut
-from resblocks.stems import CifarStem, InceptionResNetStem, ResNetStem
+from resblocks.stems import CifarStem, InceptionResNetStem, InceptionResNetV1Stem, ResNetStem
 
 __all__ = [
     "BottleNeck",
@@ -25,14 +29,23 @@ __all__ = [
     "Classifier",
     "ConvBN",
     "InceptionResBlock17",
+    "InceptionResBlock17V1",
     "InceptionResBlock35",
+    "InceptionResBlock35V1",
     "InceptionResBlock8",
+    "InceptionResBlock8V1",
     "InceptionResNetStem",
+    "InceptionResNetV1Stem",
     "Mixed5b",
     "Network",
+    "PostNorm",
+    "PreActBottleNeck",
+    "PreActResBlock",
+    "PreActStem",
     "Preprocess",
     "ReductionA",
     "ReductionB",
+    "ReductionBV1",
     "ResBlock",
     "ResNetStem",
     "ScaledResidual",

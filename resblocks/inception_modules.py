@@ -1,4 +1,4 @@
-"""The Inception modules of Inception-ResNet-V2 that have no residual.
+"""The Inception modules of Inception-ResNet-V1 and V2 that have no residual.
 
 Mixed5b widens the stem's 35x35x192 map to 320 channels; the two
 reductions halve the grid while widening it (Szegedy et al. 2016,
@@ -68,22 +68,36 @@ class Mixed5b(InceptionModule):
 
 @keras.saving.register_keras_serializable(package="resblocks")
 class ReductionA(InceptionModule):
-    """Reduction-A (mixed_6a, Figure 7): 35x35x320 -> 17x17x1088.
+    """Reduction-A (mixed_6a, Figure 7): 35x35 -> 17x17, n + m + input channels.
 
-    Branches: 3x3/2 | 1x1-3x3-3x3/2 | max-pool 3x3/2.
+    Branches: 3x3/2 (n) | 1x1 (k) - 3x3 (l) - 3x3/2 (m) | max-pool 3x3/2.
+    The paper gives the four widths per network in its Table 1; the
+    defaults are Inception-ResNet-V2's (320 -> 1088 channels), V1's are
+    k, l, m, n = 192, 192, 256, 384 (256 -> 896).
+
+    Args:
+        k: int. Filters of the 1x1 convolution of the second branch.
+        l: int. Filters of its 3x3 convolution.
+        m: int. Filters of its strided 3x3 convolution.
+        n: int. Filters of the strided 3x3 convolution of the first branch.
     """
 
-    def __init__(self, **kwargs):
+    # k, l, m, n: the paper's names, though ruff finds `l` ambiguous.
+    def __init__(self, k: int = 256, l: int = 256, m: int = 384, n: int = 384, **kwargs):  # noqa: E741
         super().__init__(**kwargs)
+        self.k, self.l, self.m, self.n = k, l, m, n
         self.branches = [
-            [inception_conv(384, 3, strides=2, padding="valid", name="branch_0_conv1")],
+            [inception_conv(n, 3, strides=2, padding="valid", name="branch_0_conv1")],
             [
-                inception_conv(256, 1, name="branch_1_conv1"),
-                inception_conv(256, 3, name="branch_1_conv2"),
-                inception_conv(384, 3, strides=2, padding="valid", name="branch_1_conv3"),
+                inception_conv(k, 1, name="branch_1_conv1"),
+                inception_conv(l, 3, name="branch_1_conv2"),
+                inception_conv(m, 3, strides=2, padding="valid", name="branch_1_conv3"),
             ],
             [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
         ]
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k, "l": self.l, "m": self.m, "n": self.n}
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -108,6 +122,35 @@ class ReductionB(InceptionModule):
                 inception_conv(256, 1, name="branch_2_conv1"),
                 inception_conv(288, 3, name="branch_2_conv2"),
                 inception_conv(320, 3, strides=2, padding="valid", name="branch_2_conv3"),
+            ],
+            [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
+        ]
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class ReductionBV1(InceptionModule):
+    """Inception-ResNet-V1's Reduction-B (Figure 12): 17x17x896 -> 8x8x1792.
+
+    Branches: 1x1 256 - 3x3/2 384 | 1x1 256 - 3x3/2 256 | 1x1 256 - 3x3 256 -
+    3x3/2 256 | max-pool 3x3/2. `ReductionB` (V2's, Figure 18) has the same
+    branches wider: 384, 288 and 288-320.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.branches = [
+            [
+                inception_conv(256, 1, name="branch_0_conv1"),
+                inception_conv(384, 3, strides=2, padding="valid", name="branch_0_conv2"),
+            ],
+            [
+                inception_conv(256, 1, name="branch_1_conv1"),
+                inception_conv(256, 3, strides=2, padding="valid", name="branch_1_conv2"),
+            ],
+            [
+                inception_conv(256, 1, name="branch_2_conv1"),
+                inception_conv(256, 3, name="branch_2_conv2"),
+                inception_conv(256, 3, strides=2, padding="valid", name="branch_2_conv3"),
             ],
             [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
         ]

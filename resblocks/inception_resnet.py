@@ -2,7 +2,9 @@
 
 Szegedy et al. 2016, "Inception-v4, Inception-ResNet and the Impact of
 Residual Connections on Learning", Figures 16-19, with the widths of
-keras.applications' Inception-ResNet-V2. Each block concatenates a few
+keras.applications' Inception-ResNet-V2, and the narrower blocks of
+Inception-ResNet-V1 (Figures 10, 11 and 13), whose branches are all as wide
+as their first 1x1. Each block concatenates a few
 convolution branches, projects them back to the input width with a linear
 1x1 convolution, and adds the result to x scaled down by `scale`: the
 paper found that without scaling (0.1 to 0.3) very wide residual networks
@@ -168,5 +170,93 @@ class InceptionResBlock8(InceptionResBlock):
                 inception_conv(192, 1, name="branch_1_conv1"),
                 inception_conv(224, (1, 3), name="branch_1_conv2"),
                 inception_conv(256, (3, 1), name="branch_1_conv3"),
+            ],
+        ]
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class InceptionResBlock35V1(InceptionResBlock):
+    """Inception-ResNet-V1's A block (Figure 10): 1x1 32 | 1x1-3x3 32 | 1x1-3x3-3x3 32.
+
+    `InceptionResBlock35` with V1's widths: the third branch stays at 32
+    channels (V2 widens it to 48 and 64), and the 1x1 projects the 96
+    concatenated channels back to the 256 of V1's 35x35 grid.
+
+    Args:
+        scale: float. Residual scale; 0.17 in FaceNet's Inception-ResNet-V1.
+        activation: str or None. Applied after the sum.
+
+    Input shape: `(batch, 35, 35, channels)` (any size works).
+    Output shape: same as the input.
+    """
+
+    def __init__(self, scale: float = 0.17, activation: str | None = "relu", **kwargs):
+        super().__init__(scale, activation, **kwargs)
+        self.branches = [
+            [inception_conv(32, 1, name="branch_0_conv1")],
+            [
+                inception_conv(32, 1, name="branch_1_conv1"),
+                inception_conv(32, 3, name="branch_1_conv2"),
+            ],
+            [
+                inception_conv(32, 1, name="branch_2_conv1"),
+                inception_conv(32, 3, name="branch_2_conv2"),
+                inception_conv(32, 3, name="branch_2_conv3"),
+            ],
+        ]
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class InceptionResBlock17V1(InceptionResBlock):
+    """Inception-ResNet-V1's B block (Figure 11): 1x1 128 | 1x1-1x7-7x1 128.
+
+    `InceptionResBlock17` with V1's widths: 128 channels in every
+    convolution (V2: 192, and 128-160-192), projected back to 896.
+
+    Args:
+        scale: float. Residual scale; 0.1 in FaceNet's Inception-ResNet-V1.
+        activation: str or None. Applied after the sum.
+
+    Input shape: `(batch, 17, 17, channels)` (any size works).
+    Output shape: same as the input.
+    """
+
+    def __init__(self, scale: float = 0.1, activation: str | None = "relu", **kwargs):
+        super().__init__(scale, activation, **kwargs)
+        self.branches = [
+            [inception_conv(128, 1, name="branch_0_conv1")],
+            [
+                inception_conv(128, 1, name="branch_1_conv1"),
+                inception_conv(128, (1, 7), name="branch_1_conv2"),
+                inception_conv(128, (7, 1), name="branch_1_conv3"),
+            ],
+        ]
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class InceptionResBlock8V1(InceptionResBlock):
+    """Inception-ResNet-V1's C block (Figure 13): 1x1 192 | 1x1-1x3-3x1 192.
+
+    `InceptionResBlock8` with V1's widths: 192 channels in every
+    convolution (V2: 192-224-256 in the second branch), projected back to
+    1792.
+
+    Args:
+        scale: float. Residual scale; 0.2, and 1.0 without activation for
+            the network's last block (as in FaceNet).
+        activation: str or None. Applied after the sum.
+
+    Input shape: `(batch, 8, 8, channels)` (any size works).
+    Output shape: same as the input.
+    """
+
+    def __init__(self, scale: float = 0.2, activation: str | None = "relu", **kwargs):
+        super().__init__(scale, activation, **kwargs)
+        self.branches = [
+            [inception_conv(192, 1, name="branch_0_conv1")],
+            [
+                inception_conv(192, 1, name="branch_1_conv1"),
+                inception_conv(192, (1, 3), name="branch_1_conv2"),
+                inception_conv(192, (3, 1), name="branch_1_conv3"),
             ],
         ]

@@ -3,7 +3,8 @@
 ResNetStem is conv1 and the max-pool of He et al. 2015, Table 1 (224 -> 56);
 CifarStem is the 3x3 stem of the CIFAR networks (sec. 4.2), which keeps
 32x32 inputs at full size; InceptionResNetStem is the stem of
-keras.applications' Inception-ResNet-V2 (299 -> 35).
+keras.applications' Inception-ResNet-V2 (299 -> 35), InceptionResNetV1Stem
+that of Inception-ResNet-V1 (Szegedy et al. 2016, Figure 14).
 """
 
 import keras
@@ -190,3 +191,30 @@ class InceptionResNetStem(keras.layers.Layer):
 
     def call(self, x, training=None):
         return call_chain(self.sublayers, x, training)
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class InceptionResNetV1Stem(InceptionResNetStem):
+    """Six conv-BN-ReLUs and a max-pool: 299x299x3 -> 35x35x256.
+
+    The stem of Inception-ResNet-V1, Figure 14 of Szegedy et al. 2016 (and
+    of FaceNet's `inception_resnet_v1.py`). It is `InceptionResNetStem` up
+    to the 71x71x192 map; there a 3x3/2 "valid" convolution to 256
+    channels takes the place of the second max-pool.
+
+    Attributes:
+        sublayers: list of layers. The convolutions and the pool in order.
+
+    Input shape: `(batch, height, width, channels)`, at least 75x75.
+    Output shape: `(batch, 35, 35, 256)` for 299x299 inputs.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_2 = None  # V2's second max-pool: V1 convolves instead
+        self.conv_6 = inception_conv(256, 3, strides=2, padding="valid", name="conv6")
+
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        """The layers in the order `call` applies them."""
+        return [*self.convs_1, self.pool_1, *self.convs_2, self.conv_6]

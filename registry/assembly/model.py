@@ -46,7 +46,7 @@ def build(
             (`model.save_weights`), a `.keras` model of the same recipe, or
             a keras.applications ImageNet file (`resnet50_weights_tf_dim_
             ordering_tf_kernels[_notop].h5` and the like) for resnet50,
-            resnet101, resnet152 and inception_resnet_v2. With num_classes
+            resnet101, resnet152, their v2 and inception_resnet_v2. With num_classes
             other than the file's, everything but the classifier loads.
         include_preprocessing: bool. Put the recipe's `preprocessing` inside
             the model, so it takes raw 0-255 RGB pixels.
@@ -110,9 +110,10 @@ def model_from_recipe(
     body = [make(recipe.stem, "stem")]
     for stage in recipe.stages:
         for j, name in enumerate(stage.layer_names):
-            # The stage's stride belongs to its first block only.
-            later = {"strides": 1} if j > 0 and "strides" in stage.call.args else {}
-            body.append(make(stage.call, name, **later))
+            # The stage's stride belongs to one block only: the first, or
+            # the last with `stride_at_block: last`.
+            others = {"strides": 1} if "strides" in stage.call.args else {}
+            body.append(make(stage.call, name, **({} if j == stage.strided_block else others)))
     head = make(recipe.head, "head") if include_top and recipe.head else None
     _check_input_size(recipe, body, where)
     try:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from registry.names import did_you_mean
 from resblocks.conv_bn import PADDINGS
 from resblocks.heads import POOLINGS
+from resblocks.preact import STRIDE_SHORTCUTS
 from resblocks.residual import STRIDE_AT
 from resblocks.shortcut import SHORTCUTS
 
@@ -75,11 +76,17 @@ RULES: dict[str, Any] = {
     "padding": Literal[PADDINGS],
     "shortcut": Literal[SHORTCUTS],
     "stride_at": Literal[STRIDE_AT],
+    "stride_shortcut": Literal[STRIDE_SHORTCUTS],
     "pooling": Literal[POOLINGS],
     "num_classes": Annotated[int, Field(ge=1, le=100_000)],
     "hidden_units": Annotated[list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)],
     "dropout": Annotated[float, Field(ge=0.0, lt=1.0)],
     "scale": Annotated[float, Field(gt=0.0, le=10.0)],
+    # Reduction-A's widths, named as in Szegedy et al. 2016, Table 1.
+    "k": Annotated[int, Field(ge=1, le=8192)],
+    "l": Annotated[int, Field(ge=1, le=8192)],
+    "m": Annotated[int, Field(ge=1, le=8192)],
+    "n": Annotated[int, Field(ge=1, le=8192)],
     "bn_epsilon": Annotated[float, Field(gt=0.0, le=1.0)],
     "bn_momentum": Annotated[float, Field(ge=0.0, lt=1.0)],
     "activation": Annotated[str | None, AfterValidator(_activation)],

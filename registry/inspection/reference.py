@@ -22,15 +22,24 @@ EXAMPLES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "resnet_stem": ({}, (224, 224, 3)),
     "cifar_stem": ({}, (32, 32, 3)),
     "inception_resnet_stem": ({}, (299, 299, 3)),
+    "inception_resnet_v1_stem": ({}, (299, 299, 3)),
+    "preact_stem": ({}, (224, 224, 3)),
     "conv_bn": ({"filters": 64, "kernel_size": 3, "strides": 2}, (56, 56, 32)),
     "res_block": ({"filters": 128, "strides": 2}, (56, 56, 64)),
     "bottleneck": ({"filters": 64}, (56, 56, 64)),
+    "preact_block": ({"filters": 128, "strides": 2}, (56, 56, 64)),
+    "preact_bottleneck": ({"filters": 64}, (56, 56, 64)),
+    "post_norm": ({}, (7, 7, 2048)),
     "mixed_5b": ({}, (35, 35, 192)),
     "inception_resnet_a": ({}, (35, 35, 320)),
     "reduction_a": ({}, (35, 35, 320)),
     "inception_resnet_b": ({}, (17, 17, 1088)),
     "reduction_b": ({}, (17, 17, 1088)),
     "inception_resnet_c": ({}, (8, 8, 2080)),
+    "inception_resnet_v1_a": ({}, (35, 35, 256)),
+    "inception_resnet_v1_b": ({}, (17, 17, 896)),
+    "reduction_b_v1": ({}, (17, 17, 896)),
+    "inception_resnet_v1_c": ({}, (8, 8, 1792)),
     "classifier": ({"num_classes": 5, "hidden_units": [1024], "dropout": 0.5}, (7, 7, 2048)),
 }
 
@@ -306,6 +315,22 @@ def block_mermaid(layer: keras.layers.Layer, input_shape: tuple[int, ...]) -> st
             graph.edge(up, total, "F")
             graph.edge(x, total, "identity")
             graph.chain(total, shape, [layer.act])
+    elif hasattr(layer, "preact_bn"):  # pre-activation: BN-ReLU first, nothing after the sum
+        pre, pre_shape = graph.chain(x, shape, [layer.preact_bn, layer.preact_relu])
+        end, _ = graph.chain(pre, pre_shape, layer.branch_layers)
+        if layer.shortcut != "none":
+            total = graph.node("+", round_=True)
+            graph.edge(end, total, "F(x)")
+            if layer.downsample is None:
+                graph.edge(x, total, "identity")
+            else:
+                short = graph.node(
+                    describe(layer.downsample), tuple(layer.downsample.compute_output_shape(shape))
+                )
+                # A projection reads the pre-activated input; a subsample, x itself.
+                source = x if isinstance(layer.downsample, ZeroPadShortcut) else pre
+                graph.edge(source, short, dashed=True)
+                graph.edge(short, total, dashed=True)
     elif hasattr(layer, "conv1") and isinstance(getattr(layer, "shortcut", None), str):
         end, end_shape = graph.chain(
             x, shape, [getattr(layer, n, None) for n in ("conv1", "conv2", "conv3")]

@@ -1,7 +1,7 @@
 """Loads keras.applications' ImageNet weight files into recipe-built networks.
 
 The files in `~/.keras/models/` (`resnet50_weights_tf_dim_ordering_tf_kernels.h5`,
-the `_notop` variants, ResNet-101/152, Inception-ResNet-V2) are Keras-2
+the `_notop` variants, ResNet-101/152, their V2, Inception-ResNet-V2) are Keras-2
 `save_weights` HDF5 files: a root attribute `layer_names` and one group per
 layer whose attribute `weight_names` lists its arrays. Keras itself loads
 them by position. Here every layer of ours is paired with a keras layer by
@@ -37,6 +37,9 @@ from resblocks import (
     InceptionResNetStem,
     Mixed5b,
     Network,
+    PostNorm,
+    PreActBottleNeck,
+    PreActStem,
     ReductionA,
     ReductionB,
     ResNetStem,
@@ -51,6 +54,21 @@ RESNET_BOTTLENECK = {
     "conv1":         "1",
     "conv2":         "2",
     "conv3":         "3",
+}  # fmt: skip
+
+# === keras.applications ResNet-V2 (resnet.py: residual_block_v2) ===
+# Named like the V1 layers, plus f"{block}_preact_bn" for the BN that opens
+# each block. The projection and the last 1x1 are plain convs (no BN), the
+# stem is "conv1_conv" alone, and the BN before the head is "post_bn".
+RESNET_V2_BOTTLENECK = {
+    # our sublayer   keras layer name
+    "preact_bn":     "{block}_preact_bn",
+    "downsample":    "{block}_0_conv",
+    "conv1/conv":    "{block}_1_conv",
+    "conv1/bn":      "{block}_1_bn",
+    "conv2/conv":    "{block}_2_conv",
+    "conv2/bn":      "{block}_2_bn",
+    "conv3":         "{block}_3_conv",
 }  # fmt: skip
 
 # === keras.applications Inception-ResNet-V2 (inception_resnet_v2.py) ===
@@ -98,6 +116,13 @@ UNNAMED_KINDS = ("conv2d", "batch_normalization")
 KERAS_SETTINGS = {
     ResNetStem: {"activation": ("relu",), "bn_epsilon": (1.001e-5,), "max_pool": (True,)},
     BottleNeck: {"stride_at": ("1x1",), "activation": ("relu",), "bn_epsilon": (1.001e-5,)},
+    PreActStem: {"max_pool": (True,)},
+    PreActBottleNeck: {
+        "activation": ("relu",),
+        "bn_epsilon": (1.001e-5,),
+        "stride_shortcut": ("subsample",),
+    },
+    PostNorm: {"activation": ("relu",), "bn_epsilon": (1.001e-5,)},
     InceptionResBlock35: {"scale": (0.17,)},
     InceptionResBlock17: {"scale": (0.1,)},
     InceptionResBlock8: {"scale": (0.2, 1.0)},  # 1.0 for the last, linear block
@@ -162,7 +187,8 @@ def load_keras_applications_weights(
 ) -> LoadedWeights:
     """Loads a keras.applications weights file into a recipe-built Network.
 
-    Fits `resnet50`, `resnet101`, `resnet152` and `inception_resnet_v2`
+    Fits `resnet50`, `resnet101`, `resnet152`, their V2 (`resnet50v2`, ...)
+    and `inception_resnet_v2`
     (and recipes derived from them with the same blocks), with or without
     top. A top-included file loads into a model without head (the
     classifier is skipped). Nothing is assigned unless the whole file fits.
@@ -286,6 +312,22 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
                 )
         if type(block) is ResNetStem:
             add_conv_bn(f"{name}/conv1", block.conv, "conv1_conv", "conv1_bn")
+        elif type(block) is PreActStem:
+            pairs.append(Pair(f"{name}/conv", block.conv, "conv1_conv"))
+        elif type(block) is PreActBottleNeck:
+            for ours, keras_name in RESNET_V2_BOTTLENECK.items():
+                sub = _sublayer(block, ours)
+                if sub is None or not sub.weights:  # identity or subsampling shortcut
+                    continue
+                if not isinstance(sub, (keras.layers.Conv2D, keras.layers.BatchNormalization)):
+                    problems.append(
+                        f"model layer {name}/{ours} is a {type(sub).__name__}; keras.applications' "
+                        "ResNet-V2 projects shortcuts with a 1x1 conv"
+                    )
+                    continue
+                pairs.append(Pair(f"{name}/{ours}", sub, keras_name.format(block=name)))
+        elif type(block) is PostNorm:  # ResNet-V2's post_bn, from a stage named "post"
+            pairs.append(Pair(f"{name}/bn", block.bn, f"{name}_bn"))
         elif isinstance(block, BottleNeck):
             for ours, number in RESNET_BOTTLENECK.items():
                 sub = getattr(block, ours)
@@ -311,8 +353,8 @@ def plan(model: Network) -> tuple[list[Pair], list[str]]:
         elif block.weights:
             problems.append(
                 f"model layer {name} is a {type(block).__name__}, which no keras.applications "
-                "network has (they have ResNet-50/101/152 bottlenecks and Inception-ResNet-V2 "
-                "blocks)"
+                "network has (they have ResNet-50/101/152 V1 and V2 bottlenecks and "
+                "Inception-ResNet-V2 blocks)"
             )
     head = model.head
     if isinstance(head, Classifier) and not head.hidden_units:
@@ -415,6 +457,16 @@ def _fits(pair: Pair, file_layer) -> bool:
     )
 
 
+def _sublayer(block: keras.layers.Layer, path: str) -> "keras.layers.Layer | None":
+    """`conv1/bn` -> block.conv1.bn; None where an attribute is None (no projection)."""
+    layer = block
+    for part in path.split("/"):
+        layer = getattr(layer, part)
+        if layer is None:
+            return None
+    return layer
+
+
 def _children(block: keras.layers.Layer) -> dict[str, keras.layers.Layer]:
     return {child.name: child for child in sublayers(block)}
 
@@ -452,7 +504,8 @@ def _message(path: Path, model: keras.Model, problems: list[str], file_layers) -
         f"Weights file {path} does not fit model '{model.name}', so nothing was loaded. "
         f"{describe_file(file_layers)} {len(problems)} difference(s), the first:\n{shown}{more}\n"
         "keras.applications files load into the recipe of the same network: resnet50, resnet101, "
-        "resnet152 or inception_resnet_v2 (with or without top)."
+        "resnet152, resnet50v2, resnet101v2, resnet152v2 or inception_resnet_v2 (with or without "
+        "top)."
     )
 
 
@@ -467,6 +520,8 @@ def describe_file(file_layers) -> str:
         36: ("ResNet-152", "resnet152"),
     }
     network, recipe = resnets.get(max(blocks, default=0), (None, None))
+    if network is not None and "post_bn" in file_layers:  # pre-activation: ResNet-V2
+        network, recipe = f"{network} V2", f"{recipe}v2"
     if network is None and any(n.startswith("block35_") for n in names):
         network, recipe = "Inception-ResNet-V2", "inception_resnet_v2"
     if network is None:

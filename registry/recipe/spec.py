@@ -20,6 +20,11 @@ Dimension = Annotated[int, Field(ge=1, le=8192)]
 
 STRICT = ConfigDict(extra="forbid", strict=True)
 
+# Which block of a stage gets the stage's `strides`: the first (He et al.
+# 2015, torchvision, keras' V1) or the last (keras.applications' ResNet-V2,
+# after TF-slim: the stage works at the larger size and shrinks at its end).
+STRIDE_AT_BLOCK = ("first", "last")
+
 
 class BlockCall(BaseModel):
     """`{block: NAME, ...arguments}`: a registered block and its arguments."""
@@ -39,7 +44,10 @@ class StemSpec(BlockCall):
 
 class StageSpec(BlockCall):
     repeats: int = Field(
-        1, ge=1, le=1000, description="Blocks in the stage; `strides` applies to the first."
+        1, ge=1, le=1000, description="Blocks in the stage; `strides` applies to one of them."
+    )
+    stride_at_block: Literal[STRIDE_AT_BLOCK] = Field(
+        "first", description="Which block of the stage gets its `strides`: first or last."
     )
     name: LayerName | None = Field(None, description='Layer-name prefix (default "stage<N>").')
     tap: Identifier | None = Field(None, description="Feature name of the stage's output, e.g. c3.")

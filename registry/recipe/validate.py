@@ -39,6 +39,12 @@ class Stage:
     name: str
     tap: str | None
     layer_names: list[str]
+    stride_at_block: str = "first"
+
+    @property
+    def strided_block(self) -> int:
+        """The index of the block that gets the stage's `strides`: 0 or the last."""
+        return self.repeats - 1 if self.stride_at_block == "last" else 0
 
     @property
     def label(self) -> str:
@@ -106,8 +112,24 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
         )
         name = stage.name or f"stage{i + 1}"
         stages.append(
-            Stage(call, stage.repeats, name, stage.tap, _layer_names(name, stage.repeats))
+            Stage(
+                call,
+                stage.repeats,
+                name,
+                stage.tap,
+                _layer_names(name, stage.repeats),
+                stage.stride_at_block,
+            )
         )
+        if "stride_at_block" in stage.model_fields_set and call is not None:
+            if "strides" not in get_block(stage.block).args.model_fields:
+                problems.append(
+                    Problem(
+                        f"stages[{i}].stride_at_block",
+                        f"the block '{stage.block}' takes no `strides`, so there is no stride to "
+                        "place. Remove stride_at_block from this stage.",
+                    )
+                )
     head = _call(spec.head, "head", ("head",), {}, set(), problems) if spec.head else None
 
     if not any(

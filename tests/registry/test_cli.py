@@ -18,6 +18,16 @@ def test_show_prints_the_stage_table(capsys):
     assert "total params: 11,699,112  (trainable 11,689,512)" in out
 
 
+def test_show_prints_the_published_count_beside_the_counted_one(capsys):
+    assert main(["show", "resnet50v2"]) == 0
+    out = capsys.readouterr().out
+    assert "post   post_norm" in out
+    assert (
+        "published params: 25,613,800 (keras.applications.ResNet50V2); counted 25,613,800 (+0.0%)"
+        in out
+    )
+
+
 def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
     path = tmp_path / "bad.yaml"
     path.write_text(
@@ -26,7 +36,10 @@ def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
     )
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottleneck'?" in err
+    assert (
+        "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottleneck' or "
+        "'preact_bottleneck'?" in err
+    )
     assert "Traceback" not in err
 
 

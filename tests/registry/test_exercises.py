@@ -17,6 +17,7 @@ STARTER_FAILS = {
     "swap_block": ("recipe stage 0 (conv2) still uses 'bottleneck'", "res_block"),
     "plain_vs_residual": ("recipes.plain20 stage 0 has shortcut 'zero_pad'", "shortcut: none"),
     "shortcuts": ("recipe stage 0 still uses shortcut 'zero_pad'", "projection"),
+    "preactivation": ("recipe's stem is 'cifar_stem'", "preact_stem"),
     "feature_pyramid": ("answers.shapes.c1 must be [height, width, channels]", "halve the map"),
     "inception_scale": (
         "recipe stage 1 (block35_{index}) still scales its residual by 0.17",
@@ -153,6 +154,19 @@ def test_inception_scale_names_the_unscaled_block(tmp_path):
     )
 
 
+def test_preactivation_checks_the_answers_on_the_built_blocks(tmp_path):
+    solution = handout("preactivation", "solution").read_text()
+    swapped = solution.replace("res_block: relu(x)", "res_block: x")
+    verdict = check("preactivation", write(tmp_path, "mine.yaml", swapped))
+    assert verdict.message == "preactivation: answers.zero_branch_output.res_block = 'x' is wrong."
+    assert "What does ResBlock.call do after the sum?" in verdict.hint
+    no_post = solution.replace("    - {name: post, block: post_norm, tap: c5}\n", "")
+    verdict = check("preactivation", write(tmp_path, "mine.yaml", no_post))
+    assert (
+        verdict.message == "preactivation: recipe's last stage is 'preact_block', not a post-norm."
+    )
+
+
 def test_feature_pyramid_wrong_channels(tmp_path):
     text = (
         handout("feature_pyramid", "solution")
@@ -175,7 +189,7 @@ PRE_ACTIVATION = '''
     from resblocks.shortcut import make_shortcut
 
 
-    @register_block("preact_block")
+    @register_block("my_preact_block")
     class PreActBlock(keras.layers.Layer):
         def __init__(self, filters: int, strides: int = 1, shortcut: str = "projection", **kwargs):
             super().__init__(**kwargs)
@@ -212,7 +226,7 @@ PRE_ACTIVATION = '''
     RECIPE = {
         "base": "resnet20_cifar",
         "name": "preact_resnet20",
-        "stages": {1: {"block": "preact_block"}},
+        "stages": {1: {"block": "my_preact_block"}},
     }
 '''
 

@@ -437,3 +437,71 @@ def test_only_networks_built_by_resblocks(resnet50_files):
         load_keras_applications_weights(
             keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), resnet50_files[0]
         )
+
+
+# === ResNet-V2 (pre-activation): top and no-top, and a V1 file refused ===
+
+
+@pytest.fixture(scope="module")
+def resnet50v2(tmp_path_factory):
+    # keras' no-top V2 model ends in post_relu: our c5 tap, on the post-norm.
+    keras_model, reference, top, notop = keras_files(
+        keras.applications.ResNet50V2, tmp_path_factory, 64, "post_relu"
+    )
+    x = preprocess_input("resnet50v2", images(64))
+    expected_c5, expected = (keras.ops.convert_to_numpy(t) for t in reference(x))
+    return {
+        "keras": keras_model,
+        "top": top,
+        "notop": notop,
+        "x": x,
+        "c5": expected_c5,
+        "p": expected,
+    }
+
+
+def test_resnet50v2_with_top_computes_what_keras_computes(resnet50v2):
+    model = build("resnet50v2", input_shape=(64, 64, 3), features=["c5"], weights=resnet50v2["top"])
+    out = model(resnet50v2["x"])
+    assert model.count_params() == resnet50v2["keras"].count_params()
+    assert max_diff(out["c5"], resnet50v2["c5"]) <= TOLERANCE
+    assert max_diff(out["predictions"], resnet50v2["p"]) <= TOLERANCE
+
+
+def test_resnet50v2_without_top_computes_what_keras_computes(resnet50v2):
+    model = build(
+        "resnet50v2",
+        input_shape=(64, 64, 3),
+        include_top=False,
+        include_preprocessing=True,
+        weights=resnet50v2["notop"],
+    )
+    assert max_diff(model(images(64)), resnet50v2["c5"]) <= TOLERANCE
+
+
+def test_v1_file_into_v2_recipe(resnet50_files):
+    model = build("resnet50v2", input_shape=(64, 64, 3))
+    before = snapshot(model)
+    with pytest.raises(WeightsError) as error:
+        load_keras_applications_weights(model, resnet50_files[0])
+    message = str(error.value)
+    assert "does not fit model 'resnet50v2', so nothing was loaded" in message
+    assert (
+        "looks like keras.applications' ResNet-50 (with top), whose recipe is 'resnet50'" in message
+    )
+    assert (
+        "keras layer 'conv2_block1_preact_bn' (for model layer conv2_block1/preact_bn) "
+        "is not in the file" in message
+    )
+    assert_untouched(model, before)
+
+
+def test_v2_file_into_v1_recipe(resnet50, resnet50v2):
+    with pytest.raises(
+        WeightsError,
+        match=(
+            r"looks like keras.applications' ResNet-50 V2 \(with top\), "
+            r"whose recipe is 'resnet50v2'"
+        ),
+    ):
+        load_keras_applications_weights(resnet50, resnet50v2["top"])

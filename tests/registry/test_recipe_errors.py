@@ -731,3 +731,30 @@ def test_every_shipped_recipe_reads_and_validates():
     ):
         raw, source = read_recipe(name)
         assert load_recipe(raw).name == name, source
+
+
+# === stride_at_block: which block of a stage strides ===
+
+
+def test_stride_at_block_with_an_unknown_value():
+    raw = tiny()
+    raw["stages"][1]["stride_at_block"] = "middle"
+    message = error_of(load_recipe, raw)
+    assert "stages[1].stride_at_block" in message
+    assert "'first'" in message and "'last'" in message and "middle" in message
+
+
+def test_stride_at_block_on_a_block_without_strides():
+    raw = tiny()
+    raw["stages"].append({"block": "post_norm", "stride_at_block": "last"})
+    message = error_of(load_recipe, raw)
+    assert "stages[2].stride_at_block: the block 'post_norm' takes no `strides`" in message
+    assert "Remove stride_at_block from this stage" in message
+
+
+def test_stride_at_block_last_strides_the_last_block():
+    raw = tiny()
+    raw["stages"][1].update(repeats=3, stride_at_block="last")
+    model = build(raw)
+    strides = [model.get_layer(f"layer2_block{j}").strides for j in (1, 2, 3)]
+    assert strides == [1, 1, 2]

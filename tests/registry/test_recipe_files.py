@@ -40,7 +40,7 @@ def test_typo_in_a_block_name_suggests_the_closest():
         build("resnet50", overrides={"stages.0.block": "bottlenek"})
     message = str(error.value)
     assert "resnet50.yaml" in message and "stages[0].block" in message
-    assert "Did you mean 'bottleneck'?" in message
+    assert "Did you mean 'bottleneck' or 'preact_bottleneck'?" in message
 
 
 def test_every_problem_is_located(tmp_path):

@@ -13,8 +13,8 @@ import pytest
 
 from registry import build, list_models, load_recipe
 
-# Small inputs keep forward passes cheap; Inception-ResNet-V2 needs 75x75.
-SMALL = {"inception_resnet_v2": (75, 75, 3)}
+# Small inputs keep forward passes cheap; Inception-ResNet-V1 and V2 need 75x75.
+SMALL = {"inception_resnet_v2": (75, 75, 3), "inception_resnet_v1": (75, 75, 3)}
 
 
 def small_shape(name: str) -> tuple[int, int, int]:
@@ -46,7 +46,7 @@ def test_recipe_builds_runs_and_round_trips(name, tmp_path):
 
 
 # count_params(): trainable weights and BN statistics, the Keras convention.
-# keras.applications: ResNet50/101/152 and InceptionResNetV2 (weights=None).
+# keras.applications: ResNet50/101/152, their V2 and InceptionResNetV2 (weights=None).
 KERAS_APPLICATIONS = [
     ("resnet50", 1000, 25_636_712),
     ("resnet50", 5, 23_597_957),
@@ -54,6 +54,10 @@ KERAS_APPLICATIONS = [
     ("resnet101", 5, 42_668_421),
     ("resnet152", 1000, 60_419_944),
     ("resnet152", 5, 58_381_189),
+    ("resnet50v2", 1000, 25_613_800),
+    ("resnet50v2", 5, 23_575_045),
+    ("resnet101v2", 1000, 44_675_560),
+    ("resnet152v2", 1000, 60_380_648),
     ("inception_resnet_v2", 1000, 55_873_736),
     ("inception_resnet_v2", 5, 54_344_421),
 ]
@@ -66,12 +70,17 @@ def test_parameter_count_equals_keras_applications(name, num_classes, expected):
     )
 
 
-# Trainable parameters only: torchvision's resnet18/34 (no conv biases) and
-# the CIFAR-10 ResNet-18 of the seed article.
+# Trainable parameters only: torchvision's resnet18/34 (no conv biases),
+# the CIFAR-10 ResNet-18 of the seed article, kuangliu/pytorch-cifar's
+# PreActResNet18 (11,171,146) plus our post-norm's 512 gammas and 512
+# betas, and WRN-28-10 as szagoruyko/wide-residual-networks builds it
+# (the paper's "36.5M").
 TRAINABLE = [
     ("resnet18", 11_689_512),
     ("resnet34", 21_797_672),
     ("resnet18_cifar", 11_173_962),
+    ("preact_resnet18_cifar", 11_171_146 + 2 * 512),
+    ("wrn28_10_cifar", 36_479_194),
 ]
 
 

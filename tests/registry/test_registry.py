@@ -11,7 +11,8 @@ from registry.blocks import KINDS
 
 def test_unknown_name_lists_the_closest():
     with pytest.raises(
-        ValueError, match=r"unknown block 'bottlenek'\. Did you mean 'bottleneck'\?"
+        ValueError,
+        match=r"unknown block 'bottlenek'\. Did you mean 'bottleneck' or 'preact_bottleneck'\?",
     ):
         get_block("bottlenek")
 
@@ -34,6 +35,10 @@ def test_list_filters_with_fnmatch_and_sorts():
         "inception_resnet_b",
         "inception_resnet_c",
         "inception_resnet_stem",
+        "inception_resnet_v1_a",
+        "inception_resnet_v1_b",
+        "inception_resnet_v1_c",
+        "inception_resnet_v1_stem",
     ]
     assert list_blocks(exclude="*stem*", kind="block") == sorted(list_blocks(kind="block"))
     assert list_blocks(kind="head") == ["classifier"]
