@@ -5,6 +5,7 @@ registered for safe `.keras` loading under the package name "resblocks".
 """
 
 from resblocks.conv_bn import ConvBN
+from resblocks.drop_path import DropPath
 from resblocks.heads import Classifier
 from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB
 from resblocks.inception_resnet import (
@@ -24,6 +25,7 @@ __all__ = [
     "CifarStem",
     "Classifier",
     "ConvBN",
+    "DropPath",
     "InceptionResBlock17",
     "InceptionResBlock35",
     "InceptionResBlock8",
