@@ -20,6 +20,7 @@ from registry.exercises import (
     plain_vs_residual,
     resnet34,
     shortcuts,
+    stochastic_depth,
     swap_block,
 )
 from registry.exercises.counting import weighted_layers
@@ -33,6 +34,7 @@ EXERCISES: dict[str, ModuleType] = {
     "shortcuts": shortcuts,
     "feature_pyramid": feature_pyramid,
     "inception_scale": inception_scale,
+    "stochastic_depth": stochastic_depth,
     "own_block": own_block,
 }
 
