@@ -151,3 +151,23 @@ def test_bad_network_keys_give_located_errors(recipe, key, value, location, fix)
         build(recipe, overrides={key: value})
     message = str(caught.value)
     assert location in message and fix in message
+
+
+def test_network_keys_survive_a_safe_keras_round_trip(tmp_path):
+    model = build(
+        "resnet18",
+        input_shape=(32, 32, 3),
+        num_classes=3,
+        drop_path_rate=0.1,
+        zero_init_last=True,
+        output_stride=8,
+    )
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert block_rates(loaded) == block_rates(model)
+    assert loaded.get_layer("conv5_block2").get_config()["dilation"] == 4
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-5
+    )
