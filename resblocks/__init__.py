@@ -5,6 +5,7 @@ registered for safe `.keras` loading under the package name "resblocks".
 """
 
 from resblocks.conv_bn import ConvBN
+from resblocks.drop_path import DropPath
 from resblocks.heads import Classifier
 from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB, ReductionBV1
 from resblocks.inception_resnet import (
@@ -28,6 +29,7 @@ __all__ = [
     "CifarStem",
     "Classifier",
     "ConvBN",
+    "DropPath",
     "InceptionResBlock17",
     "InceptionResBlock17V1",
     "InceptionResBlock35",

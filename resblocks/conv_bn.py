@@ -40,6 +40,14 @@ class ConvBN(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm moving-average momentum.
         kernel_initializer: str. Initializer of the convolution kernel.
+        dilation_rate: int. Spacing of the kernel taps (DeepLab's atrous
+            convolution): a 3x3 kernel at rate 2 sees 5x5 with 9 weights.
+            "same" pads `dilation_rate * (kernel_size - 1) / 2` on every side,
+            as torchvision does, so the map keeps its size. Cannot go with
+            `strides > 1` (Keras refuses the pair).
+        bn_gamma_initializer: str. Initializer of batch norm's gamma; "zeros"
+            makes the layer output zero at initialization (the zero-init of
+            the last BN in a residual branch, Goyal et al. 2017).
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters)`.
@@ -57,6 +65,8 @@ class ConvBN(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        dilation_rate: int = 1,
+        bn_gamma_initializer: str = "ones",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -71,13 +81,17 @@ class ConvBN(keras.layers.Layer):
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.kernel_initializer = kernel_initializer
+        self.dilation_rate = dilation_rate
+        self.bn_gamma_initializer = bn_gamma_initializer
 
         size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         # A 1x1 kernel needs no padding: a Pad layer there would only copy
         # the whole map (keras.applications' strided 1x1 convs have none).
         symmetric = padding == "same" and strides > 1 and max(size) > 1
         self.pad = (
-            keras.layers.ZeroPadding2D((size[0] // 2, size[1] // 2), name="pad")
+            # A dilated kernel spans dilation_rate * (k - 1) + 1 pixels: half
+            # of that on each side (k // 2 taps, dilation_rate apart).
+            keras.layers.ZeroPadding2D(tuple(dilation_rate * (k // 2) for k in size), name="pad")
             if symmetric
             else None
         )
@@ -86,12 +100,17 @@ class ConvBN(keras.layers.Layer):
             size,
             strides=strides,
             padding="valid" if symmetric else padding,
+            dilation_rate=dilation_rate,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             name="conv",
         )
         self.bn = keras.layers.BatchNormalization(
-            epsilon=bn_epsilon, momentum=bn_momentum, scale=bn_scale, name="bn"
+            epsilon=bn_epsilon,
+            momentum=bn_momentum,
+            scale=bn_scale,
+            gamma_initializer=bn_gamma_initializer,
+            name="bn",
         )
         self.act = keras.layers.Activation(activation, name=activation) if activation else None
 
@@ -123,4 +142,6 @@ class ConvBN(keras.layers.Layer):
             "bn_epsilon": self.bn_epsilon,
             "bn_momentum": self.bn_momentum,
             "kernel_initializer": self.kernel_initializer,
+            "dilation_rate": self.dilation_rate,
+            "bn_gamma_initializer": self.bn_gamma_initializer,
         }

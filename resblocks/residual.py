@@ -11,11 +11,41 @@ import keras
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
+from resblocks.drop_path import DropPath
 from resblocks.shortcut import check_shortcut, make_shortcut, shortcut_kind
 
 # Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
 # keras.applications) or the 3x3 (torchvision's "ResNet v1.5").
 STRIDE_AT = ("1x1", "3x3")
+
+
+def check_residual_only(shortcut: str, drop_path_rate: float, zero_init_last: bool) -> None:
+    """Refuses stochastic depth and zero-init on a plain block (`shortcut="none"`).
+
+    Both act on the residual branch as one term of a sum; a plain block has
+    no other term, so it would output relu(0) for a dropped sample and at
+    initialization.
+    """
+    for name, value, off in (
+        ("drop_path_rate", drop_path_rate, 0.0),
+        ("zero_init_last", zero_init_last, False),
+    ):
+        if shortcut == "none" and value != off:
+            raise ValueError(
+                f"Invalid value received for argument `{name}`: a plain block "
+                "(shortcut='none') has no shortcut to pass x on, so it would output zeros. "
+                f"Use {name}={off!r}, or a shortcut. Received: {name}={value!r}"
+            )
+
+
+def make_drop_path(rate: float) -> DropPath | None:
+    """The stochastic-depth layer of a residual branch; None at rate 0, as timm does."""
+    return DropPath(rate, name="drop_path") if rate > 0 else None
+
+
+def last_gamma(zero_init_last: bool) -> str:
+    """The gamma initializer of a branch's last BN: zeros make F(x) = 0 at start."""
+    return "zeros" if zero_init_last else "ones"
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -36,12 +66,22 @@ class ResBlock(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
+        dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
+            `replace_stride_with_dilation`): the receptive field grows as if
+            the network had strided, but the map keeps its size.
+        drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
+            in training, the probability that a sample's residual branch is
+            dropped, so the block passes only its shortcut. 0 adds no layer.
+        zero_init_last: bool. Initialize the gamma of the branch's last BN to
+            zero (Goyal et al. 2017, sec. 5.1; torchvision's
+            `zero_init_residual`): the block starts as relu(shortcut(x)).
 
     Attributes:
         conv1, conv2: the `ConvBN` layers of the residual branch F(x).
         downsample: the layer that brings x to the output shape, or None
             (identity, or no shortcut at all). Made in `build()`.
         relu: the activation after the sum.
+        drop_path: the `DropPath` on the residual branch, or None (rate 0).
         shortcut_kind: str or None. What the sum adds, once built:
             "identity", "projection", "zero_pad", or None for a plain block.
 
@@ -61,10 +101,14 @@ class ResBlock(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        dilation: int = 1,
+        drop_path_rate: float = 0.0,
+        zero_init_last: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_shortcut(shortcut)
+        check_residual_only(shortcut, drop_path_rate, zero_init_last)
         self.filters = filters
         self.strides = strides
         self.shortcut = shortcut
@@ -73,11 +117,31 @@ class ResBlock(keras.layers.Layer):
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.kernel_initializer = kernel_initializer
+        self.dilation = dilation
+        self.drop_path_rate = drop_path_rate
+        self.zero_init_last = zero_init_last
 
         conv_args = self._conv_args()
-        self.conv1 = ConvBN(filters, 3, strides, activation=activation, name="conv1", **conv_args)
-        self.conv2 = ConvBN(filters, 3, activation=None, name="conv2", **conv_args)
+        self.conv1 = ConvBN(
+            filters,
+            3,
+            strides,
+            activation=activation,
+            dilation_rate=dilation,
+            name="conv1",
+            **conv_args,
+        )
+        self.conv2 = ConvBN(
+            filters,
+            3,
+            activation=None,
+            dilation_rate=dilation,
+            name="conv2",
+            bn_gamma_initializer=last_gamma(zero_init_last),
+            **conv_args,
+        )
         self.relu = keras.layers.Activation(activation, name="out")
+        self.drop_path = make_drop_path(drop_path_rate)
         self.downsample = None
 
     def _conv_args(self) -> dict:
@@ -94,7 +158,7 @@ class ResBlock(keras.layers.Layer):
         self.downsample = make_shortcut(
             self.shortcut, input_shape[-1], self.filters, self.strides, **self._conv_args()
         )
-        build_chain([self.conv1, self.conv2, self.relu], input_shape)
+        build_chain([self.conv1, self.conv2, self.drop_path, self.relu], input_shape)
         build_chain([self.downsample], input_shape)
 
     def call(self, x, training=None):
@@ -103,6 +167,8 @@ class ResBlock(keras.layers.Layer):
         x = self.conv2(x, training=training)
         if self.shortcut == "none":  # a plain block: nothing is added
             return self.relu(x)
+        if self.drop_path is not None:  # stochastic depth: F(x) dropped per sample
+            x = self.drop_path(x, training=training)
         if self.downsample is not None:  # the shape changes: bring x along
             identity = self.downsample(identity, training=training)
         return self.relu(x + identity)
@@ -122,6 +188,9 @@ class ResBlock(keras.layers.Layer):
             "shortcut": self.shortcut,
             "activation": self.activation,
             **self._conv_args(),
+            "dilation": self.dilation,
+            "drop_path_rate": self.drop_path_rate,
+            "zero_init_last": self.zero_init_last,
         }
 
 
@@ -150,10 +219,19 @@ class BottleNeck(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
+        dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
+            `replace_stride_with_dilation`): the receptive field grows as if
+            the network had strided, but the map keeps its size.
+        drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
+            in training, the probability that a sample's residual branch is
+            dropped, so the block passes only its shortcut. 0 adds no layer.
+        zero_init_last: bool. Initialize the gamma of the branch's last BN to
+            zero (Goyal et al. 2017, sec. 5.1; torchvision's
+            `zero_init_residual`): the block starts as relu(shortcut(x)).
 
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
-        downsample, relu, shortcut_kind: as in `ResBlock`.
+        downsample, relu, drop_path, shortcut_kind: as in `ResBlock`.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters * expansion)`.
@@ -171,10 +249,14 @@ class BottleNeck(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        dilation: int = 1,
+        drop_path_rate: float = 0.0,
+        zero_init_last: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_shortcut(shortcut)
+        check_residual_only(shortcut, drop_path_rate, zero_init_last)
         check_one_of("stride_at", stride_at, STRIDE_AT)
         self.filters = filters
         self.strides = strides
@@ -186,6 +268,9 @@ class BottleNeck(keras.layers.Layer):
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.kernel_initializer = kernel_initializer
+        self.dilation = dilation
+        self.drop_path_rate = drop_path_rate
+        self.zero_init_last = zero_init_last
 
         conv_args = self._conv_args()
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
@@ -193,10 +278,24 @@ class BottleNeck(keras.layers.Layer):
             filters, 1, stride_1x1, activation=activation, name="conv1", **conv_args
         )
         self.conv2 = ConvBN(
-            filters, 3, stride_3x3, activation=activation, name="conv2", **conv_args
+            filters,
+            3,
+            stride_3x3,
+            activation=activation,
+            dilation_rate=dilation,
+            name="conv2",
+            **conv_args,
         )
-        self.conv3 = ConvBN(filters * expansion, 1, activation=None, name="conv3", **conv_args)
+        self.conv3 = ConvBN(
+            filters * expansion,
+            1,
+            activation=None,
+            name="conv3",
+            bn_gamma_initializer=last_gamma(zero_init_last),
+            **conv_args,
+        )
         self.relu = keras.layers.Activation(activation, name="out")
+        self.drop_path = make_drop_path(drop_path_rate)
         self.downsample = None
 
     def _conv_args(self) -> dict:
@@ -217,7 +316,7 @@ class BottleNeck(keras.layers.Layer):
             self.strides,
             **self._conv_args(),
         )
-        build_chain([self.conv1, self.conv2, self.conv3, self.relu], input_shape)
+        build_chain([self.conv1, self.conv2, self.conv3, self.drop_path, self.relu], input_shape)
         build_chain([self.downsample], input_shape)
 
     def call(self, x, training=None):
@@ -227,6 +326,8 @@ class BottleNeck(keras.layers.Layer):
         x = self.conv3(x, training=training)
         if self.shortcut == "none":  # a plain block: nothing is added
             return self.relu(x)
+        if self.drop_path is not None:  # stochastic depth: F(x) dropped per sample
+            x = self.drop_path(x, training=training)
         if self.downsample is not None:  # the shape changes: bring x along
             identity = self.downsample(identity, training=training)
         return self.relu(x + identity)
@@ -248,4 +349,7 @@ class BottleNeck(keras.layers.Layer):
             "shortcut": self.shortcut,
             "activation": self.activation,
             **self._conv_args(),
+            "dilation": self.dilation,
+            "drop_path_rate": self.drop_path_rate,
+            "zero_init_last": self.zero_init_last,
         }

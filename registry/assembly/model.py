@@ -7,6 +7,7 @@ from typing import Any
 import keras
 
 from registry.assembly.input_size import EMPTY_OUTPUT, LARGEST, first_misfit, smallest_input
+from registry.assembly.network_keys import network_block_args, stem_stride
 from registry.errors import Problem, RecipeError, short_repr
 from registry.pretrained.weights import load_weights
 from registry.recipe import Recipe, load_recipe
@@ -28,6 +29,9 @@ def build(
     weights: "str | Path | None" = None,
     include_preprocessing: bool = False,
     allow_plugins: bool = False,
+    drop_path_rate: float | None = None,
+    zero_init_last: bool | None = None,
+    output_stride: int | None = None,
 ) -> keras.Model:
     """Builds the network a recipe describes.
 
@@ -52,6 +56,12 @@ def build(
             the model, so it takes raw 0-255 RGB pixels.
         allow_plugins: bool. Import the recipe's `plugins:` (Python modules
             with custom blocks); False refuses a recipe that has any.
+        drop_path_rate: float in [0, 1) or None. Replaces the recipe's
+            `drop_path_rate`: stochastic depth, rising linearly to this rate
+            at the last residual block.
+        zero_init_last: bool or None. Replaces the recipe's `zero_init_last`.
+        output_stride: 8, 16, 32 or None. Replaces the recipe's
+            `output_stride`: the last stages dilate instead of striding.
 
     Returns:
         A built `resblocks.Network` (a functional `keras.Model`).
@@ -67,6 +77,9 @@ def build(
         num_classes=num_classes,
         input_shape=input_shape,
         allow_plugins=allow_plugins,
+        drop_path_rate=drop_path_rate,
+        zero_init_last=zero_init_last,
+        output_stride=output_stride,
     )
     model = model_from_recipe(
         recipe,
@@ -108,12 +121,16 @@ def model_from_recipe(
 
     _check_outputs(recipe, include_top, pooling, features)
     body = [make(recipe.stem, "stem")]
-    for stage in recipe.stages:
+    # drop_path_rate, zero_init_last, output_stride: one value per block.
+    network_args = network_block_args(recipe, stem_stride(body[0], recipe.input_shape[2]))
+    for stage, per_block in zip(recipe.stages, network_args):
         for j, name in enumerate(stage.layer_names):
             # The stage's stride belongs to one block only: the first, or
-            # the last with `stride_at_block: last`.
+            # the last with `stride_at_block: last`; output_stride may trade
+            # it for dilation (per_block).
             others = {"strides": 1} if "strides" in stage.call.args else {}
-            body.append(make(stage.call, name, **({} if j == stage.strided_block else others)))
+            stride = {} if j == stage.strided_block else others
+            body.append(make(stage.call, name, **{**stride, **per_block[j]}))
     head = make(recipe.head, "head") if include_top and recipe.head else None
     _check_input_size(recipe, body, where)
     try:

@@ -92,6 +92,11 @@ RULES: dict[str, Any] = {
     "activation": Annotated[str | None, AfterValidator(_activation)],
     "hidden_activation": Annotated[str, AfterValidator(_activation)],
     "kernel_initializer": Annotated[str, AfterValidator(_initializer)],
+    # Dilation and stochastic depth: docs/concepts/regularization_and_dilation.md
+    "dilation": Annotated[int, Field(ge=1, le=64)],
+    "dilation_rate": Annotated[int, Field(ge=1, le=64)],
+    "drop_path_rate": Annotated[float, Field(ge=0.0, lt=1.0)],
+    "bn_gamma_initializer": Annotated[str, AfterValidator(_initializer)],
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
     ],

@@ -21,6 +21,7 @@ from registry.exercises import (
     preactivation,
     resnet34,
     shortcuts,
+    stochastic_depth,
     swap_block,
 )
 from registry.exercises.counting import weighted_layers
@@ -35,6 +36,7 @@ EXERCISES: dict[str, ModuleType] = {
     "preactivation": preactivation,
     "feature_pyramid": feature_pyramid,
     "inception_scale": inception_scale,
+    "stochastic_depth": stochastic_depth,
     "own_block": own_block,
 }
 

@@ -23,6 +23,9 @@ def load_recipe(
     num_classes: int | None = None,
     input_shape: "tuple | list | None" = None,
     allow_plugins: bool = False,
+    drop_path_rate: float | None = None,
+    zero_init_last: bool | None = None,
+    output_stride: int | None = None,
 ) -> Recipe:
     """Reads and validates a recipe, with overrides applied first.
 
@@ -32,6 +35,8 @@ def load_recipe(
         overrides: dotted paths to values, e.g. `{"stages.0.block": "res_block"}`.
         num_classes: shorthand for `{"head.num_classes": n}`.
         input_shape: shorthand for `{"input_shape": [h, w, c]}`.
+        drop_path_rate, zero_init_last, output_stride: shorthands for the
+            recipe keys of the same names.
         allow_plugins: bool. Import the Python modules the recipe lists under
             `plugins:` (they register custom blocks). False refuses a recipe
             that has any: a plugin is code, and runs with your rights.
@@ -42,7 +47,14 @@ def load_recipe(
     raw, source = _raw(recipe)
     # A Recipe's own plugins were allowed (and imported) when it was loaded.
     trusted = set(raw.get("plugins") or []) if isinstance(recipe, Recipe) else set()
-    for path, value in _overrides(overrides, num_classes, input_shape, raw, source).items():
+    network = {
+        "drop_path_rate": drop_path_rate,
+        "zero_init_last": zero_init_last,
+        "output_stride": output_stride,
+    }
+    changes = _overrides(overrides, num_classes, input_shape, raw, source)
+    changes.update({key: value for key, value in network.items() if value is not None})
+    for path, value in changes.items():
         set_path(raw, path, value, source)
     plugins = check_plugins(raw.get("plugins"), source)
     import_plugins([p for p in plugins if p not in trusted], source, allowed=allow_plugins)

@@ -38,6 +38,12 @@ HINTS = {
     "head": "Give {block: classifier, num_classes: N}, or null for a network without head.",
     "plugins": "Give a list of module names or .py paths.",
     "train": "Give a mapping of training settings.",
+    "output_stride": "Use 8, 16 or 32 (no dilation), or null: the input size over the last "
+    "map's size, as in DeepLab.",
+    "drop_path_rate": "Use a rate from 0 (no stochastic depth) up to, not including, 1; timm "
+    "trains ResNet-50 with 0.05 to 0.2.",
+    "dilation": "Use 1 to 64; output_stride sets it for you.",
+    "dilation_rate": "Use 1 to 64; 1 is an ordinary convolution.",
 }
 
 _EXPECTED = {

@@ -96,6 +96,23 @@ class RecipeSpec(BaseModel):
     stem: StemSpec
     stages: Annotated[list[StageSpec], Field(min_length=1, max_length=200)]
     head: HeadSpec | None = None
+    output_stride: Literal[8, 16, 32] | None = Field(
+        None,
+        description="Input size over the last map's size: 16 or 8 replace the strides of the last "
+        "stages with dilation (DeepLab; torchvision's replace_stride_with_dilation).",
+    )
+    drop_path_rate: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Stochastic depth (Huang et al. 2016): the drop rate of the last residual "
+        "block, rising linearly from 0 at the first (timm's rule).",
+    )
+    zero_init_last: bool = Field(
+        False,
+        description="Zero-initialize the last BN gamma of every residual branch (Goyal et al. "
+        "2017; torchvision's zero_init_residual).",
+    )
     train: TrainSpec | None = Field(
         None, description="How to train it on a folder of images: `resblocks train`."
     )

@@ -6,6 +6,7 @@ block's own argument model (`stages[2].filters`).
 """
 
 import copy
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,9 @@ class Recipe:
     preprocessing: str = "none"
     train: TrainSpec | None = None
     references: list[ReferenceSpec] = field(default_factory=list)
+    output_stride: int | None = None
+    drop_path_rate: float = 0.0
+    zero_init_last: bool = False
 
     @property
     def taps(self) -> dict[str, str]:
@@ -171,6 +175,8 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
                 )
             )
     _check_unique("layer name", layers, problems, "Give the stage another `name:`.")
+    if not problems:
+        _check_network_keys(spec, stages, problems)
     if problems:
         raise RecipeError(source, problems)
     return Recipe(
@@ -185,7 +191,45 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
         preprocessing=spec.preprocessing,
         train=spec.train,
         references=list(spec.references),
+        output_stride=spec.output_stride,
+        drop_path_rate=spec.drop_path_rate,
+        zero_init_last=spec.zero_init_last,
     )
+
+
+# The recipe keys that build() turns into block arguments, and the argument each needs.
+NETWORK_KEYS = {"drop_path_rate": "drop_path_rate", "zero_init_last": "zero_init_last"}
+
+
+def takes(cls: type, argument: str) -> bool:
+    """Whether a block's constructor has the argument."""
+    return argument in inspect.signature(cls.__init__).parameters
+
+
+def _check_network_keys(spec: RecipeSpec, stages: list[Stage], problems: list[Problem]) -> None:
+    """drop_path_rate, zero_init_last and output_stride need blocks that take them."""
+    for key, argument in NETWORK_KEYS.items():
+        if getattr(spec, key) and not any(takes(s.call.cls, argument) for s in stages):
+            problems.append(
+                Problem(
+                    key,
+                    f"no stage of this recipe has a block that takes `{argument}` (res_block and "
+                    "bottleneck do). Remove the key, or use residual blocks.",
+                )
+            )
+    if spec.output_stride is None:
+        return
+    for i, stage in enumerate(stages):
+        if not (takes(stage.call.cls, "strides") and takes(stage.call.cls, "dilation")):
+            problems.append(
+                Problem(
+                    "output_stride",
+                    f"needs every stage to take `strides` and `dilation` (res_block, bottleneck), "
+                    f"but stages[{i}] is a '{stage.call.block}', whose downsampling cannot be "
+                    "replaced by dilation. Remove output_stride.",
+                )
+            )
+            return
 
 
 def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, problems) -> Call | None:

@@ -23,6 +23,7 @@ STARTER_FAILS = {
         "recipe stage 1 (block35_{index}) still scales its residual by 0.17",
         "scale: 1.0",
     ),
+    "stochastic_depth": ("answers.residual_blocks", "repeats"),
     "own_block": (
         "RECIPE does not use your block (se_res_block)",
         "'stages': {0: {'block': 'se_res_block'}",
@@ -263,3 +264,15 @@ def test_a_nested_answer_is_named_by_its_full_path():
         check_number({"block35": "TODO"}, "block35", 0.17, "hint", where="answers.scales")
     with pytest.raises(Fail, match=r"answers\.strides\.c2 = 2 is too low"):
         check_number({"c2": 2}, "c2", 4, "hint", where="answers.strides")
+
+
+def test_stochastic_depth_wants_the_papers_indexing_too(tmp_path):
+    """timm's rule gives 14.4 active blocks; answering that for Huang's rule is too high."""
+    text = (
+        handout("stochastic_depth", "solution")
+        .read_text()
+        .replace("huang_expected_depth: 14.3", "huang_expected_depth: 14.4")
+    )
+    verdict = check("stochastic_depth", write(tmp_path, "mine.yaml", text))
+    assert verdict.message == "stochastic_depth: answers.huang_expected_depth = 14.4 is too high."
+    assert "l from 1 to L" in verdict.hint

@@ -176,7 +176,7 @@ LAYERS = [
 def test_config_holds_exactly_the_constructor_arguments(cls):
     signature = inspect.signature(cls.__init__)
     required = {
-        name: {"filters": 8, "num_classes": 3}.get(name, 1)
+        name: {"filters": 8, "num_classes": 3, "rate": 0.1}.get(name, 1)
         for name, p in signature.parameters.items()
         if p.default is p.empty
         and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
