@@ -1,5 +1,6 @@
 """build(): a recipe in, a built keras.Model out."""
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,8 @@ def model_from_recipe(
         try:
             return call.cls(**{**call.args, **args}, name=name)
         except (ValueError, TypeError) as error:
-            raise RecipeError(recipe.source, Problem(call.location, str(error))) from None
+            problem = Problem(_argument_at(call, error), str(error))
+            raise RecipeError(recipe.source, problem) from None
 
     _check_outputs(recipe, include_top, pooling, features)
     body = [make(recipe.stem, "stem")]
@@ -153,6 +155,14 @@ def model_from_recipe(
         ) from None
     except (ValueError, TypeError) as error:
         raise RecipeError(recipe.source, Problem("", _shape_hint(str(error)))) from None
+
+
+def _argument_at(call, error: Exception) -> str:
+    """`stages[1].groups` where a block refused one of the recipe's arguments, else the stage."""
+    named = re.search(r"argument `(\w+)`", str(error))
+    if named and named.group(1) in call.args:
+        return f"{call.location}.{named.group(1)}"
+    return call.location
 
 
 def _shape_hint(message: str) -> str:
