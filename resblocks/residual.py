@@ -89,9 +89,9 @@ class ResBlock(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
-        se_ratio: float in (0, 1] or None. Squeeze-and-excitation on the
-            residual branch before the sum (Hu et al. 2018, Fig. 3), with a
-            bottleneck of `filters * se_ratio` channels; None for none.
+        se_ratio: float or None. Squeeze-and-excitation on the residual
+            branch before the sum (Hu et al. 2018, Fig. 3), with a bottleneck
+            of `filters * se_ratio` channels, se_ratio in (0, 1]; None for none.
         avg_down: bool. A projection shortcut average-pools 2x2 before a
             stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
@@ -273,8 +273,8 @@ class BottleNeck(keras.layers.Layer):
             convolution (ResNeXt, Table 1: 32).
         base_width: int. Channels of each path per 64 planes (ResNeXt's
             bottleneck width d: 4 in 32x4d); 64 with one group is ResNet.
-        se_ratio: float in (0, 1] or None. Squeeze-and-excitation on the
-            branch output before the sum (Hu et al. 2018, Fig. 3); timm's
+        se_ratio: float or None. Squeeze-and-excitation on the branch output
+            before the sum (Hu et al. 2018, Fig. 3), in (0, 1]; timm's
             seresnet50 uses 1/16. None for none.
         avg_down: bool. A projection shortcut average-pools 2x2 before a
             stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).

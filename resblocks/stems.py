@@ -149,8 +149,11 @@ class DeepStem(keras.layers.Layer):
         filters: int. Output channels (of the third convolution).
         stem_width: int. Channels of the first two convolutions.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
-        activation, use_bias, bn_epsilon, bn_momentum, kernel_initializer:
-            as in `ResNetStem`.
+        activation: str. The nonlinearity after each BN.
+        use_bias: bool. Bias in the convolutions.
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm momentum.
+        kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
         convs: the three `ConvBN` layers.
