@@ -24,7 +24,7 @@ SEED = 0
 
 @dataclass(frozen=True)
 class Spec:
-    """A torchvision/timm ResNet: `ResNet(block, layers, groups, width_per_group)` + timm's options."""
+    """A torchvision `ResNet(block, layers, groups, width_per_group)`, with timm's options."""
 
     layers: tuple[int, int, int, int]
     bottleneck: bool = True
