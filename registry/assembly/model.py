@@ -51,8 +51,13 @@ def build(
             (`model.save_weights`), a `.keras` model of the same recipe, or
             a keras.applications ImageNet file (`resnet50_weights_tf_dim_
             ordering_tf_kernels[_notop].h5` and the like) for resnet50,
-            resnet101, resnet152, their v2 and inception_resnet_v2. With num_classes
-            other than the file's, everything but the classifier loads.
+            resnet101, resnet152, their v2 and inception_resnet_v2, or a
+            torchvision `.pth` / timm `.safetensors` checkpoint for the
+            recipes with a PyTorch counterpart (resnet18, resnet34, the `_tv`
+            ResNets, ResNeXts, Wide ResNets, resnet50d, seresnet50). With
+            num_classes other than the file's, everything but the classifier
+            loads; with other than 3 input channels, the first convolution is
+            adapted (timm's `adapt_input_conv`).
         include_preprocessing: bool. Put the recipe's `preprocessing` inside
             the model, so it takes raw 0-255 RGB pixels.
         allow_plugins: bool. Import the recipe's `plugins:` (Python modules

@@ -74,6 +74,15 @@ def to_keras(array: np.ndarray, kind: str) -> np.ndarray:
     return array
 
 
+def to_torch(array: np.ndarray, kind: str) -> np.ndarray:
+    """A Keras array in PyTorch's layout (the inverse of `to_keras`)."""
+    if kind == CONV:
+        return np.ascontiguousarray(np.transpose(array, (3, 2, 0, 1)))
+    if kind == LINEAR:
+        return np.ascontiguousarray(np.transpose(array))
+    return array
+
+
 def torch_shape(shape: tuple, kind: str) -> tuple:
     """The PyTorch shape of a Keras variable's shape."""
     if kind == CONV:

@@ -27,6 +27,7 @@ from registry.pretrained.torch_layout import (
     describe_torch_file,
     is_weight,
     to_keras,
+    to_torch,
     torch_shape,
     torch_slots,
 )
@@ -130,6 +131,27 @@ def load_torch_weights(
             stacklevel=3,
         )
     return report
+
+
+def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
+    """The model's weights under torchvision's (and timm's) keys, in PyTorch's layout.
+
+    The inverse of loading: `safetensors.numpy.save_file(torch_state_dict(model), "m.safetensors")`
+    writes a file that `torchvision.models.resnet18().load_state_dict` and
+    `build("resnet18", weights=...)` both read.
+
+    Raises:
+        WeightsError: a layer no torchvision or timm ResNet has.
+    """
+    if not isinstance(model, Network):
+        raise WeightsError(
+            f"torch_state_dict needs a Network built by resblocks. Received: a "
+            f"{type(model).__name__}."
+        )
+    return {
+        slot.key: to_torch(keras.ops.convert_to_numpy(slot.variable), slot.kind)
+        for slot in torch_slots(model)
+    }
 
 
 def _message(path, model, missing, unused, misshapen, tensors) -> str:

@@ -72,6 +72,14 @@ def test_grouped_conv_weights_are_keras_conv2d_weights():
     np.testing.assert_allclose(run(plain, x), y, atol=2e-5)
 
 
+def test_grouped_conv_config_is_conv2ds_plus_the_implementation():
+    layer = GroupedConv2D(8, 3, groups=4, implementation="split", strides=2)
+    config = layer.get_config()
+    plain = keras.layers.Conv2D(8, 3, groups=4, strides=2).get_config()
+    assert set(config) - set(plain) == {"implementation"}
+    assert GroupedConv2D.from_config(config).get_config() == config
+
+
 def test_auto_picks_by_backend_and_group_size():
     assert fastest_implementation("torch", 4, 4, "channels_last") == "native"
     assert fastest_implementation("tensorflow", 4, 4, "channels_last") == "depthwise"
