@@ -225,3 +225,21 @@ def test_torch_state_dict_round_trips(tmp_path):
     again = logits_model("resnet50d", weights=path)
     x = reference.images()
     np.testing.assert_array_equal(forward(again, x), forward(model, x))
+
+
+def test_fine_tuning_starts_from_a_torchvision_file(tmp_path):
+    """`train --weights FILE`: every layer but the new 5-class head loads."""
+    from registry.assembly import model_from_recipe
+    from registry.recipe import load_recipe
+    from registry.training.finetune import load_pretrained
+
+    state = reference.state_dict("resnet18")
+    path = save_safetensors(state, tmp_path / "resnet18.safetensors")
+    recipe = load_recipe(
+        {"base": "resnet18", "name": "mine", "input_shape": [64, 64, 3], "head": {"num_classes": 5}}
+    )
+    model = model_from_recipe(recipe)
+    line = load_pretrained(model, recipe, path)
+    assert line.endswith("into 9 of 10 layers; left as initialised: head.")
+    kernel = keras.ops.convert_to_numpy(model.get_layer("conv5_block2").conv2.conv.kernel)
+    np.testing.assert_array_equal(kernel, state["layer4.1.conv2.weight"].transpose(2, 3, 1, 0))
