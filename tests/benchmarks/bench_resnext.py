@@ -74,7 +74,7 @@ def _layer_rows(steps: int) -> list[dict]:
         model.train_on_batch(x, y)  # compile
         seconds = _step_seconds(model, x, y, 1 if how == "native" else steps)
         rows.append({"implementation": how, "ms": seconds * 1000})
-    auto = GroupedConv2D(128, 3, groups=32).chosen_implementation(LAYER_BATCH[-1])
+    auto = GroupedConv2D(128, 3, groups=32).chosen_implementation()
     for row in rows:
         row["auto"] = row["implementation"] == auto
     return rows
@@ -146,6 +146,11 @@ def _run_backend(backend: str, args: argparse.Namespace) -> dict | str:
     return f"failed: {tail[0]}"
 
 
+def _faster(reference_ms: float, ms: float) -> str:
+    speedup = reference_ms / ms
+    return f"{speedup:,.0f}x faster" if speedup >= 1 else f"{1 / speedup:.1f}x slower"
+
+
 def report(result: dict, args: argparse.Namespace) -> list[str]:
     backend = result["backend"]
     lines = [
@@ -158,7 +163,7 @@ def report(result: dict, args: argparse.Namespace) -> list[str]:
     ]
     native = next(r["ms"] for r in result["layer"] if r["implementation"] == "native")
     for row in result["layer"]:
-        note = "Keras' Conv2D" if row["implementation"] == "native" else f"{native / row['ms']:.0f}x"
+        note = "Keras' Conv2D" if row["implementation"] == "native" else _faster(native, row["ms"])
         chosen = " (auto)" if row["auto"] else ""
         lines.append(f"| {row['implementation']}{chosen} | {row['ms']:,.1f} | {note} |")
     speeds = result["network"]
