@@ -38,10 +38,10 @@ def predict_exported(
         ExportError: `model` is not an exported model (or has no metadata).
         MissingFileError: an image or the model does not exist.
     """
+    if not os.path.exists(model):
+        raise MissingFileError(f"Exported model not found: '{os.fspath(model)}'.")
     fmt = format_of(model)
     if fmt is None:
-        if not os.path.exists(model):
-            raise MissingFileError(f"Exported model not found: '{os.fspath(model)}'.")
         raise ExportError(
             f"'{os.fspath(model)}' is not an exported model: give a SavedModel folder or a "
             f"{', '.join(f.suffix for f in FORMATS.values() if f.suffix)} file written by "

@@ -42,7 +42,16 @@ class Runner:
 def load(fmt: Format, path: str | os.PathLike) -> Runner:
     """The exported model at `path` (of format `fmt`), ready to run in its own runtime."""
     check_packages(fmt)
-    return LOADERS[fmt.name](Path(path))
+    try:
+        return LOADERS[fmt.name](Path(path))
+    except ExportError:
+        raise
+    except Exception as error:  # each runtime has its own errors for a damaged file
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ExportError(
+            f"{fmt.title} file '{os.fspath(path)}' cannot be loaded by {fmt.runtime}: {reason}. "
+            "Export it again with `resblocks export`."
+        ) from error
 
 
 def _savedmodel(path: Path) -> Runner:

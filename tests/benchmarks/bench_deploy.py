@@ -2,7 +2,9 @@
 
 Each network is built once (random weights: speed does not depend on
 them), exported to every format through `registry.deploy.exporting.export`
-(so each file is also checked against Keras), and run side by side with
+(so each file is also checked against Keras), once with batch norm folded
+into the convolutions (the default) and once with it kept, so the table
+shows what folding gains in each runtime; they run side by side with
 Keras as it is and with batch norm folded. Every side runs in this one
 process on all cores; the sides alternate in each round (ABBA), and each
 side's first call of a round is not timed (the LiteRT interpreter
@@ -21,6 +23,7 @@ import numpy as np
 from bench_stats import Samples, alternate, ratios, timed
 
 KERAS, FOLDED = "Keras", "Keras, folded BN"
+KEPT = ", BN kept"  # an export without --fold-bn
 DEPLOY_MODELS = {"resnet50": ("ResNet-50", 224), "resnet18_cifar": ("resnet18_cifar", 32)}
 
 
@@ -63,6 +66,7 @@ def measure_deploy(
     rounds: int = 5,
     latency_calls: int = 10,
     batch_calls: int = 2,
+    unfolded: bool = True,
     log: Callable[[str], None] = print,
 ) -> DeployResult:
     import time
@@ -84,12 +88,18 @@ def measure_deploy(
     export_s, differences = {}, {}
     with tempfile.TemporaryDirectory() as workdir:
         for fmt in FORMATS.values():
-            start = time.perf_counter()
-            result = export(model, Path(workdir) / f"{name}_{fmt.name}", fmt.name)
-            export_s[fmt.title] = time.perf_counter() - start
-            differences[fmt.title] = result.max_difference
-            runs[f"{fmt.title} ({result.runtime})"] = load(fmt, result.path).run
-            log(f"  {label}: {result.summary()} ({export_s[fmt.title]:.0f} s)")
+            for fold_bn in (True, False) if unfolded else (True,):
+                side = fmt.title if fold_bn else f"{fmt.title}{KEPT}"
+                start = time.perf_counter()
+                result = export(
+                    model, Path(workdir) / f"{name}_{fold_bn}_{fmt.name}", fmt.name, fold_bn=fold_bn
+                )
+                export_s[side] = time.perf_counter() - start
+                differences[side] = result.max_difference
+                runs[side if not fold_bn else f"{side} ({result.runtime})"] = load(
+                    fmt, result.path
+                ).run
+                log(f"  {label}: {result.summary()} ({export_s[side]:.0f} s)")
 
         rng = np.random.default_rng(0)
         one = rng.uniform(0, 255, (1, size, size, 3)).astype("float32")
@@ -159,7 +169,7 @@ def deploy_block(result: DeployResult, stamp: str) -> tuple[str, dict]:
         "name": result.name,
         "label": result.label,
         "batch": result.batch,
-        "fastest": fastest,
+        "fastest": fastest.split(" (")[0],
         "fastest_ratio": result.ratio(fastest).median,
         "fastest_range": f"{result.ratio(fastest).low:.2f}-{result.ratio(fastest).high:.2f}",
         "folded": result.ratio(FOLDED).median,

@@ -100,3 +100,13 @@ def test_a_wrong_suffix_names_the_right_one(digits_run, tmp_path, capsys):
     message = _error(capsys)
     assert "OpenVINO files end in .xml" in message and f"Give --out {tmp_path / 'm.xml'}" in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_predict_with_a_damaged_or_missing_export_exits_2(digits_run, tmp_path, capsys):
+    image = str(next(digits_run[1].rglob("*.png")))
+    damaged = tmp_path / "damaged.onnx"
+    damaged.write_bytes(b"not a model")
+    assert main(["predict", str(damaged), image]) == 2
+    assert "cannot be loaded by onnxruntime" in _error(capsys)
+    assert main(["predict", str(tmp_path / "missing.tflite"), image]) == 2
+    assert "Exported model not found" in _error(capsys)

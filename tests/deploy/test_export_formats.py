@@ -56,3 +56,14 @@ def test_predict_cli_prints_the_same_lines_for_an_export(exported, digits_run, c
     assert main(["predict", str(exported("onnx")), *images]) == 0
     assert capsys.readouterr().out == keras_lines
     assert len(keras_lines.splitlines()) == len(images)
+
+
+def test_a_network_without_its_preprocessing_is_exported_with_it(tmp_path):
+    """`build()` alone leaves preprocessing out; the export puts it in, so it takes raw pixels."""
+    from registry import build, export, preprocess_input
+
+    model = build("digits_demo")  # rescale convention, not inside the model
+    result = export(model, tmp_path / "bare.onnx", format="onnx")
+    pixels = np.random.default_rng(2).uniform(0, 255, (3, 32, 32, 3)).astype("float32")
+    expected = np.asarray(model(preprocess_input(model, pixels), training=False))
+    np.testing.assert_allclose(load(FORMATS["onnx"], result.path).run(pixels), expected, atol=1e-4)
