@@ -29,6 +29,7 @@ from registry.pretrained import (
     load_model,
     load_weights,
     preprocess_input,
+    torch_state_dict,
 )
 from registry.recipe import Recipe, list_models, load_recipe, recipe_schema, validate_recipe
 
@@ -78,6 +79,7 @@ __all__ = [
     "profile",
     "recipe_schema",
     "register_block",
+    "torch_state_dict",
     "train",
     "trial_blocks",
     "validate_recipe",

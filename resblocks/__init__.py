@@ -6,6 +6,7 @@ registered for safe `.keras` loading under the package name "resblocks".
 
 from resblocks.conv_bn import ConvBN
 from resblocks.drop_path import DropPath
+from resblocks.grouped_conv import GroupedConv2D
 from resblocks.heads import Classifier
 from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB, ReductionBV1
 from resblocks.inception_resnet import (
@@ -21,15 +22,25 @@ from resblocks.network import Network
 from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
 from resblocks.preprocessing import Preprocess
 from resblocks.residual import BottleNeck, ResBlock
-from resblocks.shortcut import ZeroPadShortcut
-from resblocks.stems import CifarStem, InceptionResNetStem, InceptionResNetV1Stem, ResNetStem
+from resblocks.shortcut import AvgDownShortcut, ZeroPadShortcut
+from resblocks.squeeze_excite import SqueezeExcite
+from resblocks.stems import (
+    CifarStem,
+    DeepStem,
+    InceptionResNetStem,
+    InceptionResNetV1Stem,
+    ResNetStem,
+)
 
 __all__ = [
+    "AvgDownShortcut",
     "BottleNeck",
     "CifarStem",
     "Classifier",
     "ConvBN",
+    "DeepStem",
     "DropPath",
+    "GroupedConv2D",
     "InceptionResBlock17",
     "InceptionResBlock17V1",
     "InceptionResBlock35",
@@ -51,5 +62,6 @@ __all__ = [
     "ResBlock",
     "ResNetStem",
     "ScaledResidual",
+    "SqueezeExcite",
     "ZeroPadShortcut",
 ]

@@ -4,6 +4,12 @@ He et al. 2015, "Deep Residual Learning for Image Recognition", Figure 5.
 A block learns the residual F(x) and outputs relu(F(x) + x): if the best
 mapping is close to the identity, pushing F towards zero is easier than
 learning the identity through a stack of nonlinear layers (sec. 3.1).
+
+The family's variants are arguments of the same two blocks: ResNeXt's
+cardinality and width (`groups`, `base_width`, Xie et al. 2017), Wide
+ResNets (`base_width`), squeeze-and-excitation (`se_ratio`, Hu et al. 2018),
+ResNet-D's shortcut (`avg_down`, He et al. 2019), dilation, stochastic
+depth and zero-init.
 """
 
 import keras
@@ -13,6 +19,7 @@ from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
 from resblocks.drop_path import DropPath
 from resblocks.shortcut import check_shortcut, make_shortcut, shortcut_kind
+from resblocks.squeeze_excite import make_squeeze_excite
 
 # Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
 # keras.applications) or the 3x3 (torchvision's "ResNet v1.5").
@@ -48,6 +55,22 @@ def last_gamma(zero_init_last: bool) -> str:
     return "zeros" if zero_init_last else "ones"
 
 
+def bottleneck_width(filters: int, base_width: int, groups: int) -> int:
+    """Channels of a bottleneck's 1x1 and 3x3: int(filters * base_width / 64) * groups.
+
+    torchvision's rule (models/resnet.py, `Bottleneck`); ResNeXt-50 32x4d's
+    conv2 stage: int(64 * 4 / 64) * 32 = 128 (Xie et al. 2017, Table 1).
+    """
+    width = int(filters * base_width / 64) * groups
+    if width < 1:
+        raise ValueError(
+            "Invalid value received for argument `base_width`: the paths would have "
+            f"int({filters} * {base_width} / 64) = 0 channels. Use base_width >= "
+            f"{-(-64 // filters)}. Received: base_width={base_width}"
+        )
+    return width
+
+
 @keras.saving.register_keras_serializable(package="resblocks")
 class ResBlock(keras.layers.Layer):
     """Basic residual block: two 3x3 convolutions plus a shortcut.
@@ -66,6 +89,11 @@ class ResBlock(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
+        se_ratio: float or None. Squeeze-and-excitation on the residual
+            branch before the sum (Hu et al. 2018, Fig. 3), with a bottleneck
+            of `filters * se_ratio` channels, se_ratio in (0, 1]; None for none.
+        avg_down: bool. A projection shortcut average-pools 2x2 before a
+            stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
@@ -101,6 +129,8 @@ class ResBlock(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        se_ratio: float | None = None,
+        avg_down: bool = False,
         dilation: int = 1,
         drop_path_rate: float = 0.0,
         zero_init_last: bool = False,
@@ -117,6 +147,8 @@ class ResBlock(keras.layers.Layer):
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.kernel_initializer = kernel_initializer
+        self.se_ratio = se_ratio
+        self.avg_down = avg_down
         self.dilation = dilation
         self.drop_path_rate = drop_path_rate
         self.zero_init_last = zero_init_last
@@ -140,6 +172,7 @@ class ResBlock(keras.layers.Layer):
             bn_gamma_initializer=last_gamma(zero_init_last),
             **conv_args,
         )
+        self.se = make_squeeze_excite(se_ratio)
         self.relu = keras.layers.Activation(activation, name="out")
         self.drop_path = make_drop_path(drop_path_rate)
         self.downsample = None
@@ -156,15 +189,22 @@ class ResBlock(keras.layers.Layer):
         # Made here, not in __init__: whether x needs projecting depends on
         # the number of input channels, known only now.
         self.downsample = make_shortcut(
-            self.shortcut, input_shape[-1], self.filters, self.strides, **self._conv_args()
+            self.shortcut,
+            input_shape[-1],
+            self.filters,
+            self.strides,
+            self.avg_down,
+            **self._conv_args(),
         )
-        build_chain([self.conv1, self.conv2, self.drop_path, self.relu], input_shape)
+        build_chain([self.conv1, self.conv2, self.se, self.drop_path, self.relu], input_shape)
         build_chain([self.downsample], input_shape)
 
     def call(self, x, training=None):
         identity = x
         x = self.conv1(x, training=training)
         x = self.conv2(x, training=training)
+        if self.se is not None:  # channels reweighted by global context
+            x = self.se(x)
         if self.shortcut == "none":  # a plain block: nothing is added
             return self.relu(x)
         if self.drop_path is not None:  # stochastic depth: F(x) dropped per sample
@@ -188,6 +228,8 @@ class ResBlock(keras.layers.Layer):
             "shortcut": self.shortcut,
             "activation": self.activation,
             **self._conv_args(),
+            "se_ratio": self.se_ratio,
+            "avg_down": self.avg_down,
             "dilation": self.dilation,
             "drop_path_rate": self.drop_path_rate,
             "zero_init_last": self.zero_init_last,
@@ -203,9 +245,17 @@ class BottleNeck(keras.layers.Layer):
     them back to `filters * expansion`, so a 256-channel block costs 69,632
     weights instead of 1,179,648 for two 3x3 convolutions at full width.
 
+    ResNeXt (Xie et al. 2017, Fig. 3c) splits the 3x3 into `groups` paths
+    of `base_width` channels each (per 64 of `filters`): the inner width is
+    `int(filters * base_width / 64) * groups`, as torchvision computes it,
+    so `groups=32, base_width=4` is ResNeXt's 32x4d and `base_width=128`
+    with one group is the Wide ResNet-50-2.
+
     Args:
-        filters: int. Width of the bottleneck (64 in conv2_x of Table 1);
-            the block outputs `filters * expansion` channels.
+        filters: int. The block's planes (64 in conv2_x of Table 1); the
+            block outputs `filters * expansion` channels. The 1x1 and 3x3
+            convolutions have `filters` channels unless `groups` or
+            `base_width` widen them.
         strides: int. The block's stride; 2 halves the map.
         expansion: int. Output channels per bottleneck channel; 4 in the paper.
         stride_at: str. Which convolution strides: "1x1", the first (the
@@ -219,6 +269,15 @@ class BottleNeck(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
+        groups: int. Cardinality: the number of paths of the grouped 3x3
+            convolution (ResNeXt, Table 1: 32).
+        base_width: int. Channels of each path per 64 planes (ResNeXt's
+            bottleneck width d: 4 in 32x4d); 64 with one group is ResNet.
+        se_ratio: float or None. Squeeze-and-excitation on the branch output
+            before the sum (Hu et al. 2018, Fig. 3), in (0, 1]; timm's
+            seresnet50 uses 1/16. None for none.
+        avg_down: bool. A projection shortcut average-pools 2x2 before a
+            stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
@@ -231,6 +290,8 @@ class BottleNeck(keras.layers.Layer):
 
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
+        width: int. Channels of conv1 and conv2.
+        se: the `SqueezeExcite` after conv3, or None.
         downsample, relu, drop_path, shortcut_kind: as in `ResBlock`.
 
     Input shape: `(batch, height, width, channels)`.
@@ -249,6 +310,10 @@ class BottleNeck(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        groups: int = 1,
+        base_width: int = 64,
+        se_ratio: float | None = None,
+        avg_down: bool = False,
         dilation: int = 1,
         drop_path_rate: float = 0.0,
         zero_init_last: bool = False,
@@ -268,20 +333,27 @@ class BottleNeck(keras.layers.Layer):
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.kernel_initializer = kernel_initializer
+        self.groups = groups
+        self.base_width = base_width
+        self.se_ratio = se_ratio
+        self.avg_down = avg_down
         self.dilation = dilation
         self.drop_path_rate = drop_path_rate
         self.zero_init_last = zero_init_last
 
+        self.width = bottleneck_width(filters, base_width, groups)
+
         conv_args = self._conv_args()
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
         self.conv1 = ConvBN(
-            filters, 1, stride_1x1, activation=activation, name="conv1", **conv_args
+            self.width, 1, stride_1x1, activation=activation, name="conv1", **conv_args
         )
         self.conv2 = ConvBN(
-            filters,
+            self.width,
             3,
             stride_3x3,
             activation=activation,
+            groups=groups,
             dilation_rate=dilation,
             name="conv2",
             **conv_args,
@@ -294,6 +366,7 @@ class BottleNeck(keras.layers.Layer):
             bn_gamma_initializer=last_gamma(zero_init_last),
             **conv_args,
         )
+        self.se = make_squeeze_excite(se_ratio)
         self.relu = keras.layers.Activation(activation, name="out")
         self.drop_path = make_drop_path(drop_path_rate)
         self.downsample = None
@@ -314,9 +387,12 @@ class BottleNeck(keras.layers.Layer):
             input_shape[-1],
             self.filters * self.expansion,
             self.strides,
+            self.avg_down,
             **self._conv_args(),
         )
-        build_chain([self.conv1, self.conv2, self.conv3, self.drop_path, self.relu], input_shape)
+        build_chain(
+            [self.conv1, self.conv2, self.conv3, self.se, self.drop_path, self.relu], input_shape
+        )
         build_chain([self.downsample], input_shape)
 
     def call(self, x, training=None):
@@ -324,6 +400,8 @@ class BottleNeck(keras.layers.Layer):
         x = self.conv1(x, training=training)
         x = self.conv2(x, training=training)
         x = self.conv3(x, training=training)
+        if self.se is not None:  # channels reweighted by global context
+            x = self.se(x)
         if self.shortcut == "none":  # a plain block: nothing is added
             return self.relu(x)
         if self.drop_path is not None:  # stochastic depth: F(x) dropped per sample
@@ -349,6 +427,10 @@ class BottleNeck(keras.layers.Layer):
             "shortcut": self.shortcut,
             "activation": self.activation,
             **self._conv_args(),
+            "groups": self.groups,
+            "base_width": self.base_width,
+            "se_ratio": self.se_ratio,
+            "avg_down": self.avg_down,
             "dilation": self.dilation,
             "drop_path_rate": self.drop_path_rate,
             "zero_init_last": self.zero_init_last,

@@ -4,10 +4,13 @@ He et al. 2015, sec. 3.3: where a block changes the shape, the shortcut
 either zero-pads the new channels (option A, no parameters) or projects x
 with a 1x1 convolution (option B). Where the shape is kept it is the
 identity. "none" drops the shortcut: the plain network of sec. 4.1.
+ResNet-D (He et al. 2019, "Bag of Tricks", Fig. 2c) averages 2x2 before
+a stride-1 projection, so the shortcut no longer skips three quarters of x.
 """
 
 import keras
 
+from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
 
@@ -70,6 +73,86 @@ class ZeroPadShortcut(keras.layers.Layer):
         return {**super().get_config(), "filters": self.filters, "strides": self.strides}
 
 
+@keras.saving.register_keras_serializable(package="resblocks")
+class AvgDownShortcut(keras.layers.Layer):
+    """ResNet-D's projection: 2x2 average pool (stride `strides`), then 1x1 conv + BN.
+
+    He et al. 2019, Fig. 2(c); timm's `avg_down=True`. A strided 1x1
+    convolution reads one pixel in four; averaging first lets every pixel
+    reach the shortcut, at no cost in parameters. The pool uses "same"
+    padding and averages only real pixels, as timm's
+    `AvgPool2d(2, ceil_mode=True, count_include_pad=False)` does on odd maps.
+
+    Args:
+        filters: int. Output channels.
+        strides: int. Stride of the pool; 1 leaves only the projection.
+        use_bias, bn_epsilon, bn_momentum, kernel_initializer: those of the
+            projection's `ConvBN`.
+
+    Attributes:
+        pool: the `AveragePooling2D`, or None at stride 1.
+        conv: the 1x1 `ConvBN` projection.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, ceil(height / strides), ceil(width / strides), filters)`.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        strides: int = 1,
+        use_bias: bool = False,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        kernel_initializer: str = "he_normal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.strides = strides
+        self.use_bias = use_bias
+        self.bn_epsilon = bn_epsilon
+        self.bn_momentum = bn_momentum
+        self.kernel_initializer = kernel_initializer
+        self.pool = (
+            keras.layers.AveragePooling2D(2, strides=strides, padding="same", name="pool")
+            if strides > 1
+            else None
+        )
+        self.conv = ConvBN(
+            filters,
+            1,
+            activation=None,
+            use_bias=use_bias,
+            bn_epsilon=bn_epsilon,
+            bn_momentum=bn_momentum,
+            kernel_initializer=kernel_initializer,
+            name="conv",
+        )
+
+    def build(self, input_shape):
+        build_chain([self.pool, self.conv], input_shape)
+
+    def call(self, x, training=None):
+        if self.pool is not None:
+            x = self.pool(x)
+        return self.conv(x, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return chain_output_shape([self.pool, self.conv], input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "strides": self.strides,
+            "use_bias": self.use_bias,
+            "bn_epsilon": self.bn_epsilon,
+            "bn_momentum": self.bn_momentum,
+            "kernel_initializer": self.kernel_initializer,
+        }
+
+
 def shortcut_kind(shortcut: str, downsample: keras.layers.Layer | None) -> str | None:
     """What a built block adds to its residual branch.
 
@@ -89,12 +172,14 @@ def make_shortcut(
     in_channels: int,
     out_channels: int,
     strides: int,
+    avg_down: bool = False,
     **conv_args,
 ) -> keras.layers.Layer | None:
     """The layer that brings x to the block's output shape, or None.
 
     None means x is added as it is (identity), or not at all for "none";
-    the caller tells these apart by `shortcut`.
+    the caller tells these apart by `shortcut`. `avg_down` makes a
+    projection ResNet-D's (`AvgDownShortcut`).
     """
     shape_changes = strides != 1 or in_channels != out_channels
     if shortcut == "none" or not shape_changes:
@@ -108,4 +193,6 @@ def make_shortcut(
         )
     if shortcut == "zero_pad":
         return ZeroPadShortcut(out_channels, strides, name="downsample")
+    if avg_down:
+        return AvgDownShortcut(out_channels, strides, name="downsample", **conv_args)
     return ConvBN(out_channels, 1, strides=strides, activation=None, name="downsample", **conv_args)

@@ -1,5 +1,6 @@
 """build(): a recipe in, a built keras.Model out."""
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,13 @@ def build(
             (`model.save_weights`), a `.keras` model of the same recipe, or
             a keras.applications ImageNet file (`resnet50_weights_tf_dim_
             ordering_tf_kernels[_notop].h5` and the like) for resnet50,
-            resnet101, resnet152, their v2 and inception_resnet_v2. With num_classes
-            other than the file's, everything but the classifier loads.
+            resnet101, resnet152, their v2 and inception_resnet_v2, or a
+            torchvision `.pth` / timm `.safetensors` checkpoint for the
+            recipes with a PyTorch counterpart (resnet18, resnet34, the `_tv`
+            ResNets, ResNeXts, Wide ResNets, resnet50d, seresnet50). With
+            num_classes other than the file's, everything but the classifier
+            loads; with other than 3 input channels, the first convolution is
+            adapted (timm's `adapt_input_conv`).
         include_preprocessing: bool. Put the recipe's `preprocessing` inside
             the model, so it takes raw 0-255 RGB pixels.
         allow_plugins: bool. Import the recipe's `plugins:` (Python modules
@@ -117,7 +123,8 @@ def model_from_recipe(
         try:
             return call.cls(**{**call.args, **args}, name=name)
         except (ValueError, TypeError) as error:
-            raise RecipeError(recipe.source, Problem(call.location, str(error))) from None
+            problem = Problem(_argument_at(call, error), str(error))
+            raise RecipeError(recipe.source, problem) from None
 
     _check_outputs(recipe, include_top, pooling, features)
     body = [make(recipe.stem, "stem")]
@@ -153,6 +160,14 @@ def model_from_recipe(
         ) from None
     except (ValueError, TypeError) as error:
         raise RecipeError(recipe.source, Problem("", _shape_hint(str(error)))) from None
+
+
+def _argument_at(call, error: Exception) -> str:
+    """`stages[1].groups` where a block refused one of the recipe's arguments, else the stage."""
+    named = re.search(r"argument `(\w+)`", str(error))
+    if named and named.group(1) in call.args:
+        return f"{call.location}.{named.group(1)}"
+    return call.location
 
 
 def _shape_hint(message: str) -> str:

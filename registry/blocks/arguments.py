@@ -97,6 +97,11 @@ RULES: dict[str, Any] = {
     "dilation_rate": Annotated[int, Field(ge=1, le=64)],
     "drop_path_rate": Annotated[float, Field(ge=0.0, lt=1.0)],
     "bn_gamma_initializer": Annotated[str, AfterValidator(_initializer)],
+    # ResNeXt, Wide ResNets, SE, ResNet-D: docs/concepts/cardinality_and_width.md
+    "groups": Annotated[int, Field(ge=1, le=1024)],
+    "base_width": Annotated[int, Field(ge=1, le=4096)],
+    "se_ratio": Annotated[float, Field(gt=0.0, le=1.0)] | None,
+    "stem_width": Annotated[int, Field(ge=1, le=8192)],
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
     ],

@@ -7,7 +7,8 @@ Two forms, one command:
       for a 1000-class model without names, class numbers otherwise. Images
       are read with the decoder the model was trained with.
   resblocks predict --model NAME --weights FILE IMAGE... [--top K]
-      a recipe with ImageNet weights (a keras.applications file or a
+      a recipe with ImageNet weights (a keras.applications file, a
+      torchvision .pth or timm .safetensors checkpoint, or a
       resblocks one); the top ImageNet labels (5 unless --top), images read
       as keras' load_img does.
   resblocks predict EXPORTED IMAGE... [--top K]
@@ -31,7 +32,8 @@ def cmd_predict(args) -> int:
 
         if args.weights is None:
             raise UsageError(
-                "--model needs --weights FILE: the ImageNet weights (.h5) of that recipe."
+                "--model needs --weights FILE: the ImageNet weights of that recipe (a "
+                "keras.applications .h5, a torchvision .pth or a timm .safetensors file)."
             )
         rows = predict_imagenet(
             args.model,
@@ -121,7 +123,10 @@ def add_to(commands) -> None:
     p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
     p.add_argument(
         "--weights",
-        help="ImageNet weights for --model: a keras.applications .h5 file or a resblocks one",
+        help=(
+            "ImageNet weights for --model: a keras.applications .h5, a torchvision .pth, "
+            "a timm .safetensors or a resblocks file"
+        ),
     )
     p.add_argument(
         "--top",

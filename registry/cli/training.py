@@ -130,7 +130,10 @@ def add_to(commands) -> None:
     p.add_argument("--batch-size", type=positive_int, metavar="N")
     p.add_argument("--image-size", type=positive_int, metavar="N", help="resize images to N x N")
     p.add_argument(
-        "--weights", metavar="FILE", help="start from these weights (.keras or .weights.h5)"
+        "--weights",
+        metavar="FILE",
+        help="start from these weights: .keras, .weights.h5, keras.applications .h5, "
+        "torchvision .pth or timm .safetensors",
     )
     p.add_argument(
         "--freeze",

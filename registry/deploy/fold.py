@@ -67,7 +67,8 @@ def _fold_into_conv(layer: ConvBN) -> None:
     gamma = np.asarray(bn.gamma, dtype="float64") if bn.scale else 1.0
     beta = np.asarray(bn.beta, dtype="float64") if bn.center else 0.0
     scale = gamma / np.sqrt(variance + bn.epsilon)  # one factor per output channel
-    merged = keras.layers.Conv2D.from_config(
+    # The same class (a grouped convolution stays one), now with a bias.
+    merged = type(conv).from_config(
         {**conv.get_config(), "use_bias": True, "bias_initializer": "zeros"}
     )
     merged.build((None, None, None, kernel.shape[2] * conv.groups))

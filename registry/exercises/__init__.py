@@ -14,6 +14,7 @@ from types import ModuleType
 
 from registry.errors import MissingFileError, ResblocksError
 from registry.exercises import (
+    cardinality,
     feature_pyramid,
     inception_scale,
     own_block,
@@ -37,6 +38,7 @@ EXERCISES: dict[str, ModuleType] = {
     "feature_pyramid": feature_pyramid,
     "inception_scale": inception_scale,
     "stochastic_depth": stochastic_depth,
+    "cardinality": cardinality,
     "own_block": own_block,
 }
 

@@ -24,6 +24,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "inception_resnet_stem": ({}, (299, 299, 3)),
     "inception_resnet_v1_stem": ({}, (299, 299, 3)),
     "preact_stem": ({}, (224, 224, 3)),
+    "deep_stem": ({}, (224, 224, 3)),
     "conv_bn": ({"filters": 64, "kernel_size": 3, "strides": 2}, (56, 56, 32)),
     "res_block": ({"filters": 128, "strides": 2}, (56, 56, 64)),
     "bottleneck": ({"filters": 64}, (56, 56, 64)),

@@ -11,7 +11,8 @@ Entry points: `load_weights(model, path)` and `load_model(path)`. Files
 are told apart by content, not by name: a `.keras` archive (zip), a Keras 3
 weights file (HDF5 with `layers/.../vars`), or a Keras 2 HDF5 file (with
 `layer_names`, as keras.applications ships), which `_load_legacy_h5`
-handles.
+handles, or a PyTorch checkpoint (a torchvision `.pth` state dict or a
+timm `.safetensors` file), which `torch_weights` handles.
 """
 
 import contextlib
@@ -29,6 +30,8 @@ import numpy as np
 
 from registry.errors import WeightsError
 from registry.keras_compat import weights_layout
+from registry.pretrained.torch_files import SAFETENSORS, TORCH_PICKLE, torch_file_kind
+from registry.pretrained.torch_weights import load_torch_weights
 
 KERAS_ZIP = "keras"  # a .keras archive: config.json + model.weights.h5
 WEIGHTS_H5 = "weights_h5"  # Keras 3 `save_weights`: layers/<layer>/.../vars/<i>
@@ -44,9 +47,12 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
     Args:
         model: a built keras.Model (what `build()` returns).
         path: a `.weights.h5` file (`model.save_weights`), a `.keras` model
-            saved from the same architecture, or a keras.applications
-            (Keras 2 HDF5) ImageNet file for resnet50/101/152 and
-            inception_resnet_v2 (see `registry.keras_applications`).
+            saved from the same architecture, a keras.applications
+            (Keras 2 HDF5) ImageNet file for resnet50/101/152, their V2 and
+            inception_resnet_v2 (see `registry.keras_applications`), or a
+            torchvision `.pth` / timm `.safetensors` checkpoint for resnet18,
+            resnet34, the `_tv` ResNets, ResNeXts, Wide ResNets, resnet50d
+            and seresnet50 (see `registry.pretrained.torch_weights`).
         allow_new_head: bool. If only the head differs (the file was saved
             with another number of classes), load the rest and leave the
             head at its initialization, with a warning.
@@ -64,6 +70,9 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
     kind = file_kind(path)
     if kind == LEGACY_H5:
         _load_legacy_h5(model, path, allow_new_head=allow_new_head)
+        return
+    if kind in (TORCH_PICKLE, SAFETENSORS):
+        load_torch_weights(model, path, kind, allow_new_head=allow_new_head)
         return
     layout = weights_layout(model)
     layers = {group: v for group, v in (layout or {}).items() if _is_layer_group(group)}
@@ -153,7 +162,11 @@ def file_kind(path: Path) -> str:
             "it again."
         )
     with open(path, "rb") as f:
-        head = f.read(8)
+        head = f.read(16)
+    torch_kind = torch_file_kind(path, head)
+    if torch_kind is not None:
+        return torch_kind
+    head = head[:8]
     if head.startswith(b"PK"):
         return _check_archive(path, size)
     if h5py.is_hdf5(path):
@@ -411,6 +424,8 @@ def _describe(kind: str) -> str:
         WEIGHTS_H5: "Keras 3 .weights.h5",
         LEGACY_H5: "Keras 2 HDF5 weights",
         KERAS_ZIP: ".keras model",
+        TORCH_PICKLE: "PyTorch .pth state dict",
+        SAFETENSORS: ".safetensors tensors",
     }[kind]
 
 

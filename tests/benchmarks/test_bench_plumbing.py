@@ -115,3 +115,21 @@ def test_exported_inference_table_and_its_verdict(tmp_path):
     resnet50 = {**summary, "name": "resnet50", "label": "ResNet-50", "fastest_ratio": 1.2}
     assert "| FAIL |" in bench_report.verdict_block([resnet50])
     assert "| pass |" in bench_report.verdict_block([{**resnet50, "fastest_ratio": 1.4}])
+
+
+def test_resnext_report_states_the_ratio_against_the_goal():
+    import bench_resnext
+
+    args = bench_resnext.parse_args(["--input", "64", "--batch", "4", "--repeats", "2"])
+    layer = [
+        {"implementation": "native", "ms": 6000.0, "auto": False},
+        {"implementation": "depthwise", "ms": 30.0, "auto": True},
+        {"implementation": "split", "ms": 25.0, "auto": False},
+    ]
+    result = {"backend": "tensorflow", "layer": layer}
+    result["network"] = {"resnet50_tv": [10.0, 12.0], "resnext50_32x4d": [6.0, 6.6]}
+    text = "\n".join(bench_resnext.report(result, args))
+    assert "| depthwise (auto) | 30.0 | 200x |" in text
+    assert "| ratio | 0.57x [0.55-0.60], meets the 0.5x goal |" in text
+    result["network"]["resnext50_32x4d"] = [4.0, 4.0]
+    assert "MISSES the 0.5x goal" in "\n".join(bench_resnext.report(result, args))

@@ -47,3 +47,16 @@ def test_folded_network_gives_the_same_outputs(recipe, kept):
     assert len(folded.model.weights) < len(model.weights)
     for old, now in zip(before, model.get_weights()):
         np.testing.assert_array_equal(old, now)
+
+
+def test_a_grouped_convolution_folds_into_a_grouped_convolution():
+    """ResNeXt's grouped ConvBN (a `GroupedConv2D`): the kernel's last axis is still the output."""
+    inputs = keras.Input((8, 8, 16))
+    outputs = ConvBN(32, 3, groups=4, name="grouped")(inputs)
+    model = _with_batch_statistics(keras.Model(inputs, outputs))
+    folded = fold_batchnorm(model)
+    conv = folded.model.get_layer("grouped").conv
+    assert type(conv) is type(model.get_layer("grouped").conv) and conv.groups == 4
+    assert conv.use_bias and folded.folded == 1 and folded.kept == 0
+    x = np.random.default_rng(3).normal(0, 1, (2, 8, 8, 16)).astype("float32")
+    np.testing.assert_allclose(folded.model(x), model(x, training=False), atol=1e-4)

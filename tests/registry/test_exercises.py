@@ -24,6 +24,7 @@ STARTER_FAILS = {
         "scale: 1.0",
     ),
     "stochastic_depth": ("answers.residual_blocks", "repeats"),
+    "cardinality": ("answers.resnet50_gmacs", "resblocks show resnet50_tv"),
     "own_block": (
         "RECIPE does not use your block (se_res_block)",
         "'stages': {0: {'block': 'se_res_block'}",
@@ -276,3 +277,14 @@ def test_stochastic_depth_wants_the_papers_indexing_too(tmp_path):
     verdict = check("stochastic_depth", write(tmp_path, "mine.yaml", text))
     assert verdict.message == "stochastic_depth: answers.huang_expected_depth = 14.4 is too high."
     assert "l from 1 to L" in verdict.hint
+
+
+def test_cardinality_refuses_a_width_of_unequal_cost(tmp_path):
+    """8 paths of width 16 cost 20% more than ResNet-50: not Table 2's comparison."""
+    text = handout("cardinality", "solution").read_text().replace("    8: 14", "    8: 16")
+    verdict = check("cardinality", write(tmp_path, "mine.yaml", text))
+    assert verdict.message == (
+        "cardinality: 8x16d has 20% more multiply-adds than ResNet-50; Table 2 compares networks "
+        "of equal cost."
+    )
+    assert "int(filters * d / 64) * C" in verdict.hint

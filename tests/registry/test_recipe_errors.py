@@ -758,3 +758,38 @@ def test_stride_at_block_last_strides_the_last_block():
     model = build(raw)
     strides = [model.get_layer(f"layer2_block{j}").strides for j in (1, 2, 3)]
     assert strides == [1, 1, 2]
+
+
+# === The family's arguments (ResNeXt, SE): docs/concepts/cardinality_and_width.md ===
+
+
+def stage_with(index: int, **args) -> dict:
+    raw = tiny()
+    raw["stages"][index] = {**raw["stages"][index], **args}
+    return raw
+
+
+@pytest.mark.parametrize(
+    "raw, location, fragments",
+    [
+        (
+            stage_with(1, block="conv_bn", groups=3),
+            "stages[1].groups",
+            ("3 groups do not divide the 8 output channels", "filters=6"),
+        ),
+        (
+            stage_with(1, block="conv_bn", filters=12, groups=3),
+            "stages[1]",
+            ("multiple of 3, but its input has 4", "divides both"),
+        ),
+        (
+            stage_with(0, block="bottleneck", base_width=4),
+            "stages[0].base_width",
+            ("int(4 * 4 / 64) = 0 channels", "base_width >= 16"),
+        ),
+        (stage_with(0, se_ratio=1.5), "stages[0].se_ratio", ("at most 1.0", "1.5")),
+        (stage_with(0, se_ratio=0.0), "stages[0].se_ratio", ("greater than 0.0",)),
+    ],
+)
+def test_family_arguments_that_cannot_work_are_located(raw, location, fragments):
+    assert_names(error_of(build, raw), f"{IN_CODE}: {location}: ", *fragments)

@@ -74,13 +74,23 @@ def test_parameter_count_equals_keras_applications(name, num_classes, expected):
 # the CIFAR-10 ResNet-18 of the seed article, kuangliu/pytorch-cifar's
 # PreActResNet18 (11,171,146) plus our post-norm's 512 gammas and 512
 # betas, and WRN-28-10 as szagoruyko/wide-residual-networks builds it
-# (the paper's "36.5M").
+# (the paper's "36.5M"); torchvision's v1.5 ResNets, ResNeXts and Wide
+# ResNets, timm's seresnet50 and resnet50d (their `num_params`).
 TRAINABLE = [
     ("resnet18", 11_689_512),
     ("resnet34", 21_797_672),
     ("resnet18_cifar", 11_173_962),
     ("preact_resnet18_cifar", 11_171_146 + 2 * 512),
     ("wrn28_10_cifar", 36_479_194),
+    ("resnet50_tv", 25_557_032),
+    ("resnet101_tv", 44_549_160),
+    ("resnet152_tv", 60_192_808),
+    ("resnext50_32x4d", 25_028_904),
+    ("resnext101_32x8d", 88_791_336),
+    ("wide_resnet50_2", 68_883_240),
+    ("wide_resnet101_2", 126_886_696),
+    ("seresnet50", 28_088_024),
+    ("resnet50d", 25_576_264),
 ]
 
 

@@ -165,10 +165,13 @@ def test_preprocess_matches_keras_applications(mode):
     np.testing.assert_allclose(keras.ops.convert_to_numpy(Preprocess(mode)(x)), expected, atol=1e-5)
 
 
+# GroupedConv2D is a keras Conv2D: its config is Conv2D's, plus `implementation`
+# (tests/resblocks/test_family.py).
 LAYERS = [
     getattr(resblocks, name)
     for name in resblocks.__all__
-    if name != "Network" and issubclass(getattr(resblocks, name), keras.layers.Layer)
+    if name not in ("Network", "GroupedConv2D")
+    and issubclass(getattr(resblocks, name), keras.layers.Layer)
 ]
 
 

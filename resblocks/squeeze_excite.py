@@ -1,0 +1,90 @@
+"""SqueezeExcite: channel attention of Hu et al. 2018, "Squeeze-and-Excitation Networks".
+
+Fig. 3 (SE-ResNet module): the residual branch's output x is squeezed to
+one number per channel (global average pooling), passed through a
+bottleneck of two fully connected layers (reduce by r, ReLU, expand,
+sigmoid) and the result rescales x channel by channel, before the sum with
+the shortcut. The fully connected layers are 1x1 convolutions with bias,
+as in timm's `SEModule`, whose weights thereby keep their layout.
+"""
+
+import keras
+
+
+def se_channels(channels: int, se_ratio: float, divisor: int = 8) -> int:
+    """The width of the SE bottleneck: channels * se_ratio, rounded to a multiple of divisor.
+
+    timm's `make_divisible(channels * rd_ratio, 8, round_limit=0.)`: to the
+    nearest multiple, at least `divisor`. For ResNet's widths at ratio 1/16
+    it is channels / 16, the paper's reduction r = 16.
+    """
+    return max(divisor, int(channels * se_ratio + divisor / 2) // divisor * divisor)
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class SqueezeExcite(keras.layers.Layer):
+    """x * sigmoid(W2 relu(W1 avgpool(x))): reweights channels by global context.
+
+    Args:
+        se_ratio: float in (0, 1]. Bottleneck width over channels; 1/16 is
+            the paper's reduction ratio r = 16 (sec. 6.1).
+        divisor: int. The bottleneck width is rounded to a multiple of it.
+        activation: str. The nonlinearity inside the bottleneck.
+
+    Attributes:
+        reduce, expand: the 1x1 convolutions (W1 and W2 of eq. 3), made in
+            `build()`, when the number of channels is known.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: the same.
+    """
+
+    def __init__(
+        self, se_ratio: float = 0.0625, divisor: int = 8, activation: str = "relu", **kwargs
+    ):
+        super().__init__(**kwargs)
+        if not 0 < se_ratio <= 1:
+            raise ValueError(
+                "Invalid value received for argument `se_ratio`: it must be in (0, 1], "
+                f"e.g. 0.0625 for the paper's r = 16. Received: se_ratio={se_ratio!r}"
+            )
+        self.se_ratio = se_ratio
+        self.divisor = divisor
+        self.activation = activation
+        self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
+        self.act = keras.layers.Activation(activation, name=activation)
+        self.gate = keras.layers.Activation("sigmoid", name="gate")
+        self.reduce = None
+        self.expand = None
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.reduce = keras.layers.Conv2D(
+            se_channels(channels, self.se_ratio, self.divisor), 1, name="reduce"
+        )
+        self.expand = keras.layers.Conv2D(channels, 1, name="expand")
+        pooled = (input_shape[0], 1, 1, channels)
+        self.reduce.build(pooled)
+        self.expand.build(self.reduce.compute_output_shape(pooled))
+
+    def call(self, x):
+        scale = self.pool(x)
+        scale = self.act(self.reduce(scale))
+        scale = self.gate(self.expand(scale))
+        return x * scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "se_ratio": self.se_ratio,
+            "divisor": self.divisor,
+            "activation": self.activation,
+        }
+
+
+def make_squeeze_excite(se_ratio: float | None) -> SqueezeExcite | None:
+    """The SE layer of a residual branch, or None when `se_ratio` is None."""
+    return None if se_ratio is None else SqueezeExcite(se_ratio, name="se")

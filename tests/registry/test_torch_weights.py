@@ -1,0 +1,205 @@
+"""PyTorch checkpoints (torchvision .pth, timm .safetensors) load into recipe-built networks.
+
+Each network's random state dict comes from torch_reference.py, written
+from torchvision's and timm's layouts without our code; its forward pass
+there uses torch.nn.functional only. Outputs are compared as logits (the
+head's softmax off), within 1e-4.
+"""
+
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import torch_reference as reference
+from safetensors.numpy import save_file
+
+from registry import WeightsError, build, load_weights
+
+try:
+    import torch
+except ImportError:  # each test's .safetensors half still runs, against stored outputs
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+STORED = dict(np.load(reference.DATA))
+LOGITS = {"head.activation": None}
+
+
+def logits_model(name: str, **kwargs) -> keras.Model:
+    shape = kwargs.pop("input_shape", (reference.SIDE, reference.SIDE, 3))
+    return build(name, input_shape=shape, overrides=LOGITS, **kwargs)
+
+
+def forward(model, x) -> np.ndarray:
+    return keras.ops.convert_to_numpy(model(x, training=False))
+
+
+def save_pth(state: dict, path: Path) -> Path:
+    torch.save({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, path)
+    return path
+
+
+def save_safetensors(state: dict, path: Path) -> Path:
+    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path))
+    return path
+
+
+def weights_of(model) -> list[np.ndarray]:
+    return [keras.ops.convert_to_numpy(w).copy() for w in model.weights]
+
+
+def assert_unchanged(model, before) -> None:
+    for old, new in zip(before, weights_of(model)):
+        np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.parametrize("name", list(reference.SPECS))
+def test_checkpoint_gives_the_torch_networks_outputs(name, tmp_path, monkeypatch):
+    state = reference.state_dict(name)
+    x = reference.images()
+    expected = STORED[name]
+    if torch is not None:
+        # The stored outputs are the reference's (torch_reference.py rewrites them).
+        np.testing.assert_allclose(reference.forward(state, x, name), expected, atol=1e-5)
+        model = logits_model(name, weights=save_pth(state, tmp_path / f"{name}.pth"))
+        np.testing.assert_allclose(forward(model, x), expected, atol=1e-4)
+        del model
+    # Without PyTorch: the .safetensors file alone, against the stored outputs.
+    monkeypatch.setitem(sys.modules, "torch", None)
+    model = logits_model(name, weights=save_safetensors(state, tmp_path / f"{name}.safetensors"))
+    np.testing.assert_allclose(forward(model, x), expected, atol=1e-4)
+
+
+# === Files that do not fit: one WeightsError, the model unchanged ===
+
+
+@pytest.fixture(scope="module")
+def resnet18():
+    return logits_model("resnet18")
+
+
+def refused(model, path) -> str:
+    before = weights_of(model)
+    with pytest.raises(WeightsError) as caught:
+        load_weights(model, path)
+    assert_unchanged(model, before)
+    return str(caught.value)
+
+
+def test_a_file_for_another_network_names_it(resnet18, tmp_path):
+    path = save_safetensors(reference.state_dict("resnet34"), tmp_path / "resnet34.safetensors")
+    message = refused(resnet18, path)
+    assert "Cannot load" in message and "into resnet18: the file's layout differs" in message
+    assert "in the file but not in the model: layer1.2.bn1.bias" in message
+    assert "looks like resnet34 (3, 4, 6, 3 basic blocks" in message
+    assert message.endswith("The model was left unchanged.")
+
+
+def test_a_missing_key_is_named(resnet18, tmp_path):
+    state = reference.state_dict("resnet18")
+    del state["layer3.1.bn2.running_var"]
+    message = refused(resnet18, save_safetensors(state, tmp_path / "m.safetensors"))
+    assert "missing from the file: layer3.1.bn2.running_var." in message
+
+
+def test_an_extra_key_is_named(resnet18, tmp_path):
+    state = reference.state_dict("resnet18")
+    state["layer1.0.attn.weight"] = np.ones(3, "float32")
+    message = refused(resnet18, save_safetensors(state, tmp_path / "m.safetensors"))
+    assert "in the file but not in the model: layer1.0.attn.weight." in message
+
+
+def test_a_misshapen_tensor_is_named_with_both_shapes(resnet18, tmp_path):
+    state = reference.state_dict("resnet18")
+    state["layer2.0.conv1.weight"] = state["layer2.0.conv1.weight"][:64]
+    message = refused(resnet18, save_safetensors(state, tmp_path / "m.safetensors"))
+    assert "layer2.0.conv1.weight is (64, 64, 3, 3) in the file, (128, 64, 3, 3) for" in message
+
+
+def test_non_finite_values_are_refused(resnet18, tmp_path):
+    state = reference.state_dict("resnet18")
+    state["bn1.running_var"][0] = np.nan
+    assert "bn1.running_var holds NaN" in refused(
+        resnet18, save_safetensors(state, tmp_path / "m.safetensors")
+    )
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
+def test_a_truncated_file_is_refused(resnet18, tmp_path, suffix):
+    state = reference.state_dict("resnet18")
+    if suffix == ".pth" and torch is None:
+        pytest.skip("PyTorch is not installed")
+    save = save_pth if suffix == ".pth" else save_safetensors
+    path = save(state, tmp_path / f"whole{suffix}")
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    message = refused(resnet18, cut)
+    assert "truncated" in message and "again" in message
+
+
+def test_a_pth_file_without_pytorch_says_how_to_read_it(resnet18, tmp_path, monkeypatch):
+    if torch is None:
+        pytest.skip("PyTorch is needed to write the file")
+    path = save_pth(reference.state_dict("resnet18"), tmp_path / "r.pth")
+    monkeypatch.setitem(sys.modules, "torch", None)
+    message = refused(resnet18, path)
+    assert "pip install torch" in message and "safetensors.torch.save_file" in message
+
+
+@needs_torch
+def test_a_training_checkpoint_wrapper_and_dataparallel_prefix_are_unwrapped(tmp_path):
+    state = reference.state_dict("resnet18")
+    wrapped = {
+        "epoch": 90,
+        "state_dict": {f"module.{k}": torch.from_numpy(v) for k, v in state.items()},
+    }
+    torch.save(wrapped, tmp_path / "checkpoint.pth")
+    model = logits_model("resnet18", weights=tmp_path / "checkpoint.pth")
+    np.testing.assert_allclose(forward(model, reference.images()), STORED["resnet18"], atol=1e-4)
+
+
+def test_a_keras_block_torch_has_not_is_refused(tmp_path):
+    path = save_safetensors(reference.state_dict("resnet50_tv"), tmp_path / "r.safetensors")
+    with pytest.raises(WeightsError, match="torchvision and timm ResNets have no PreActStem"):
+        build("resnet50v2", input_shape=(64, 64, 3), weights=path)
+
+
+# === The head and the input channels ===
+
+
+def test_a_new_head_loads_everything_else(tmp_path):
+    state = reference.state_dict("resnet18")
+    path = save_safetensors(state, tmp_path / "r.safetensors")
+    with pytest.warns(UserWarning, match=r"classifier fc \(1000 classes\) does not fit"):
+        model = build("resnet18", input_shape=(64, 64, 3), num_classes=5, weights=path)
+    kernel = keras.ops.convert_to_numpy(model.get_layer("stem").conv.conv.kernel)
+    np.testing.assert_array_equal(kernel, state["conv1.weight"].transpose(2, 3, 1, 0))
+
+
+def test_a_model_without_top_leaves_the_classifier_out(tmp_path):
+    path = save_safetensors(reference.state_dict("resnet18"), tmp_path / "r.safetensors")
+    model = build(
+        "resnet18", input_shape=(64, 64, 3), include_top=False, pooling="avg", weights=path
+    )
+    assert model.output_shape == (None, 512)
+
+
+def test_one_channel_sums_the_rgb_filters(tmp_path):
+    """adapt_input_conv: a gray x gives what the RGB image (x, x, x) gives."""
+    path = save_safetensors(reference.state_dict("resnet50d"), tmp_path / "r.safetensors")
+    rgb = logits_model("resnet50d", weights=path)
+    gray = logits_model("resnet50d", input_shape=(64, 64, 1), weights=path)
+    x = reference.images()[..., :1]
+    np.testing.assert_allclose(forward(gray, x), forward(rgb, np.repeat(x, 3, axis=-1)), atol=1e-4)
+
+
+def test_four_channels_repeat_the_filters_scaled_by_three_quarters(tmp_path):
+    state = reference.state_dict("resnet18")
+    path = save_safetensors(state, tmp_path / "r.safetensors")
+    model = logits_model("resnet18", input_shape=(64, 64, 4), weights=path)
+    kernel = keras.ops.convert_to_numpy(model.get_layer("stem").conv.conv.kernel)
+    rgb = state["conv1.weight"].transpose(2, 3, 1, 0)
+    np.testing.assert_allclose(kernel[:, :, :3], rgb * 0.75, rtol=1e-6)
+    np.testing.assert_allclose(kernel[:, :, 3], rgb[:, :, 0] * 0.75, rtol=1e-6)
