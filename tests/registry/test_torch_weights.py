@@ -203,3 +203,43 @@ def test_four_channels_repeat_the_filters_scaled_by_three_quarters(tmp_path):
     rgb = state["conv1.weight"].transpose(2, 3, 1, 0)
     np.testing.assert_allclose(kernel[:, :, :3], rgb * 0.75, rtol=1e-6)
     np.testing.assert_allclose(kernel[:, :, 3], rgb[:, :, 0] * 0.75, rtol=1e-6)
+
+
+# === And back: our weights under torchvision's keys ===
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnext50_32x4d", "resnet50d", "seresnet50"])
+def test_torch_state_dict_has_torchvisions_keys_and_shapes(name):
+    from registry import torch_state_dict
+
+    ours = torch_state_dict(logits_model(name))
+    theirs = {k: v for k, v in reference.state_dict(name).items() if "num_batches" not in k}
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in theirs.items()}
+
+
+def test_torch_state_dict_round_trips(tmp_path):
+    from registry import torch_state_dict
+
+    model = logits_model("resnet50d")
+    path = save_safetensors(torch_state_dict(model), tmp_path / "ours.safetensors")
+    again = logits_model("resnet50d", weights=path)
+    x = reference.images()
+    np.testing.assert_array_equal(forward(again, x), forward(model, x))
+
+
+def test_fine_tuning_starts_from_a_torchvision_file(tmp_path):
+    """`train --weights FILE`: every layer but the new 5-class head loads."""
+    from registry.assembly import model_from_recipe
+    from registry.recipe import load_recipe
+    from registry.training.finetune import load_pretrained
+
+    state = reference.state_dict("resnet18")
+    path = save_safetensors(state, tmp_path / "resnet18.safetensors")
+    recipe = load_recipe(
+        {"base": "resnet18", "name": "mine", "input_shape": [64, 64, 3], "head": {"num_classes": 5}}
+    )
+    model = model_from_recipe(recipe)
+    line = load_pretrained(model, recipe, path)
+    assert line.endswith("into 9 of 10 layers; left as initialised: head.")
+    kernel = keras.ops.convert_to_numpy(model.get_layer("conv5_block2").conv2.conv.kernel)
+    np.testing.assert_array_equal(kernel, state["layer4.1.conv2.weight"].transpose(2, 3, 1, 0))
