@@ -16,7 +16,7 @@ SOURCES := resblocks registry recipes tests docs
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[$(TF),test]"
+	$(BIN)/pip install --quiet -e ".[$(TF),test,export]"
 	touch $(STAMP)
 
 setup: $(STAMP)

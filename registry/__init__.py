@@ -46,6 +46,18 @@ def train(recipe, **kwargs):
     return run_training(recipe, **kwargs)
 
 
+def export(model, path, format="savedmodel", **kwargs):
+    """Exports a trained model, verified in its runtime; see `registry.deploy.exporting.export`.
+
+    `registry.export("runs/sat/model.keras", "sat.onnx", format="onnx")` writes
+    ONNX (or "savedmodel", "litert", "openvino") after checking it against
+    Keras. Imported on first use, like `train`.
+    """
+    from registry.deploy.exporting import export as export_model
+
+    return export_model(model, path, format, **kwargs)
+
+
 __all__ = [
     "Problem",
     "Recipe",
@@ -54,6 +66,7 @@ __all__ = [
     "WeightsError",
     "build",
     "decode_predictions",
+    "export",
     "get_block",
     "input_convention",
     "list_blocks",

@@ -73,3 +73,26 @@ def _recorder_class(store_class: type) -> type:
             pass
 
     return Recorder
+
+
+def replace_sublayer(
+    layer: keras.layers.Layer, attribute: str, new: keras.layers.Layer
+) -> keras.layers.Layer:
+    """Puts the built layer `new` in place of `layer.<attribute>`; returns the layer it replaced.
+
+    A built Keras layer locks its list of sublayers, and has no public way
+    to swap one: folding batch norm into a convolution (registry.deploy)
+    needs exactly that. The old layer and its variables leave the layer's
+    tracking, so `layer.weights` and an export see only the new one.
+    """
+    old = getattr(layer, attribute)
+    tracker = layer._tracker
+    locked = tracker.locked
+    tracker.unlock()
+    try:
+        tracker.untrack(old)
+        setattr(layer, attribute, new)
+    finally:
+        if locked:
+            tracker.lock()
+    return old

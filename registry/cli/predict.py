@@ -11,6 +11,10 @@ Two forms, one command:
       torchvision .pth or timm .safetensors checkpoint, or a
       resblocks one); the top ImageNet labels (5 unless --top), images read
       as keras' load_img does.
+  resblocks predict EXPORTED IMAGE... [--top K]
+      a model written by `resblocks export` (a SavedModel folder, .onnx,
+      .tflite or .xml), run by its own runtime, with the class names and
+      input size it carries.
 Each line is `path  label  probability`, then further label-probability
 pairs for --top K; --json prints the same as a list.
 """
@@ -42,6 +46,21 @@ def cmd_predict(args) -> int:
             [_row(r.class_index, r.name, r.score, r.class_id) for r in image_rows]
             for image_rows in rows
         ]
+    elif _exported(paths[0]):
+        from registry.deploy.predict import predict_exported
+
+        if len(paths) < 2:
+            raise UsageError(
+                "Give the exported model and images: `resblocks predict MODEL IMAGE...`."
+            )
+        if args.weights is not None or args.interpolation is not None or args.image_size:
+            raise UsageError(
+                "--weights, --interpolation and --image-size do not go with an exported model: "
+                "it holds its weights and input size."
+            )
+        model = paths.pop(0)
+        predictions = predict_exported(model, paths, top=args.top or 1, batch_size=args.batch_size)
+        results = [[_row(*ranked) for ranked in p.top] for p in predictions]
     else:
         from registry.training.predict import predict
 
@@ -76,6 +95,13 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def _exported(path: str) -> bool:
+    """An exported model (`resblocks export`): its suffix, or a SavedModel folder."""
+    from registry.deploy.predict import is_exported
+
+    return is_exported(path)
+
+
 def _row(index: int, name: str, score: float, class_id: str | None = None) -> dict:
     return {"index": index, "name": name, "score": round(float(score), 6), "class_id": class_id}
 
@@ -89,7 +115,10 @@ def add_to(commands) -> None:
         "(a .keras file or run folder), or resblocks predict --model NAME --weights FILE IMAGE...",
     )
     p.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="MODEL.keras IMAGE... , or IMAGE... with --model"
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="MODEL IMAGE... (.keras, run folder or exported model), or IMAGE... with --model",
     )
     p.add_argument("--model", help="recipe name or file, e.g. inception_resnet_v2 (with --weights)")
     p.add_argument(

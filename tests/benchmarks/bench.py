@@ -1,7 +1,7 @@
 """`make bench`: our networks against keras.applications, and the input pipeline against training.
 
     python tests/benchmarks/bench.py                  # everything, updates docs/performance.md
-    python tests/benchmarks/bench.py --quick          # ResNet-50 and the pipeline, a few minutes
+    python tests/benchmarks/bench.py --quick          # ResNet-50, exports, the pipeline: minutes
     python tests/benchmarks/bench.py --models resnet152 --options none --no-pipeline
 
 Run it on an otherwise idle machine: other processes on the same cores show
@@ -84,6 +84,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-graphs", action="store_true", help="skip counting ops in the traced graphs"
     )
     p.add_argument("--no-pipeline", action="store_true", help="skip the input pipeline benchmark")
+    p.add_argument(
+        "--deploy-models",
+        default="resnet50,resnet18_cifar",
+        help="networks whose exported inference is measured against Keras (default "
+        "resnet50,resnet18_cifar), or none",
+    )
+    p.add_argument(
+        "--deploy-rounds",
+        type=int,
+        help="alternating rounds of exported inference (default 5; quick 2)",
+    )
     p.add_argument(
         "--pipeline-models",
         help=(
@@ -170,6 +181,22 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{pair.label}, {setting.label}:")
             results.append(measure(pair, setting, option_plan, log))
         blocks[f"options:{pair.name}"] = bench_report.options_block(results)
+
+    deploy_models = [] if args.deploy_models == "none" else args.deploy_models.split(",")
+    if deploy_models:
+        import bench_deploy
+
+        for name in deploy_models:
+            log(f"{name}, exported (float32, batch 1 and {args.batch}):")
+            result = bench_deploy.measure_deploy(
+                name,
+                batch=args.batch,
+                rounds=args.deploy_rounds or (2 if args.quick else 5),
+                latency_calls=5 if args.quick else 10,
+                log=log,
+            )
+            body, summary = bench_deploy.deploy_block(result, bench_report.stamp())
+            blocks[f"deploy:{name}"] = bench_report.deploy_block(body, summary)
 
     if not args.no_pipeline:
         import bench_pipeline

@@ -26,6 +26,7 @@ SPEED_BAR = 0.97  # ours / keras img/s, inference and training
 SPEED_BAR_PAIRS = ("resnet50", "inception_resnet_v2")
 CONSTRUCT_BAR = 1.5  # ours / keras construction time
 PIPELINE_BAR = 3.0  # pipeline img/s / training step img/s
+DEPLOY_BAR = 1.3  # the "deploy" issue's: fastest runtime / keras img/s, ResNet-50, batch 16
 
 _BLOCK = re.compile(r"<!-- bench:begin (\S+) -->\n.*?<!-- bench:end \1 -->\n", re.S)
 _SUMMARY = re.compile(r"<!-- bench:summary (\{.*?\}) -->")
@@ -260,6 +261,16 @@ def verdict_block(summaries: list[dict]) -> str:
                 "pass" if s["construct"] <= CONSTRUCT_BAR else "FAIL",
             ]
         )
+    for s in (s for s in summaries if s["kind"] == "deploy" and s["name"] == "resnet50"):
+        rows.append(
+            [
+                f"{s['label']} batch-{s['batch']} inference, fastest runtime ({s['fastest']}) "
+                "/ keras",
+                f">= {DEPLOY_BAR}",
+                f"{s['fastest_ratio']:.2f} [{s['fastest_range']}]",
+                "pass" if s["fastest_ratio"] >= DEPLOY_BAR else "FAIL",
+            ]
+        )
     for s in (s for s in summaries if s["kind"] == "pipeline"):
         for model, headroom in s["headroom"].items():
             for mode, value in headroom.items():
@@ -282,6 +293,11 @@ def verdict_block(summaries: list[dict]) -> str:
 def summaries(text: str) -> list[dict]:
     """The hidden key numbers of every block in `text`."""
     return [json.loads(match.group(1)) for match in _SUMMARY.finditer(text)]
+
+
+def deploy_block(body: str, summary: dict) -> str:
+    """A table of bench_deploy, with its hidden summary line."""
+    return body + "\n" + _summary_line(summary)
 
 
 def _summary_line(summary: dict) -> str:

@@ -27,6 +27,7 @@ def test_tiny_run_updates_its_blocks_and_keeps_the_prose(tmp_path, capsys):
         )
     )
     argv = ["--models", "tiny", "--repeats", "1", "--builds", "1", "--options", "none"]
+    argv += ["--deploy-models", "none"]
     assert bench.main([*argv, "--no-pipeline", "--no-memory", "--output", str(doc)]) == 0
 
     text = doc.read_text()
@@ -89,6 +90,31 @@ def test_unknown_model_is_refused_with_the_choices(capsys):
     with pytest.raises(SystemExit):
         bench.parse_args(["--models", "resnet51"])
     assert "unknown model(s) resnet51; choose from resnet50" in capsys.readouterr().err
+
+
+def test_exported_inference_table_and_its_verdict(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text(PROSE)
+    argv = ["--models", "none", "--options", "none", "--no-pipeline", "--no-memory"]
+    argv += ["--deploy-models", "digits_demo", "--deploy-rounds", "1", "--output", str(doc)]
+    assert bench.main(argv) == 0
+    text = doc.read_text()
+    for side in (
+        "| Keras |",
+        "| Keras, folded BN |",
+        "| SavedModel (TensorFlow",
+        "| ONNX (ONNX Runtime",
+    ):
+        assert side in text
+    for side in ("| LiteRT (LiteRT", "| OpenVINO (OpenVINO"):
+        assert side in text
+    assert "batch 1, ms (p90)" in text
+    assert text.count("<!-- bench:begin deploy:digits_demo -->") == 1
+    summary = next(s for s in bench_report.summaries(text) if s["kind"] == "deploy")
+    assert summary["fastest"] != "Keras" and summary["fastest_ratio"] > 0
+    resnet50 = {**summary, "name": "resnet50", "label": "ResNet-50", "fastest_ratio": 1.2}
+    assert "| FAIL |" in bench_report.verdict_block([resnet50])
+    assert "| pass |" in bench_report.verdict_block([{**resnet50, "fastest_ratio": 1.4}])
 
 
 def test_resnext_report_states_the_ratio_against_the_goal():

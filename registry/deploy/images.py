@@ -1,0 +1,81 @@
+"""The images an export is checked (or calibrated) on: a folder's, decoded as in training, or made.
+
+A folder's images go through the training pipeline's decoder, the one
+`predict` uses, so an exported file is checked on exactly what it will be
+given. Without a folder, smooth random colour images stand in: random
+noise would make every class nearly equally likely, and a check of top-1
+labels on near-ties says little.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from registry.training.data import ImageFolder, image_dataset, scan_image_folder
+
+GENERATED = 16  # made images when no folder is given
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Images to run, with where they came from.
+
+    Attributes:
+        images: float32 array (n, height, width, 3) of 0-255 pixels.
+        paths: list of str. The file of each image; "generated #i" for made ones.
+        source: str. The folder, or "generated images", for messages.
+    """
+
+    images: np.ndarray
+    paths: list[str]
+    source: str
+
+
+def folder_images(
+    root: str | os.PathLike, image_size: tuple[int, int], *, limit: int | None = None
+) -> Batch:
+    """Up to `limit` images of a class-per-subfolder folder, spread over its classes."""
+    folder = scan_image_folder(root)
+    indices = range(len(folder.paths))
+    if limit is not None and len(folder.paths) > limit:
+        indices = np.linspace(0, len(folder.paths) - 1, limit).round().astype(int)
+    return decode(folder.subset(list(indices)), image_size, f"'{os.fspath(root)}'")
+
+
+def files_images(paths: list[str], image_size: tuple[int, int]) -> Batch:
+    """The given image files, in order, decoded as `resblocks predict` decodes them."""
+    folder = ImageFolder(
+        root=".", class_names=("images",), paths=tuple(paths), labels=(0,) * len(paths)
+    )
+    return decode(folder, image_size, "the images given")
+
+
+def decode(folder: ImageFolder, image_size: tuple[int, int], source: str) -> Batch:
+    dataset = image_dataset(
+        folder, image_size=image_size, batch_size=64, shuffle=False, cache=False
+    )
+    images = np.concatenate([np.asarray(batch) for batch, _ in dataset])
+    return Batch(images.astype("float32"), list(folder.paths), source)
+
+
+def generated_images(image_size: tuple[int, int], count: int = GENERATED, seed: int = 0) -> Batch:
+    """`count` smooth random RGB images: 4x4 colour grids upscaled bicubically."""
+    rng = np.random.default_rng(seed)
+    height, width = image_size
+    images = [
+        np.asarray(
+            Image.fromarray(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)).resize(
+                (width, height), Image.BICUBIC
+            )
+        )
+        for _ in range(count)
+    ]
+    return Batch(
+        np.stack(images).astype("float32"),
+        [f"generated #{i}" for i in range(count)],
+        "generated images",
+    )
