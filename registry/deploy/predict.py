@@ -17,7 +17,7 @@ from registry.deploy.errors import ExportError
 from registry.deploy.formats import FORMATS, format_of
 from registry.deploy.runtimes import load
 from registry.errors import MissingFileError
-from registry.training.predict import Prediction, Ranked
+from registry.training.predict import Prediction, Ranked, image_paths
 
 
 def is_exported(path: str | os.PathLike) -> bool:
@@ -47,13 +47,7 @@ def predict_exported(
             f"{', '.join(f.suffix for f in FORMATS.values() if f.suffix)} file written by "
             "`resblocks export`."
         )
-    paths = [os.fspath(path) for path in images]
-    missing = [path for path in paths if not os.path.isfile(path)]
-    if missing:
-        raise MissingFileError(
-            "Image file(s) not found: "
-            f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}."
-        )
+    paths = image_paths(images)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ValueError(f"Argument `top` must be a positive int. Received: top={top!r}")
     runner = load(fmt, model)

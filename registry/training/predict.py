@@ -64,6 +64,18 @@ class Prediction:
         return {"image": self.path, "predictions": [r._asdict() for r in self.top]}
 
 
+def image_paths(images: Sequence[str | os.PathLike]) -> list[str]:
+    """The image paths as strings, or a MissingFileError naming the ones that do not exist."""
+    paths = [os.fspath(path) for path in images]
+    missing = [path for path in paths if not os.path.isfile(path)]
+    if missing:
+        raise MissingFileError(
+            "Image file(s) not found: "
+            f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}."
+        )
+    return paths
+
+
 def predict(
     model: str | os.PathLike | keras.Model,
     images: Sequence[str | os.PathLike],
@@ -97,13 +109,7 @@ def predict(
     model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = list(class_names) if class_names is not None else saved.class_names(model)
     class_ids = saved.imagenet_ids(model) if class_names is None else None
-    paths = [os.fspath(path) for path in images]
-    missing = [path for path in paths if not os.path.isfile(path)]
-    if missing:
-        raise MissingFileError(
-            "Image file(s) not found: "
-            f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}."
-        )
+    paths = image_paths(images)
     if not paths:
         raise DataError("No images to predict. Pass one or more image files.")
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:

@@ -1,53 +1,25 @@
 """The stop-on-signal callback: a first signal stops at the next step, a second at once."""
 
-import signal
-import threading
+import subprocess
+import sys
+from pathlib import Path
 
-import pytest
+from registry.training.callbacks import TrainingInterrupted
 
-from registry.training.callbacks import StopOnSignal, TrainingInterrupted
-
-
-def send(signal_number: int) -> None:
-    """The signal, to the main thread, where Python runs its handlers.
-
-    Not os.kill: the kernel may hand a process-wide signal to any thread, and
-    in the full suite's process, which has loaded PyTorch, ONNX Runtime and
-    OpenVINO with their worker threads, that segfaulted here (seen 2026-12-02);
-    the callback's behaviour is the same either way.
-    """
-    signal.pthread_kill(threading.main_thread().ident, signal_number)
+CASES = Path(__file__).with_name("signal_cases.py")
 
 
-@pytest.fixture
-def stop():
-    callback = StopOnSignal()
-    before = signal.getsignal(signal.SIGINT)
-    callback.install()
-    yield callback
-    callback.restore()
-    assert signal.getsignal(signal.SIGINT) is before
-
-
-def test_sigint_stops_at_the_end_of_the_step(stop):
-    stop.on_epoch_begin(3)
-    send(signal.SIGINT)
-    assert stop.received == "SIGINT"
-    with pytest.raises(TrainingInterrupted) as error:
-        stop.on_train_batch_end(0)
-    assert (error.value.signal_name, error.value.epoch) == ("SIGINT", 4)
-
-
-def test_sigterm_stops_during_validation_too(stop):
-    send(signal.SIGTERM)
-    with pytest.raises(TrainingInterrupted, match="SIGTERM"):
-        stop.on_test_batch_end(0)
-
-
-def test_a_second_signal_raises_at_once(stop):
-    send(signal.SIGINT)
-    with pytest.raises(TrainingInterrupted):
-        send(signal.SIGINT)
+def test_signals_stop_training_in_a_fresh_process():
+    """signal_cases.py's three cases: SIGINT at the end of the step, SIGTERM in validation,
+    a second signal at once (see its docstring for why they run apart)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(CASES)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
 
 
 def test_training_interrupted_is_a_keyboard_interrupt():
