@@ -9,15 +9,26 @@ can never disagree about what is allowed.
 from collections.abc import Sequence
 
 
+class ArgumentError(ValueError):
+    """A constructor argument the layer cannot take, named so that a recipe error can point at it.
+
+    The message reads `Invalid value received for argument `name`: ...`, as
+    Keras words its own; `argument` is the name.
+    """
+
+    def __init__(self, argument: str, detail: str):
+        super().__init__(f"Invalid value received for argument `{argument}`: {detail}")
+        self.argument = argument
+
+
 def check_one_of(argument: str, value, allowed: Sequence) -> None:
-    """Raises `Invalid value received for argument ...` unless `value` is allowed.
+    """Raises an ArgumentError unless `value` is allowed.
 
     The message reads `Invalid value received for argument ...: expected ... Received: ...`.
     """
     if value not in allowed:
-        raise ValueError(
-            f"Invalid value received for argument `{argument}`: expected {choices_text(allowed)}. "
-            f"Received: {argument}={value!r}"
+        raise ArgumentError(
+            argument, f"expected {choices_text(allowed)}. Received: {argument}={value!r}"
         )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import keras
 
 from resblocks.chain import build_chain, chain_output_shape
-from resblocks.checks import check_one_of
+from resblocks.checks import ArgumentError, check_one_of
 from resblocks.grouped_conv import GroupedConv2D
 
 PADDINGS = ("same", "valid")
@@ -78,10 +78,11 @@ class ConvBN(keras.layers.Layer):
         super().__init__(**kwargs)
         check_one_of("padding", padding, PADDINGS)
         if filters % groups:
-            raise ValueError(
-                f"Invalid value received for argument `groups`: {groups} groups do not divide "
-                f"the {filters} output channels. Use a `groups` that divides `filters`, or "
-                f"filters={filters // groups * groups or groups}. Received: groups={groups}"
+            raise ArgumentError(
+                "groups",
+                f"{groups} groups do not divide the {filters} output channels. Use a `groups` "
+                f"that divides `filters`, or filters={filters // groups * groups or groups}. "
+                f"Received: groups={groups}",
             )
         self.filters = filters
         self.kernel_size = kernel_size
@@ -117,8 +118,8 @@ class ConvBN(keras.layers.Layer):
             dilation_rate=dilation_rate,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
+            groups=groups,
             name="conv",
-            **({"groups": groups} if groups > 1 else {}),
         )
         self.bn = keras.layers.BatchNormalization(
             epsilon=bn_epsilon,

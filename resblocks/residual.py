@@ -15,7 +15,7 @@ depth and zero-init.
 import keras
 
 from resblocks.chain import build_chain, chain_output_shape
-from resblocks.checks import check_one_of
+from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBN
 from resblocks.drop_path import DropPath
 from resblocks.shortcut import check_shortcut, make_shortcut, shortcut_kind
@@ -38,10 +38,10 @@ def check_residual_only(shortcut: str, drop_path_rate: float, zero_init_last: bo
         ("zero_init_last", zero_init_last, False),
     ):
         if shortcut == "none" and value != off:
-            raise ValueError(
-                f"Invalid value received for argument `{name}`: a plain block "
-                "(shortcut='none') has no shortcut to pass x on, so it would output zeros. "
-                f"Use {name}={off!r}, or a shortcut. Received: {name}={value!r}"
+            raise ArgumentError(
+                name,
+                "a plain block (shortcut='none') has no shortcut to pass x on, so it would "
+                f"output zeros. Use {name}={off!r}, or a shortcut. Received: {name}={value!r}",
             )
 
 
@@ -63,10 +63,10 @@ def bottleneck_width(filters: int, base_width: int, groups: int) -> int:
     """
     width = int(filters * base_width / 64) * groups
     if width < 1:
-        raise ValueError(
-            "Invalid value received for argument `base_width`: the paths would have "
-            f"int({filters} * {base_width} / 64) = 0 channels. Use base_width >= "
-            f"{-(-64 // filters)}. Received: base_width={base_width}"
+        raise ArgumentError(
+            "base_width",
+            f"the paths would have int({filters} * {base_width} / 64) = 0 channels. Use "
+            f"base_width >= {-(-64 // filters)}. Received: base_width={base_width}",
         )
     return width
 

@@ -10,6 +10,9 @@ as in timm's `SEModule`, whose weights thereby keep their layout.
 
 import keras
 
+from resblocks.chain import build_chain, call_chain
+from resblocks.checks import ArgumentError
+
 
 def se_channels(channels: int, se_ratio: float, divisor: int = 8) -> int:
     """The width of the SE bottleneck: channels * se_ratio, rounded to a multiple of divisor.
@@ -44,9 +47,10 @@ class SqueezeExcite(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         if not 0 < se_ratio <= 1:
-            raise ValueError(
-                "Invalid value received for argument `se_ratio`: it must be in (0, 1], "
-                f"e.g. 0.0625 for the paper's r = 16. Received: se_ratio={se_ratio!r}"
+            raise ArgumentError(
+                "se_ratio",
+                "it must be in (0, 1], e.g. 0.0625 for the paper's r = 16. "
+                f"Received: se_ratio={se_ratio!r}",
             )
         self.se_ratio = se_ratio
         self.divisor = divisor
@@ -57,21 +61,21 @@ class SqueezeExcite(keras.layers.Layer):
         self.reduce = None
         self.expand = None
 
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        """The path from x to its channel gates: squeeze, reduce, act, expand, sigmoid."""
+        return [self.pool, self.reduce, self.act, self.expand, self.gate]
+
     def build(self, input_shape):
         channels = input_shape[-1]
         self.reduce = keras.layers.Conv2D(
             se_channels(channels, self.se_ratio, self.divisor), 1, name="reduce"
         )
         self.expand = keras.layers.Conv2D(channels, 1, name="expand")
-        pooled = (input_shape[0], 1, 1, channels)
-        self.reduce.build(pooled)
-        self.expand.build(self.reduce.compute_output_shape(pooled))
+        build_chain(self.sublayers, input_shape)
 
     def call(self, x):
-        scale = self.pool(x)
-        scale = self.act(self.reduce(scale))
-        scale = self.gate(self.expand(scale))
-        return x * scale
+        return x * call_chain(self.sublayers, x)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -1,6 +1,5 @@
 """build(): a recipe in, a built keras.Model out."""
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from registry.errors import Problem, RecipeError, short_repr
 from registry.pretrained.weights import load_weights
 from registry.recipe import Recipe, load_recipe
 from resblocks import Network, Preprocess
-from resblocks.checks import choices_text
+from resblocks.checks import ArgumentError, choices_text
 from resblocks.heads import POOLINGS
 from resblocks.network import LayerInputError
 
@@ -164,9 +163,8 @@ def model_from_recipe(
 
 def _argument_at(call, error: Exception) -> str:
     """`stages[1].groups` where a block refused one of the recipe's arguments, else the stage."""
-    named = re.search(r"argument `(\w+)`", str(error))
-    if named and named.group(1) in call.args:
-        return f"{call.location}.{named.group(1)}"
+    if isinstance(error, ArgumentError) and error.argument in call.args:
+        return f"{call.location}.{error.argument}"
     return call.location
 
 

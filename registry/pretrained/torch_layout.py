@@ -130,8 +130,8 @@ def _stage_indices(model: Network, blocks: list) -> Iterator[tuple[int, int]]:
             stage, index = stage + 1, 0
 
 
-def _conv_bn(layer: ConvBN, conv: str, bn: str, first: bool = False) -> list[Slot]:
-    where = layer.name
+def _conv_bn(layer: ConvBN, conv: str, bn: str, where: str, first: bool = False) -> list[Slot]:
+    """The slots of a ConvBN at our path `where`, from torch's `conv` and `bn` modules."""
     slots = [Slot(f"{conv}.weight", layer.conv.kernel, f"{where}/conv/kernel", CONV, first=first)]
     if layer.conv.use_bias:
         slots.append(Slot(f"{conv}.bias", layer.conv.bias, f"{where}/conv/bias", VECTOR))
@@ -152,16 +152,14 @@ def _conv_bn(layer: ConvBN, conv: str, bn: str, first: bool = False) -> list[Slo
 def _stem(stem: keras.layers.Layer) -> list[Slot]:
     if isinstance(stem, DeepStem):
         first, second, third = stem.convs
-        slots = [
-            *_conv_bn(first, "conv1.0", "conv1.1", first=True),
-            *_conv_bn(second, "conv1.3", "conv1.4"),
-            *_conv_bn(third, "conv1.6", "bn1"),
+        return [
+            *_conv_bn(first, "conv1.0", "conv1.1", f"{stem.name}/{first.name}", first=True),
+            *_conv_bn(second, "conv1.3", "conv1.4", f"{stem.name}/{second.name}"),
+            *_conv_bn(third, "conv1.6", "bn1", f"{stem.name}/{third.name}"),
         ]
-    elif isinstance(stem, ResNetStem):
-        slots = _conv_bn(stem.conv, "conv1", "bn1", first=True)
-    else:
-        raise _unsupported(stem, "stem", "resnet_stem or deep_stem")
-    return [Slot(s.key, s.variable, f"{stem.name}/{s.where}", s.kind, first=s.first) for s in slots]
+    if isinstance(stem, ResNetStem):
+        return _conv_bn(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
+    raise _unsupported(stem, "stem", "resnet_stem or deep_stem")
 
 
 def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
@@ -170,20 +168,23 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     convs = [block.conv1, block.conv2] + ([block.conv3] if isinstance(block, BottleNeck) else [])
     slots = []
     for i, layer in enumerate(convs, start=1):
-        slots += _conv_bn(layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}")
+        slots += _conv_bn(
+            layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}", f"{block.name}/{layer.name}"
+        )
     if block.se is not None:
         for name, conv in (("fc1", block.se.reduce), ("fc2", block.se.expand)):
             where = f"{block.name}/se/{conv.name}"
             slots.append(Slot(f"{prefix}.se.{name}.weight", conv.kernel, f"{where}/kernel", CONV))
             slots.append(Slot(f"{prefix}.se.{name}.bias", conv.bias, f"{where}/bias", VECTOR))
-    shortcut = block.downsample
+    shortcut, where = block.downsample, f"{block.name}/downsample"
     if isinstance(shortcut, AvgDownShortcut):  # downsample.0 is the pool
-        slots += _conv_bn(shortcut.conv, f"{prefix}.downsample.1", f"{prefix}.downsample.2")
+        down = (f"{prefix}.downsample.1", f"{prefix}.downsample.2", f"{where}/conv")
+        slots += _conv_bn(shortcut.conv, *down)
     elif isinstance(shortcut, ConvBN):
-        slots += _conv_bn(shortcut, f"{prefix}.downsample.0", f"{prefix}.downsample.1")
+        slots += _conv_bn(shortcut, f"{prefix}.downsample.0", f"{prefix}.downsample.1", where)
     elif shortcut is not None and not isinstance(shortcut, ZeroPadShortcut):
         raise _unsupported(shortcut, "shortcut", "a projection")
-    return [Slot(s.key, s.variable, f"{block.name}/{s.where}", s.kind) for s in slots]
+    return slots
 
 
 def _head(head: keras.layers.Layer) -> list[Slot]:
