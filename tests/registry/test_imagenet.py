@@ -5,6 +5,7 @@ decode_predictions and `resblocks predict` match keras.applications.
 
 import hashlib
 import json
+import shutil
 
 import h5py
 import keras
@@ -122,7 +123,8 @@ def resnet50_imagenet(tmp_path_factory):
         legacy_h5_format.save_weights_to_hdf5_group(
             f, keras.Model(model.input, model.get_layer("conv5_block3_out").output)
         )
-    return model, top, notop
+    yield model, top, notop
+    shutil.rmtree(folder, ignore_errors=True)  # 190 MB: CI's disk is small
 
 
 def test_predict_prints_keras_top5(resnet50_imagenet, tmp_path, capsys, keras_class_index):

@@ -88,7 +88,10 @@ RESNETS = {
 @pytest.fixture(scope="module")
 def made():
     """keras.applications models built in this module, by name: each is built once."""
-    return {}
+    made = {}
+    yield made
+    for name in list(made):
+        forget(made, name)
 
 
 def resnet_files(made, name, tmp_path_factory):
@@ -97,13 +100,19 @@ def resnet_files(made, name, tmp_path_factory):
     return made[name]
 
 
+def forget(made, name) -> None:
+    """Deletes a network's files and its cached models."""
+    _, _, top, _ = made.pop(name)
+    shutil.rmtree(top.parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="module", params=list(RESNETS))
 def resnet(request, made, tmp_path_factory):
     name = request.param
     keras_model, reference, top, notop = resnet_files(made, name, tmp_path_factory)
     x = preprocess_input(name, images(64))
     expected_c5, expected = (keras.ops.convert_to_numpy(t) for t in reference(x))
-    return {
+    yield {
         "name": name,
         "keras": keras_model,
         "top": top,
@@ -112,6 +121,10 @@ def resnet(request, made, tmp_path_factory):
         "c5": expected_c5,
         "predictions": expected,
     }
+    # The deeper networks' files are 300-450 MB: gone once their tests are
+    # done (CI's disk is small); resnet50's serve the error tests below.
+    if name != "resnet50":
+        forget(made, name)
 
 
 def test_resnet_with_top_computes_what_keras_computes(resnet):
@@ -149,7 +162,9 @@ def inception(tmp_path_factory):
     _ = [keras.layers.Conv2D(1, 1) for _ in range(3)] + [
         keras.layers.BatchNormalization() for _ in range(5)
     ]
-    return keras_files(keras.applications.InceptionResNetV2, tmp_path_factory, 75, "conv_7b_ac")
+    files = keras_files(keras.applications.InceptionResNetV2, tmp_path_factory, 75, "conv_7b_ac")
+    yield files
+    shutil.rmtree(files[2].parent, ignore_errors=True)  # 420 MB
 
 
 def renumbered(source, target, start: int, reverse: bool) -> None:
@@ -265,6 +280,7 @@ def test_deeper_resnet_file_into_resnet50(resnet50, made, tmp_path_factory):
         "counterpart in the model" in str(error.value)
     )
     assert_untouched(resnet50, before)
+    forget(made, "resnet101")
 
 
 def test_truncated_file(resnet50, resnet50_files, tmp_path):
@@ -450,7 +466,7 @@ def resnet50v2(tmp_path_factory):
     )
     x = preprocess_input("resnet50v2", images(64))
     expected_c5, expected = (keras.ops.convert_to_numpy(t) for t in reference(x))
-    return {
+    yield {
         "keras": keras_model,
         "top": top,
         "notop": notop,
@@ -458,6 +474,7 @@ def resnet50v2(tmp_path_factory):
         "c5": expected_c5,
         "p": expected,
     }
+    shutil.rmtree(top.parent, ignore_errors=True)
 
 
 def test_resnet50v2_with_top_computes_what_keras_computes(resnet50v2):
