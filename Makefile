@@ -5,39 +5,73 @@ TF ?= cpu
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
+# The other Keras backends, each in its own environment, with TensorFlow
+# beside it (tf.data feeds every backend): .venv-jax and .venv-torch.
+BACKENDS := jax torch
+BACKEND_STAMPS := $(BACKENDS:%=$(VENV)-%/.installed)
+# What `make test` runs on JAX and PyTorch; the whole suite runs on TensorFlow.
+BACKEND_SUITE := tests/backends tests/resblocks
+
+# The extras of each environment (variables: a comma would split $(call ...)).
+EXTRAS := $(TF),test,lint,torch,export
+BACKEND_EXTRAS = cpu,test,$*
+
+# $(call timed,PART,COMMAND): runs COMMAND and says how long it took.
+timed = start=$$(date +%s); $(2); status=$$?; \
+	echo "== $(1): $$(( $$(date +%s) - start )) s"; exit $$status
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
 SOURCES := resblocks registry recipes tests docs
 
-.PHONY: run test lint test-slow bench docs setup clean
+.PHONY: run test test-tensorflow lint test-slow bench docs setup backends clean
 
 $(STAMP): setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[$(TF),test,export]"
+	@$(call timed,set-up of $(VENV),\
+	$(PYTHON) -m venv $(VENV) && \
+	$(BIN)/pip install --quiet --upgrade pip && \
+	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]")
 	touch $(STAMP)
 
+$(VENV)-%/.installed: setup.cfg pyproject.toml
+	@$(call timed,set-up of $(VENV)-$*,\
+	$(PYTHON) -m venv $(VENV)-$* && \
+	$(VENV)-$*/bin/pip install --quiet --upgrade pip && \
+	$(VENV)-$*/bin/pip install --quiet -e ".[$(BACKEND_EXTRAS)]")
+	touch $@
+
 setup: $(STAMP)
+
+backends: $(BACKEND_STAMPS)
 
 ## The main job on a small embedded default: no downloads beyond packages.
 run: $(STAMP)
 	$(BIN)/python -m registry demo
 
-## What CI runs: lint, the import-layer contract (setup.cfg), the whole test suite.
-test: lint $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+## What CI runs: lint, the import-layer contract (setup.cfg), the whole test
+## suite on TensorFlow (with the cross-backend test, which needs all three
+## environments), then the backend suite on JAX and on PyTorch.
+test: lint test-tensorflow $(BACKENDS:%=test-%)
+
+test-tensorflow: $(STAMP) $(BACKEND_STAMPS)
+	@$(call timed,test suite on tensorflow,\
+	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m "not slow")
+
+test-%: $(VENV)-%/.installed
+	@$(call timed,backend suite on $*,\
+	KERAS_BACKEND=$* $(VENV)-$*/bin/python -m pytest -q -m "not slow" $(BACKEND_SUITE))
 
 ## ruff (pyproject.toml) and the layers of docs/architecture.md (lint-imports, setup.cfg).
 lint: $(STAMP)
-	$(BIN)/ruff check $(SOURCES)
-	$(BIN)/ruff format --check $(SOURCES)
-	$(BIN)/lint-imports
+	@$(call timed,lint,\
+	$(BIN)/ruff check $(SOURCES) && \
+	$(BIN)/ruff format --check $(SOURCES) && \
+	$(BIN)/lint-imports)
 
 ## Long checks kept out of `make test`.
-test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+test-slow: $(STAMP) $(BACKEND_STAMPS)
+	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m slow
 
 ## Regenerate the generated docs: the committed diagrams and the block reference.
 docs: $(STAMP)
@@ -47,10 +81,12 @@ docs: $(STAMP)
 
 ## Speed against keras.applications and of the input pipeline (about an hour on
 ## 2 cores; BENCH_ARGS=--quick for a few); updates docs/performance.md. Then
-## ResNeXt-50 against ResNet-50 per backend (JAX where it is installed).
-bench: $(STAMP)
+## ResNeXt-50 against ResNet-50 per backend (JAX where it is installed), and
+## the backend table: five recipes on TensorFlow, JAX and PyTorch.
+bench: $(STAMP) $(BACKEND_STAMPS)
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_resnext.py
+	$(BIN)/python tests/benchmarks/bench_backends.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(BACKENDS:%=$(VENV)-%) runs .pytest_cache

@@ -11,7 +11,7 @@ keeps its traceback; `--debug` shows the traceback of every error.
 import argparse
 import sys
 
-from registry.cli import demo, export, predict, recipes, teaching, training
+from registry.cli import backend, demo, export, predict, recipes, teaching, training
 from registry.cli.options import UsageError
 from registry.errors import ResblocksError
 from registry.training.stops import NonFiniteLoss, TrainingInterrupted
@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
         prog="resblocks", description="Residual networks from recipe files."
     )
     main.add_argument("--debug", action="store_true", help="show tracebacks")
+    backend.add_option(main)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.add_to(commands)
@@ -43,8 +44,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = parser().parse_args(words)
     try:
+        if backend.switch_needed(args.backend):
+            return backend.run_on(args.backend, words, replace_process=argv is None)
         return args.run(args)
     except UsageError as error:
         return _usage_error(args.usage, str(error))

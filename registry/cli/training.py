@@ -144,9 +144,10 @@ def add_to(commands) -> None:
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument(
         "--strategy",
-        choices=("default", "mirrored", "multi_worker"),
+        choices=("default", "mirrored", "multi_worker", "data_parallel"),  # strategy.STRATEGIES
         default=None,
-        help="mirrored: all local GPUs; multi_worker: the TF_CONFIG cluster",
+        help="TensorFlow: mirrored (all local GPUs), multi_worker (the TF_CONFIG cluster); "
+        "JAX: data_parallel (all local devices, keras.distribution)",
     )
     p.add_argument(
         "--skip-bad-images",

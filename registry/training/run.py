@@ -58,7 +58,14 @@ from registry.training.finetune import load_pretrained
 from registry.training.optim import make_optimizer
 from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
-from registry.training.strategy import is_chief, make_strategy
+from registry.training.strategy import (
+    DataParallel,
+    Strategy,
+    StrategyError,
+    fit_scope,
+    is_chief,
+    make_strategy,
+)
 
 
 def train(
@@ -74,7 +81,7 @@ def train(
     weights: str | os.PathLike | None = None,
     freeze: Sequence[str] | None = None,
     seed: int | None = None,
-    strategy: str | tf.distribute.Strategy | None = None,
+    strategy: str | Strategy | None = None,
     skip_bad_images: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -99,8 +106,9 @@ def train(
         val_split: float or None. Overrides `train.val_split`.
         epochs, batch_size, image_size, weights, freeze, seed,
             skip_bad_images: override the `train:` keys of the same names.
-        strategy: "default", "mirrored", "multi_worker" or a
-            `tf.distribute.Strategy`. The batch size is the global one.
+        strategy: "default", "mirrored" or "multi_worker" (TensorFlow),
+            "data_parallel" (JAX), or a `tf.distribute.Strategy`; see
+            `registry.training.strategy`. The batch size is the global one.
         overrides: dotted recipe paths to values, as in `build()`.
         callbacks: extra Keras callbacks.
         allow_plugins: bool. Import the recipe's `plugins:` (custom blocks
@@ -121,6 +129,7 @@ def train(
     """
     # Multi-worker strategies must exist before TensorFlow runs anything else.
     strategy = make_strategy(strategy)
+    replicas = strategy.num_replicas_in_sync
     recipe = load_recipe(recipe, overrides=overrides, allow_plugins=allow_plugins)
     spec = resolve_spec(
         recipe,
@@ -156,7 +165,10 @@ def train(
     initial_epoch = state.epoch if state else 0
 
     steps = math.ceil(len(train_folder) / spec.batch_size)
-    train_data, val_data = make_datasets(spec, train_folder, val_folder, hw, initial_epoch)
+    multiple = split_batches(strategy, spec.batch_size, train_folder, val_folder, say)
+    train_data, val_data = make_datasets(
+        spec, train_folder, val_folder, hw, initial_epoch, multiple=multiple
+    )
     with precision(spec.mixed_precision), strategy.scope():
         if state is not None and (run / rundir.LAST).is_file():
             model = load_model(run / rundir.LAST, safe_mode=True)
@@ -168,7 +180,6 @@ def train(
             state = RunState()
             keras.utils.set_random_seed(spec.seed)
             model = new_model(resolved, spec, steps, say)
-    replicas = strategy.num_replicas_in_sync
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
     say(
         f"Training {resolved.name} ({model.count_params():,} parameters) for "
@@ -183,15 +194,16 @@ def train(
     fit_callbacks = [signals, StopOnNonFiniteLoss(_nan_advice(spec, run)), commit, *callbacks]
     signals.install()
     try:
-        model.fit(
-            train_data,
-            validation_data=val_data,
-            epochs=spec.epochs,
-            initial_epoch=initial_epoch,
-            callbacks=fit_callbacks,
-            shuffle=False,  # the pipeline shuffles
-            verbose=verbose,
-        )
+        with fit_scope(strategy):
+            model.fit(
+                train_data,
+                validation_data=val_data,
+                epochs=spec.epochs,
+                initial_epoch=initial_epoch,
+                callbacks=fit_callbacks,
+                shuffle=False,  # the pipeline shuffles
+                verbose=verbose,
+            )
     except TrainingInterrupted as stop:
         done = commit.state.epoch
         raise TrainingInterrupted(
@@ -225,8 +237,8 @@ def speed_note(spec: TrainSpec, model: keras.Model) -> str:
             "float32: this CPU has no bfloat16 hardware, where emulated bfloat16 is slower "
             "(mixed_precision: bfloat16 forces it)"
         )
-    if model.jit_compile:
-        words.append("XLA")
+    if model.jit_compile and keras.config.backend() != "jax":  # JAX always compiles
+        words.append("XLA" if keras.config.backend() == "tensorflow" else "torch.compile")
     return "".join(f", {word}" for word in words)
 
 
@@ -326,17 +338,61 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     return model
 
 
+def split_batches(
+    strategy: Strategy, batch_size: int, train_folder: ImageFolder, val_folder: ImageFolder, say
+) -> int:
+    """The number that every batch must be a multiple of under `strategy` (1: any size).
+
+    keras.distribution splits each batch evenly across its devices, so a
+    batch must divide; the last batch of an epoch is cut to a multiple (at
+    most `devices - 1` images of the epoch left out, and said).
+
+    Raises:
+        StrategyError: the batch size does not split over the devices.
+    """
+    if not isinstance(strategy, DataParallel):
+        return 1  # tf.distribute splits uneven batches itself
+    devices = strategy.num_replicas_in_sync
+    if batch_size % devices:
+        raise StrategyError(
+            f"--strategy data_parallel splits each batch over {devices} devices, and the batch "
+            f"size {batch_size} does not split evenly. Use a multiple of {devices} "
+            f"(--batch-size {max(devices, batch_size // devices * devices)})."
+        )
+    left = [
+        (len(f) % devices, len(f), name)
+        for f, name in ((train_folder, "training"), (val_folder, "validation"))
+    ]
+    cut = [f"{n} of the {total} {name} images" for n, total, name in left if n]
+    if cut:
+        say(
+            f"Each batch is split over {devices} devices, so the last batch of an epoch is cut "
+            f"to a multiple of {devices}: {' and '.join(cut)} are left out of each epoch."
+        )
+    return devices
+
+
 def make_datasets(
-    spec: TrainSpec, train_folder: ImageFolder, val_folder: ImageFolder, hw, initial_epoch: int = 0
+    spec: TrainSpec,
+    train_folder: ImageFolder,
+    val_folder: ImageFolder,
+    hw,
+    initial_epoch: int = 0,
+    multiple: int = 1,
 ):
     """(training, validation) tf.data pipelines.
 
-    Decoded, cached, augmented, one-hot labels, prefetched.
+    Decoded, cached, augmented, one-hot labels, prefetched; with `multiple`
+    > 1, every batch cut to a multiple of it (see `split_batches`).
     """
     n = len(train_folder.class_names)
 
     def one_hot(images, labels):
         return images, tf.one_hot(labels, n)
+
+    def cut(images, labels):
+        keep = tf.shape(images)[0] // multiple * multiple
+        return images[:keep], labels[:keep]
 
     # A resumed run shuffles on from another seed rather than replaying epoch 1's order.
     seed = spec.seed + initial_epoch
@@ -345,10 +401,13 @@ def make_datasets(
     )
     train_data = augment_dataset(train_data, augmentation(**spec.augment.model_dump(), seed=seed))
     val_data = image_dataset(val_folder, image_size=hw, batch_size=spec.batch_size, shuffle=False)
-    return tuple(
-        dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        for dataset in (train_data, val_data)
-    )
+    datasets = []
+    for dataset in (train_data, val_data):
+        dataset = dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE)
+        if multiple > 1:
+            dataset = dataset.map(cut).filter(lambda images, _: tf.shape(images)[0] > 0)
+        datasets.append(dataset.prefetch(tf.data.AUTOTUNE))
+    return tuple(datasets)
 
 
 def dtype_policy(mixed: bool | str) -> str:

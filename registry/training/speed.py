@@ -115,12 +115,18 @@ def jit_compile(setting: bool | str | None = "auto", device: str | None = None) 
 
     Args:
         setting: bool, str or None. True or False as given; "auto" or None:
-            `XLA_DEFAULT` for the device (off on CPU, on on GPU).
+            on TensorFlow `XLA_DEFAULT` for the device (off on CPU, on on
+            GPU); on JAX on (JAX computes through XLA, and an un-jitted step
+            runs op by op); on PyTorch off (True there means `torch.compile`,
+            minutes of compiling for a ResNet).
         device: str or None. "gpu" or "cpu"; None asks `accelerator()`.
     """
     if isinstance(setting, bool):
         return setting
     if setting is None or setting == "auto":
+        backend = keras.config.backend()
+        if backend in ("jax", "torch"):
+            return backend == "jax"
         return XLA_DEFAULT[device or accelerator()]
     raise ValueError(
         'Invalid value received for argument `xla`: expected true, false or "auto". '

@@ -17,7 +17,8 @@ each backend, in one run each:
    measured in alternating pairs, and their ratio; the goal is >= 0.5x.
 
 Each backend runs in a subprocess of its own (KERAS_BACKEND is read when
-Keras is imported). A backend that is not installed is reported as such.
+Keras is imported), with its environment's interpreter (`.venv-jax`). A
+backend that is not installed is reported as such.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "backends"))
+
+from backend_workers import backend_python  # noqa: E402
+
 LAYER_BATCH = (16, 28, 28, 128)
 GOAL = 0.5
 
@@ -128,7 +133,7 @@ def _median(values: list[float]) -> float:
 def _run_backend(backend: str, args: argparse.Namespace) -> dict | str:
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [
-        sys.executable,
+        str(backend_python(backend) or sys.executable),  # the backend's own environment
         __file__,
         f"--worker={backend}",
         f"--input={args.input}",

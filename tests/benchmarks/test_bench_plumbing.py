@@ -134,3 +134,17 @@ def test_resnext_report_states_the_ratio_against_the_goal():
     assert "| ratio | 0.57x [0.55-0.60], meets the 0.5x goal |" in text
     result["network"]["resnext50_32x4d"] = [4.0, 4.0]
     assert "MISSES the 0.5x goal" in "\n".join(bench_resnext.report(result, args))
+
+
+def test_backend_table_gives_each_backend_against_tensorflow():
+    import bench_backends
+
+    results = {
+        "tensorflow": {"resnet18": {"infer": [9.0, 10.0, 11.0], "train": [2.0, 2.0, 2.5]}},
+        "jax": {"resnet18": {"infer": [5.0, 5.0, 6.0], "train": [4.0, 4.0, 4.0]}},
+        "torch": "not installed: `make backends` makes its environment",
+    }
+    lines = bench_backends.table(results, [("resnet18", 128)])
+    assert "| resnet18 | 128x128 | tensorflow | 10.0 | 1.00x | 2.0 | 1.00x |" in lines
+    assert "| resnet18 | 128x128 | jax | 5.0 | 0.50x | 4.0 | 2.00x |" in lines
+    assert "- torch: not installed: `make backends` makes its environment" in lines

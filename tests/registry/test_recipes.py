@@ -32,17 +32,12 @@ def forward(model, x):
 
 
 @pytest.mark.parametrize("name", list_models())
-def test_recipe_builds_runs_and_round_trips(name, tmp_path):
+def test_recipe_builds_and_runs(name):
+    # Saving and loading every recipe, here and on JAX and PyTorch, is
+    # tests/backends/test_cross_backend.py.
     model = small_model(name)
     x = np.random.default_rng(0).uniform(0, 1, (2, *small_shape(name))).astype("float32")
-    y = forward(model, x)
-    assert np.isfinite(y).all()
-
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    reloaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_array_equal(forward(reloaded, x), y)
-    assert [layer.name for layer in reloaded.layers] == [layer.name for layer in model.layers]
+    assert np.isfinite(forward(model, x)).all()
 
 
 # count_params(): trainable weights and BN statistics, the Keras convention.

@@ -55,6 +55,16 @@ def test_jit_compile(setting, device, expected):
     assert speed.jit_compile(setting, device) is expected
 
 
+@pytest.mark.parametrize(
+    "backend, setting, expected",
+    [("jax", "auto", True), ("torch", "auto", False), ("jax", False, False), ("torch", True, True)],
+)
+def test_jit_compile_off_tensorflow(backend, setting, expected, monkeypatch):
+    # JAX runs un-jitted steps op by op; torch's jit is torch.compile.
+    monkeypatch.setattr(keras.config, "backend", lambda: backend)
+    assert speed.jit_compile(setting, "cpu") is expected
+
+
 def test_jit_compile_refuses_other_values():
     with pytest.raises(ValueError, match="expected true, false or \"auto\". Received: xla='yes'"):
         speed.jit_compile("yes", "cpu")

@@ -15,7 +15,7 @@ from tiny_recipe import write_tiny_recipe
 from training_folders import write_folder
 
 from registry.training.rundir import read_history_csv
-from registry.training.strategy import is_chief, make_strategy
+from registry.training.strategy import STRATEGIES, StrategyError, is_chief, make_strategy
 
 SCRIPT = Path(__file__).with_name("train_process.py")
 
@@ -66,6 +66,24 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
 def test_the_default_strategy_writes_the_run_folder():
     assert is_chief(make_strategy(None))
     assert is_chief(make_strategy("default"))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_command_line_offers_every_strategy(strategy):
+    from registry.cli import parser
+
+    words = ["train", "r.yaml", "--data", "d", "--out", "o", "--strategy", strategy]
+    assert parser().parse_args(words).strategy == strategy
+
+
+def test_a_strategy_of_another_backend_names_the_backend_and_the_flag():
+    with pytest.raises(StrategyError) as error:
+        make_strategy("data_parallel")
+    assert str(error.value).startswith(
+        "--strategy data_parallel runs on the jax backend, and Keras runs on tensorflow here. "
+        "Run with `resblocks --backend jax ...` (or KERAS_BACKEND=jax); on tensorflow use "
+        "mirrored or multi_worker."
+    )
 
 
 def test_an_unknown_strategy_is_named():

@@ -1,0 +1,197 @@
+"""What a user does, on whichever Keras backend this process runs.
+
+`make test` runs this file (with tests/resblocks and the weights tests) on
+TensorFlow, JAX and PyTorch, each in its own environment: the demo (train
+from a folder, evaluate, predict) and a resumed run, the weights loaders,
+`.keras` round trips with feature taps, show / profile / diagrams, an
+exercise checker, and which strategies each backend runs.
+"""
+
+import csv
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+import pytest
+from keras.src.legacy.saving import legacy_h5_format
+
+from registry import build, preprocess_input, profile, torch_state_dict
+from registry.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKEND = keras.config.backend()
+# A strategy each backend refuses, whose message names the backend Keras runs on.
+REFUSED = {"tensorflow": "data_parallel", "jax": "mirrored", "torch": "data_parallel"}
+
+
+def run_cli(*args, env: dict | None = None, cwd: Path | None = None):
+    """`python -m registry ARGS` in a fresh process: (exit code, stdout, stderr)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "registry", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
+def history(run: Path) -> list[dict]:
+    with (run / "history.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`resblocks demo` for one epoch, then its run trained on to a second."""
+    root = tmp_path_factory.mktemp("demo")
+    first = run_cli("demo", "--epochs", 1, "--out", "run", "--data-dir", "digits", cwd=root)
+    second = run_cli(
+        *("train", "digits_demo", "--data", "digits/train", "--val", "digits/val"),
+        *("--out", "run", "--epochs", 2, "--verbose", 2),
+        cwd=root,
+    )
+    return root, first, second
+
+
+def test_demo_trains_evaluates_and_predicts(demo):
+    root, (code, out, err), _ = demo
+    assert code == 0, err[-3000:]
+    assert re.search(r"Validation accuracy of \S+: [0-9.]+ on 359 held-out digits", out), out
+    assert len([line for line in out.splitlines() if "(true: " in line]) == 5
+    for name in ("model.keras", "last.keras", "history.csv", "curves.png"):
+        assert (root / "run" / name).is_file()
+
+
+def test_a_run_resumes_where_it_stopped(demo):
+    root, _, (code, out, err) = demo
+    assert code == 0, err[-3000:]
+    assert re.search(r"Resuming '\S*run' after epoch 1 of 2", out), out
+    rows = history(root / "run")
+    assert [row["epoch"] for row in rows] == ["1", "2"]
+    accuracy = float(re.search(r"Best validation accuracy ([0-9.]+)", out).group(1))
+    assert accuracy > 0.5  # 10 classes: chance is 0.1
+
+
+def test_keras_round_trip_with_feature_taps(tmp_path):
+    model = build(
+        "resnet18", input_shape=(64, 64, 3), include_top=False, features=["c2", "c3", "c4", "c5"]
+    )
+    x = np.random.default_rng(0).uniform(0, 1, (2, 64, 64, 3)).astype("float32")
+    expected = {k: keras.ops.convert_to_numpy(v) for k, v in model(x).items()}
+    assert {k: v.shape[1:3] for k, v in expected.items()} == {
+        "c2": (16, 16),
+        "c3": (8, 8),
+        "c4": (4, 4),
+        "c5": (2, 2),
+    }
+    model.save(tmp_path / "features.keras")
+    loaded = keras.saving.load_model(tmp_path / "features.keras", safe_mode=True)
+    for key, value in loaded(x).items():
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(value), expected[key])
+
+
+def test_keras_applications_file_loads(tmp_path):
+    """A keras.applications ResNet-50 file (Keras-2 HDF5) into the recipe, on this backend."""
+    reference = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3))
+    path = tmp_path / "resnet50_weights_tf_dim_ordering_tf_kernels.h5"
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, reference)
+    model = build("resnet50", input_shape=(64, 64, 3), weights=path)
+    x = preprocess_input("resnet50", np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)))
+    diff = np.max(np.abs(keras.ops.convert_to_numpy(model(x) - reference(x))))
+    assert diff <= 1e-6
+
+
+def test_timm_safetensors_file_loads(tmp_path):
+    """A PyTorch-layout checkpoint (timm's .safetensors) written here loads back here."""
+    from safetensors.numpy import save_file
+
+    source = build("resnext50_32x4d", input_shape=(64, 64, 3))
+    path = tmp_path / "model.safetensors"
+    save_file(torch_state_dict(source), path)
+    model = build("resnext50_32x4d", input_shape=(64, 64, 3), weights=path)
+    x = np.random.default_rng(0).normal(size=(2, 64, 64, 3)).astype("float32")
+    diff = np.max(np.abs(keras.ops.convert_to_numpy(model(x) - source(x))))
+    assert diff == 0.0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show", "resnet50"],
+        ["show", "inception_resnet_v2", "--diagram", "{tmp}/irv2.svg"],
+        ["list"],
+        ["validate", "recipes/resnext50_32x4d.yaml"],
+    ],
+)
+def test_inspection_commands(command, tmp_path, capsys):
+    assert main([word.format(tmp=tmp_path) for word in command]) == 0
+    assert capsys.readouterr().out
+
+
+def test_profile_counts_the_published_costs():
+    assert profile("resnet50").total.params == 25_636_712
+
+
+@pytest.mark.parametrize("handout, code", [("solution", 0), ("starter", 1)])
+def test_an_exercise_checker(handout, code, capsys):
+    assert main(["check", "swap_block", f"docs/exercises/swap_block/{handout}.yaml"]) == code
+    assert ("PASS" if code == 0 else "FAIL") in capsys.readouterr().out
+
+
+def test_strategies_of_other_backends_are_refused_in_one_line(tmp_path):
+    other = REFUSED[BACKEND]
+    code, _, err = run_cli(
+        "train", "digits_demo", "--data", tmp_path, "--out", tmp_path / "run", "--strategy", other
+    )
+    assert code == 2
+    # One line (TensorFlow's own start-up lines aside), no traceback.
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"--strategy {other} runs on the" in errors[0], err
+    assert "Traceback" not in err
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="data_parallel is keras.distribution on JAX")
+def test_data_parallel_trains_on_two_devices(demo, tmp_path):
+    root = demo[0]
+    code, out, err = run_cli(
+        "train",
+        "digits_demo",
+        "--data",
+        root / "digits" / "train",
+        "--val",
+        root / "digits" / "val",
+        "--epochs",
+        1,
+        "--out",
+        tmp_path / "run",
+        "--strategy",
+        "data_parallel",
+        "--verbose",
+        2,
+        env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+    )
+    assert code == 0, err[-3000:]
+    assert "on 2 devices (DataParallel)" in out
+    assert len(history(tmp_path / "run")) == 1
+
+
+@pytest.mark.parametrize("other", [b for b in REFUSED if b != BACKEND])
+def test_backend_option_starts_the_command_on_that_backend(other, tmp_path):
+    code, _, err = run_cli(
+        *("--backend", other, "train", "digits_demo", "--data", tmp_path),
+        *("--out", tmp_path / "run", "--strategy", REFUSED[other]),
+    )
+    assert code == 2
+    if importlib.util.find_spec(other) is None:
+        assert f"--backend {other} needs the {other} package" in err, err
+    else:
+        assert f"Keras runs on {other} here" in err, err
