@@ -121,6 +121,14 @@ def export(
             be used; `VerificationError`: the runtime disagrees with Keras.
             Either way nothing is written.
     """
+    if keras.config.backend() != "tensorflow":
+        # Every format goes through TensorFlow's converters, and so do the
+        # checks against Keras; the .keras file is the same on every backend.
+        raise ExportError(
+            f"Exporting runs on the TensorFlow backend, and Keras runs on "
+            f"{keras.config.backend()} here. Run `resblocks --backend tensorflow export ...` "
+            "(or KERAS_BACKEND=tensorflow): a model trained on any backend loads there."
+        )
     fmt = get_format(format)
     if int8 and not fmt.int8:
         raise ExportError(

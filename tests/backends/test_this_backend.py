@@ -48,6 +48,12 @@ def history(run: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+# On TensorFlow, tests/training trains, resumes, evaluates and predicts.
+off_tensorflow = pytest.mark.skipif(
+    BACKEND == "tensorflow", reason="tests/training covers it on TensorFlow"
+)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """`resblocks demo` for one epoch, then its run trained on to a second."""
@@ -61,6 +67,7 @@ def demo(tmp_path_factory):
     return root, first, second
 
 
+@off_tensorflow
 def test_demo_trains_evaluates_and_predicts(demo):
     root, (code, out, err), _ = demo
     assert code == 0, err[-3000:]
@@ -70,6 +77,7 @@ def test_demo_trains_evaluates_and_predicts(demo):
         assert (root / "run" / name).is_file()
 
 
+@off_tensorflow
 def test_a_run_resumes_where_it_stopped(demo):
     root, _, (code, out, err) = demo
     assert code == 0, err[-3000:]
@@ -127,7 +135,8 @@ def test_timm_safetensors_file_loads(tmp_path):
     "command",
     [
         ["show", "resnet50"],
-        ["show", "inception_resnet_v2", "--diagram", "{tmp}/irv2.svg"],
+        ["show", "inception_resnet_v2"],
+        ["show", "resnet18", "--diagram", "{tmp}/resnet18.svg"],
         ["list"],
         ["validate", "recipes/resnext50_32x4d.yaml"],
     ],
@@ -195,3 +204,11 @@ def test_backend_option_starts_the_command_on_that_backend(other, tmp_path):
         assert f"--backend {other} needs the {other} package" in err, err
     else:
         assert f"Keras runs on {other} here" in err, err
+
+
+@pytest.mark.skipif(BACKEND == "tensorflow", reason="exporting runs on TensorFlow")
+def test_export_off_tensorflow_says_to_run_it_there(tmp_path, capsys):
+    model = build("resnet20_cifar")
+    model.save(tmp_path / "m.keras")
+    assert main(["export", str(tmp_path / "m.keras"), "--out", str(tmp_path / "m")]) == 2
+    assert "run `resblocks --backend tensorflow export ...`" in capsys.readouterr().err.lower()
