@@ -146,8 +146,8 @@ def add_to(commands) -> None:
         "--strategy",
         choices=("default", "mirrored", "multi_worker", "data_parallel"),  # strategy.STRATEGIES
         default=None,
-        help="TensorFlow: mirrored (all local GPUs), multi_worker (the TF_CONFIG cluster); "
-        "JAX: data_parallel (all local devices, keras.distribution)",
+        help="TensorFlow: mirrored (all local GPUs); JAX: data_parallel (all local devices, "
+        "keras.distribution); multi_worker is refused (keras-team/keras#20585)",
     )
     p.add_argument(
         "--skip-bad-images",

@@ -106,8 +106,8 @@ def train(
         val_split: float or None. Overrides `train.val_split`.
         epochs, batch_size, image_size, weights, freeze, seed,
             skip_bad_images: override the `train:` keys of the same names.
-        strategy: "default", "mirrored" or "multi_worker" (TensorFlow),
-            "data_parallel" (JAX), or a `tf.distribute.Strategy`; see
+        strategy: "default", "mirrored" (TensorFlow), "data_parallel"
+            (JAX), or a `tf.distribute.Strategy`; see
             `registry.training.strategy`. The batch size is the global one.
         overrides: dotted recipe paths to values, as in `build()`.
         callbacks: extra Keras callbacks.

@@ -2,10 +2,11 @@
 
 Each strategy belongs to a backend:
 
-- TensorFlow: "mirrored" (every local GPU, or every logical CPU device) and
-  "multi_worker" (the cluster in TF_CONFIG) are `tf.distribute` strategies.
-  Keras 3 distributes a TensorFlow-backend `fit` with the strategy whose
-  scope the model was built and compiled in.
+- TensorFlow: "mirrored" (every local GPU, or every logical CPU device) is
+  a `tf.distribute` strategy: Keras 3 distributes a TensorFlow-backend
+  `fit` with the strategy whose scope the model was built and compiled in.
+  "multi_worker" is refused with the reason: Keras 3's `fit` under
+  `MultiWorkerMirroredStrategy` fails on every worker (keras-team/keras#20585).
 - JAX: "data_parallel" is Keras' own `keras.distribution.DataParallel` over
   the local devices (on a CPU, as many as
   `XLA_FLAGS=--xla_force_host_platform_device_count=N` makes). It must be
@@ -27,8 +28,16 @@ from registry.errors import ResblocksError
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "data_parallel")
 
-# The backend each strategy runs on; "default" runs on all.
-BACKEND_OF = {"mirrored": "tensorflow", "multi_worker": "tensorflow", "data_parallel": "jax"}
+# The backend each strategy runs on; "default" runs on all, "multi_worker" on none.
+BACKEND_OF = {"mirrored": "tensorflow", "data_parallel": "jax"}
+
+
+MULTI_WORKER_REFUSED = (
+    "--strategy multi_worker cannot train with Keras 3: `fit` under TensorFlow's "
+    "MultiWorkerMirroredStrategy fails on every worker with 'Attempt to convert a value "
+    "(PerReplica...)' (keras-team/keras#20585, open upstream). On one machine use "
+    "--strategy mirrored (TensorFlow) or data_parallel (JAX)."
+)
 
 
 class StrategyError(ResblocksError):
@@ -59,7 +68,7 @@ def make_strategy(strategy: str | Strategy | None) -> Strategy:
     """A strategy from its name (see the module docstring), or the one given.
 
     Raises:
-        StrategyError: the strategy runs on another backend than this one.
+        StrategyError: "multi_worker", or a strategy of another backend.
         ValueError: an unknown name.
     """
     if isinstance(strategy, (tf.distribute.Strategy, DataParallel)):
@@ -71,12 +80,12 @@ def make_strategy(strategy: str | Strategy | None) -> Strategy:
             f"Unknown strategy {strategy!r}. Use one of: {', '.join(STRATEGIES)} "
             "(or pass a tf.distribute.Strategy)."
         )
+    if strategy == "multi_worker":
+        raise StrategyError(MULTI_WORKER_REFUSED)
     check_backend(strategy)
     if strategy == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy(devices=[device.name for device in devices])
-    if strategy == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     return DataParallel()
 
 

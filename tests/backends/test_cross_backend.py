@@ -47,29 +47,24 @@ def compare(result, reference: dict, direction: str) -> None:
 
 
 # The training step is compared on one recipe of each kind of block (a step
-# on JAX runs op by op, about 25 s for a ResNet-50 on 2 cores): basic with
-# option-A shortcuts, pre-activation, bottleneck with the stride on the 3x3,
-# grouped, squeeze-excitation, ResNet-D, pre-activation bottleneck, and
-# Inception-ResNet. Every recipe is compared on inference.
-TRAINED = {
-    "resnet20_cifar",
-    "preact_resnet18_cifar",
-    "resnet50_tv",
-    "resnext50_32x4d",
-    "seresnet50",
-    "resnet50d",
-    "resnet50v2",
-    "inception_resnet_v1",
-}
+# on JAX runs op by op, about 25 s for a ResNet-50 on 2 cores): in `make
+# test` basic with option-A shortcuts, pre-activation, grouped and
+# pre-activation bottleneck; in `make test-slow` also the bottleneck with
+# the stride on the 3x3, squeeze-excitation, ResNet-D and Inception-ResNet.
+# Every recipe is compared on inference.
+TRAINED = {"resnet20_cifar", "preact_resnet18_cifar", "resnext50_32x4d", "resnet50v2"}
+TRAINED_SLOW = {"resnet50_tv", "seresnet50", "resnet50d", "inception_resnet_v1"}
 
 # `make test-slow` runs these, `make test` the others: all 34 recipes take
 # about 25 minutes on 2 cores, and CI has 30 for everything. They are the
 # deeper networks of blocks that a recipe in `make test` has (ResNet-101/152
 # of each layout, ResNet-34, the deeper CIFAR nets, the 101-layer ResNeXt
-# and wide ResNets, wide_resnet50_2), recipes that differ from one there
-# only in the head or the input (remote_sensing_resnet50, cifar10_resnet18),
-# and the two Inception-ResNets, whose hundreds of layers take 2 minutes
-# each on JAX.
+# and wide ResNets, wide_resnet50_2), recipes whose blocks one there has
+# too (remote_sensing_resnet50 and resnet50: resnet50_tv's bottleneck with
+# another head, stride or biases; cifar10_resnet18 and resnet18_cifar:
+# resnet18's blocks on resnet20_cifar's stem; wrn28_10_cifar:
+# preact_resnet18_cifar's blocks with dropout), and the two
+# Inception-ResNets, whose hundreds of layers take 2 minutes each on JAX.
 SLOW = {
     "resnet34",
     "resnet101",
@@ -90,18 +85,32 @@ SLOW = {
     "plain56_cifar",
     "remote_sensing_resnet50",
     "cifar10_resnet18",
+    "resnet18_cifar",
+    "resnet50",
+    "wrn28_10_cifar",
     "inception_resnet_v1",
     "inception_resnet_v2",
 }
-RECIPES = [
-    pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name for name in list_models()
-]
 
 
-@pytest.mark.parametrize("name", RECIPES)
-def test_same_numbers_on_every_backend(name, workers, tmp_path):
+def cases() -> list:
+    """(recipe, whether to train a step) for every recipe; slow ones marked."""
+    slow = pytest.mark.slow
+    found = []
+    for name in list_models():
+        if name in SLOW:
+            found.append(pytest.param(name, name in TRAINED_SLOW, marks=slow, id=name))
+        elif name in TRAINED_SLOW:
+            found.append(pytest.param(name, False, id=name))
+            found.append(pytest.param(name, True, marks=slow, id=f"{name}-trained"))
+        else:
+            found.append(pytest.param(name, name in TRAINED, id=name))
+    return found
+
+
+@pytest.mark.parametrize("name, train", cases())
+def test_same_numbers_on_every_backend(name, train, workers, tmp_path):
     here = keras.config.backend()
-    train = name in TRAINED
     reference = exchange.make(name, tmp_path, train=train)
     if train:
         first, second = reference["losses"]

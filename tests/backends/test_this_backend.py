@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import pytest
 from keras.src.legacy.saving import legacy_h5_format
+from PIL import Image
 
 from registry import build, preprocess_input, profile, torch_state_dict
 from registry.cli import main
@@ -168,29 +169,43 @@ def test_strategies_of_other_backends_are_refused_in_one_line(tmp_path):
     assert "Traceback" not in err
 
 
+def write_folder(root: Path, counts: dict[str, int]) -> Path:
+    """Class folders of 32x32 PNGs, one colour per class with noise: quick to learn."""
+    rng = np.random.default_rng(0)
+    for i, (name, count) in enumerate(counts.items()):
+        (root / name).mkdir(parents=True)
+        for j in range(count):
+            pixels = np.clip(rng.normal(60 + 70 * i, 30, (32, 32, 3)), 0, 255).astype("uint8")
+            Image.fromarray(pixels).save(root / name / f"{j}.png")
+    return root
+
+
 @pytest.mark.skipif(BACKEND != "jax", reason="data_parallel is keras.distribution on JAX")
-def test_data_parallel_trains_on_two_devices(demo, tmp_path):
-    root = demo[0]
+def test_data_parallel_trains_on_two_devices(tmp_path):
+    train = write_folder(tmp_path / "train", {"a": 10, "b": 10, "c": 11})
+    val = write_folder(tmp_path / "val", {"a": 4, "b": 4, "c": 4})
     code, out, err = run_cli(
-        "train",
-        "digits_demo",
-        "--data",
-        root / "digits" / "train",
-        "--val",
-        root / "digits" / "val",
-        "--epochs",
-        1,
-        "--out",
-        tmp_path / "run",
-        "--strategy",
-        "data_parallel",
-        "--verbose",
-        2,
+        *("train", "digits_demo", "--data", train, "--val", val, "--epochs", 1),
+        *("--batch-size", 8, "--out", tmp_path / "run", "--strategy", "data_parallel"),
+        *("--verbose", 2),
         env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
     )
     assert code == 0, err[-3000:]
     assert "on 2 devices (DataParallel)" in out
+    assert "1 of the 31 training images are left out of each epoch" in out
     assert len(history(tmp_path / "run")) == 1
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="data_parallel is keras.distribution on JAX")
+def test_data_parallel_needs_a_batch_that_splits(tmp_path):
+    train = write_folder(tmp_path / "train", {"a": 4, "b": 4})
+    code, _, err = run_cli(
+        *("train", "digits_demo", "--data", train, "--epochs", 1, "--batch-size", 7),
+        *("--out", tmp_path / "run", "--strategy", "data_parallel"),
+        env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+    )
+    assert code == 2
+    assert "the batch size 7 does not split evenly. Use a multiple of 2 (--batch-size 6)" in err
 
 
 @pytest.mark.parametrize("other", [b for b in REFUSED if b != BACKEND])
@@ -210,5 +225,6 @@ def test_backend_option_starts_the_command_on_that_backend(other, tmp_path):
 def test_export_off_tensorflow_says_to_run_it_there(tmp_path, capsys):
     model = build("resnet20_cifar")
     model.save(tmp_path / "m.keras")
-    assert main(["export", str(tmp_path / "m.keras"), "--out", str(tmp_path / "m")]) == 2
+    words = ["export", str(tmp_path / "m.keras"), "--format", "onnx", "--out", str(tmp_path / "m")]
+    assert main(words) == 2
     assert "run `resblocks --backend tensorflow export ...`" in capsys.readouterr().err.lower()

@@ -82,8 +82,16 @@ def test_a_strategy_of_another_backend_names_the_backend_and_the_flag():
     assert str(error.value).startswith(
         "--strategy data_parallel runs on the jax backend, and Keras runs on tensorflow here. "
         "Run with `resblocks --backend jax ...` (or KERAS_BACKEND=jax); on tensorflow use "
-        "mirrored or multi_worker."
+        "mirrored."
     )
+
+
+def test_multi_worker_is_refused_with_the_upstream_bug_and_the_alternatives():
+    with pytest.raises(StrategyError) as error:
+        make_strategy("multi_worker")
+    message = str(error.value)
+    assert "keras-team/keras#20585" in message
+    assert "--strategy mirrored (TensorFlow) or data_parallel (JAX)" in message
 
 
 def test_an_unknown_strategy_is_named():
