@@ -63,8 +63,10 @@ TRAINED_SLOW = {"resnet50_tv", "seresnet50", "resnet50d", "inception_resnet_v1"}
 # too (remote_sensing_resnet50 and resnet50: resnet50_tv's bottleneck with
 # another head, stride or biases; cifar10_resnet18 and resnet18_cifar:
 # resnet18's blocks on resnet20_cifar's stem; wrn28_10_cifar:
-# preact_resnet18_cifar's blocks with dropout), and the two
-# Inception-ResNets, whose hundreds of layers take 2 minutes each on JAX.
+# preact_resnet18_cifar's blocks with dropout), resnet50d and seresnet50
+# (resnet50_tv with another stem and shortcut, or a channel gate: 50 s each),
+# and the two Inception-ResNets, whose hundreds of layers take 2 minutes
+# each on JAX.
 SLOW = {
     "resnet34",
     "resnet101",
@@ -90,6 +92,8 @@ SLOW = {
     "wrn28_10_cifar",
     "inception_resnet_v1",
     "inception_resnet_v2",
+    "resnet50d",
+    "seresnet50",
 }
 
 

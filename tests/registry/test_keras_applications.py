@@ -106,7 +106,15 @@ def forget(made, name) -> None:
     shutil.rmtree(top.parent, ignore_errors=True)
 
 
-@pytest.fixture(scope="module", params=list(RESNETS))
+# ResNet-101 and -152 files are ResNet-50's layout with more blocks (and 335
+# and 456 MB to write): `make test-slow` loads them.
+@pytest.fixture(
+    scope="module",
+    params=[
+        "resnet50",
+        *(pytest.param(n, marks=pytest.mark.slow) for n in RESNETS if n != "resnet50"),
+    ],
+)
 def resnet(request, made, tmp_path_factory):
     name = request.param
     keras_model, reference, top, notop = resnet_files(made, name, tmp_path_factory)
