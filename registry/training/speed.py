@@ -125,8 +125,10 @@ def jit_compile(setting: bool | str | None = "auto", device: str | None = None) 
         return setting
     if setting is None or setting == "auto":
         backend = keras.config.backend()
-        if backend in ("jax", "torch"):
-            return backend == "jax"
+        if backend == "jax":
+            return True
+        if backend == "torch":
+            return False
         return XLA_DEFAULT[device or accelerator()]
     raise ValueError(
         'Invalid value received for argument `xla`: expected true, false or "auto". '

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -120,12 +121,6 @@ def run_backend(backend: str, models: list, repeats: int) -> dict | str:
     return f"failed: {tail[0]}"
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def table(results: dict, models: list) -> list[str]:
     lines = [
         "| model | input | backend | inference img/s | vs TF | training img/s | vs TF |",
@@ -138,10 +133,10 @@ def table(results: dict, models: list) -> list[str]:
                 continue
             row = [name, f"{side}x{side}", backend]
             for kind in ("infer", "train"):
-                rate = median(result[name][kind])
+                rate = statistics.median(result[name][kind])
                 row.append(f"{rate:.1f}" if rate < 100 else f"{rate:.0f}")
                 if isinstance(reference, dict):
-                    row.append(f"{rate / median(reference[name][kind]):.2f}x")
+                    row.append(f"{rate / statistics.median(reference[name][kind]):.2f}x")
                 else:
                     row.append("")
             lines.append("| " + " | ".join(row) + " |")
