@@ -2,16 +2,30 @@
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from registry.cli.options import SAVED_PLUGINS_HELP, add_recipe_options, positive_int
+from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_options, positive_int
 from registry.training.stops import TrainingInterrupted
+
+PROCESS_FLAGS = ("coordinator", "num_processes", "process_id")
 
 
 def cmd_train(args) -> int:
+    from registry.training.distribution import ProcessGroup, ProcessLost
     from registry.training.run import train
 
+    processes = None
+    given = [
+        f"--{key.replace('_', '-')}" for key in PROCESS_FLAGS if getattr(args, key) is not None
+    ]
+    if args.strategy == "multi_host":
+        processes = ProcessGroup.from_settings(
+            args.coordinator, args.num_processes, args.process_id
+        )
+    elif given:
+        raise UsageError(f"{', '.join(given)} go with --strategy multi_host")
     try:
         train(
             args.recipe,
@@ -26,12 +40,19 @@ def cmd_train(args) -> int:
             freeze=args.freeze,
             seed=args.seed,
             strategy=args.strategy,
+            processes=processes,
             skip_bad_images=args.skip_bad_images,
             allow_plugins=args.allow_plugins,
             verbose=progress(args.verbose),
         )
     except TrainingInterrupted:
         raise
+    except ProcessLost as lost:
+        # Leave at once: jax.distributed's exit barrier would wait for the
+        # lost process, then abort with a C++ stack trace.
+        print(f"error: {lost}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(2)
     except KeyboardInterrupt:  # before training began: nothing was committed
         raise TrainingInterrupted(
             "SIGINT", 0, "Interrupted before the first step; no epoch was saved."
@@ -144,11 +165,24 @@ def add_to(commands) -> None:
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument(
         "--strategy",
-        choices=("default", "mirrored", "multi_worker", "data_parallel"),  # strategy.STRATEGIES
+        # strategy.STRATEGIES (a test keeps them equal), without importing TensorFlow here
+        choices=("default", "mirrored", "multi_worker", "data_parallel", "multi_host"),
         default=None,
         help="TensorFlow: mirrored (all local GPUs); JAX: data_parallel (all local devices, "
-        "keras.distribution); multi_worker is refused (keras-team/keras#20585)",
+        "keras.distribution), multi_host (several processes or machines: see --coordinator, "
+        "or `resblocks launch`); multi_worker is refused (keras-team/keras#20585)",
     )
+    hosts = p.add_argument_group(
+        "multi_host",
+        "each process of a --strategy multi_host job: the same --coordinator and "
+        "--num-processes, its own --process-id (default: Keras' KERAS_DISTRIBUTION_* "
+        "variables)",
+    )
+    hosts.add_argument(
+        "--coordinator", metavar="HOST:PORT", help="process 0's machine and a free port on it"
+    )
+    hosts.add_argument("--num-processes", type=positive_int, metavar="N")
+    hosts.add_argument("--process-id", type=int, metavar="I", help="0 to N-1; 0 writes --out")
     p.add_argument(
         "--skip-bad-images",
         action="store_true",

@@ -8,6 +8,7 @@ out of `fit`: whatever was committed last stays the resume point, and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import signal
 import threading
@@ -144,16 +145,19 @@ class CommitEpoch(keras.callbacks.Callback):
         row = {"epoch": epoch + 1, **logs}
         row["learning_rate"] = current_learning_rate(self.model.optimizer)
         row["seconds"] = round(time.perf_counter() - self._started, 3)
-        state = self.state
         score = row.get("val_accuracy", row.get("accuracy"))
-        best = state.best_val_accuracy is None or (
-            score is not None and score > state.best_val_accuracy
+        best = self.state.best_val_accuracy is None or (
+            score is not None and score > self.state.best_val_accuracy
         )
-        state.history = [r for r in state.history if r["epoch"] < epoch + 1] + [row]
-        state.epoch = epoch + 1
+        state = dataclasses.replace(
+            self.state,
+            epoch=epoch + 1,
+            history=[r for r in self.state.history if r["epoch"] < epoch + 1] + [row],
+        )
         if best:
             state.best_epoch, state.best_val_accuracy = epoch + 1, score
         self.run.commit_epoch(state, lambda path: self.model.save(path), best=best, plot=self.plot)
+        self.state = state  # only once committed: an epoch that failed to save is not done
         if self.on_commit is not None:
             self.on_commit(state)
 

@@ -234,6 +234,8 @@ def image_dataset(
     cache: bool | str = "auto",
     subset_indices: Sequence[int] | None = None,
     deterministic: bool | None = None,
+    multiple: int = 1,
+    shard: tuple[int, int] = (0, 1),
 ) -> tf.data.Dataset:
     """Stream a folder as batches of `(images, labels)`.
 
@@ -271,6 +273,15 @@ def image_dataset(
             None (default) means keep it when `shuffle` is False (so
             predictions line up with `folder.paths`) or a `seed` is given
             (so runs repeat); otherwise allow out-of-order decoding.
+        multiple: int. Cut every batch to a multiple of this many images
+            (keras.distribution splits a batch evenly over its devices); an
+            epoch then leaves out fewer than `multiple` images.
+        shard: (index, count). Keep the index-th of `count` equal slices of
+            every batch: what process `index` of a `count`-process job feeds
+            (the same seed gives every process the same order, so the slices
+            of one batch are disjoint and together the whole batch). Before
+            decoding when the images are not cached, so each process decodes
+            only its own. `batch_size` stays the global batch.
 
     Returns:
         A `tf.data.Dataset`, with `class_names` and `file_paths` attributes.
@@ -295,6 +306,13 @@ def image_dataset(
         )
     if deterministic is None:
         deterministic = (not shuffle) or seed is not None
+    index, count = shard
+    if not 0 <= index < count or batch_size % count or multiple % count:
+        raise ValueError(
+            f"Argument `shard` must be (index, count) with 0 <= index < count, and count must "
+            f"divide batch_size and multiple. Received: shard={shard!r}, "
+            f"batch_size={batch_size}, multiple={multiple}"
+        )
 
     n = len(folder.paths)
     formats, sizes = folder.formats, folder.sizes
@@ -312,14 +330,19 @@ def image_dataset(
     parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
     if cache == "auto":
         cache = n * image_size[0] * image_size[1] * 3 <= _cache_limit()
+
+    def share(dataset):
+        return _share_batches(dataset, batch_size, multiple, shard)
+
     if cache is False:
         if shuffle:
             dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.map(load, **parallel)
+        dataset = share(dataset).map(load, **parallel)
     elif cache is True:
         dataset = dataset.map(load, **parallel).cache()
         if shuffle:
             dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        dataset = share(dataset)
     else:
         if shuffle:
             # Fixed once, so the file cache does not hold images class by class.
@@ -331,14 +354,37 @@ def image_dataset(
             per_image = image_size[0] * image_size[1] * 3
             buffer = max(1, min(n, _cache_limit() // 4 // per_image))
             dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = share(dataset)
     # Cast after batching: one op per batch, and the cache stays uint8.
-    dataset = dataset.batch(batch_size).map(
+    dataset = dataset.batch(batch_size // count).map(
         lambda images, labels: (tf.cast(images, tf.float32), labels), **parallel
     )
+    if multiple > 1 or count > 1:  # tf.data cannot count the batches after unbatch()
+        full, rest = divmod(n, batch_size)
+        batches = full + (rest >= multiple)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
     dataset.class_names = list(folder.class_names)
     dataset.file_paths = list(folder.paths)
     return dataset
+
+
+def _share_batches(
+    elements: tf.data.Dataset, batch_size: int, multiple: int, shard: tuple[int, int]
+) -> tf.data.Dataset:
+    """The elements of this shard's slice of each batch, each batch cut to a multiple first.
+
+    Unbatched again, so that batching by `batch_size // count` gives exactly the slices.
+    """
+    index, count = shard
+    if multiple == 1 and count == 1:
+        return elements
+
+    def cut_and_slice(*batch):
+        size = tf.shape(batch[0])[0] // multiple * multiple // count
+        return tuple(part[index * size : (index + 1) * size] for part in batch)
+
+    return elements.batch(batch_size).map(cut_and_slice).unbatch()
 
 
 def _cache_limit() -> int:

@@ -23,7 +23,9 @@ import dataclasses
 import json
 import math
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -53,18 +55,18 @@ from registry.training.data import (
     scan_image_folder,
     split_folder,
 )
+from registry.training.distribution import MultiHost, ProcessGroup, ProcessLost, from_process_0
 from registry.training.finetune import freeze as freeze_layers
 from registry.training.finetune import load_pretrained
 from registry.training.optim import make_optimizer
 from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
 from registry.training.strategy import (
-    DataParallel,
     Strategy,
-    StrategyError,
     fit_scope,
     is_chief,
     make_strategy,
+    split_batches,
 )
 
 
@@ -82,6 +84,7 @@ def train(
     freeze: Sequence[str] | None = None,
     seed: int | None = None,
     strategy: str | Strategy | None = None,
+    processes: ProcessGroup | None = None,
     skip_bad_images: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -106,9 +109,11 @@ def train(
         val_split: float or None. Overrides `train.val_split`.
         epochs, batch_size, image_size, weights, freeze, seed,
             skip_bad_images: override the `train:` keys of the same names.
-        strategy: "default", "mirrored" (TensorFlow), "data_parallel"
-            (JAX), or a `tf.distribute.Strategy`; see
+        strategy: "default", "mirrored" (TensorFlow), "data_parallel" or
+            "multi_host" (JAX), or a `tf.distribute.Strategy`; see
             `registry.training.strategy`. The batch size is the global one.
+        processes: ProcessGroup or None. This process's place in a
+            multi_host job; None reads KERAS_DISTRIBUTION_* variables.
         overrides: dotted recipe paths to values, as in `build()`.
         callbacks: extra Keras callbacks.
         allow_plugins: bool. Import the recipe's `plugins:` (custom blocks
@@ -125,10 +130,11 @@ def train(
         DataError: the image folders cannot be used.
         RunDirError: `out` holds something else, or a run with other settings.
         TrainingInterrupted: SIGINT or SIGTERM; the last epoch is saved.
+        ProcessLost: another process of a multi_host job stopped.
         NonFiniteLoss: the loss became NaN; the last good epoch is kept.
     """
     # Multi-worker strategies must exist before TensorFlow runs anything else.
-    strategy = make_strategy(strategy)
+    strategy = make_strategy(strategy, processes)
     replicas = strategy.num_replicas_in_sync
     recipe = load_recipe(recipe, overrides=overrides, allow_plugins=allow_plugins)
     spec = resolve_spec(
@@ -150,9 +156,14 @@ def train(
     resolved = resolve_recipe(recipe, spec, train_folder.class_names, hw)
 
     run = RunDir(out, writable=is_chief(strategy))
-    state = run.open()
-    if state is not None:
+    multi_host = isinstance(strategy, MultiHost)
+    state = run.open() if run.writable or not multi_host else None
+    if state is not None and run.writable:
         _check_same_run(run, resolved)
+    resume = run / rundir.LAST if state is not None and (run / rundir.LAST).is_file() else None
+    scratch = tempfile.TemporaryDirectory(prefix="resblocks-resume-")
+    if multi_host:  # only process 0 reads the run folder; it sends the others the resume point
+        state, resume = _resume_point_from_process_0(strategy, state, resume, Path(scratch.name))
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
     if state is not None and state.epoch >= spec.epochs:
@@ -166,20 +177,26 @@ def train(
 
     steps = math.ceil(len(train_folder) / spec.batch_size)
     multiple = split_batches(strategy, spec.batch_size, train_folder, val_folder, say)
+    shard = (strategy.process_id, strategy.num_processes) if multi_host else (0, 1)
     train_data, val_data = make_datasets(
-        spec, train_folder, val_folder, hw, initial_epoch, multiple=multiple
+        spec, train_folder, val_folder, hw, initial_epoch, multiple=multiple, shard=shard
     )
+    if multi_host:
+        say(strategy.describe(spec.batch_size))
     with precision(spec.mixed_precision), strategy.scope():
-        if state is not None and (run / rundir.LAST).is_file():
-            model = load_model(run / rundir.LAST, safe_mode=True)
+        # Before loading too: under multi_host every process must create the
+        # same initial values, even those that loading then replaces.
+        keras.utils.set_random_seed(spec.seed)
+        if state is not None and resume is not None:
+            model = load_model(resume, safe_mode=True)
             say(
                 f"Resuming '{run.path}' after epoch {state.epoch} of {spec.epochs} "
                 f"(best validation accuracy so far {state.best_val_accuracy:.4f})."
             )
         else:
             state = RunState()
-            keras.utils.set_random_seed(spec.seed)
             model = new_model(resolved, spec, steps, say)
+    scratch.cleanup()
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
     say(
         f"Training {resolved.name} ({model.count_params():,} parameters) for "
@@ -216,6 +233,21 @@ def train(
                 else "No epoch had finished, so there is nothing to keep. "
             )
             + f"Run the same command again to resume from epoch {done + 1}.",
+        ) from None
+    except Exception as error:
+        lost = strategy.lost(error) if multi_host else None
+        if lost is None:
+            raise
+        done = commit.state.epoch
+        kept = (
+            _saved(done, run)
+            if done and run.writable
+            else ("Process 0 keeps the committed epochs in its run folder. " if done else "")
+        )
+        raise ProcessLost(
+            f"{lost} during epoch {done + 1} of {spec.epochs}; this process stops too. {kept}"
+            f"Start the {strategy.num_processes} processes again with the same commands to "
+            f"resume from epoch {done + 1}."
         ) from None
     finally:
         signals.restore()
@@ -338,40 +370,6 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     return model
 
 
-def split_batches(
-    strategy: Strategy, batch_size: int, train_folder: ImageFolder, val_folder: ImageFolder, say
-) -> int:
-    """The number that every batch must be a multiple of under `strategy` (1: any size).
-
-    keras.distribution splits each batch evenly across its devices, so a
-    batch must divide; the last batch of an epoch is cut to a multiple (at
-    most `devices - 1` images of the epoch left out, and said).
-
-    Raises:
-        StrategyError: the batch size does not split over the devices.
-    """
-    if not isinstance(strategy, DataParallel):
-        return 1  # tf.distribute splits uneven batches itself
-    devices = strategy.num_replicas_in_sync
-    if batch_size % devices:
-        raise StrategyError(
-            f"--strategy data_parallel splits each batch over {devices} devices, and the batch "
-            f"size {batch_size} does not split evenly. Use a multiple of {devices} "
-            f"(--batch-size {max(devices, batch_size // devices * devices)})."
-        )
-    left = [
-        (len(f) % devices, len(f), name)
-        for f, name in ((train_folder, "training"), (val_folder, "validation"))
-    ]
-    cut = [f"{n} of the {total} {name} images" for n, total, name in left if n]
-    if cut:
-        say(
-            f"Each batch is split over {devices} devices, so the last batch of an epoch is cut "
-            f"to a multiple of {devices}: {' and '.join(cut)} are left out of each epoch."
-        )
-    return devices
-
-
 def make_datasets(
     spec: TrainSpec,
     train_folder: ImageFolder,
@@ -379,35 +377,33 @@ def make_datasets(
     hw,
     initial_epoch: int = 0,
     multiple: int = 1,
+    shard: tuple[int, int] = (0, 1),
 ):
     """(training, validation) tf.data pipelines.
 
     Decoded, cached, augmented, one-hot labels, prefetched; with `multiple`
-    > 1, every batch cut to a multiple of it (see `split_batches`).
+    > 1, every batch cut to a multiple of it (see `split_batches`); with a
+    `shard` (process, processes), this process's slice of every batch.
     """
     n = len(train_folder.class_names)
 
     def one_hot(images, labels):
         return images, tf.one_hot(labels, n)
 
-    def cut(images, labels):
-        keep = tf.shape(images)[0] // multiple * multiple
-        return images[:keep], labels[:keep]
-
     # A resumed run shuffles on from another seed rather than replaying epoch 1's order.
     seed = spec.seed + initial_epoch
-    train_data = image_dataset(
-        train_folder, image_size=hw, batch_size=spec.batch_size, shuffle=True, seed=seed
+    batches = dict(image_size=hw, batch_size=spec.batch_size, multiple=multiple, shard=shard)
+    train_data = image_dataset(train_folder, shuffle=True, seed=seed, **batches)
+    # Each process draws its own augmentations: the same seed would flip the same places.
+    augment_seed = seed + shard[0]
+    train_data = augment_dataset(
+        train_data, augmentation(**spec.augment.model_dump(), seed=augment_seed)
     )
-    train_data = augment_dataset(train_data, augmentation(**spec.augment.model_dump(), seed=seed))
-    val_data = image_dataset(val_folder, image_size=hw, batch_size=spec.batch_size, shuffle=False)
-    datasets = []
-    for dataset in (train_data, val_data):
-        dataset = dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE)
-        if multiple > 1:
-            dataset = dataset.map(cut).filter(lambda images, _: tf.shape(images)[0] > 0)
-        datasets.append(dataset.prefetch(tf.data.AUTOTUNE))
-    return tuple(datasets)
+    val_data = image_dataset(val_folder, shuffle=False, **batches)
+    return tuple(
+        dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        for dataset in (train_data, val_data)
+    )
 
 
 def dtype_policy(mixed: bool | str) -> str:
@@ -462,6 +458,26 @@ def _describe_folders(train_folder: ImageFolder, val_folder: ImageFolder, val) -
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _resume_point_from_process_0(
+    strategy: MultiHost, state: RunState | None, last: Path | None, scratch: Path
+) -> tuple[RunState | None, Path | None]:
+    """Process 0's run state and resume checkpoint, on every process of the job.
+
+    The other processes get the checkpoint's bytes and write them under `scratch`.
+    """
+    chief = strategy.process_id == 0
+    text = from_process_0(state.to_json().encode() if chief and state is not None else None)
+    state = RunState.from_json(text.decode()) if text else None
+    data = from_process_0(last.read_bytes() if chief and last is not None else None)
+    if not data:
+        return state, None
+    if chief:
+        return state, last
+    copy_of_last = scratch / rundir.LAST
+    copy_of_last.write_bytes(data)
+    return state, copy_of_last
 
 
 def _saved(done: int, run: RunDir) -> str:

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ class RunDir:
 
     Args:
         path: str or path. The run folder (`--out`).
-        writable: bool. False for the non-chief workers of a multi-worker
+        writable: bool. False for the processes other than 0 of a multi-process
             run: they read the folder to resume but leave writing to the chief.
     """
 
@@ -147,6 +148,12 @@ class RunDir:
             plot: function of (history, path), or None; draws `curves.png`.
         """
         if not self.writable:
+            # Saving a model distributed over several processes takes part in
+            # collective steps, so a process that keeps nothing saves all the
+            # same, into a folder that is then deleted (as tf.distribute's
+            # non-chief workers do).
+            with tempfile.TemporaryDirectory(prefix="resblocks-unkept-") as scratch:
+                save_last(Path(scratch) / LAST)
             return
         staging = self.path / _STAGING
         shutil.rmtree(staging, ignore_errors=True)
