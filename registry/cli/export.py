@@ -58,8 +58,8 @@ def add_to(commands) -> None:
     p.add_argument(
         "--images",
         metavar="DIR",
-        help="a class-per-subfolder folder to check the export on, such as the run's validation "
-        "folder (default: generated images)",
+        help="a class-per-subfolder folder to check the export on (default: the validation "
+        "images of the model's run folder, else generated images)",
     )
     p.add_argument(
         "--fold-bn",

@@ -106,9 +106,9 @@ def export(
         format: str. "savedmodel", "onnx", "litert" or "openvino".
         fold_bn: bool. Fold batch norm into the convolutions first.
         force: bool. Replace an existing output.
-        images: folder or None. A class-per-subfolder folder (the run's
-            validation folder) to check the export on; None checks on
-            generated images.
+        images: folder or None. A class-per-subfolder folder to check the
+            export on; None checks on the validation images of the run
+            `model` is in (its data.json), else on generated images.
         int8: bool. Quantize to int8 after training (LiteRT, OpenVINO).
         calibration: folder. With `int8`: the images to calibrate on.
         allow_plugins: bool. Import the run's recipe plugins first.
@@ -157,7 +157,7 @@ def export(
         if int8
         else image_sources.folder_images(images, size, limit=CHECK_IMAGES)
         if images is not None
-        else image_sources.generated_images(size)
+        else _run_validation_images(model, size) or image_sources.generated_images(size)
     )
     names = saved.class_names(network)
     metadata = {
@@ -203,6 +203,12 @@ def serving_model(network: keras.Model) -> keras.Model:
     inputs = keras.Input(shape=network.input_shape[1:], name="image")
     outputs = network(Preprocess(network.input_convention, name="preprocess")(inputs))
     return keras.Model(inputs, outputs, name=network.name)
+
+
+def _run_validation_images(model, size: tuple[int, int]) -> image_sources.Batch | None:
+    if isinstance(model, keras.Model):
+        return None
+    return image_sources.run_validation_images(model, size, limit=CHECK_IMAGES)
 
 
 def _classifier(model, allow_plugins: bool) -> Network:

@@ -9,13 +9,22 @@ labels on near-ties says little.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from registry.training.data import ImageFolder, image_dataset, scan_image_folder
+from registry.training import rundir
+from registry.training.data import (
+    DataError,
+    ImageFolder,
+    image_dataset,
+    scan_image_folder,
+    split_folder,
+)
 
 GENERATED = 16  # made images when no folder is given
 
@@ -40,10 +49,40 @@ def folder_images(
 ) -> Batch:
     """Up to `limit` images of a class-per-subfolder folder, spread over its classes."""
     folder = scan_image_folder(root)
-    indices = range(len(folder.paths))
-    if limit is not None and len(folder.paths) > limit:
-        indices = np.linspace(0, len(folder.paths) - 1, limit).round().astype(int)
-    return decode(folder.subset(list(indices)), image_size, f"'{os.fspath(root)}'")
+    indices = _spread(len(folder.paths), limit if limit is not None else len(folder.paths))
+    return decode(folder.subset(indices), image_size, f"'{os.fspath(root)}'")
+
+
+def run_validation_images(
+    model: str | os.PathLike, image_size: tuple[int, int], *, limit: int
+) -> Batch | None:
+    """Up to `limit` validation images of the run `model` was trained in, or None.
+
+    The run folder's `data.json` says where they are: the `--val` folder, or
+    the part of `--data` that the run held out. None if `model` is not in a
+    run folder, or the images are gone.
+    """
+    run = Path(model) if Path(model).is_dir() else Path(model).parent
+    try:
+        where = json.loads((run / rundir.DATA).read_text(encoding="utf-8"))
+        if where["val"] is not None:
+            folder = scan_image_folder(where["val"])
+        else:
+            _, folder = split_folder(
+                scan_image_folder(where["data"]), where["val_split"], where["seed"]
+            )
+    except (OSError, ValueError, KeyError, TypeError, DataError):
+        return None
+    indices = _spread(len(folder.paths), limit)
+    source = f"validation images of the run ('{folder.root}')"
+    return decode(folder.subset(indices), image_size, source)
+
+
+def _spread(n: int, limit: int) -> list[int]:
+    """At most `limit` indices of 0..n-1, evenly spread (so every class is in)."""
+    if n <= limit:
+        return list(range(n))
+    return [int(i) for i in np.linspace(0, n - 1, limit).round()]
 
 
 def files_images(paths: list[str], image_size: tuple[int, int]) -> Batch:

@@ -43,6 +43,8 @@ HINTS = {
     "drop_path_rate": "Use a rate from 0 (no stochastic depth) up to, not including, 1; timm "
     "trains ResNet-50 with 0.05 to 0.2.",
     "dilation": "Use 1 to 64; output_stride sets it for you.",
+    "se_ratio": "Use a fraction above 0 and at most 1 of the block's width, such as 0.0625 "
+    "(Hu et al.'s reduction r = 16), or null for no squeeze-and-excitation.",
     "dilation_rate": "Use 1 to 64; 1 is an ordinary convolution.",
 }
 
@@ -186,7 +188,11 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
         guess = did_you_mean(value, options, n=1) if isinstance(value, str) else ""
-        return f"must be one of {expected}. {received}.{guess}"
+        return (
+            f"must be one of {expected}. {received}.{guess}"
+            if guess
+            else _join(f"must be one of {expected}. {received}.", hint)
+        )
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         rule = {
             "greater_than": f"must be greater than {ctx.get('gt')}",

@@ -29,14 +29,16 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import keras
 import numpy as np
 
 from registry.errors import ResblocksError
+from registry.training.data import ImageFolder
 
 # Keras' names for the three settings (keras.distribution.initialize reads them too).
 ENVIRONMENT = {
@@ -203,6 +205,29 @@ class MultiHost(DataParallel):
         who = f"process {others[0]}" if len(others) == 1 else "another process"
         cause = text.strip().splitlines()[0][:300]
         return f"Process {self.process_id} lost {who} of the {self.num_processes} ({cause})"
+
+
+def check_same_images(strategy: MultiHost, folders: Sequence[ImageFolder]) -> None:
+    """Raises StrategyError on a process that sees other images than process 0.
+
+    Each process reads its slice of every batch from its own copy of the
+    folders, so the copies must list the same files (paths below each
+    root, and classes) for the slices to fit together.
+    """
+    listing = hashlib.sha256()
+    for folder in folders:
+        for path, label in zip(folder.paths, folder.labels):
+            listing.update(f"{os.path.relpath(path, folder.root)}\t{label}\n".encode())
+        listing.update(b"--\n")
+    mine = listing.digest()
+    theirs = from_process_0(mine if strategy.process_id == 0 else None)
+    if theirs != mine:
+        counts = " and ".join(f"{len(folder)} in '{folder.root}'" for folder in folders)
+        raise StrategyError(
+            f"Process {strategy.process_id} sees other images than process 0 ({counts} here). "
+            "Every process reads its slice of each batch from its own copy of --data and "
+            "--val: give every machine the same files (same names, same class folders)."
+        )
 
 
 def connect(group: ProcessGroup) -> None:

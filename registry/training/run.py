@@ -55,7 +55,13 @@ from registry.training.data import (
     scan_image_folder,
     split_folder,
 )
-from registry.training.distribution import MultiHost, ProcessGroup, ProcessLost, from_process_0
+from registry.training.distribution import (
+    MultiHost,
+    ProcessGroup,
+    ProcessLost,
+    check_same_images,
+    from_process_0,
+)
 from registry.training.finetune import freeze as freeze_layers
 from registry.training.finetune import load_pretrained
 from registry.training.optim import make_optimizer
@@ -163,9 +169,11 @@ def train(
     resume = run / rundir.LAST if state is not None and (run / rundir.LAST).is_file() else None
     scratch = tempfile.TemporaryDirectory(prefix="resblocks-resume-")
     if multi_host:  # only process 0 reads the run folder; it sends the others the resume point
+        check_same_images(strategy, (train_folder, val_folder))
         state, resume = _resume_point_from_process_0(strategy, state, resume, Path(scratch.name))
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
+    run.write_text(rundir.DATA, data_json(data, val, spec))
     if state is not None and state.epoch >= spec.epochs:
         say(
             f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to "
@@ -340,6 +348,20 @@ def resolve_recipe(
     raw["head"] = {**raw["head"], "num_classes": len(class_names), "class_names": list(class_names)}
     raw["train"] = spec.model_dump(mode="json")
     return validate_recipe(raw, recipe.source)
+
+
+def data_json(data, val, spec: TrainSpec) -> str:
+    """Where the run's images came from, so its validation images can be found again.
+
+    `resblocks export` checks an export on them.
+    """
+    where = {
+        "data": os.path.abspath(data),
+        "val": os.path.abspath(val) if val is not None else None,
+        "val_split": spec.val_split if val is None else None,
+        "seed": spec.seed,
+    }
+    return json.dumps(where, indent=1) + "\n"
 
 
 def recipe_yaml(recipe: Recipe) -> str:

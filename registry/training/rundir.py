@@ -31,6 +31,7 @@ from registry.errors import ResblocksError
 
 RECIPE = "recipe.yaml"
 CLASS_NAMES = "class_names.json"
+DATA = "data.json"  # where the images came from: export checks on the validation ones
 BEST = "model.keras"
 LAST = "last.keras"
 HISTORY = "history.csv"
@@ -40,7 +41,7 @@ LOGS = "logs"
 _STAGING = ".staging"
 _COMMIT = ".commit"
 # Names a run folder may hold, so a folder of someone else's files is never taken for one.
-_OURS = {RECIPE, CLASS_NAMES, BEST, LAST, HISTORY, CURVES, STATE, LOGS, _STAGING, _COMMIT}
+_OURS = {RECIPE, CLASS_NAMES, DATA, BEST, LAST, HISTORY, CURVES, STATE, LOGS, _STAGING, _COMMIT}
 # history.csv columns in this order first; any other metric follows, sorted.
 _COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
 

@@ -105,8 +105,9 @@ def _defined_private_names() -> set[str]:
     return {n for n in names if n.startswith("_")}
 
 
-# Underscored by Python itself, and public: NamedTuple's methods.
-PUBLIC_UNDERSCORED = {"_asdict", "_replace", "_fields", "_make"}
+# Underscored by Python itself, and public: NamedTuple's methods; os._exit
+# (leave without exit handlers: jax.distributed's would wait for a lost process).
+PUBLIC_UNDERSCORED = {"_asdict", "_replace", "_fields", "_make", "_exit"}
 
 
 def test_keras_internals_are_used_only_in_the_compatibility_module():

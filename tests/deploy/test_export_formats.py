@@ -6,13 +6,19 @@ in its own runtime. Also what the file carries (class names, input size)
 and that its batch dimension is open.
 """
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from registry.cli import main
 from registry.deploy.formats import FORMATS, format_of
+from registry.deploy.images import run_validation_images
 from registry.deploy.predict import predict_exported
 from registry.deploy.runtimes import load
+from registry.training.data import scan_image_folder, split_folder
 from registry.training.predict import predict
 
 
@@ -67,3 +73,28 @@ def test_a_network_without_its_preprocessing_is_exported_with_it(tmp_path):
     pixels = np.random.default_rng(2).uniform(0, 255, (3, 32, 32, 3)).astype("float32")
     expected = np.asarray(model(preprocess_input(model, pixels), training=False))
     np.testing.assert_allclose(load(FORMATS["onnx"], result.path).run(pixels), expected, atol=1e-4)
+
+
+def test_an_export_is_checked_on_the_validation_images_of_its_run(digits_run):
+    model, val_dir = digits_run
+    batch = run_validation_images(model, (32, 32), limit=64)
+    assert batch.source == f"validation images of the run ('{val_dir}')"
+    assert len(batch.paths) == 64
+    assert {Path(p).parent.name for p in batch.paths} == {str(d) for d in range(10)}
+
+
+def test_a_run_that_held_out_its_validation_images_is_checked_on_those(tmp_path):
+    data = tmp_path / "data"
+    for name in ("a", "b"):
+        (data / name).mkdir(parents=True)
+        for i in range(10):
+            Image.new("RGB", (32, 32), (20 * i, 0, 0)).save(data / name / f"{i}.png")
+    run = tmp_path / "run"
+    run.mkdir()
+    where = {"data": str(data), "val": None, "val_split": 0.3, "seed": 7}
+    (run / "data.json").write_text(json.dumps(where))
+    batch = run_validation_images(run / "model.keras", (32, 32), limit=64)
+    _, held_out = split_folder(scan_image_folder(data), 0.3, 7)
+    assert batch.paths == list(held_out.paths)
+    (run / "data.json").write_text(json.dumps({**where, "data": str(tmp_path / "gone")}))
+    assert run_validation_images(run / "model.keras", (32, 32), limit=64) is None

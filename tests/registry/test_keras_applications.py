@@ -466,15 +466,31 @@ def test_only_networks_built_by_resblocks(resnet50_files):
 # === ResNet-V2 (pre-activation): top and no-top, and a V1 file refused ===
 
 
-@pytest.fixture(scope="module")
-def resnet50v2(tmp_path_factory):
+RESNETS_V2 = {
+    "resnet50v2": keras.applications.ResNet50V2,
+    "resnet101v2": keras.applications.ResNet101V2,
+    "resnet152v2": keras.applications.ResNet152V2,
+}
+
+
+# ResNet-101V2 and -152V2 are ResNet-50V2's layout with more blocks: `make test-slow`.
+@pytest.fixture(
+    scope="module",
+    params=[
+        "resnet50v2",
+        *(pytest.param(n, marks=pytest.mark.slow) for n in RESNETS_V2 if n != "resnet50v2"),
+    ],
+)
+def resnet_v2(request, tmp_path_factory):
     # keras' no-top V2 model ends in post_relu: our c5 tap, on the post-norm.
+    name = request.param
     keras_model, reference, top, notop = keras_files(
-        keras.applications.ResNet50V2, tmp_path_factory, 64, "post_relu"
+        RESNETS_V2[name], tmp_path_factory, 64, "post_relu"
     )
-    x = preprocess_input("resnet50v2", images(64))
+    x = preprocess_input(name, images(64))
     expected_c5, expected = (keras.ops.convert_to_numpy(t) for t in reference(x))
     yield {
+        "name": name,
         "keras": keras_model,
         "top": top,
         "notop": notop,
@@ -485,23 +501,25 @@ def resnet50v2(tmp_path_factory):
     shutil.rmtree(top.parent, ignore_errors=True)
 
 
-def test_resnet50v2_with_top_computes_what_keras_computes(resnet50v2):
-    model = build("resnet50v2", input_shape=(64, 64, 3), features=["c5"], weights=resnet50v2["top"])
-    out = model(resnet50v2["x"])
-    assert model.count_params() == resnet50v2["keras"].count_params()
-    assert max_diff(out["c5"], resnet50v2["c5"]) <= TOLERANCE
-    assert max_diff(out["predictions"], resnet50v2["p"]) <= TOLERANCE
-
-
-def test_resnet50v2_without_top_computes_what_keras_computes(resnet50v2):
+def test_resnet_v2_with_top_computes_what_keras_computes(resnet_v2):
     model = build(
-        "resnet50v2",
+        resnet_v2["name"], input_shape=(64, 64, 3), features=["c5"], weights=resnet_v2["top"]
+    )
+    out = model(resnet_v2["x"])
+    assert model.count_params() == resnet_v2["keras"].count_params()
+    assert max_diff(out["c5"], resnet_v2["c5"]) <= TOLERANCE
+    assert max_diff(out["predictions"], resnet_v2["p"]) <= TOLERANCE
+
+
+def test_resnet_v2_without_top_computes_what_keras_computes(resnet_v2):
+    model = build(
+        resnet_v2["name"],
         input_shape=(64, 64, 3),
         include_top=False,
         include_preprocessing=True,
-        weights=resnet50v2["notop"],
+        weights=resnet_v2["notop"],
     )
-    assert max_diff(model(images(64)), resnet50v2["c5"]) <= TOLERANCE
+    assert max_diff(model(images(64)), resnet_v2["c5"]) <= TOLERANCE
 
 
 def test_v1_file_into_v2_recipe(resnet50_files):
@@ -521,7 +539,9 @@ def test_v1_file_into_v2_recipe(resnet50_files):
     assert_untouched(model, before)
 
 
-def test_v2_file_into_v1_recipe(resnet50, resnet50v2):
+def test_v2_file_into_v1_recipe(resnet50, resnet_v2):
+    if resnet_v2["name"] != "resnet50v2":
+        pytest.skip("one V2 file is enough to refuse")
     with pytest.raises(
         WeightsError,
         match=(
@@ -529,4 +549,4 @@ def test_v2_file_into_v1_recipe(resnet50, resnet50v2):
             r"whose recipe is 'resnet50v2'"
         ),
     ):
-        load_keras_applications_weights(resnet50, resnet50v2["top"])
+        load_keras_applications_weights(resnet50, resnet_v2["top"])

@@ -110,3 +110,18 @@ def test_references_are_validated():
     bad = {**TINY, "references": [{"source": "x", "macs": -1}]}
     with pytest.raises(ValueError, match=r"references\[0\]\.macs"):
         load_recipe(bad)
+
+
+@pytest.mark.parametrize(
+    "name, published, counted",
+    [
+        ("resnet50_tv", "4.100 G", "4.089 G (-0.3%)"),
+        ("resnext50_32x4d", "4.200 G", "4.230 G (+0.7%)"),
+    ],
+)
+def test_show_puts_xie_et_al_table_1_beside_the_count(name, published, counted):
+    text = format_profile(profile(name))
+    assert (
+        f"published MACs: {published} (Xie et al. 2017, Table 1 (FLOPs, i.e. multiply-adds)); "
+        f"counted {counted}" in text
+    )

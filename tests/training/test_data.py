@@ -480,3 +480,53 @@ def test_stratified_split_properties(labels, val_fraction, seed):
             assert abs(k - n * val_fraction) <= 0.5 + 1e-9 or k in (1, n - 1)
         else:
             assert k == 0
+
+
+# --- sharing batches out over processes (multi_host) ------------------------
+
+
+def _numbered_folder(root: Path, per_class: int = 11) -> ImageFolder:
+    """Two classes of flat grey images, image k of the folder at grey level 10 + k."""
+    k = 0
+    for name in ("a", "b"):
+        for i in range(per_class):
+            write_image(root / name / f"{i:02d}.png", "RGB", size=(8, 8), rgb=(10 + k,) * 3)
+            k += 1
+    return scan_image_folder(root)
+
+
+def _ids(dataset) -> list[list[int]]:
+    """Each batch's images, as the grey levels that name them."""
+    return [[int(image[0, 0, 0]) for image in images.numpy()] for images, _ in dataset]
+
+
+@pytest.mark.parametrize("cache", [True, False, "file"])
+def test_shards_of_a_batch_are_disjoint_and_make_the_whole_batch(tmp_path, cache):
+    folder = _numbered_folder(tmp_path / "numbered")
+    cache = str(tmp_path / "cache") if cache == "file" else cache
+    common = dict(image_size=(8, 8), batch_size=8, shuffle=True, seed=4, cache=cache)
+    whole = _ids(image_dataset(folder, multiple=2, **common))
+    parts = [_ids(image_dataset(folder, multiple=2, shard=(i, 2), **common)) for i in (0, 1)]
+    # 22 images in batches of 8: 8, 8, then 6 (a multiple of 2, so none left out).
+    assert [len(batch) for batch in whole] == [8, 8, 6]
+    assert [len(batch) for batch in parts[0]] == [4, 4, 3]
+    for batch, first, second in zip(whole, *parts):
+        assert first + second == batch
+    assert sorted(sum(whole, [])) == list(range(10, 32))  # each image once per epoch
+
+
+def test_a_batch_is_cut_to_a_multiple_and_the_batches_are_counted(tmp_path):
+    folder = _numbered_folder(tmp_path / "numbered", per_class=5)  # 10 images
+    dataset = image_dataset(folder, image_size=(8, 8), batch_size=4, shuffle=False, multiple=4)
+    assert [len(batch) for batch in _ids(dataset)] == [4, 4]  # the last 2 left out
+    assert int(dataset.cardinality()) == 2  # so Keras knows an epoch's steps
+    shard = image_dataset(
+        folder, image_size=(8, 8), batch_size=4, shuffle=False, multiple=4, shard=(1, 2)
+    )
+    assert _ids(shard) == [[12, 13], [16, 17]]
+
+
+def test_a_shard_that_cannot_split_the_batch_is_refused(tmp_path):
+    folder = _numbered_folder(tmp_path / "numbered", per_class=2)
+    with pytest.raises(ValueError, match=r"Argument `shard` must be \(index, count\)"):
+        image_dataset(folder, image_size=(8, 8), batch_size=5, shuffle=False, shard=(0, 2))

@@ -14,6 +14,8 @@ import pytest
 from tiny_recipe import write_tiny_recipe
 from training_folders import write_folder
 
+from registry.training.distribution import ProcessGroup
+from registry.training.launcher import train_command
 from registry.training.rundir import read_history_csv
 from registry.training.strategy import STRATEGIES, StrategyError, is_chief, make_strategy
 
@@ -91,7 +93,88 @@ def test_multi_worker_is_refused_with_the_upstream_bug_and_the_alternatives():
         make_strategy("multi_worker")
     message = str(error.value)
     assert "keras-team/keras#20585" in message
-    assert "--strategy mirrored (TensorFlow) or data_parallel (JAX)" in message
+    assert "On several machines use --strategy multi_host (JAX, keras.distribution)" in message
+    assert "mirrored (TensorFlow) or data_parallel (JAX)" in message
+
+
+def test_multi_host_off_jax_names_the_backend_to_run_on():
+    with pytest.raises(StrategyError, match=r"^--strategy multi_host runs on the jax backend"):
+        make_strategy("multi_host", ProcessGroup("127.0.0.1:7777", 2, 0))
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (
+            {"coordinator": "10.0.0.1"},
+            "--coordinator is '10.0.0.1', which is not HOST:PORT. Give process 0's machine",
+        ),
+        ({"coordinator": "host:99999"}, "--coordinator is 'host:99999', which is not HOST:PORT"),
+        ({"coordinator": ":7777"}, "--coordinator is ':7777', which is not HOST:PORT"),
+        (
+            {"process_id": 2},
+            "--process-id is 2, but the job has 2 processes (--num-processes 2): process ids "
+            "are 0 to 1.",
+        ),
+        ({"process_id": -1}, "--process-id is -1; it must be a whole number of at least 0."),
+        ({"num_processes": 0}, "--num-processes is 0; it must be a whole number of at least 1."),
+    ],
+)
+def test_a_wrong_multi_host_setting_is_named(settings, message):
+    given = {"coordinator": "127.0.0.1:7777", "num_processes": 2, "process_id": 0, **settings}
+    with pytest.raises(StrategyError) as error:
+        ProcessGroup.from_settings(**given, environ={})
+    assert str(error.value).startswith(message)
+
+
+def test_multi_host_settings_come_from_keras_variables_and_flags_win():
+    environ = {
+        "KERAS_DISTRIBUTION_JOB_ADDRESSES": "10.0.0.1:7777,10.0.0.2:7777",
+        "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+        "KERAS_DISTRIBUTION_PROCESS_ID": "1",
+    }
+    assert ProcessGroup.from_settings(environ=environ) == ProcessGroup("10.0.0.1:7777", 2, 1)
+    assert ProcessGroup.from_settings(process_id=0, environ=environ).process_id == 0
+    with pytest.raises(StrategyError, match=r"^KERAS_DISTRIBUTION_PROCESS_ID is 'x'"):
+        ProcessGroup.from_settings(environ={**environ, "KERAS_DISTRIBUTION_PROCESS_ID": "x"})
+
+
+def test_missing_multi_host_settings_say_how_to_start_a_job():
+    with pytest.raises(StrategyError) as error:
+        ProcessGroup.from_settings(coordinator="127.0.0.1:7777", environ={})
+    message = str(error.value)
+    assert message.startswith("--strategy multi_host needs --num-processes, --process-id")
+    assert "resblocks launch --processes 2 -- train" in message
+
+
+def test_process_flags_without_multi_host_are_a_usage_error(capsys):
+    from registry.cli import main
+
+    code = main(["train", "r.yaml", "--data", "d", "--out", "o", "--process-id", "1"])
+    assert code == 2
+    assert "--process-id go with --strategy multi_host" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (["evaluate", "m.keras"], "resblocks launch runs a training job"),
+        (["train", "r", "--strategy", "mirrored"], "train command asks for --strategy mirrored"),
+        (["train", "r", "--process-id", "1"], "resblocks launch sets --process-id for each"),
+    ],
+)
+def test_launch_refuses_what_it_cannot_run(command, message):
+    with pytest.raises(StrategyError, match=message):
+        train_command(command)
+
+
+def test_launch_adds_the_strategy():
+    assert train_command(["train", "r"]) == ["train", "r", "--strategy", "multi_host"]
+    assert train_command(["train", "r", "--strategy=multi_host"]) == [
+        "train",
+        "r",
+        "--strategy=multi_host",
+    ]
 
 
 def test_an_unknown_strategy_is_named():
