@@ -251,3 +251,55 @@ def test_fine_tuning_starts_from_a_torchvision_file(tmp_path):
     assert line.endswith("into 9 of 10 layers; left as initialised: head.")
     kernel = keras.ops.convert_to_numpy(model.get_layer("conv5_block2").conv2.conv.kernel)
     np.testing.assert_array_equal(kernel, state["layer4.1.conv2.weight"].transpose(2, 3, 1, 0))
+
+
+def test_predict_prints_imagenet_labels_from_a_torchvision_file(tmp_path, capsys):
+    """`resblocks predict --model resnet18 --weights FILE --top 5`, against the model by hand."""
+    import json
+
+    from PIL import Image
+
+    from registry import decode_predictions, preprocess_input
+    from registry.cli import main
+
+    path = save_safetensors(reference.state_dict("resnet18"), tmp_path / "resnet18.safetensors")
+    photo = tmp_path / "photo.png"
+    pixels = np.random.default_rng(5).integers(0, 256, (180, 240, 3), dtype="uint8")
+    Image.fromarray(pixels).save(photo)
+    x = keras.utils.img_to_array(keras.utils.load_img(photo, target_size=(224, 224)))[None]
+    model = build("resnet18", weights=path)
+    expected = decode_predictions(model.predict(preprocess_input("resnet18", x), verbose=0))[0]
+
+    code = main(["predict", "--model", "resnet18", "--weights", str(path), "--json", str(photo)])
+    assert code == 0
+    [printed] = json.loads(capsys.readouterr().out)
+    assert [(r["class_id"], r["name"]) for r in printed["predictions"]] == [
+        (wnid, name) for wnid, name, _ in expected
+    ]
+
+
+def test_train_command_fine_tunes_from_a_torchvision_file(tmp_path, capsys):
+    """`resblocks train --weights resnet18.safetensors`: the file loads into all but the head."""
+    import yaml
+    from PIL import Image
+
+    from registry.cli import main
+
+    path = save_safetensors(reference.state_dict("resnet18"), tmp_path / "resnet18.safetensors")
+    for name, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (64, 64), tuple(c + 5 * i for c in colour)).save(
+                tmp_path / "data" / name / f"{i}.png"
+            )
+    recipe = tmp_path / "mine.yaml"
+    mine = {"base": "resnet18", "name": "mine", "input_shape": [64, 64, 3]}
+    recipe.write_text(yaml.safe_dump({**mine, "head": {"num_classes": 2}}))
+    code = main(
+        ["train", str(recipe), "--data", str(tmp_path / "data"), "--val-split", "0.5"]
+        + ["--epochs", "1", "--batch-size", "4", "--weights", str(path)]
+        + ["--out", str(tmp_path / "run"), "--verbose", "0"]
+    )
+    assert code == 0
+    assert "into 9 of 10 layers; left as initialised: head." in capsys.readouterr().out
+    assert (tmp_path / "run" / "model.keras").is_file()
