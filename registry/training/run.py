@@ -139,7 +139,7 @@ def train(
         ProcessLost: another process of a multi_host job stopped.
         NonFiniteLoss: the loss became NaN; the last good epoch is kept.
     """
-    # Multi-worker strategies must exist before TensorFlow runs anything else.
+    # A multi-process strategy must exist before TensorFlow or JAX runs anything else.
     strategy = make_strategy(strategy, processes)
     replicas = strategy.num_replicas_in_sync
     recipe = load_recipe(recipe, overrides=overrides, allow_plugins=allow_plugins)
@@ -167,7 +167,7 @@ def train(
     if state is not None and run.writable:
         _check_same_run(run, resolved)
     resume = run / rundir.LAST if state is not None and (run / rundir.LAST).is_file() else None
-    scratch = tempfile.TemporaryDirectory(prefix="resblocks-resume-")
+    scratch = tempfile.TemporaryDirectory(prefix="resblocks-resume-") if multi_host else None
     if multi_host:  # only process 0 reads the run folder; it sends the others the resume point
         check_same_images(strategy, (train_folder, val_folder))
         state, resume = _resume_point_from_process_0(strategy, state, resume, Path(scratch.name))
@@ -204,7 +204,8 @@ def train(
         else:
             state = RunState()
             model = new_model(resolved, spec, steps, say)
-    scratch.cleanup()
+    if scratch is not None:
+        scratch.cleanup()
     where = f" on {replicas} devices ({type(strategy).__name__})" if replicas > 1 else ""
     say(
         f"Training {resolved.name} ({model.count_params():,} parameters) for "
@@ -246,17 +247,7 @@ def train(
         lost = strategy.lost(error) if multi_host else None
         if lost is None:
             raise
-        done = commit.state.epoch
-        kept = (
-            _saved(done, run)
-            if done and run.writable
-            else ("Process 0 keeps the committed epochs in its run folder. " if done else "")
-        )
-        raise ProcessLost(
-            f"{lost} during epoch {done + 1} of {spec.epochs}; this process stops too. {kept}"
-            f"Start the {strategy.num_processes} processes again with the same commands to "
-            f"resume from epoch {done + 1}."
-        ) from None
+        raise _process_lost(lost, strategy, commit.state.epoch, spec.epochs, run) from None
     finally:
         signals.restore()
         if scalars is not None:
@@ -502,9 +493,23 @@ def _resume_point_from_process_0(
     return state, copy_of_last
 
 
-def _saved(done: int, run: RunDir) -> str:
+def _process_lost(lost: str, strategy: MultiHost, done: int, epochs: int, run: RunDir):
+    """The error of a process whose job lost another: what is kept, and how to resume."""
+    kept = ""
+    if done:
+        kept = _saved(done, run) if run.writable else _saved(done, None)
+    return ProcessLost(
+        f"{lost} during epoch {done + 1} of {epochs}; this process stops too. {kept}"
+        f"Start the {strategy.num_processes} processes again with the same commands to "
+        f"resume from epoch {done + 1}."
+    )
+
+
+def _saved(done: int, run: RunDir | None) -> str:
+    """Which epochs are saved where (None: in process 0's run folder, on its machine)."""
     epochs = "Epoch 1 is" if done == 1 else f"Epochs 1-{done} are"
-    return f"{epochs} saved in '{run.path}'. "
+    where = f"'{run.path}'" if run is not None else "process 0's run folder"
+    return f"{epochs} saved in {where}. "
 
 
 def _recipe_hw(recipe: Recipe) -> tuple[int, int]:

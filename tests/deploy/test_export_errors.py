@@ -13,6 +13,7 @@ import pytest
 
 from registry.cli import main
 from registry.deploy import exporting
+from registry.deploy.formats import FORMATS
 from registry.deploy.runtimes import Runner
 
 
@@ -32,15 +33,20 @@ def test_unknown_format_names_the_formats(digits_run, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_missing_runtime_names_the_package_to_install(digits_run, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize(
+    "fmt, module, pip",
+    [(fmt.name, module, pip) for fmt in FORMATS.values() for module, pip in fmt.packages],
+)
+def test_missing_runtime_names_the_package_to_install(
+    fmt, module, pip, digits_run, tmp_path, capsys, monkeypatch
+):
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "onnxruntime" else real(name, *a),
+        importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a)
     )
-    assert _export(digits_run[0], tmp_path / "m.onnx") == 2
-    assert "`pip install onnxruntime`" in _error(capsys)
+    code = main(["export", str(digits_run[0]), "--format", fmt, "--out", str(tmp_path / "m")])
+    assert code == 2
+    assert f"`pip install {pip}`" in _error(capsys)
     assert list(tmp_path.iterdir()) == []
 
 

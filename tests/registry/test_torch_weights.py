@@ -298,7 +298,7 @@ def test_train_command_fine_tunes_from_a_torchvision_file(tmp_path, capsys):
     code = main(
         ["train", str(recipe), "--data", str(tmp_path / "data"), "--val-split", "0.5"]
         + ["--epochs", "1", "--batch-size", "4", "--weights", str(path)]
-        + ["--out", str(tmp_path / "run"), "--verbose", "0"]
+        + ["--out", str(tmp_path / "run"), "--verbose", "2"]
     )
     assert code == 0
     assert "into 9 of 10 layers; left as initialised: head." in capsys.readouterr().out
