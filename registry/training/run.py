@@ -163,16 +163,14 @@ def train(
 
     run = RunDir(out, writable=is_chief(strategy))
     multi_host = isinstance(strategy, MultiHost)
+    state = run.open() if run.writable or not multi_host else None
+    if state is not None and run.writable:
+        _check_same_run(run, resolved)
+    resume = run / rundir.LAST if state is not None and (run / rundir.LAST).is_file() else None
     scratch = tempfile.TemporaryDirectory(prefix="resblocks-resume-") if multi_host else None
     if multi_host:  # only process 0 reads the run folder; it sends the others the resume point
-        state, resume = _open_run_of_the_job(
-            strategy, run, resolved, (train_folder, val_folder), Path(scratch.name)
-        )
-    else:
-        state = run.open()
-        if state is not None and run.writable:
-            _check_same_run(run, resolved)
-        resume = run / rundir.LAST if state is not None and (run / rundir.LAST).is_file() else None
+        check_same_images(strategy, (train_folder, val_folder))
+        state, resume = _resume_point_from_process_0(strategy, state, resume, Path(scratch.name))
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
     run.write_text(rundir.DATA, data_json(data, val, spec))
@@ -475,47 +473,17 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _open_run_of_the_job(
-    strategy: MultiHost, run: RunDir, recipe: Recipe, folders, scratch: Path
+def _resume_point_from_process_0(
+    strategy: MultiHost, state: RunState | None, last: Path | None, scratch: Path
 ) -> tuple[RunState | None, Path | None]:
-    """(state, resume checkpoint) of a multi_host run, the same on every process.
+    """Process 0's run state and resume checkpoint, on every process of the job.
 
-    Process 0 opens the run folder and sends the others its state and
-    `last.keras` (they write it under `scratch`); its run-folder error is
-    raised on every process, so that all stop together.
-
-    Raises:
-        StrategyError: a process sees other images than process 0.
-        RunDirError: the run folder cannot be used.
-        ProcessLost: another process stopped before training began.
+    The other processes get the checkpoint's bytes and write them under `scratch`.
     """
     chief = strategy.process_id == 0
-    try:
-        check_same_images(strategy, folders)
-        opened: dict[str, Any] = {}
-        if chief:
-            try:
-                state = run.open()
-                if state is not None:
-                    _check_same_run(run, recipe)
-                opened = {"state": state.to_json() if state is not None else None}
-            except RunDirError as error:
-                opened = {"error": str(error)}
-        opened = json.loads(from_process_0(json.dumps(opened).encode() if chief else None))
-        if "error" in opened:
-            raise RunDirError(opened["error"])
-        state = RunState.from_json(opened["state"]) if opened["state"] else None
-        last = run / rundir.LAST
-        sent = last.read_bytes() if chief and state is not None and last.is_file() else None
-        data = from_process_0(sent)
-    except RuntimeError as error:  # a failed exchange with another process
-        lost = strategy.lost(error)
-        if lost is None:
-            raise
-        raise ProcessLost(
-            f"{lost} before training began. Start the {strategy.num_processes} processes "
-            "again with the same commands."
-        ) from None
+    text = from_process_0(state.to_json().encode() if chief and state is not None else None)
+    state = RunState.from_json(text.decode()) if text else None
+    data = from_process_0(last.read_bytes() if chief and last is not None else None)
     if not data:
         return state, None
     if chief:
