@@ -55,12 +55,7 @@ def run_on(backend: str, argv: list[str], replace_process: bool) -> int:
     Raises:
         BackendMissing: the backend's package is not installed.
     """
-    package, install = BACKENDS[backend]
-    if importlib.util.find_spec(package) is None:
-        raise BackendMissing(
-            f"--backend {backend} needs the {package} package, which is not installed here. "
-            f"Install it with: {install}."
-        )
+    require(backend, f"--backend {backend}")
     command = [sys.executable, "-m", "registry", *without_backend(argv)]
     env = {**os.environ, "KERAS_BACKEND": backend}
     sys.stdout.flush()
@@ -68,6 +63,16 @@ def run_on(backend: str, argv: list[str], replace_process: bool) -> int:
     if replace_process:
         os.execve(sys.executable, command, env)
     return subprocess.run(command, env=env).returncode
+
+
+def require(backend: str, what: str) -> None:
+    """Raises BackendMissing, naming `what` needs it, if `backend`'s package is not installed."""
+    package, install = BACKENDS[backend]
+    if importlib.util.find_spec(package) is None:
+        raise BackendMissing(
+            f"{what} needs the {package} package, which is not installed here. "
+            f"Install it with: {install}."
+        )
 
 
 def without_backend(argv: list[str]) -> list[str]:

@@ -1,10 +1,9 @@
 """`resblocks launch`: try multi-host training on one machine, N processes of one job."""
 
 import argparse
-import importlib.util
 import os
 
-from registry.cli.backend import BACKENDS, BackendMissing
+from registry.cli import backend
 from registry.cli.options import UsageError, positive_int
 
 
@@ -16,12 +15,7 @@ def cmd_launch(args) -> int:
         command = command[1:]
     if not command:
         raise UsageError("give the train command after `--`: launch --processes 2 -- train ...")
-    package, install = BACKENDS["jax"]
-    if importlib.util.find_spec(package) is None:
-        raise BackendMissing(
-            f"resblocks launch trains with --strategy multi_host on JAX, and the {package} "
-            f"package is not installed here. Install it with: {install}."
-        )
+    backend.require("jax", "resblocks launch (--strategy multi_host runs on JAX)")
     return launch(command, args.processes, port=args.port, environ=dict(os.environ))
 
 
