@@ -67,8 +67,7 @@ def cmd_predict(args) -> int:
         if len(paths) < 2 or not (paths[0].endswith(".keras") or Path(paths[0]).is_dir()):
             raise UsageError(
                 "Give a saved model and images (`resblocks predict MODEL.keras IMAGE...`) or a "
-                "recipe "
-                "with weights (`resblocks predict --model NAME --weights FILE IMAGE...`)."
+                "recipe with weights (`resblocks predict --model NAME --weights FILE IMAGE...`)."
             )
         if args.weights is not None or args.interpolation is not None:
             raise UsageError(

@@ -113,8 +113,7 @@ def check(path: Path) -> str:
         )
     extra = bottleneck_net.count_params() / basic_net.count_params() - 1
     return (
-        f"your {depth}-layer network is {same_as}'s layout. Bottlenecks make ResNet-50 16 layers "
-        "deeper "
-        f"for {extra:.0%} more parameters: each 1x1 reduce/expand pair is cheap, the 3x3 runs on "
-        "4x fewer channels."
+        f"your {depth}-layer network is {same_as}'s layout. Bottlenecks make ResNet-50 "
+        f"16 layers deeper for {extra:.0%} more parameters: each 1x1 reduce/expand pair is "
+        "cheap, the 3x3 runs on 4x fewer channels."
     )

@@ -274,9 +274,9 @@ def load_keras_applications_weights(
     if report.skipped and report.new:
         warnings.warn(
             f"Loaded {path.name} into '{model.name}' except its classifier "
-            f"({', '.join(report.skipped)}): the model's head {', '.join(report.new)} does not fit "
-            "it "
-            "(another number of classes) and keeps its random initialization. Train it before use.",
+            f"({', '.join(report.skipped)}): the model's head {', '.join(report.new)} does not "
+            "fit it (another number of classes) and keeps its random initialization. Train it "
+            "before use.",
             stacklevel=2,
         )
     return report
@@ -440,10 +440,8 @@ def _head_problem(head: Pair, file_layer) -> str:
     theirs, ours = tuple(kernel.shape), tuple(head.layer.kernel.shape)
     return (
         f"keras layer 'predictions' has kernel {theirs} ({theirs[1]} classes), model layer "
-        f"{head.ours} "
-        f"expects {ours} ({ours[1]} classes). Build with num_classes={theirs[1]} to load it, or "
-        "with "
-        "another num_classes to load everything but the classifier."
+        f"{head.ours} expects {ours} ({ours[1]} classes). Build with num_classes={theirs[1]} "
+        "to load it, or with another num_classes to load everything but the classifier."
     )
 
 

@@ -49,7 +49,7 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
         path: a `.weights.h5` file (`model.save_weights`), a `.keras` model
             saved from the same architecture, a keras.applications
             (Keras 2 HDF5) ImageNet file for resnet50/101/152, their V2 and
-            inception_resnet_v2 (see `registry.keras_applications`), or a
+            inception_resnet_v2 (see `registry.pretrained.keras_applications`), or a
             torchvision `.pth` / timm `.safetensors` checkpoint for resnet18,
             resnet34, the `_tv` ResNets, ResNeXts, Wide ResNets, resnet50d
             and seresnet50 (see `registry.pretrained.torch_weights`).
@@ -79,9 +79,8 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
     if layout is None or not all(
         isinstance(x, keras.Variable) for v in layers.values() for x in v.values()
     ):
-        _keras_load_weights(
-            model, path, kind
-        )  # a layer saves more than its variables: only Keras knows how
+        # A layer saves more than its variables: only Keras knows how.
+        _keras_load_weights(model, path, kind)
         return
     with _open_weights(path, kind) as store:
         found = _file_layout(store)
@@ -90,9 +89,8 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
         # Optimizer state (a compiled, trained model) that the file also holds.
         state = [group for group in layout if not _is_layer_group(group) and group in found]
     if state and not skip:
-        _keras_load_weights(
-            model, path, kind
-        )  # the layout is checked; Keras also restores the optimizer
+        # The layout is checked; Keras also restores the optimizer.
+        _keras_load_weights(model, path, kind)
         return
     for variable, array in arrays:
         variable.assign(array)
@@ -129,8 +127,7 @@ def load_model(
     if kind != KERAS_ZIP:
         raise WeightsError(
             f"Cannot load {path} as a model: it is a weights file ({_describe(kind)}), which holds "
-            "no "
-            "architecture. Build the model from its recipe and load the weights into it: "
+            "no architecture. Build the model from its recipe and load the weights into it: "
             "build(recipe, weights=path) or load_weights(model, path)."
         )
     try:
@@ -261,8 +258,7 @@ def _compare(model, path: Path, expected, found, store, allow_new_head: bool) ->
                         layer,
                         (
                             f"variable '{variable.path}' has shape {tuple(variable.shape)} in the "
-                            "model "
-                            f"but {shape} in the file{there}"
+                            f"model but {shape} in the file{there}"
                         ),
                     )
                 )
@@ -447,11 +443,9 @@ def _load_model_problem(error: Exception) -> str:
         also = f" (saved as '{registered.group(1)}')" if registered else ""
         return (
             f"it uses the class '{name}'{also}, which is not registered in this process. Import "
-            "the "
-            "module that defines it first: for a recipe's plugin blocks, load the recipe with "
-            "allow_plugins=True, "
-            "or give `resblocks evaluate`/`predict` --allow-plugins (it imports the plugins of the "
-            "run's recipe.yaml)."
+            "the module that defines it first: for a recipe's plugin blocks, load the recipe "
+            "with allow_plugins=True, or give `resblocks evaluate`/`predict` --allow-plugins "
+            "(it imports the plugins of the run's recipe.yaml)."
         )
     return (
         "the archive is corrupt or was written by an incompatible version: "

@@ -1,11 +1,10 @@
 """Recipe files: finding them by name or path, reading them, and `base:` inheritance.
 
 The shipped recipes are the YAML files of the top-level `recipes/` folder,
-found as package data (`RECIPE_DIR`); any other file is named by its path.
+found beside the `registry` package (`RECIPE_DIR`); any other file is named by its path.
 `base: NAME` merges a recipe onto another one (`merge`).
 """
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,11 @@ from registry.errors import Problem, RecipeError, short_repr
 from registry.names import filter_names, natural_sorted, unknown_name_message
 from registry.recipe.strict_yaml import load_yaml
 
-# The folder of the shipped YAML files: the `recipes` package, located
-# without importing it (its old `recipes.loader` module imports this one).
-RECIPE_DIR = Path(importlib.util.find_spec("recipes").origin).resolve().parent
+# The folder of the shipped YAML files: `recipes/`, installed beside the
+# `registry` package (in the clone, and in site-packages). Found from this
+# file, not by asking the import system for a top-level `recipes`: a user's
+# own `recipes/` folder in the working directory would shadow that name.
+RECIPE_DIR = Path(__file__).resolve().parents[2] / "recipes"
 MAX_BASE_DEPTH = 16
 
 

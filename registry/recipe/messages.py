@@ -155,8 +155,7 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
             f"the key {short_repr(value)}{where} must be a name (letters, digits and _, not "
             "starting with a digit). "
             f"Received: {short_repr(value)} ({_kind_of(value)}). Rename it; note that YAML reads "
-            "unquoted "
-            "yes/no/on/off as true/false and digits as numbers."
+            "unquoted yes/no/on/off as true/false and digits as numbers."
         )
     if kind == "extra_forbidden":
         known = list(model.model_fields)

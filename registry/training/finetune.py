@@ -79,7 +79,7 @@ def load_pretrained(model: keras.Model, recipe: Recipe, path: str | os.PathLike)
         model: keras.Model. The network to train, built from `recipe`.
         recipe: Recipe. Used to read files that hold weights only.
         path: str or path. A `.keras` model, or a weights file that
-            `registry.build.load_weights` reads for this recipe.
+            `registry.pretrained.weights.load_weights` reads for this recipe.
 
     Returns:
         One line saying what was loaded and what was left as initialised.
@@ -120,9 +120,8 @@ def _source_model(recipe: Recipe, path: Path) -> keras.Model:
             f"Weights file not found: '{path}'. Give the path of a .keras or .weights.h5 file."
         )
     if path.suffix == ".keras":
-        return load_model(
-            path, safe_mode=True, compile=False
-        )  # a damaged file is a WeightsError that says so
+        # A damaged file is a WeightsError that says so.
+        return load_model(path, safe_mode=True, compile=False)
     # A weights-only file fits one layout exactly. Try this run's network,
     # then the recipe file's own (its head may have other classes, as
     # ImageNet weights have 1000), then no head at all (a "notop" file).

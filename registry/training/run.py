@@ -371,7 +371,7 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     if spec.freeze:
         frozen = freeze_layers(model, recipe, spec.freeze)
         say(f"Frozen: {', '.join(frozen)}.")
-    # XLA as registry.speed decides for the device; under tf.distribute only
+    # XLA as registry.training.speed decides for the device; under tf.distribute only
     # when asked for by name (Keras' own "auto" rule).
     xla = speed.jit_compile(spec.xla) and (spec.xla is True or not tf.distribute.has_strategy())
     model.compile(
@@ -422,7 +422,7 @@ def make_datasets(
 def dtype_policy(mixed: bool | str) -> str:
     """The Keras dtype policy of a `mixed_precision:` setting on this machine.
 
-    `registry.speed` decides.
+    `registry.training.speed` decides.
     """
     return speed.mixed_precision_policy(mixed)
 

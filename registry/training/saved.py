@@ -39,7 +39,7 @@ def load_trained(
         raise ResblocksError(f"A model must be a .keras file. Received: '{path}'")
     if allow_plugins:
         import_run_plugins(path.parent)
-    # Through registry.weights: a cut or damaged file is a WeightsError that says so.
+    # Through registry.pretrained.weights: a cut or damaged file is a WeightsError that says so.
     return load_model(path, safe_mode=True, compile=False)
 
 
