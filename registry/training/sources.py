@@ -22,6 +22,7 @@ from registry.training.arrays import ImageArrays
 from registry.training.data import DataError, ImageSource, scan_image_folder, split_folder
 from registry.training.rundir import RunDir, RunDirError
 
+_WORDS = {"train": "training", "validation": "validation"}
 # `val=TEST` validates on a named set's test split, as published tables do.
 TEST = "test"
 
@@ -189,7 +190,8 @@ def check_same_data(run: RunDir, record: dict[str, Any]) -> None:
         now = record[part]
         if before.get("fingerprint") and before["fingerprint"] != now["fingerprint"]:
             raise RunDirError(
-                f"'{run.path}' was trained on other {part} images ({before.get('images')} from "
+                f"'{run.path}' was trained on other {_WORDS[part]} images "
+                f"({before.get('images')} from "
                 f"{before.get('source')}; now {now['images']} from {now['source']}, with other "
                 "contents). Resume it with the same data, or pass a new --out."
             )

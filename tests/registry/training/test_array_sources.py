@@ -178,7 +178,7 @@ def test_other_arrays_are_not_resumed(arrays_run):
     x = arrays_run["x"].copy()
     x[0, 0, 0] ^= 1
     x_val, y_val = class_images(2, 28, seed=2)
-    with pytest.raises(RunDirError, match="was trained on other train images .* 60 from"):
+    with pytest.raises(RunDirError, match="was trained on other training images .* 60 from"):
         train(
             arrays_run["recipe"],
             data=(x, arrays_run["y"]),
