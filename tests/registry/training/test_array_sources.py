@@ -204,3 +204,9 @@ def test_class_names_reach_the_saved_model_evaluate_and_predict(arrays_run, tmp_
     Image.fromarray(x_val[0]).save(path)
     (prediction,) = predict(run, [path])
     assert prediction.top[0].name in NAMES
+
+
+def test_export_finds_no_validation_images_of_an_arrays_run(arrays_run):
+    from registry.deploy.images import run_validation_images
+
+    assert run_validation_images(arrays_run["run"], (28, 28), limit=4) is None

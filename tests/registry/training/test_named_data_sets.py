@@ -268,3 +268,12 @@ def test_debian_fashion_mnist_trains_on_a_slice(places, monkeypatch, tmp_path):
     evaluation = evaluate(tmp_path / "run", (x[300:], y[300:]))
     assert evaluation.class_names == list(named_sets.FASHION_MNIST_CLASSES)
     assert sum(evaluation.counts.values()) == 100
+
+
+def test_export_checks_on_the_runs_validation_images_of_a_named_set(cli_run):
+    from registry.deploy.images import run_validation_images
+
+    batch = run_validation_images(cli_run["run"] / "model.keras", (28, 28), limit=4)
+    assert batch.source == "validation images of the run (the test split of fashion_mnist)"
+    assert batch.images.shape == (4, 28, 28, 3)
+    assert batch.paths[0] == "fashion_mnist:test[0]"
