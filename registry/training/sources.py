@@ -88,7 +88,16 @@ def training_sources(
     (of a named set, its training split: the test split stays unseen);
     "test" is a named set's test split; otherwise `val` is opened like
     `data` and its labels matched to the training classes.
+
+    Raises:
+        DataError: the data cannot be found or used, or `class_names` is
+            given for data other than arrays.
     """
+    if class_names is not None and not isinstance(data, (tuple, list)):
+        raise DataError(
+            "`class_names` names the classes of arrays' labels; a folder or a named data set "
+            f"brings its own. Received: class_names with data={data!r}"
+        )
     train = open_source(
         data,
         "train",

@@ -210,3 +210,14 @@ def test_export_finds_no_validation_images_of_an_arrays_run(arrays_run):
     from registry.deploy.images import run_validation_images
 
     assert run_validation_images(arrays_run["run"], (28, 28), limit=4) is None
+
+
+def test_class_names_go_with_arrays_only(tmp_path):
+    with pytest.raises(DataError, match="`class_names` names the classes of arrays' labels"):
+        train(
+            write_recipe(tmp_path / "tiny28.yaml"),
+            data="fashion_mnist",
+            class_names=NAMES,
+            out=tmp_path / "run",
+        )
+    assert not (tmp_path / "run").exists()
