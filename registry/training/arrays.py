@@ -10,8 +10,9 @@ The rules for what arrays are accepted (`ImageArrays.from_arrays`):
   255) or in [0, 255]. They are kept as uint8, as an image file would hold
   them, so a cache and a fingerprint see the same numbers.
 - labels: `(n,)` or `(n, 1)` integers, each in [0, classes).
-- colour: recipes take RGB, as for image files, so grayscale images are
-  repeated to 3 channels when the pipeline reads them (and stored once).
+- colour: images reach the network with the recipe's channels
+  (`decode.to_channels`): grayscale is repeated to 3 channels for an RGB
+  recipe and kept as it is for a 1-channel one; the arrays are stored once.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ class ImageArrays:
     def elements(self, image_size: tuple[int, int]):
         """(dataset of (index, label), load) for `image_dataset`: load gathers and resizes.
 
+        The image keeps its own channels; `image_dataset` gives the network's.
+
         Only indices travel through shuffling and sharding; an image is
         taken from the array when it is loaded.
         """
@@ -161,10 +164,7 @@ class ImageArrays:
         )
 
         def load(index, label):
-            image = tf.gather(images, index)
-            if self.images.shape[-1] == 1:  # grayscale: the same level in R, G and B
-                image = tf.repeat(image, 3, axis=-1)
-            return resize_uint8(image, image_size), label
+            return resize_uint8(tf.gather(images, index), image_size), label
 
         return elements, load
 

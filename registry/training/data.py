@@ -79,7 +79,7 @@ class ImageSource(Protocol):
 
     def elements(self, image_size: tuple[int, int]) -> tuple[tf.data.Dataset, Callable]:
         """A dataset of light elements (what shuffling and sharding move) and the function
-        that turns one into `(uint8 image (height, width, 3), label)`."""
+        that turns one into `(uint8 image (height, width, 1 or 3), label)`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,6 +321,7 @@ def image_dataset(
     deterministic: bool | None = None,
     multiple: int = 1,
     shard: tuple[int, int] = (0, 1),
+    channels: int = 3,
 ) -> tf.data.Dataset:
     """Stream a data source (an image folder, arrays) as batches of `(images, labels)`.
 
@@ -369,6 +370,9 @@ def image_dataset(
             of one batch are disjoint and together the whole batch). Before
             decoding when the images are not cached, so each process decodes
             only its own. `batch_size` stays the global batch.
+        channels: int. 3 (RGB, default) or 1 (grayscale): what the network
+            takes; images of the other kind are converted by
+            `decode.to_channels` (grey repeated, or RGB to its luma).
 
     Returns:
         A `tf.data.Dataset`, with `class_names` and `file_paths` attributes.
@@ -401,12 +405,20 @@ def image_dataset(
             f"batch_size={batch_size}, multiple={multiple}"
         )
 
+    if channels not in (1, 3):
+        raise ValueError(f"Argument `channels` must be 1 or 3. Received: channels={channels!r}")
+
     n = len(source)
-    dataset, load = source.elements(image_size)
+    elements, load_native = source.elements(image_size)
+    dataset = elements
+
+    def load(*element):
+        image, label = load_native(*element)
+        return decode.to_channels(image, channels), label
 
     parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
     if cache == "auto":
-        cache = n * image_size[0] * image_size[1] * 3 <= _cache_limit()
+        cache = n * image_size[0] * image_size[1] * channels <= _cache_limit()
 
     def share(dataset):
         return _share_batches(dataset, batch_size, multiple, shard)
@@ -424,12 +436,12 @@ def image_dataset(
         if shuffle:
             # Fixed once, so the file cache does not hold images class by class.
             dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=False)
-        cache_file = _cache_file(cache, source.cache_key(), image_size)
+        cache_file = _cache_file(cache, repr((source.cache_key(), channels)), image_size)
         dataset = dataset.map(load, **parallel).cache(cache_file)
         if shuffle:
             # A full buffer would hold the whole set in memory, which a file
             # cache exists to avoid; the one-time shuffle above makes up for it.
-            per_image = image_size[0] * image_size[1] * 3
+            per_image = image_size[0] * image_size[1] * channels
             buffer = max(1, min(n, _cache_limit() // 4 // per_image))
             dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         dataset = share(dataset)

@@ -208,7 +208,14 @@ def train(
     multiple = split_batches(strategy, spec.batch_size, train_source, val_source, say)
     shard = (strategy.process_id, strategy.num_processes) if multi_host else (0, 1)
     train_data, val_data = make_datasets(
-        spec, train_source, val_source, hw, initial_epoch, multiple=multiple, shard=shard
+        spec,
+        train_source,
+        val_source,
+        hw,
+        initial_epoch,
+        multiple=multiple,
+        shard=shard,
+        channels=resolved.input_shape[2],
     )
     if multi_host:
         say(strategy.describe(spec.batch_size))
@@ -318,18 +325,19 @@ def resolve_recipe(
             recipe.source,
             Problem("head", "training needs a head. Add `head: {block: classifier}`."),
         )
-    if recipe.input_shape[2] != 3:
+    channels = recipe.input_shape[2]
+    if channels not in (1, 3):
         raise RecipeError(
             recipe.source,
             Problem(
                 "input_shape",
-                f"the image pipeline gives RGB images (3 channels), but the recipe takes "
-                f"{recipe.input_shape[2]}. Set the third number to 3.",
+                f"the image pipeline gives RGB (3 channels) or grayscale (1) images, but the "
+                f"recipe takes {channels}. Set the third number to 3 or 1.",
             ),
         )
     raw = copy.deepcopy(recipe.raw)
     raw.pop("base", None)
-    raw["input_shape"] = [hw[0], hw[1], 3]
+    raw["input_shape"] = [hw[0], hw[1], channels]
     raw["head"] = {**raw["head"], "num_classes": len(class_names), "class_names": list(class_names)}
     raw["train"] = spec.model_dump(mode="json")
     return validate_recipe(raw, recipe.source)
@@ -371,6 +379,7 @@ def make_datasets(
     initial_epoch: int = 0,
     multiple: int = 1,
     shard: tuple[int, int] = (0, 1),
+    channels: int = 3,
 ):
     """(training, validation) tf.data pipelines.
 
@@ -385,7 +394,13 @@ def make_datasets(
 
     # A resumed run shuffles on from another seed rather than replaying epoch 1's order.
     seed = spec.seed + initial_epoch
-    batches = dict(image_size=hw, batch_size=spec.batch_size, multiple=multiple, shard=shard)
+    batches = dict(
+        image_size=hw,
+        batch_size=spec.batch_size,
+        multiple=multiple,
+        shard=shard,
+        channels=channels,
+    )
     train_data = image_dataset(train_source, shuffle=True, seed=seed, **batches)
     # Each process draws its own augmentations: the same seed would flip the same places.
     augment_seed = seed + shard[0]

@@ -221,3 +221,56 @@ def test_class_names_go_with_arrays_only(tmp_path):
             out=tmp_path / "run",
         )
     assert not (tmp_path / "run").exists()
+
+
+def test_rgb_becomes_its_rounded_luma_and_grey_becomes_rgb():
+    from registry.training.decode import to_channels
+
+    rgb = np.array([[[[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30]]]], np.uint8)
+    grey = np.asarray(to_channels(rgb, 1))
+    # ITU-R 601 luma: 0.2989 R + 0.5870 G + 0.1140 B, rounded to whole levels.
+    assert grey.dtype == np.uint8 and grey[0, 0, :, 0].tolist() == [76, 150, 29, 18]
+    assert np.asarray(to_channels(grey, 3))[0, 0, 1].tolist() == [150, 150, 150]
+    assert to_channels(rgb, 3) is rgb
+
+
+@pytest.fixture(scope="module")
+def grey_run(tmp_path_factory):
+    """A 1-channel recipe trained for one epoch on grayscale arrays."""
+    root = tmp_path_factory.mktemp("grey")
+    recipe = write_recipe(root / "grey.yaml")
+    text = recipe.read_text().replace("- 28\n- 3\n", "- 28\n- 1\n")
+    assert text != recipe.read_text()
+    recipe.write_text(text)
+    x, y = class_images(3, 28, seed=4)
+    train(recipe, data=(x, y), class_names=NAMES, out=root / "run", verbose=0)
+    return {"root": root, "run": root / "run", "x": x, "y": y}
+
+
+def test_a_one_channel_recipe_keeps_grey_images_grey(grey_run):
+    model = keras.saving.load_model(grey_run["run"] / "model.keras", safe_mode=True)
+    assert model.input_shape == (None, 28, 28, 1)
+    evaluation = evaluate(grey_run["run"], (grey_run["x"], grey_run["y"]))
+    direct = model.predict(grey_run["x"][..., None].astype("float32"), verbose=0)
+    np.testing.assert_allclose(evaluation.probabilities, direct, atol=1e-5)
+
+
+def test_predict_gives_a_one_channel_model_the_luma_of_a_colour_file(grey_run, tmp_path):
+    from PIL import Image
+
+    model = keras.saving.load_model(grey_run["run"] / "model.keras", safe_mode=True)
+    colour = np.zeros((28, 28, 3), np.uint8)
+    colour[..., 0], colour[..., 2] = 200, 90  # luma: round(0.2989 * 200 + 0.114 * 90) = 70
+    Image.fromarray(colour).save(tmp_path / "colour.png")
+    (prediction,) = predict(grey_run["run"], [tmp_path / "colour.png"], top=1)
+    expected = model.predict(np.full((1, 28, 28, 1), 70.0, "float32"), verbose=0)[0]
+    assert prediction.top[0].score == pytest.approx(float(expected.max()), abs=1e-5)
+
+
+def test_a_one_channel_model_is_not_exported(grey_run, tmp_path):
+    from registry import export
+    from registry.deploy.errors import ExportError
+
+    with pytest.raises(ExportError, match="takes 1-channel images; exports take RGB"):
+        export(grey_run["run"] / "model.keras", tmp_path / "grey_export", format="savedmodel")
+    assert not (tmp_path / "grey_export").exists()
