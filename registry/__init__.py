@@ -5,6 +5,7 @@
 
     from registry import train
     history = train("digits_demo", data="digits/train", out="runs/digits")
+    history = train("resnet20_cifar", data="fashion_mnist", out="runs/fashion")
 
 The sub-packages follow a recipe on its way to a model, lowest first:
 `blocks` (the block table), `recipe` (the file format), `pretrained`
@@ -35,15 +36,28 @@ from registry.recipe import Recipe, list_models, load_recipe, recipe_schema, val
 
 
 def train(recipe, **kwargs):
-    """Trains a recipe on a folder of images; see `registry.training.run.train`.
+    """Trains a recipe on images, a named data set or arrays; see `registry.training.run.train`.
 
     `history = registry.train("recipes/my_net.yaml", data="photos/", out="runs/photos")`
-    returns the Keras History of the whole run. Imported on first use, so
-    `import registry` does not load the input pipeline.
+    returns the Keras History of the whole run; `data="fashion_mnist"` or
+    `data=(x, y), val=(x_val, y_val)` train on a named set or on arrays.
+    Imported on first use, so `import registry` does not load the input pipeline.
     """
     from registry.training.run import train as run_training
 
     return run_training(recipe, **kwargs)
+
+
+def evaluate(model, data, **kwargs):
+    """A trained model's accuracy, per class and confusion; see `registry.training.evaluate`.
+
+    `registry.evaluate("runs/fashion", "fashion_mnist").report()` measures a
+    named set's test split; `data` may also be a folder or `(x, y)` arrays.
+    Imported on first use, like `train`.
+    """
+    from registry.training.evaluate import evaluate as run_evaluation
+
+    return run_evaluation(model, data, **kwargs)
 
 
 def export(model, path, format="savedmodel", **kwargs):
@@ -66,6 +80,7 @@ __all__ = [
     "WeightsError",
     "build",
     "decode_predictions",
+    "evaluate",
     "export",
     "get_block",
     "input_convention",

@@ -10,6 +10,13 @@ from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_opti
 from registry.training.stops import TrainingInterrupted
 
 PROCESS_FLAGS = ("coordinator", "num_processes", "process_id")
+# registry.training.named_sets.NAMES (a test keeps them equal), without importing TensorFlow here
+DATA_SETS = ("fashion_mnist", "mnist", "cifar10", "cifar100")
+DATA_HELP = (
+    "training images, one subfolder per class; or a data set by name ("
+    + ", ".join(DATA_SETS)
+    + "), found in keras' cache, /usr/share/datasets or ./data, or a folder of its files"
+)
 
 
 def cmd_train(args) -> int:
@@ -42,6 +49,7 @@ def cmd_train(args) -> int:
             strategy=args.strategy,
             processes=processes,
             skip_bad_images=args.skip_bad_images,
+            download=args.download,
             allow_plugins=args.allow_plugins,
             verbose=progress(args.verbose),
         )
@@ -76,6 +84,7 @@ def cmd_evaluate(args) -> int:
         confusion_png=png,
         skip_bad_images=args.skip_bad_images,
         allow_plugins=args.allow_plugins,
+        download=args.download,
     )
     if args.json:
         print(
@@ -125,19 +134,32 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _add_download(parser) -> None:
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="let keras.datasets download a named data set that is not found (needs internet)",
+    )
+
+
 def add_to(commands) -> None:
     p = commands.add_parser(
         "train",
-        help="train a recipe on a folder of images (resumes an interrupted run)",
-        description="Train RECIPE on DIR (one subfolder per class). Re-running the same command "
-        "after an interruption resumes from the last completed epoch.",
+        help="train a recipe on an image folder or a named data set (resumes an interrupted run)",
+        description="Train RECIPE on DIR (one subfolder per class) or a named data set such as "
+        "fashion_mnist. Re-running the same command after an interruption resumes from the "
+        "last completed epoch.",
     )
     p.add_argument("recipe", help="recipe name or YAML file; its train: section gives the defaults")
-    p.add_argument(
-        "--data", required=True, metavar="DIR", help="training images, one subfolder per class"
-    )
+    p.add_argument("--data", required=True, metavar="DIR|NAME", help=DATA_HELP)
+    _add_download(p)
     val = p.add_mutually_exclusive_group()
-    val.add_argument("--val", metavar="DIR", help="validation images, same class subfolders")
+    val.add_argument(
+        "--val",
+        metavar="DIR|test",
+        help="validation images, same class subfolders; `test` validates on a named data set's "
+        "test split, as published tables do (default: hold out --val-split of the training data)",
+    )
     val.add_argument(
         "--val-split",
         type=_fraction,
@@ -204,7 +226,15 @@ def add_to(commands) -> None:
         "evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder"
     )
     p.add_argument("model", metavar="MODEL", help=".keras file or run folder")
-    p.add_argument("--data", required=True, metavar="DIR", help="images, one subfolder per class")
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR|NAME",
+        help="images, one subfolder per class; or a data set by name ("
+        + ", ".join(DATA_SETS)
+        + "): its test split",
+    )
+    _add_download(p)
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N")
     p.add_argument(
         "--image-size", type=positive_int, metavar="N", help="for models that take any size"

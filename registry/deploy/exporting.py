@@ -224,6 +224,12 @@ def _classifier(model, allow_plugins: bool) -> Network:
             f"{where} has no classifier head to export (it returns feature maps). Export a "
             "model with its head, as `resblocks train` saves it."
         )
+    if network.input_shape[-1] != 3:
+        # Every format's metadata, runtime check and `predict` on an export speak RGB.
+        raise ExportError(
+            f"{where} takes {network.input_shape[-1]}-channel images; exports take RGB (3 "
+            "channels). Train an RGB recipe (grayscale data is repeated to RGB) to export it."
+        )
     return network
 
 

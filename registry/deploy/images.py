@@ -25,6 +25,7 @@ from registry.training.data import (
     scan_image_folder,
     split_folder,
 )
+from registry.training.sources import TEST, open_source
 
 GENERATED = 16  # made images when no folder is given
 
@@ -58,23 +59,26 @@ def run_validation_images(
 ) -> Batch | None:
     """Up to `limit` validation images of the run `model` was trained in, or None.
 
-    The run folder's `data.json` says where they are: the `--val` folder, or
-    the part of `--data` that the run held out. None if `model` is not in a
-    run folder, or the images are gone.
+    The run folder's `data.json` says where they are: the `--val` folder (or
+    a named set's test split), or the part of `--data` that the run held
+    out. None if `model` is not in a run folder, or the images are gone
+    (a run on arrays keeps none).
     """
     run = Path(model) if Path(model).is_dir() else Path(model).parent
     try:
         where = json.loads((run / rundir.DATA).read_text(encoding="utf-8"))
-        if where["val"] is not None:
-            folder = scan_image_folder(where["val"])
+        if where["val"] == TEST:
+            folder = open_source(where["data"], TEST)
+        elif where["val"] is not None:
+            folder = open_source(where["val"], TEST)
         else:
             _, folder = split_folder(
-                scan_image_folder(where["data"]), where["val_split"], where["seed"]
+                open_source(where["data"], "train"), where["val_split"], where["seed"]
             )
     except (OSError, ValueError, KeyError, TypeError, DataError):
         return None
     indices = _spread(len(folder.paths), limit)
-    source = f"validation images of the run ('{folder.root}')"
+    source = f"validation images of the run ({folder.where})"
     return decode(folder.subset(indices), image_size, source)
 
 

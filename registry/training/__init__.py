@@ -1,4 +1,4 @@
-"""Training and using networks on image folders: the input pipeline, `train`, `evaluate`, `predict`.
+"""Training and using networks on image folders, named data sets and arrays: train, evaluate, ...
 
 Also the run folder (atomic per-epoch commits, resume), speed settings and
 the digits demo data. Kept import-free on purpose: `import

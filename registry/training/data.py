@@ -1,4 +1,7 @@
-"""The image-folder input pipeline: scan a class-per-subfolder folder, split it, batch it.
+"""The input pipeline: scan a class-per-subfolder folder, split it, batch any data source.
+
+`image_dataset` streams any `ImageSource`: an `ImageFolder` from here, or
+`arrays.ImageArrays` (numpy arrays, a named data set's split).
 
 Layout expected (as Keras' `image_dataset_from_directory` and
 `flow_from_directory`): `root/<class name>/**/<image>`, class names are the
@@ -14,8 +17,9 @@ import dataclasses
 import hashlib
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 import tensorflow as tf
 from PIL import Image
@@ -38,6 +42,44 @@ _MAX_LISTED = 10
 
 class DataError(ResblocksError):
     """An image folder that cannot be used as it is; the message names the file and the fix."""
+
+
+class ImageSource(Protocol):
+    """What the pipeline needs of a data source: an `ImageFolder`, or `arrays.ImageArrays`.
+
+    `train`, `evaluate`, resuming and multi-host sharding use these and
+    nothing else, so they take any source the same way.
+    """
+
+    class_names: tuple[str, ...]
+    labels: tuple[int, ...]
+
+    def __len__(self) -> int: ...
+
+    @property
+    def where(self) -> str:
+        """The source in messages: "'path/to/folder'", "the test split of fashion_mnist"."""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """A name for each image (a file path), in order."""
+
+    @property
+    def skipped(self) -> tuple[tuple[str, str], ...]:
+        """Unreadable images left out, with their reasons."""
+
+    def subset(self, indices: Sequence[int]) -> ImageSource:
+        """The images at `indices`, same classes."""
+
+    def fingerprint(self) -> str:
+        """A digest of the images and labels, the same wherever the same data is read."""
+
+    def cache_key(self) -> str:
+        """What a file cache of the decoded images is named by."""
+
+    def elements(self, image_size: tuple[int, int]) -> tuple[tf.data.Dataset, Callable]:
+        """A dataset of light elements (what shuffling and sharding move) and the function
+        that turns one into `(uint8 image (height, width, 1 or 3), label)`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +148,49 @@ class ImageFolder:
             extensions = _count_extensions(self.ignored)
             line += f"; ignored {len(self.ignored)} non-image files ({extensions})"
         return line + "."
+
+    @property
+    def where(self) -> str:
+        """The source in messages."""
+        return f"'{self.root}'"
+
+    def fingerprint(self) -> str:
+        """sha256 of the listing (each image's path below the root, and its label).
+
+        The same on every machine that holds a copy of the folder, so
+        multi-host processes and a resumed run can check they read the same images.
+        """
+        listing = hashlib.sha256()
+        for path, label in zip(self.paths, self.labels):
+            listing.update(f"{os.path.relpath(path, self.root)}\t{label}\n".encode())
+        return listing.hexdigest()
+
+    def cache_key(self) -> str:
+        """What a file cache is named by: each file's path, label, byte size and modification time.
+
+        One `stat` per file, so replacing an image also starts a new cache.
+        """
+        stats = [(s.st_size, s.st_mtime_ns) for s in map(os.stat, self.paths)]
+        return repr((self.paths, self.labels, stats))
+
+    def elements(self, image_size: tuple[int, int]):
+        """(dataset of (path, route, label), load) for `image_dataset`: load decodes and resizes.
+
+        The decoder route of each file comes from its format and size (see
+        `decode`), read at scan time or, for a folder built by hand, now.
+        """
+        formats, sizes = self.formats, self.sizes
+        if not formats or not sizes:
+            formats, sizes = zip(*(_read_header(path) for path in self.paths))
+        routes = [decode.choose_route(f, w, h, image_size) for f, (w, h) in zip(formats, sizes)]
+        elements = tf.data.Dataset.from_tensor_slices(
+            (list(self.paths), tf.constant(routes, tf.int32), tf.constant(self.labels, tf.int32))
+        )
+
+        def load(path, route, label):
+            return decode.load_resized(path, route, image_size), label
+
+        return elements, load
 
     def subset(self, indices: Sequence[int]) -> ImageFolder:
         """A folder of the images at `indices`, same classes, same root."""
@@ -200,9 +285,9 @@ def scan_image_folder(root: str | os.PathLike, *, skip_bad_images: bool = False)
 
 
 def split_folder(
-    folder: ImageFolder, val_fraction: float, seed: int
-) -> tuple[ImageFolder, ImageFolder]:
-    """Split a folder into (train, validation), stratified by class and fixed by `seed`.
+    folder: ImageSource, val_fraction: float, seed: int
+) -> tuple[ImageSource, ImageSource]:
+    """Split a folder (or any source) into (train, validation), stratified and fixed by `seed`.
 
     Each class keeps its proportion; a class with at least 2 images gives at
     least one to validation. Both halves keep the class names of the whole
@@ -210,14 +295,14 @@ def split_folder(
     `skipped` and `ignored` lists.
 
     Args:
-        folder: ImageFolder. What `scan_image_folder` returned.
+        folder: ImageSource. What `scan_image_folder` returned, or arrays.
         val_fraction: float. Fraction of each class held out, in (0, 1).
         seed: int. The same seed gives the same split.
     """
     train, val = stratified_split(folder.labels, val_fraction, seed)
     if not val:
         raise DataError(
-            f"Splitting '{folder.root}' with val_fraction={val_fraction} leaves no "
+            f"Splitting {folder.where} with val_fraction={val_fraction} leaves no "
             "validation images: every class holds a single image. Add images, or "
             "pass a separate validation folder."
         )
@@ -225,7 +310,7 @@ def split_folder(
 
 
 def image_dataset(
-    folder: ImageFolder,
+    source: ImageSource,
     *,
     image_size: tuple[int, int],
     batch_size: int,
@@ -236,8 +321,9 @@ def image_dataset(
     deterministic: bool | None = None,
     multiple: int = 1,
     shard: tuple[int, int] = (0, 1),
+    channels: int = 3,
 ) -> tf.data.Dataset:
-    """Stream a folder as batches of `(images, labels)`.
+    """Stream a data source (an image folder, arrays) as batches of `(images, labels)`.
 
     Images are float32 in [0, 255] of shape `(batch, height, width, 3)`,
     resized bilinearly with antialiasing to exactly `image_size` (no crop,
@@ -252,7 +338,9 @@ def image_dataset(
     the shuffle buffer has to fill.
 
     Args:
-        folder: ImageFolder. What `scan_image_folder` or `split_folder` gave.
+        source: ImageSource. An `ImageFolder` (what `scan_image_folder` or
+            `split_folder` gave), or `ImageArrays`: anything that gives its
+            `elements(image_size)` (light elements and how to load one).
         image_size: tuple of 2 ints. `(height, width)` of every image.
         batch_size: int. Images per batch; the last batch may be smaller.
         shuffle: bool. Reshuffle every epoch (training) or keep folder order
@@ -271,7 +359,7 @@ def image_dataset(
         subset_indices: sequence of int or None. Use only these images.
         deterministic: bool or None. Whether parallel decoding keeps order.
             None (default) means keep it when `shuffle` is False (so
-            predictions line up with `folder.paths`) or a `seed` is given
+            predictions line up with `source.paths`) or a `seed` is given
             (so runs repeat); otherwise allow out-of-order decoding.
         multiple: int. Cut every batch to a multiple of this many images
             (keras.distribution splits a batch evenly over its devices); an
@@ -282,6 +370,9 @@ def image_dataset(
             of one batch are disjoint and together the whole batch). Before
             decoding when the images are not cached, so each process decodes
             only its own. `batch_size` stays the global batch.
+        channels: int. 3 (RGB, default) or 1 (grayscale): what the network
+            takes; images of the other kind are converted by
+            `decode.to_channels` (grey repeated, or RGB to its luma).
 
     Returns:
         A `tf.data.Dataset`, with `class_names` and `file_paths` attributes.
@@ -297,10 +388,10 @@ def image_dataset(
             f"Received: cache={cache!r}"
         )
     if subset_indices is not None:
-        folder = folder.subset(subset_indices)
-    if not folder.paths:
+        source = source.subset(subset_indices)
+    if not len(source):
         raise DataError(
-            f"No images to stream from '{folder.root}'"
+            f"No images to stream from {source.where}"
             + (" after selecting `subset_indices`" if subset_indices is not None else "")
             + ". Pass a folder, or indices, with at least one image."
         )
@@ -314,22 +405,20 @@ def image_dataset(
             f"batch_size={batch_size}, multiple={multiple}"
         )
 
-    n = len(folder.paths)
-    formats, sizes = folder.formats, folder.sizes
-    if not formats or not sizes:
-        formats, sizes = zip(*(_read_header(path) for path in folder.paths))
-    routes = [decode.choose_route(f, w, h, image_size) for f, (w, h) in zip(formats, sizes)]
+    if channels not in (1, 3):
+        raise ValueError(f"Argument `channels` must be 1 or 3. Received: channels={channels!r}")
 
-    dataset = tf.data.Dataset.from_tensor_slices(
-        (list(folder.paths), tf.constant(routes, tf.int32), tf.constant(folder.labels, tf.int32))
-    )
+    n = len(source)
+    elements, load_native = source.elements(image_size)
+    dataset = elements
 
-    def load(path, route, label):
-        return decode.load_resized(path, route, image_size), label
+    def load(*element):
+        image, label = load_native(*element)
+        return decode.to_channels(image, channels), label
 
     parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
     if cache == "auto":
-        cache = n * image_size[0] * image_size[1] * 3 <= _cache_limit()
+        cache = n * image_size[0] * image_size[1] * channels <= _cache_limit()
 
     def share(dataset):
         return _share_batches(dataset, batch_size, multiple, shard)
@@ -347,11 +436,12 @@ def image_dataset(
         if shuffle:
             # Fixed once, so the file cache does not hold images class by class.
             dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=False)
-        dataset = dataset.map(load, **parallel).cache(_cache_file(cache, folder, image_size))
+        cache_file = _cache_file(cache, repr((source.cache_key(), channels)), image_size)
+        dataset = dataset.map(load, **parallel).cache(cache_file)
         if shuffle:
             # A full buffer would hold the whole set in memory, which a file
             # cache exists to avoid; the one-time shuffle above makes up for it.
-            per_image = image_size[0] * image_size[1] * 3
+            per_image = image_size[0] * image_size[1] * channels
             buffer = max(1, min(n, _cache_limit() // 4 // per_image))
             dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         dataset = share(dataset)
@@ -364,8 +454,8 @@ def image_dataset(
         batches = full + (rest >= multiple)
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
-    dataset.class_names = list(folder.class_names)
-    dataset.file_paths = list(folder.paths)
+    dataset.class_names = list(source.class_names)
+    dataset.file_paths = list(source.paths)
     return dataset
 
 
@@ -550,16 +640,12 @@ def _check_image_size(image_size) -> tuple[int, int]:
     return int(image_size[0]), int(image_size[1])
 
 
-def _cache_file(prefix: str, folder: ImageFolder, image_size: tuple[int, int]) -> str:
-    """File-cache path with a fingerprint of the files and size, so a stale cache is never reused.
+def _cache_file(prefix: str, key: str, image_size: tuple[int, int]) -> str:
+    """File-cache path with a fingerprint of the source's `cache_key` and the size.
 
-    The fingerprint covers each file's path, label, byte size and
-    modification time (one `stat` per file), so replacing an image also
-    starts a new cache.
+    So a stale cache is never read back.
     """
-    stats = [(s.st_size, s.st_mtime_ns) for s in map(os.stat, folder.paths)]
-    key = repr((folder.paths, folder.labels, stats, image_size))
-    digest = hashlib.sha256(key.encode()).hexdigest()
+    digest = hashlib.sha256(repr((key, image_size)).encode()).hexdigest()
     path = f"{prefix}-{image_size[0]}x{image_size[1]}-{digest[:12]}"
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     return path

@@ -137,6 +137,8 @@ def load_resized(path: tf.Tensor, route: tf.Tensor, image_size: tuple[int, int])
 def resize_uint8(image: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
     """Bilinear, antialiased resize of a uint8 image to exactly `image_size`, rounded back to uint8.
 
+    Any number of channels; they are kept.
+
     Antialiasing (`ScaleAndTranslate`) is what makes shrinking faithful, but
     it costs 2 to 3 times a plain bilinear resize, and it only changes
     anything when a side shrinks: enlarging with it equals plain bilinear to
@@ -163,4 +165,20 @@ def resize_uint8(image: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
         ),
         exclusive=False,
     )
-    return tf.ensure_shape(resized, [image_size[0], image_size[1], 3])
+    return tf.ensure_shape(resized, [image_size[0], image_size[1], image.shape[-1]])
+
+
+def to_channels(images: tf.Tensor, channels: int) -> tf.Tensor:
+    """Images `(..., 1 or 3)` with `channels` channels: the one rule of colour.
+
+    Grayscale is repeated to R, G and B for an RGB network; RGB becomes its
+    luma (ITU-R 601, `tf.image.rgb_to_grayscale`), rounded to whole levels,
+    for a 1-channel network. The dtype is kept.
+    """
+    have = images.shape[-1]
+    if have == channels:
+        return images
+    if have == 1:
+        return tf.repeat(images, channels, axis=-1)
+    grey = tf.round(tf.image.rgb_to_grayscale(tf.cast(images, tf.float32)))
+    return tf.cast(grey, images.dtype)

@@ -38,7 +38,7 @@ import keras
 import numpy as np
 
 from registry.errors import ResblocksError
-from registry.training.data import ImageFolder
+from registry.training.data import ImageSource
 
 # Keras' names for the three settings (keras.distribution.initialize reads them too).
 ENVIRONMENT = {
@@ -207,22 +207,20 @@ class MultiHost(DataParallel):
         return f"Process {self.process_id} lost {who} of the {self.num_processes} ({cause})"
 
 
-def check_same_images(strategy: MultiHost, folders: Sequence[ImageFolder]) -> None:
+def check_same_images(strategy: MultiHost, sources: Sequence[ImageSource]) -> None:
     """Raises StrategyError on a process that sees other images than process 0.
 
     Each process reads its slice of every batch from its own copy of the
-    folders, so the copies must list the same files (paths below each
-    root, and classes) for the slices to fit together.
+    data, so the copies must hold the same images (for folders: the same
+    paths below each root, and classes) for the slices to fit together.
     """
     listing = hashlib.sha256()
-    for folder in folders:
-        for path, label in zip(folder.paths, folder.labels):
-            listing.update(f"{os.path.relpath(path, folder.root)}\t{label}\n".encode())
-        listing.update(b"--\n")
+    for source in sources:
+        listing.update(f"{source.fingerprint()}\n".encode())
     mine = listing.digest()
     theirs = from_process_0(mine if strategy.process_id == 0 else None)
     if theirs != mine:
-        counts = " and ".join(f"{len(folder)} in '{folder.root}'" for folder in folders)
+        counts = " and ".join(f"{len(source)} in {source.where}" for source in sources)
         raise StrategyError(
             f"Process {strategy.process_id} sees other images than process 0 ({counts} here). "
             "Every process reads its slice of each batch from its own copy of --data and "

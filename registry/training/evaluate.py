@@ -1,9 +1,10 @@
-"""evaluate(): a trained model's accuracy on a labelled image folder.
+"""evaluate(): a trained model's accuracy on labelled images: a folder, a named set, arrays.
 
 The accuracy is given per class and as a confusion matrix.
 
-The folder's class subfolders are matched to the model's classes by name,
+A folder's class subfolders are matched to the model's classes by name,
 so a test folder may hold fewer classes than the model knows, in any order.
+A named data set ("fashion_mnist") is measured on its test split.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import keras
 import numpy as np
 
 from registry.training import saved
-from registry.training.data import image_dataset, scan_image_folder
-from registry.training.run import relabel
+from registry.training.arrays import ImageArrays
+from registry.training.data import image_dataset
+from registry.training.sources import evaluation_source
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Evaluation:
         labels: array of int. True class index of each image.
         predicted: array of int. Predicted class index of each image.
         probabilities: array (images, classes). The model's outputs.
+        source: str. What was measured, for the report: "10,000 test images
+            of fashion_mnist"; empty for a folder ("N images").
     """
 
     class_names: list[str]
@@ -48,11 +52,12 @@ class Evaluation:
     labels: np.ndarray
     predicted: np.ndarray
     probabilities: np.ndarray
+    source: str = ""
 
     def report(self) -> str:
         """A few lines for the terminal: overall, then one per class."""
         width = max(len(name) for name in self.per_class) if self.per_class else 5
-        lines = [f"accuracy {self.accuracy:.4f} on {len(self.paths)} images"]
+        lines = [f"accuracy {self.accuracy:.4f} on {self.source or f'{len(self.paths)} images'}"]
         for name, value in self.per_class.items():
             lines.append(f"  {name:<{width}}  {value:.4f}  ({self.counts[name]} images)")
         return "\n".join(lines)
@@ -60,41 +65,46 @@ class Evaluation:
 
 def evaluate(
     model: str | os.PathLike | keras.Model,
-    data: str | os.PathLike,
+    data: str | os.PathLike | tuple,
     *,
     batch_size: int = 32,
     image_size: int | Sequence[int] | None = None,
     confusion_png: str | os.PathLike | None = None,
     skip_bad_images: bool = False,
     allow_plugins: bool = False,
+    download: bool = False,
 ) -> Evaluation:
-    """Runs the model over every image of a class-per-subfolder folder.
+    """Runs the model over every image of a folder, a named data set's test split, or arrays.
 
     Args:
         model: a `.keras` file, a run folder (its `model.keras`), or a model.
-        data: str or path. Images in one subfolder per class, named as the
-            model's classes.
+        data: A folder of images in one subfolder per class, named as the
+            model's classes; a data set's name ("fashion_mnist", ...) or a
+            folder of its files, whose test split is measured; or
+            `(images, labels)` arrays whose labels index the model's classes.
         batch_size: int. Images per forward pass.
         image_size: int, (height, width) or None for the model's input size.
         confusion_png: path or None. Where to draw the confusion matrix.
         skip_bad_images: bool. Leave out unreadable images instead of stopping.
         allow_plugins: bool. Import the plugins of the run's recipe.yaml
             first, for a model made of custom blocks.
+        download: bool. Let `keras.datasets` download a named set that is
+            not found (needs internet).
 
     Returns:
         An `Evaluation`.
 
     Raises:
-        DataError: the folder is unusable or has a class the model has not.
+        DataError: the data is not found, unusable, or has a class the model has not.
     """
     model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = saved.class_names(model)
-    folder = relabel(scan_image_folder(data, skip_bad_images=skip_bad_images), names)
+    source = evaluation_source(data, names, skip_bad_images=skip_bad_images, download=download)
     dataset = image_dataset(
-        folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False
+        source, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False
     )
     probabilities = model.predict(saved.model_inputs(model, dataset), verbose=0)
-    labels = np.asarray(folder.labels)
+    labels = np.asarray(source.labels)
     predicted = probabilities.argmax(axis=1)
     confusion = np.zeros((len(names), len(names)), dtype=np.int64)
     np.add.at(confusion, (labels, predicted), 1)
@@ -105,10 +115,11 @@ def evaluate(
         per_class={names[i]: float(confusion[i, i] / confusion[i].sum()) for i in present},
         counts={names[i]: int(confusion[i].sum()) for i in present},
         confusion=confusion,
-        paths=list(folder.paths),
+        paths=list(source.paths),
         labels=labels,
         predicted=predicted,
         probabilities=probabilities,
+        source=source.summary() if isinstance(source, ImageArrays) else "",
     )
     if confusion_png is not None:
         from registry.training.plots import plot_confusion

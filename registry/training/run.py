@@ -1,10 +1,13 @@
-"""train(): a recipe and a folder of images in, a run folder with the trained model out.
+"""train(): a recipe and data in, a run folder with the trained model out.
 
-Resumable after any interruption.
+Resumable after any interruption. The data is an image folder, a classic
+data set by name, or numpy arrays (see `sources`):
 
     history = train(
         "recipes/digits_demo.yaml", data="digits/train", val="digits/val", out="runs/digits"
     )
+    history = train("resnet20_cifar", data="fashion_mnist", out="runs/fashion")
+    history = train("resnet20_cifar", data=(x, y), val=(x_val, y_val), out="runs/arrays")
 
 The run folder (see `rundir`) holds `model.keras` (best validation
 accuracy), `last.keras` (the resume point, optimizer state included),
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import json
 import math
 import os
@@ -48,13 +50,7 @@ from registry.training.callbacks import (
     StopOnSignal,
     TrainingInterrupted,
 )
-from registry.training.data import (
-    DataError,
-    ImageFolder,
-    image_dataset,
-    scan_image_folder,
-    split_folder,
-)
+from registry.training.data import ImageSource, image_dataset
 from registry.training.distribution import (
     MultiHost,
     ProcessGroup,
@@ -67,6 +63,7 @@ from registry.training.finetune import load_pretrained
 from registry.training.optim import make_optimizer
 from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
+from registry.training.sources import check_same_data, data_record, describe, training_sources
 from registry.training.strategy import (
     Strategy,
     fit_scope,
@@ -79,9 +76,9 @@ from registry.training.strategy import (
 def train(
     recipe: str | os.PathLike | Mapping | Recipe,
     *,
-    data: str | os.PathLike,
+    data: str | os.PathLike | tuple,
     out: str | os.PathLike,
-    val: str | os.PathLike | None = None,
+    val: str | os.PathLike | tuple | None = None,
     val_split: float | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
@@ -92,12 +89,14 @@ def train(
     strategy: str | Strategy | None = None,
     processes: ProcessGroup | None = None,
     skip_bad_images: bool | None = None,
+    class_names: Sequence[str] | None = None,
+    download: bool = False,
     overrides: Mapping[str, Any] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     allow_plugins: bool = False,
     verbose: int = 1,
 ) -> keras.callbacks.History:
-    """Trains a recipe on a class-per-subfolder image folder, or resumes the run in `out`.
+    """Trains a recipe on an image folder, a named data set or arrays, or resumes the run in `out`.
 
     The recipe's `train:` section gives the settings (defaults where it has
     none); the arguments below override it. If `out` holds an unfinished
@@ -108,10 +107,17 @@ def train(
 
     Args:
         recipe: a recipe name, YAML path, mapping or `Recipe`.
-        data: str or path. The training images, one subfolder per class.
+        data: The training images: a folder with one subfolder per class;
+            a data set's name ("fashion_mnist", "mnist", "cifar10",
+            "cifar100": its training split), or a folder of its files;
+            or `(images, labels)` numpy arrays as `keras.datasets` gives
+            them (see `registry.training.arrays` for the rules).
         out: str or path. The run folder.
-        val: str or path or None. Validation images, same class folders.
-            None holds out `val_split` of each class of `data` instead.
+        val: Validation images: a folder with the same class folders,
+            `(images, labels)` arrays, or "test" for a named set's test
+            split (as published tables do). None holds out `val_split` of
+            each class of `data` instead, so a named set's test split stays
+            unseen until `evaluate`.
         val_split: float or None. Overrides `train.val_split`.
         epochs, batch_size, image_size, weights, freeze, seed,
             skip_bad_images: override the `train:` keys of the same names.
@@ -120,6 +126,11 @@ def train(
             `registry.training.strategy`. The batch size is the global one.
         processes: ProcessGroup or None. This process's place in a
             multi_host job; None reads KERAS_DISTRIBUTION_* variables.
+        class_names: sequence of str or None. Names of the classes of
+            arrays' labels (default "0", "1", ...); named sets and folders
+            bring their own.
+        download: bool. Let `keras.datasets` download a named set that is
+            not found (needs internet; never by default).
         overrides: dotted recipe paths to values, as in `build()`.
         callbacks: extra Keras callbacks.
         allow_plugins: bool. Import the recipe's `plugins:` (custom blocks
@@ -133,7 +144,7 @@ def train(
 
     Raises:
         RecipeError: the recipe or a setting is invalid.
-        DataError: the image folders cannot be used.
+        DataError: the data cannot be found or used.
         RunDirError: `out` holds something else, or a run with other settings.
         TrainingInterrupted: SIGINT or SIGTERM; the last epoch is saved.
         ProcessLost: another process of a multi_host job stopped.
@@ -156,24 +167,34 @@ def train(
     )
     say = print if verbose else (lambda *a, **k: None)
 
-    train_folder, val_folder = load_folders(data, val, spec)
-    say(_describe_folders(train_folder, val_folder, val))
+    train_source, val_source = training_sources(
+        data,
+        val,
+        val_split=spec.val_split,
+        seed=spec.seed,
+        skip_bad_images=spec.skip_bad_images,
+        class_names=class_names,
+        download=download,
+    )
+    say(describe(train_source, val_source, val))
     hw = spec.image_hw or _recipe_hw(recipe)
-    resolved = resolve_recipe(recipe, spec, train_folder.class_names, hw)
+    resolved = resolve_recipe(recipe, spec, train_source.class_names, hw)
+    record = data_record(data, val, train_source, val_source, spec)
 
     run = RunDir(out, writable=is_chief(strategy))
     multi_host = isinstance(strategy, MultiHost)
     state = run.open() if run.writable or not multi_host else None
     if state is not None and run.writable:
         _check_same_run(run, resolved)
+        check_same_data(run, record)
     resume = run / rundir.LAST if state is not None and (run / rundir.LAST).is_file() else None
     scratch = tempfile.TemporaryDirectory(prefix="resblocks-resume-") if multi_host else None
     if multi_host:  # only process 0 reads the run folder; it sends the others the resume point
-        check_same_images(strategy, (train_folder, val_folder))
+        check_same_images(strategy, (train_source, val_source))
         state, resume = _resume_point_from_process_0(strategy, state, resume, Path(scratch.name))
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
-    run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
-    run.write_text(rundir.DATA, data_json(data, val, spec))
+    run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_source.class_names), indent=1) + "\n")
+    run.write_text(rundir.DATA, json.dumps(record, indent=1) + "\n")
     if state is not None and state.epoch >= spec.epochs:
         say(
             f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to "
@@ -183,11 +204,18 @@ def train(
         return history_of(state, None)
     initial_epoch = state.epoch if state else 0
 
-    steps = math.ceil(len(train_folder) / spec.batch_size)
-    multiple = split_batches(strategy, spec.batch_size, train_folder, val_folder, say)
+    steps = math.ceil(len(train_source) / spec.batch_size)
+    multiple = split_batches(strategy, spec.batch_size, train_source, val_source, say)
     shard = (strategy.process_id, strategy.num_processes) if multi_host else (0, 1)
     train_data, val_data = make_datasets(
-        spec, train_folder, val_folder, hw, initial_epoch, multiple=multiple, shard=shard
+        spec,
+        train_source,
+        val_source,
+        hw,
+        initial_epoch,
+        multiple=multiple,
+        shard=shard,
+        channels=resolved.input_shape[2],
     )
     if multi_host:
         say(strategy.describe(spec.batch_size))
@@ -288,33 +316,6 @@ def resolve_spec(recipe: Recipe, **flags: Any) -> TrainSpec:
         raise RecipeError(recipe.source, problems_of(error, "train", TrainSpec)) from None
 
 
-def load_folders(data, val, spec: TrainSpec) -> tuple[ImageFolder, ImageFolder]:
-    """The training and validation folders: `val` scanned, or `val_split` of `data` held out."""
-    folder = scan_image_folder(data, skip_bad_images=spec.skip_bad_images)
-    if val is None:
-        return split_folder(folder, spec.val_split, spec.seed)
-    val_folder = scan_image_folder(val, skip_bad_images=spec.skip_bad_images)
-    return folder, relabel(val_folder, folder.class_names)
-
-
-def relabel(folder: ImageFolder, class_names: Sequence[str]) -> ImageFolder:
-    """`folder` with its labels indexing `class_names` (the training classes) instead of its own.
-
-    Raises:
-        DataError: the folder has a class the training data has not.
-    """
-    index = {name: i for i, name in enumerate(class_names)}
-    unknown = [name for name in folder.class_names if name not in index]
-    if unknown:
-        raise DataError(
-            f"The folder '{folder.root}' has class folder(s) that the training data has not: "
-            f"{', '.join(unknown)}. The model knows: {', '.join(class_names)}. Rename or "
-            "remove those folders, or train with them."
-        )
-    labels = tuple(index[folder.class_names[label]] for label in folder.labels)
-    return dataclasses.replace(folder, class_names=tuple(class_names), labels=labels)
-
-
 def resolve_recipe(
     recipe: Recipe, spec: TrainSpec, class_names: Sequence[str], hw: tuple[int, int]
 ) -> Recipe:
@@ -324,35 +325,22 @@ def resolve_recipe(
             recipe.source,
             Problem("head", "training needs a head. Add `head: {block: classifier}`."),
         )
-    if recipe.input_shape[2] != 3:
+    channels = recipe.input_shape[2]
+    if channels not in (1, 3):
         raise RecipeError(
             recipe.source,
             Problem(
                 "input_shape",
-                f"the image pipeline gives RGB images (3 channels), but the recipe takes "
-                f"{recipe.input_shape[2]}. Set the third number to 3.",
+                f"the image pipeline gives RGB (3 channels) or grayscale (1) images, but the "
+                f"recipe takes {channels}. Set the third number to 3 or 1.",
             ),
         )
     raw = copy.deepcopy(recipe.raw)
     raw.pop("base", None)
-    raw["input_shape"] = [hw[0], hw[1], 3]
+    raw["input_shape"] = [hw[0], hw[1], channels]
     raw["head"] = {**raw["head"], "num_classes": len(class_names), "class_names": list(class_names)}
     raw["train"] = spec.model_dump(mode="json")
     return validate_recipe(raw, recipe.source)
-
-
-def data_json(data, val, spec: TrainSpec) -> str:
-    """Where the run's images came from, so its validation images can be found again.
-
-    `resblocks export` checks an export on them.
-    """
-    where = {
-        "data": os.path.abspath(data),
-        "val": os.path.abspath(val) if val is not None else None,
-        "val_split": spec.val_split if val is None else None,
-        "seed": spec.seed,
-    }
-    return json.dumps(where, indent=1) + "\n"
 
 
 def recipe_yaml(recipe: Recipe) -> str:
@@ -385,12 +373,13 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
 
 def make_datasets(
     spec: TrainSpec,
-    train_folder: ImageFolder,
-    val_folder: ImageFolder,
+    train_source: ImageSource,
+    val_source: ImageSource,
     hw,
     initial_epoch: int = 0,
     multiple: int = 1,
     shard: tuple[int, int] = (0, 1),
+    channels: int = 3,
 ):
     """(training, validation) tf.data pipelines.
 
@@ -398,21 +387,27 @@ def make_datasets(
     > 1, every batch cut to a multiple of it (see `split_batches`); with a
     `shard` (process, processes), this process's slice of every batch.
     """
-    n = len(train_folder.class_names)
+    n = len(train_source.class_names)
 
     def one_hot(images, labels):
         return images, tf.one_hot(labels, n)
 
     # A resumed run shuffles on from another seed rather than replaying epoch 1's order.
     seed = spec.seed + initial_epoch
-    batches = dict(image_size=hw, batch_size=spec.batch_size, multiple=multiple, shard=shard)
-    train_data = image_dataset(train_folder, shuffle=True, seed=seed, **batches)
+    batches = dict(
+        image_size=hw,
+        batch_size=spec.batch_size,
+        multiple=multiple,
+        shard=shard,
+        channels=channels,
+    )
+    train_data = image_dataset(train_source, shuffle=True, seed=seed, **batches)
     # Each process draws its own augmentations: the same seed would flip the same places.
     augment_seed = seed + shard[0]
     train_data = augment_dataset(
         train_data, augmentation(**spec.augment.model_dump(), seed=augment_seed)
     )
-    val_data = image_dataset(val_folder, shuffle=False, **batches)
+    val_data = image_dataset(val_source, shuffle=False, **batches)
     return tuple(
         dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         for dataset in (train_data, val_data)
@@ -456,17 +451,6 @@ def summary_line(state: RunState, run: RunDir) -> str:
         f"Best validation accuracy {state.best_val_accuracy:.4f} at epoch {state.best_epoch} of "
         f"{state.epoch}; best model '{run / rundir.BEST}', curves '{run / rundir.CURVES}'."
     )
-
-
-def _describe_folders(train_folder: ImageFolder, val_folder: ImageFolder, val) -> str:
-    how = f"from '{val_folder.root}'" if val is not None else f"held out of '{train_folder.root}'"
-    skipped = len(set(train_folder.skipped) | set(val_folder.skipped))
-    line = (
-        f"{len(train_folder)} training and {len(val_folder)} validation images ({how}), "
-        f"{len(train_folder.class_names)} classes: {', '.join(train_folder.class_names[:10])}"
-        f"{', ...' if len(train_folder.class_names) > 10 else ''}."
-    )
-    return line + (f" Skipped {skipped} unreadable images." if skipped else "")
 
 
 def _plural(n: int, word: str) -> str:

@@ -82,9 +82,14 @@ def model_inputs(model: keras.Model, dataset):
     A model trained by `resblocks train` holds its preprocessing and takes
     raw pixels; a Network built without it (`build(...)` alone) is given
     its recipe's convention here, as `registry.preprocess_input` would.
+    A 1-channel model is given the images' luma, as in training.
     """
     from registry.pretrained.preprocessing import input_convention
+    from registry.training.decode import to_channels
     from resblocks import Preprocess
+
+    if model.input_shape[-1] == 1:
+        dataset = dataset.map(lambda images, labels: (to_channels(images, 1), labels))
 
     try:
         mode = input_convention(model)

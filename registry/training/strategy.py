@@ -27,7 +27,7 @@ from collections.abc import Callable
 import keras
 import tensorflow as tf
 
-from registry.training.data import ImageFolder
+from registry.training.data import ImageSource
 from registry.training.distribution import DataParallel, MultiHost, ProcessGroup, StrategyError
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "data_parallel", "multi_host")
@@ -124,8 +124,8 @@ def is_chief(strategy: Strategy) -> bool:
 def split_batches(
     strategy: Strategy,
     batch_size: int,
-    train_folder: ImageFolder,
-    val_folder: ImageFolder,
+    train_folder: ImageSource,
+    val_folder: ImageSource,
     say: Callable[[str], None],
 ) -> int:
     """The number that every batch must be a multiple of under `strategy` (1: any size).
