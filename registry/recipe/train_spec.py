@@ -44,7 +44,11 @@ class AugmentSpec(BaseModel):
 
 
 class SGDSpec(BaseModel):
-    """Stochastic gradient descent with momentum (He et al. 2015: 0.1, momentum 0.9)."""
+    """Stochastic gradient descent with momentum (He et al. 2015: 0.1, momentum 0.9, decay 1e-4).
+
+    `weight_decay` is the papers' and PyTorch's: an L2 term `weight_decay * w`
+    added to the gradient before momentum, so a paper's number means the same here.
+    """
 
     model_config = STRICT
 
@@ -52,12 +56,19 @@ class SGDSpec(BaseModel):
     learning_rate: LearningRate = 0.01
     momentum: float = Field(0.9, ge=0.0, lt=1.0)
     nesterov: bool = False
-    weight_decay: WeightDecay = 0.0
+    weight_decay: WeightDecay = Field(
+        0.0, description="L2 added to the gradient before momentum, as torch.optim.SGD."
+    )
     clipnorm: ClipNorm | None = None
 
 
 class AdamSpec(BaseModel):
-    """Adam; `adamw` is Adam with decoupled weight decay (Keras' AdamW defaults)."""
+    """Adam; `adamw` is Adam with decoupled weight decay (Keras' AdamW defaults).
+
+    For `adam`, `weight_decay` is an L2 term added to the gradient (as
+    torch.optim.Adam); for `adamw` it is decoupled, `w -= learning_rate *
+    weight_decay * w` each step (Loshchilov & Hutter 2019, torch.optim.AdamW).
+    """
 
     model_config = STRICT
 
@@ -67,13 +78,17 @@ class AdamSpec(BaseModel):
     beta_2: float = Field(0.999, ge=0.0, lt=1.0)
     epsilon: float = Field(1e-7, gt=0.0, le=1.0)
     weight_decay: WeightDecay | None = Field(
-        None, description="Default 0 for adam, 0.004 for adamw."
+        None,
+        description="adam: L2 added to the gradient, default 0; adamw: decoupled, default 0.004.",
     )
     clipnorm: ClipNorm | None = None
 
 
 class RMSpropSpec(BaseModel):
-    """RMSprop (Szegedy et al. 2016 trained Inception-ResNet-V2 with it)."""
+    """RMSprop (Szegedy et al. 2016 trained Inception-ResNet-V2 with it).
+
+    `weight_decay` is an L2 term added to the gradient, as torch.optim.RMSprop.
+    """
 
     model_config = STRICT
 
@@ -82,12 +97,36 @@ class RMSpropSpec(BaseModel):
     rho: float = Field(0.9, ge=0.0, lt=1.0)
     momentum: float = Field(0.0, ge=0.0, lt=1.0)
     epsilon: float = Field(1e-7, gt=0.0, le=1.0)
-    weight_decay: WeightDecay = 0.0
+    weight_decay: WeightDecay = Field(0.0, description="L2 added to the gradient.")
+    clipnorm: ClipNorm | None = None
+
+
+class LambSpec(BaseModel):
+    """LAMB (You et al. 2020), as timm's Lamb: Adam's step plus decoupled decay, per-layer scaled.
+
+    Each variable's step `m_hat / (sqrt(v_hat) + epsilon) + weight_decay * w`
+    is scaled by the trust ratio `|w| / |step|`. Variables without weight
+    decay take Adam's step unscaled (timm's default). Wightman et al. 2021
+    (ResNet strikes back, A1): learning_rate 0.008, weight_decay 0.02.
+    """
+
+    model_config = STRICT
+
+    name: Literal["lamb"]
+    learning_rate: LearningRate = 0.001
+    beta_1: float = Field(0.9, ge=0.0, lt=1.0)
+    beta_2: float = Field(0.999, ge=0.0, lt=1.0)
+    epsilon: float = Field(1e-6, gt=0.0, le=1.0)
+    weight_decay: WeightDecay = Field(
+        0.01, description="Decoupled, inside the trust ratio (timm's Lamb default 0.01)."
+    )
     clipnorm: ClipNorm | None = None
 
 
 Optimizer = Annotated[
-    SGDSpec | AdamSpec | RMSpropSpec, BeforeValidator(_named), Field(discriminator="name")
+    SGDSpec | AdamSpec | RMSpropSpec | LambSpec,
+    BeforeValidator(_named),
+    Field(discriminator="name"),
 ]
 
 
@@ -165,6 +204,21 @@ class TrainSpec(BaseModel):
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
     optimizer: Optimizer = Field(default_factory=lambda: AdamSpec(name="adam"))
     schedule: Schedule = Field(default_factory=lambda: ConstantSchedule(name="constant"))
+    weight_decay_on_norm_and_bias: bool = Field(
+        False,
+        description="Decay BN's gamma and beta and every bias too (every 1-D variable); "
+        "false leaves them out, as timm's filter_bias_and_bn.",
+    )
+    global_clipnorm: ClipNorm | None = Field(
+        None,
+        description="Scale all gradients together so their global norm is at most this.",
+    )
+    gradient_accumulation: int = Field(
+        1,
+        ge=1,
+        le=1024,
+        description="Average the gradients of this many batches before each optimizer step.",
+    )
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
         False,
@@ -193,6 +247,16 @@ class TrainSpec(BaseModel):
         if warmup >= self.epochs:
             raise ValueError(
                 f"schedule.warmup_epochs ({warmup}) must be less than epochs ({self.epochs})."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_clip(self) -> "TrainSpec":
+        if self.global_clipnorm is not None and self.optimizer.clipnorm is not None:
+            raise ValueError(
+                "give one of optimizer.clipnorm (each gradient on its own) and global_clipnorm "
+                f"(all together). Received: optimizer.clipnorm={self.optimizer.clipnorm}, "
+                f"global_clipnorm={self.global_clipnorm}. Remove one."
             )
         return self
 
