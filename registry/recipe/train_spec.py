@@ -219,6 +219,14 @@ class TrainSpec(BaseModel):
         le=1024,
         description="Average the gradients of this many batches before each optimizer step.",
     )
+    ema: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Keep an exponential moving average of the weights with this decay per "
+        "optimizer step (timm's model_ema_decay, e.g. 0.9998); validation, the best model "
+        "and model.keras use it.",
+    )
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
         False,

@@ -108,11 +108,45 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
             )
 
 
+def uses_ema(model: keras.Model) -> bool:
+    """Whether the model's optimizer keeps a moving average of the weights (`train: {ema: ...}`)."""
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    return bool(getattr(optimizer, "use_ema", False))
+
+
+def ema_validation(model: keras.Model) -> list[keras.callbacks.Callback]:
+    """Callbacks that validate the weights' moving average instead of the weights, if kept.
+
+    Keras' `SwapEMAWeights` swaps the average into the model for each
+    validation and back after it, so training goes on from the raw weights.
+    """
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=False)] if uses_ema(model) else []
+
+
+def save_ema(model: keras.Model, path: str | Path) -> None:
+    """Saves the model with its weights' moving average in place of its weights.
+
+    They are swapped back after, exactly (the swap copies values). The
+    optimizer saved with it holds the raw weights in the average's place:
+    resume from `last.keras`, never from this file.
+    """
+    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=False)
+    swap.set_model(model)
+    swap.on_test_begin()  # the average into the model
+    try:
+        model.save(path)
+    finally:
+        swap.on_test_end()  # the raw weights back
+
+
 class CommitEpoch(keras.callbacks.Callback):
     """At the end of each epoch: adds its row to the history and commits the run folder.
 
     The epoch is the new best (and becomes `model.keras`) when its
-    validation accuracy is higher than every earlier one's.
+    validation accuracy is higher than every earlier one's. With `ema`,
+    that accuracy is the moving average's (see `ema_validation`) and
+    `model.keras` holds the average; `last.keras` holds the raw weights
+    with the average in the optimizer, so a resumed run goes on exactly.
 
     Args:
         run: RunDir. Where to commit.
@@ -156,7 +190,14 @@ class CommitEpoch(keras.callbacks.Callback):
         )
         if best:
             state.best_epoch, state.best_val_accuracy = epoch + 1, score
-        self.run.commit_epoch(state, lambda path: self.model.save(path), best=best, plot=self.plot)
+        save_best = (lambda path: save_ema(self.model, path)) if uses_ema(self.model) else None
+        self.run.commit_epoch(
+            state,
+            lambda path: self.model.save(path),
+            best=best,
+            plot=self.plot,
+            save_best=save_best,
+        )
         self.state = state  # only once committed: an epoch that failed to save is not done
         if self.on_commit is not None:
             self.on_commit(state)

@@ -52,7 +52,11 @@ class _DecayRules:
     """Which variables weight decay touches: 1-D ones (BN's gamma and beta, biases) only if asked.
 
     Mixed in before a Keras optimizer class; `decay_norm_and_bias` is saved
-    in its config, so a reloaded optimizer decays the same variables.
+    in its config, so a reloaded optimizer decays the same variables. Also
+    moves the weights' moving average (`use_ema`) once per optimizer step:
+    Keras' own moves it after every batch, also the batches that only
+    accumulate a gradient, so under accumulation N it would decay N times
+    per step.
     """
 
     def __init__(self, *args, decay_norm_and_bias: bool = False, **kwargs):
@@ -66,6 +70,29 @@ class _DecayRules:
 
     def get_config(self) -> dict:
         return {**super().get_config(), "decay_norm_and_bias": self.decay_norm_and_bias}
+
+    def _update_model_variables_moving_average(self, trainable_variables) -> None:
+        if not self.gradient_accumulation_steps:
+            return super()._update_model_variables_moving_average(trainable_variables)
+        # Keras' rule otherwise: the first step copies the weights, each later
+        # one moves the average by (1 - ema_momentum); between steps it stays.
+        is_step = ops.equal(ops.mod(self._iterations + 1, self.gradient_accumulation_steps), 0)
+        not_first = ops.not_equal(self.iterations, 0)
+        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is None:
+                continue
+            dtype = variable.dtype
+            momentum = ops.where(
+                is_step,
+                ops.multiply(ops.cast(not_first, dtype), ops.cast(self.ema_momentum, dtype)),
+                ops.cast(1.0, dtype),
+            )
+            average.assign(
+                ops.add(
+                    ops.multiply(momentum, average),
+                    ops.multiply(ops.subtract(1.0, momentum), variable),
+                )
+            )
 
 
 class _CoupledDecay(_DecayRules):
@@ -226,8 +253,9 @@ def learning_rate(
 def make_optimizer(spec: TrainSpec, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """A Keras optimizer configured as `spec.optimizer`, on `spec.schedule`.
 
-    With the section's clipping, gradient accumulation and which variables
-    weight decay touches; see the module's docstring for what decay means.
+    With the section's clipping, gradient accumulation, moving average of
+    the weights (`ema`) and which variables weight decay touches; see the
+    module's docstring for what decay means.
     """
     o = spec.optimizer
     common = {
@@ -238,6 +266,8 @@ def make_optimizer(spec: TrainSpec, steps_per_epoch: int) -> keras.optimizers.Op
             spec.gradient_accumulation if spec.gradient_accumulation > 1 else None
         ),
         "decay_norm_and_bias": spec.weight_decay_on_norm_and_bias,
+        "use_ema": spec.ema is not None,
+        "ema_momentum": spec.ema if spec.ema is not None else 0.99,
     }
     if isinstance(o, SGDSpec):
         return SGD(

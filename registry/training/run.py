@@ -47,6 +47,7 @@ from registry.training.callbacks import (
     StopOnNonFiniteLoss,
     StopOnSignal,
     TrainingInterrupted,
+    ema_validation,
 )
 from registry.training.data import (
     DataError,
@@ -218,6 +219,7 @@ def train(
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
     commit = CommitEpoch(run, state, plot=plot_curves, on_commit=scalars.write if scalars else None)
     fit_callbacks = [signals, StopOnNonFiniteLoss(_nan_advice(spec, run)), commit, *callbacks]
+    fit_callbacks += ema_validation(model)  # validation (and the best model) on the average
     signals.install()
     try:
         with fit_scope(strategy):
@@ -535,6 +537,11 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
     now = copy.deepcopy(recipe.raw)
     for raw in (saved, now):
         raw.get("train", {}).pop("epochs", None)
+    # A train key added to the format since the run started, left at its default, is no change.
+    defaults = TrainSpec().model_dump(mode="json")
+    for key, value in list(now.get("train", {}).items()):
+        if key not in saved.get("train", {}) and value == defaults.get(key):
+            del now["train"][key]
     differences = _differences(saved, now)
     if differences:
         listed = "; ".join(

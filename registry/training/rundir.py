@@ -139,6 +139,7 @@ class RunDir:
         *,
         best: bool,
         plot: Callable[[list[dict[str, float]], Path], None] | None = None,
+        save_best: Callable[[Path], None] | None = None,
     ) -> None:
         """Makes epoch `state.epoch` durable: all of its files, or none.
 
@@ -147,6 +148,8 @@ class RunDir:
             save_last: function of a path; saves the resume checkpoint there.
             best: bool. Whether this epoch's model is also the new `model.keras`.
             plot: function of (history, path), or None; draws `curves.png`.
+            save_best: function of a path, or None; saves `model.keras` when
+                it is not the resume checkpoint's copy (the weights' moving average).
         """
         if not self.writable:
             # Saving a model distributed over several processes takes part in
@@ -155,12 +158,16 @@ class RunDir:
             # non-chief workers do).
             with tempfile.TemporaryDirectory(prefix="resblocks-unkept-") as scratch:
                 save_last(Path(scratch) / LAST)
+                if best and save_best is not None:
+                    save_best(Path(scratch) / BEST)
             return
         staging = self.path / _STAGING
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         save_last(staging / LAST)
-        if best:
+        if best and save_best is not None:
+            save_best(staging / BEST)
+        elif best:
             _link_or_copy(staging / LAST, staging / BEST)
         (staging / HISTORY).write_text(history_csv(state.history), encoding="utf-8")
         if plot is not None:

@@ -245,18 +245,24 @@ def dense_model():
     return keras.Model(inputs, keras.layers.Dense(3)(x))
 
 
-def fit_weights(batch_size, accumulation, data, epochs=1, steps_per_epoch=1):
+def compiled(accumulation, steps_per_epoch=1, **train):
     model = dense_model()
     optimizer = optimizer_of(
         steps_per_epoch=steps_per_epoch,
         optimizer={"name": "sgd", "learning_rate": 0.1, "momentum": 0.9, "weight_decay": 0.01},
         gradient_accumulation=accumulation,
         global_clipnorm=1.0,
+        **train,
     )
     model.compile(optimizer=optimizer, loss=keras.losses.MeanSquaredError())
+    return model
+
+
+def fit_weights(batch_size, accumulation, data):
+    model = compiled(accumulation)
     x, y = data
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
-    return values(model.trainable_variables), model
+    model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    return values(model.trainable_variables)
 
 
 def regression_data(n=256):
@@ -266,8 +272,8 @@ def regression_data(n=256):
 
 def test_four_accumulated_batches_of_32_are_one_batch_of_128():
     data = regression_data(256)  # two optimizer steps: momentum and decay carry over
-    accumulated, _ = fit_weights(32, 4, data)
-    whole, _ = fit_weights(128, 1, data)
+    accumulated = fit_weights(32, 4, data)
+    whole = fit_weights(128, 1, data)
     for a, b in zip(accumulated, whole):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
@@ -282,20 +288,28 @@ def test_the_schedule_counts_optimizer_steps_under_accumulation():
 
 
 def test_a_reloaded_optimizer_goes_on_exactly_mid_accumulation(tmp_path):
-    data = regression_data(96)
-    _, model = fit_weights(32, 4, data)  # 3 batches: the accumulators hold a part-step
+    """As a run resumes from last.keras, saved at an epoch's end (before fit copies the EMA in)."""
     path = tmp_path / "last.keras"
-    model.save(path)
+    x, y = regression_data(352)
+    first = compiled(4, ema=0.9)
+    save = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: first.save(path))
+    # 7 batches: one step taken, the EMA started, the accumulators hold a part-step.
+    first.fit(x[:224], y[:224], batch_size=32, shuffle=False, verbose=0, callbacks=[save])
     loaded = keras.saving.load_model(path, safe_mode=True)
     optimizer = loaded.optimizer
     assert type(optimizer) is optim.SGD
     assert optimizer.weight_decay == 0.01 and optimizer.decay_norm_and_bias is False
     assert optimizer.gradient_accumulation_steps == 4 and optimizer.global_clipnorm == 1.0
-    x, y = regression_data(160)
-    for each in (model, loaded):
-        each.fit(x[96:], y[96:], batch_size=32, epochs=1, shuffle=False, verbose=0)
-    for a, b in zip(values(model.trainable_variables), values(loaded.trainable_variables)):
-        np.testing.assert_array_equal(a, b)
+    assert optimizer.use_ema and optimizer.ema_momentum == pytest.approx(0.9)
+    loaded.fit(x[224:], y[224:], batch_size=32, shuffle=False, verbose=0)
+    # Each model is fit once: on JAX, Keras' end-of-fit EMA copy leaves a
+    # weight and its average sharing a buffer, which a second fit refuses.
+    whole = compiled(4, ema=0.9)
+    whole.fit(x, y, batch_size=32, shuffle=False, verbose=0)
+    for a, b in zip(values(loaded.trainable_variables), values(whole.trainable_variables)):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
+    for a, b in zip(values(optimizer.variables), values(whole.optimizer.variables)):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
 
 
 @pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "rmsprop", "lamb"])
@@ -360,3 +374,44 @@ def test_bad_values_are_located_errors_with_the_fix(train, message):
     with pytest.raises(RecipeError) as error:
         load_recipe({**RECIPE, "train": train})
     assert message in str(error.value)
+
+
+def test_the_ema_after_n_steps_of_a_constant_gradient_is_the_closed_form():
+    """Keras' rule: the first step copies w_1, then e_t = d e_(t-1) + (1 - d) w_t.
+
+    With w_t = w_1 - (t - 1) c, the lag w_t - e_t obeys L_t = d (L_(t-1) - c)
+    from L_1 = 0, so e_N = w_N + c d (1 - d^(N-1)) / (1 - d).
+    """
+    decay, lr, n = 0.9, 0.1, 20
+    w0, g = np.full((2, 3), 1.5, "float32"), np.full((2, 3), 0.25, "float32")
+    optimizer = optimizer_of(
+        optimizer={"name": "sgd", "learning_rate": lr, "momentum": 0.0}, ema=decay
+    )
+    variable = keras.Variable(w0)
+    for _ in range(n):
+        optimizer.apply([keras.ops.convert_to_tensor(g)], [variable])
+    c = lr * g.astype("float64")
+    w_n = w0 - n * c
+    expected = w_n + c * decay * (1 - decay ** (n - 1)) / (1 - decay)
+    average = [v for v in optimizer.variables if "average" in v.path]
+    assert len(average) == 1
+    np.testing.assert_allclose(values(average)[0], expected, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(values([variable])[0], w_n, atol=1e-6, rtol=0)
+
+
+def test_under_accumulation_the_ema_moves_once_per_optimizer_step():
+    decay, lr, n, steps = 0.9, 0.1, 4, 5
+    w0, g = np.full((3,), 1.5, "float32"), np.full((3,), 0.25, "float32")
+    section = {"name": "sgd", "learning_rate": lr, "momentum": 0.0}
+    plain = optimizer_of(optimizer=section, ema=decay)
+    accumulating = optimizer_of(optimizer=section, ema=decay, gradient_accumulation=n)
+    a, b = keras.Variable(w0), keras.Variable(w0)
+    for _ in range(steps):
+        plain.apply([keras.ops.convert_to_tensor(g)], [a])
+        for _ in range(n):
+            accumulating.apply([keras.ops.convert_to_tensor(g)], [b])
+    np.testing.assert_allclose(values([b]), values([a]), atol=1e-6, rtol=0)
+    averages = [
+        values([v for v in o.variables if "average" in v.path])[0] for o in (plain, accumulating)
+    ]
+    np.testing.assert_allclose(averages[1], averages[0], atol=1e-6, rtol=0)
