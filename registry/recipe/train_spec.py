@@ -227,7 +227,18 @@ class TrainSpec(BaseModel):
         "optimizer step (timm's model_ema_decay, e.g. 0.9998); validation, the best model "
         "and model.keras use it.",
     )
-    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    loss: Literal["categorical", "bce"] = Field(
+        "categorical",
+        description="categorical: softmax cross-entropy; bce: binary cross-entropy over "
+        "one-hot targets with sigmoid scores (timm's BinaryCrossEntropy, ResNet strikes back).",
+    )
+    label_smoothing: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Targets smoothed towards 1/classes; with bce as timm: "
+        "smoothing/classes off, 1 - smoothing + smoothing/classes on.",
+    )
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
         False,
         description="true: float16 on a GPU, bfloat16 on a CPU with bfloat16 hardware, "

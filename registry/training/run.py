@@ -65,6 +65,7 @@ from registry.training.distribution import (
 )
 from registry.training.finetune import freeze as freeze_layers
 from registry.training.finetune import load_pretrained
+from registry.training.losses import head_activation, make_loss
 from registry.training.optim import make_optimizer
 from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
@@ -339,6 +340,19 @@ def resolve_recipe(
     raw.pop("base", None)
     raw["input_shape"] = [hw[0], hw[1], 3]
     raw["head"] = {**raw["head"], "num_classes": len(class_names), "class_names": list(class_names)}
+    if spec.loss == "bce":  # each class a yes/no question: sigmoid scores
+        given = raw["head"].get("activation")
+        if given not in (None, "sigmoid"):
+            raise RecipeError(
+                recipe.source,
+                Problem(
+                    "head.activation",
+                    f"train.loss: bce scores each class with a sigmoid, but the head's "
+                    f"activation is {given!r}. Remove head.activation (bce sets sigmoid), "
+                    "or train with loss: categorical.",
+                ),
+            )
+        raw["head"]["activation"] = head_activation(spec)
     raw["train"] = spec.model_dump(mode="json")
     return validate_recipe(raw, recipe.source)
 
@@ -378,7 +392,7 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     xla = speed.jit_compile(spec.xla) and (spec.xla is True or not tf.distribute.has_strategy())
     model.compile(
         optimizer=make_optimizer(spec, steps_per_epoch),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing),
+        loss=make_loss(spec),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         jit_compile=xla,
     )
