@@ -123,6 +123,20 @@ class LambSpec(BaseModel):
     clipnorm: ClipNorm | None = None
 
 
+class EarlyStoppingSpec(BaseModel):
+    """Stop once the monitored validation metric has not improved for `patience` epochs (Keras)."""
+
+    model_config = STRICT
+
+    patience: int = Field(ge=1, le=100_000, description="Epochs without improvement to wait.")
+    min_delta: float = Field(
+        0.0, ge=0.0, description="A change smaller than this is no improvement."
+    )
+    monitor: Literal["val_loss", "val_accuracy"] = Field(
+        "val_loss", description="What must improve: val_loss down, val_accuracy up."
+    )
+
+
 Optimizer = Annotated[
     SGDSpec | AdamSpec | RMSpropSpec | LambSpec,
     BeforeValidator(_named),
@@ -231,6 +245,9 @@ class TrainSpec(BaseModel):
         "categorical",
         description="categorical: softmax cross-entropy; bce: binary cross-entropy over "
         "one-hot targets with sigmoid scores (timm's BinaryCrossEntropy, ResNet strikes back).",
+    )
+    early_stopping: EarlyStoppingSpec | None = Field(
+        None, description="Stop early when validation stops improving; none trains every epoch."
     )
     label_smoothing: float = Field(
         0.0,

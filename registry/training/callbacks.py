@@ -139,6 +139,38 @@ def save_ema(model: keras.Model, path: str | Path) -> None:
         swap.on_test_end()  # the raw weights back
 
 
+def early_stop_reason(
+    history: list[dict[str, float]], monitor: str, patience: int, min_delta: float = 0.0
+) -> str | None:
+    """Why the run should stop after its last epoch, or None: Keras' EarlyStopping, on the history.
+
+    An epoch improves on the best so far when its `monitor` is better by
+    more than `min_delta` (lower for a loss, higher for an accuracy); the
+    run stops once `patience` epochs in a row have not. Read off the whole
+    history, so a resumed run counts as an uninterrupted one would.
+    """
+    maximize = "accuracy" in monitor
+    best, best_epoch, wait = None, None, 0
+    for row in history:
+        value = row.get(monitor)
+        if value is None:
+            continue
+        better = best is None or (
+            value - min_delta > best if maximize else value + min_delta < best
+        )
+        if better:
+            best, best_epoch, wait = value, row["epoch"], 0
+        else:
+            wait += 1
+    if best is None or wait < patience:
+        return None
+    by = f" by more than {min_delta:g}" if min_delta else ""
+    return (
+        f"early_stopping: {monitor} has not improved{by} for {wait} epochs "
+        f"(patience {patience}); its best was {best:.4f} at epoch {best_epoch}"
+    )
+
+
 class CommitEpoch(keras.callbacks.Callback):
     """At the end of each epoch: adds its row to the history and commits the run folder.
 
@@ -153,6 +185,9 @@ class CommitEpoch(keras.callbacks.Callback):
         state: RunState. The state so far (empty for a new run); updated.
         plot: function of (history, path) or None. Draws the curves.
         on_commit: function of (RunState) or None. Called after each commit.
+        stop: function of (history) or None. Why to stop after this epoch,
+            or None (see `early_stop_reason`): recorded in the committed
+            state, then training stops.
     """
 
     def __init__(
@@ -161,12 +196,14 @@ class CommitEpoch(keras.callbacks.Callback):
         state: RunState,
         plot: Callable[[list[dict[str, float]], Path], None] | None = None,
         on_commit: Callable[[RunState], None] | None = None,
+        stop: Callable[[list[dict[str, float]]], str | None] | None = None,
     ):
         super().__init__()
         self.run = run
         self.state = state
         self.plot = plot
         self.on_commit = on_commit
+        self.stop = stop
         self._started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -190,6 +227,8 @@ class CommitEpoch(keras.callbacks.Callback):
         )
         if best:
             state.best_epoch, state.best_val_accuracy = epoch + 1, score
+        if self.stop is not None:
+            state.stopped = self.stop(state.history)
         save_best = (lambda path: save_ema(self.model, path)) if uses_ema(self.model) else None
         self.run.commit_epoch(
             state,
@@ -201,6 +240,8 @@ class CommitEpoch(keras.callbacks.Callback):
         self.state = state  # only once committed: an epoch that failed to save is not done
         if self.on_commit is not None:
             self.on_commit(state)
+        if state.stopped:
+            self.model.stop_training = True
 
 
 class ScalarLog:

@@ -47,6 +47,7 @@ from registry.training.callbacks import (
     StopOnNonFiniteLoss,
     StopOnSignal,
     TrainingInterrupted,
+    early_stop_reason,
     ema_validation,
 )
 from registry.training.data import (
@@ -176,6 +177,10 @@ def train(
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_folder.class_names), indent=1) + "\n")
     run.write_text(rundir.DATA, data_json(data, val, spec))
+    if state is not None and state.stopped:
+        say(f"The run in '{run.path}' stopped early after epoch {state.epoch}: {state.stopped}.")
+        say(summary_line(state, run))
+        return history_of(state, None)
     if state is not None and state.epoch >= spec.epochs:
         say(
             f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to "
@@ -218,7 +223,13 @@ def train(
 
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
-    commit = CommitEpoch(run, state, plot=plot_curves, on_commit=scalars.write if scalars else None)
+    commit = CommitEpoch(
+        run,
+        state,
+        plot=plot_curves,
+        on_commit=scalars.write if scalars else None,
+        stop=stop_rule(spec),
+    )
     fit_callbacks = [signals, StopOnNonFiniteLoss(_nan_advice(spec, run)), commit, *callbacks]
     fit_callbacks += ema_validation(model)  # validation (and the best model) on the average
     signals.install()
@@ -255,8 +266,18 @@ def train(
         signals.restore()
         if scalars is not None:
             scalars.close()
+    if commit.state.stopped:
+        say(f"Stopped early after epoch {commit.state.epoch}: {commit.state.stopped}.")
     say(summary_line(commit.state, run))
     return history_of(commit.state, model)
+
+
+def stop_rule(spec: TrainSpec):
+    """The `early_stopping:` rule as a function of the history, or None."""
+    rule = spec.early_stopping
+    if rule is None:
+        return None
+    return lambda history: early_stop_reason(history, rule.monitor, rule.patience, rule.min_delta)
 
 
 def speed_note(spec: TrainSpec, model: keras.Model) -> str:

@@ -60,12 +60,15 @@ class RunState:
             and each metric (`loss`, `accuracy`, `val_loss`, ...).
         best_epoch: int or None. The epoch `model.keras` was saved at.
         best_val_accuracy: float or None. Its validation accuracy.
+        stopped: str or None. Why the run stopped early (`early_stopping`);
+            a stopped run is complete and does not train on.
     """
 
     epoch: int = 0
     history: list[dict[str, float]] = dataclasses.field(default_factory=list)
     best_epoch: int | None = None
     best_val_accuracy: float | None = None
+    stopped: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1) + "\n"
