@@ -19,6 +19,37 @@ WeightDecay = Annotated[float, Field(ge=0.0, le=1.0)]
 ClipNorm = Annotated[float, Field(gt=0.0)]
 
 
+def _class_weight(value: Any) -> Any:
+    """One clear error for `class_weight`, whatever is wrong; YAML's number keys become names.
+
+    `class_weight: {0: 2.0}` names the class folder "0": YAML reads that key as a number.
+    """
+    rule = "must be balanced or a mapping of class names to weights, e.g. {cat: 2.0}"
+    if value is None or value == "balanced":
+        return value
+    if isinstance(value, str):
+        near = " Did you mean 'balanced'?" if value.lower().startswith("bal") else ""
+        raise ValueError(f"{rule}. Received: {value!r}.{near}")
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"{rule}. Received: {value!r}.")
+    weights = {}
+    for name, weight in value.items():
+        number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
+        if not number or not 0.0 <= weight <= 1e6:
+            raise ValueError(
+                f"the weight of class {name!r} must be a number from 0 to 1e6. "
+                f"Received: {weight!r}."
+            )
+        weights[str(name) if isinstance(name, int) else name] = float(weight)
+    return weights
+
+
+ClassWeight = Annotated[
+    Literal["balanced"] | dict[str, float],
+    BeforeValidator(_class_weight),
+]
+
+
 def _named(value: Any) -> Any:
     """`optimizer: adam` is short for `optimizer: {name: adam}`."""
     return {"name": value} if isinstance(value, str) else value
@@ -245,6 +276,11 @@ class TrainSpec(BaseModel):
         "categorical",
         description="categorical: softmax cross-entropy; bce: binary cross-entropy over "
         "one-hot targets with sigmoid scores (timm's BinaryCrossEntropy, ResNet strikes back).",
+    )
+    class_weight: ClassWeight | None = Field(
+        None,
+        description="Weigh each image's loss by its class: balanced (n_samples / (n_classes * "
+        "count), as scikit-learn), or {class name: weight}, classes not named weighing 1.",
     )
     early_stopping: EarlyStoppingSpec | None = Field(
         None, description="Stop early when validation stops improving; none trains every epoch."

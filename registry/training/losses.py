@@ -11,9 +11,13 @@ classes` on (Keras' own BinaryCrossentropy smooths towards 1/2 instead).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 import keras
 from keras import ops
 
+from registry.errors import Problem, RecipeError
 from registry.recipe.train_spec import TrainSpec
 
 PACKAGE = "resblocks_training"
@@ -69,3 +73,36 @@ def make_loss(spec: TrainSpec) -> keras.losses.Loss:
 def head_activation(spec: TrainSpec) -> str:
     """The activation of the class scores the loss expects: sigmoid for bce, else softmax."""
     return "sigmoid" if spec.loss == "bce" else "softmax"
+
+
+def class_weights(
+    spec: TrainSpec, class_names: Sequence[str], labels: Sequence[int], source: str = ""
+) -> dict[int, float] | None:
+    """`spec.class_weight` as Keras' `fit(class_weight=...)`: class index to weight, or None.
+
+    `balanced` weighs class c by `n_samples / (n_classes * count_c)`, as
+    scikit-learn's `compute_class_weight("balanced")`, so every class adds
+    the same to the loss; a mapping names classes, and the others weigh 1.
+
+    Raises:
+        RecipeError: the mapping names a class the training data has not.
+    """
+    given = spec.class_weight
+    if given is None:
+        return None
+    if given == "balanced":
+        counts = Counter(labels)
+        n = len(labels)
+        return {c: n / (len(class_names) * counts[c]) for c in range(len(class_names)) if counts[c]}
+    unknown = [name for name in given if name not in class_names]
+    if unknown:
+        raise RecipeError(
+            source,
+            Problem(
+                "train.class_weight",
+                f"no training class is called {', '.join(repr(u) for u in unknown)}. "
+                f"The classes are: {', '.join(class_names)}. Name the class folders.",
+            ),
+        )
+    index = {name: i for i, name in enumerate(class_names)}
+    return {index[name]: float(weight) for name, weight in given.items()}

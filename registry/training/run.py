@@ -66,7 +66,7 @@ from registry.training.distribution import (
 )
 from registry.training.finetune import freeze as freeze_layers
 from registry.training.finetune import load_pretrained
-from registry.training.losses import head_activation, make_loss
+from registry.training.losses import class_weights, head_activation, make_loss
 from registry.training.optim import make_optimizer
 from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
@@ -163,6 +163,14 @@ def train(
     say(_describe_folders(train_folder, val_folder, val))
     hw = spec.image_hw or _recipe_hw(recipe)
     resolved = resolve_recipe(recipe, spec, train_folder.class_names, hw)
+    # Before anything heavy: a misnamed class is a recipe error.
+    weights = class_weights(spec, train_folder.class_names, train_folder.labels, recipe.source)
+    if weights:
+        say(
+            "Class weights: "
+            + ", ".join(f"{train_folder.class_names[c]} {w:.3g}" for c, w in weights.items())
+            + "."
+        )
 
     run = RunDir(out, writable=is_chief(strategy))
     multi_host = isinstance(strategy, MultiHost)
@@ -241,6 +249,7 @@ def train(
                 epochs=spec.epochs,
                 initial_epoch=initial_epoch,
                 callbacks=fit_callbacks,
+                class_weight=weights,
                 shuffle=False,  # the pipeline shuffles
                 verbose=verbose,
             )
