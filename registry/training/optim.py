@@ -95,6 +95,16 @@ class _DecayRules:
             )
 
 
+def _replicas_summed() -> int:
+    """How many replicas' gradients Keras' TensorFlow optimizer sums in its update step (else 1)."""
+    if keras.config.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    return context.num_replicas_in_sync if context is not None else 1
+
+
 class _CoupledDecay(_DecayRules):
     """`weight_decay` as an L2 term added to the gradient before the update (PyTorch's meaning).
 
@@ -107,8 +117,11 @@ class _CoupledDecay(_DecayRules):
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         if self.weight_decay:
+            # On TensorFlow the replicas' gradients are summed inside this
+            # step (tf.distribute): each adds its share of the decay.
+            share = self.weight_decay / _replicas_summed()
             grads = [
-                ops.add(g, ops.multiply(ops.cast(self.weight_decay, g.dtype), ops.cast(v, g.dtype)))
+                ops.add(g, ops.multiply(ops.cast(share, g.dtype), ops.cast(v, g.dtype)))
                 if g is not None and self._use_weight_decay(v)
                 else g
                 for g, v in zip(grads, trainable_variables)
