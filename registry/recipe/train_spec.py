@@ -19,6 +19,37 @@ WeightDecay = Annotated[float, Field(ge=0.0, le=1.0)]
 ClipNorm = Annotated[float, Field(gt=0.0)]
 
 
+def _class_weight(value: Any) -> Any:
+    """One clear error for `class_weight`, whatever is wrong; YAML's number keys become names.
+
+    `class_weight: {0: 2.0}` names the class folder "0": YAML reads that key as a number.
+    """
+    rule = "must be balanced or a mapping of class names to weights, e.g. {cat: 2.0}"
+    if value is None or value == "balanced":
+        return value
+    if isinstance(value, str):
+        near = " Did you mean 'balanced'?" if value.lower().startswith("bal") else ""
+        raise ValueError(f"{rule}. Received: {value!r}.{near}")
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"{rule}. Received: {value!r}.")
+    weights = {}
+    for name, weight in value.items():
+        number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
+        if not number or not 0.0 <= weight <= 1e6:
+            raise ValueError(
+                f"the weight of class {name!r} must be a number from 0 to 1e6. "
+                f"Received: {weight!r}."
+            )
+        weights[str(name) if isinstance(name, int) else name] = float(weight)
+    return weights
+
+
+ClassWeight = Annotated[
+    Literal["balanced"] | dict[str, float],
+    BeforeValidator(_class_weight),
+]
+
+
 def _named(value: Any) -> Any:
     """`optimizer: adam` is short for `optimizer: {name: adam}`."""
     return {"name": value} if isinstance(value, str) else value
@@ -44,7 +75,11 @@ class AugmentSpec(BaseModel):
 
 
 class SGDSpec(BaseModel):
-    """Stochastic gradient descent with momentum (He et al. 2015: 0.1, momentum 0.9)."""
+    """Stochastic gradient descent with momentum (He et al. 2015: 0.1, momentum 0.9, decay 1e-4).
+
+    `weight_decay` is the papers' and PyTorch's: an L2 term `weight_decay * w`
+    added to the gradient before momentum, so a paper's number means the same here.
+    """
 
     model_config = STRICT
 
@@ -52,12 +87,19 @@ class SGDSpec(BaseModel):
     learning_rate: LearningRate = 0.01
     momentum: float = Field(0.9, ge=0.0, lt=1.0)
     nesterov: bool = False
-    weight_decay: WeightDecay = 0.0
+    weight_decay: WeightDecay = Field(
+        0.0, description="L2 added to the gradient before momentum, as torch.optim.SGD."
+    )
     clipnorm: ClipNorm | None = None
 
 
 class AdamSpec(BaseModel):
-    """Adam; `adamw` is Adam with decoupled weight decay (Keras' AdamW defaults)."""
+    """Adam; `adamw` is Adam with decoupled weight decay (Keras' AdamW defaults).
+
+    For `adam`, `weight_decay` is an L2 term added to the gradient (as
+    torch.optim.Adam); for `adamw` it is decoupled, `w -= learning_rate *
+    weight_decay * w` each step (Loshchilov & Hutter 2019, torch.optim.AdamW).
+    """
 
     model_config = STRICT
 
@@ -67,13 +109,17 @@ class AdamSpec(BaseModel):
     beta_2: float = Field(0.999, ge=0.0, lt=1.0)
     epsilon: float = Field(1e-7, gt=0.0, le=1.0)
     weight_decay: WeightDecay | None = Field(
-        None, description="Default 0 for adam, 0.004 for adamw."
+        None,
+        description="adam: L2 added to the gradient, default 0; adamw: decoupled, default 0.004.",
     )
     clipnorm: ClipNorm | None = None
 
 
 class RMSpropSpec(BaseModel):
-    """RMSprop (Szegedy et al. 2016 trained Inception-ResNet-V2 with it)."""
+    """RMSprop (Szegedy et al. 2016 trained Inception-ResNet-V2 with it).
+
+    `weight_decay` is an L2 term added to the gradient, as torch.optim.RMSprop.
+    """
 
     model_config = STRICT
 
@@ -82,12 +128,50 @@ class RMSpropSpec(BaseModel):
     rho: float = Field(0.9, ge=0.0, lt=1.0)
     momentum: float = Field(0.0, ge=0.0, lt=1.0)
     epsilon: float = Field(1e-7, gt=0.0, le=1.0)
-    weight_decay: WeightDecay = 0.0
+    weight_decay: WeightDecay = Field(0.0, description="L2 added to the gradient.")
     clipnorm: ClipNorm | None = None
 
 
+class LambSpec(BaseModel):
+    """LAMB (You et al. 2020), as timm's Lamb: Adam's step plus decoupled decay, per-layer scaled.
+
+    Each variable's step `m_hat / (sqrt(v_hat) + epsilon) + weight_decay * w`
+    is scaled by the trust ratio `|w| / |step|`. Variables without weight
+    decay take Adam's step unscaled (timm's default). Wightman et al. 2021
+    (ResNet strikes back, A1): learning_rate 0.008, weight_decay 0.02.
+    """
+
+    model_config = STRICT
+
+    name: Literal["lamb"]
+    learning_rate: LearningRate = 0.001
+    beta_1: float = Field(0.9, ge=0.0, lt=1.0)
+    beta_2: float = Field(0.999, ge=0.0, lt=1.0)
+    epsilon: float = Field(1e-6, gt=0.0, le=1.0)
+    weight_decay: WeightDecay = Field(
+        0.01, description="Decoupled, inside the trust ratio (timm's Lamb default 0.01)."
+    )
+    clipnorm: ClipNorm | None = None
+
+
+class EarlyStoppingSpec(BaseModel):
+    """Stop once the monitored validation metric has not improved for `patience` epochs (Keras)."""
+
+    model_config = STRICT
+
+    patience: int = Field(ge=1, le=100_000, description="Epochs without improvement to wait.")
+    min_delta: float = Field(
+        0.0, ge=0.0, description="A change smaller than this is no improvement."
+    )
+    monitor: Literal["val_loss", "val_accuracy"] = Field(
+        "val_loss", description="What must improve: val_loss down, val_accuracy up."
+    )
+
+
 Optimizer = Annotated[
-    SGDSpec | AdamSpec | RMSpropSpec, BeforeValidator(_named), Field(discriminator="name")
+    SGDSpec | AdamSpec | RMSpropSpec | LambSpec,
+    BeforeValidator(_named),
+    Field(discriminator="name"),
 ]
 
 
@@ -165,7 +249,49 @@ class TrainSpec(BaseModel):
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
     optimizer: Optimizer = Field(default_factory=lambda: AdamSpec(name="adam"))
     schedule: Schedule = Field(default_factory=lambda: ConstantSchedule(name="constant"))
-    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    weight_decay_on_norm_and_bias: bool = Field(
+        False,
+        description="Decay BN's gamma and beta and every bias too (every 1-D variable); "
+        "false leaves them out, as timm's filter_bias_and_bn.",
+    )
+    global_clipnorm: ClipNorm | None = Field(
+        None,
+        description="Scale all gradients together so their global norm is at most this.",
+    )
+    gradient_accumulation: int = Field(
+        1,
+        ge=1,
+        le=1024,
+        description="Average the gradients of this many batches before each optimizer step.",
+    )
+    ema: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Keep an exponential moving average of the weights with this decay per "
+        "optimizer step (timm's model_ema_decay, e.g. 0.9998); validation, the best model "
+        "and model.keras use it.",
+    )
+    loss: Literal["categorical", "bce"] = Field(
+        "categorical",
+        description="categorical: softmax cross-entropy; bce: binary cross-entropy over "
+        "one-hot targets with sigmoid scores (timm's BinaryCrossEntropy, ResNet strikes back).",
+    )
+    class_weight: ClassWeight | None = Field(
+        None,
+        description="Weigh each image's loss by its class: balanced (n_samples / (n_classes * "
+        "count), as scikit-learn), or {class name: weight}, classes not named weighing 1.",
+    )
+    early_stopping: EarlyStoppingSpec | None = Field(
+        None, description="Stop early when validation stops improving; none trains every epoch."
+    )
+    label_smoothing: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Targets smoothed towards 1/classes; with bce as timm: "
+        "smoothing/classes off, 1 - smoothing + smoothing/classes on.",
+    )
     mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
         False,
         description="true: float16 on a GPU, bfloat16 on a CPU with bfloat16 hardware, "
@@ -193,6 +319,16 @@ class TrainSpec(BaseModel):
         if warmup >= self.epochs:
             raise ValueError(
                 f"schedule.warmup_epochs ({warmup}) must be less than epochs ({self.epochs})."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_clip(self) -> "TrainSpec":
+        if self.global_clipnorm is not None and self.optimizer.clipnorm is not None:
+            raise ValueError(
+                "give one of optimizer.clipnorm (each gradient on its own) and global_clipnorm "
+                f"(all together). Received: optimizer.clipnorm={self.optimizer.clipnorm}, "
+                f"global_clipnorm={self.global_clipnorm}. Remove one."
             )
         return self
 

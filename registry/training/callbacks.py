@@ -108,17 +108,86 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
             )
 
 
+def uses_ema(model: keras.Model) -> bool:
+    """Whether the model's optimizer keeps a moving average of the weights (`train: {ema: ...}`)."""
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    return bool(getattr(optimizer, "use_ema", False))
+
+
+def ema_validation(model: keras.Model) -> list[keras.callbacks.Callback]:
+    """Callbacks that validate the weights' moving average instead of the weights, if kept.
+
+    Keras' `SwapEMAWeights` swaps the average into the model for each
+    validation and back after it, so training goes on from the raw weights.
+    """
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=False)] if uses_ema(model) else []
+
+
+def save_ema(model: keras.Model, path: str | Path) -> None:
+    """Saves the model with its weights' moving average in place of its weights.
+
+    They are swapped back after, exactly (the swap copies values). The
+    optimizer saved with it holds the raw weights in the average's place:
+    resume from `last.keras`, never from this file.
+    """
+    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=False)
+    swap.set_model(model)
+    swap.on_test_begin()  # the average into the model
+    try:
+        model.save(path)
+    finally:
+        swap.on_test_end()  # the raw weights back
+
+
+def early_stop_reason(
+    history: list[dict[str, float]], monitor: str, patience: int, min_delta: float = 0.0
+) -> str | None:
+    """Why the run should stop after its last epoch, or None: Keras' EarlyStopping, on the history.
+
+    An epoch improves on the best so far when its `monitor` is better by
+    more than `min_delta` (lower for a loss, higher for an accuracy); the
+    run stops once `patience` epochs in a row have not. Read off the whole
+    history, so a resumed run counts as an uninterrupted one would.
+    """
+    maximize = "accuracy" in monitor
+    best, best_epoch, wait = None, None, 0
+    for row in history:
+        value = row.get(monitor)
+        if value is None:
+            continue
+        better = best is None or (
+            value - min_delta > best if maximize else value + min_delta < best
+        )
+        if better:
+            best, best_epoch, wait = value, row["epoch"], 0
+        else:
+            wait += 1
+    if best is None or wait < patience:
+        return None
+    by = f" by more than {min_delta:g}" if min_delta else ""
+    return (
+        f"early_stopping: {monitor} has not improved{by} for {wait} epochs "
+        f"(patience {patience}); its best was {best:.4f} at epoch {best_epoch}"
+    )
+
+
 class CommitEpoch(keras.callbacks.Callback):
     """At the end of each epoch: adds its row to the history and commits the run folder.
 
     The epoch is the new best (and becomes `model.keras`) when its
-    validation accuracy is higher than every earlier one's.
+    validation accuracy is higher than every earlier one's. With `ema`,
+    that accuracy is the moving average's (see `ema_validation`) and
+    `model.keras` holds the average; `last.keras` holds the raw weights
+    with the average in the optimizer, so a resumed run goes on exactly.
 
     Args:
         run: RunDir. Where to commit.
         state: RunState. The state so far (empty for a new run); updated.
         plot: function of (history, path) or None. Draws the curves.
         on_commit: function of (RunState) or None. Called after each commit.
+        stop: function of (history) or None. Why to stop after this epoch,
+            or None (see `early_stop_reason`): recorded in the committed
+            state, then training stops.
     """
 
     def __init__(
@@ -127,12 +196,14 @@ class CommitEpoch(keras.callbacks.Callback):
         state: RunState,
         plot: Callable[[list[dict[str, float]], Path], None] | None = None,
         on_commit: Callable[[RunState], None] | None = None,
+        stop: Callable[[list[dict[str, float]]], str | None] | None = None,
     ):
         super().__init__()
         self.run = run
         self.state = state
         self.plot = plot
         self.on_commit = on_commit
+        self.stop = stop
         self._started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -156,10 +227,21 @@ class CommitEpoch(keras.callbacks.Callback):
         )
         if best:
             state.best_epoch, state.best_val_accuracy = epoch + 1, score
-        self.run.commit_epoch(state, lambda path: self.model.save(path), best=best, plot=self.plot)
+        if self.stop is not None:
+            state.stopped = self.stop(state.history)
+        save_best = (lambda path: save_ema(self.model, path)) if uses_ema(self.model) else None
+        self.run.commit_epoch(
+            state,
+            lambda path: self.model.save(path),
+            best=best,
+            plot=self.plot,
+            save_best=save_best,
+        )
         self.state = state  # only once committed: an epoch that failed to save is not done
         if self.on_commit is not None:
             self.on_commit(state)
+        if state.stopped:
+            self.model.stop_training = True
 
 
 class ScalarLog:

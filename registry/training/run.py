@@ -49,6 +49,8 @@ from registry.training.callbacks import (
     StopOnNonFiniteLoss,
     StopOnSignal,
     TrainingInterrupted,
+    early_stop_reason,
+    ema_validation,
 )
 from registry.training.data import ImageSource, image_dataset
 from registry.training.distribution import (
@@ -60,6 +62,7 @@ from registry.training.distribution import (
 )
 from registry.training.finetune import freeze as freeze_layers
 from registry.training.finetune import load_pretrained
+from registry.training.losses import class_weights, head_activation, make_loss
 from registry.training.optim import make_optimizer
 from registry.training.plots import plot_curves
 from registry.training.rundir import RunDir, RunDirError, RunState
@@ -180,6 +183,14 @@ def train(
     hw = spec.image_hw or _recipe_hw(recipe)
     resolved = resolve_recipe(recipe, spec, train_source.class_names, hw)
     record = data_record(data, val, train_source, val_source, spec)
+    # Before anything heavy: a misnamed class is a recipe error.
+    weights = class_weights(spec, train_source.class_names, train_source.labels, recipe.source)
+    if weights:
+        say(
+            "Class weights: "
+            + ", ".join(f"{train_source.class_names[c]} {w:.3g}" for c, w in weights.items())
+            + "."
+        )
 
     run = RunDir(out, writable=is_chief(strategy))
     multi_host = isinstance(strategy, MultiHost)
@@ -195,6 +206,10 @@ def train(
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_source.class_names), indent=1) + "\n")
     run.write_text(rundir.DATA, json.dumps(record, indent=1) + "\n")
+    if state is not None and state.stopped:
+        say(f"The run in '{run.path}' stopped early after epoch {state.epoch}: {state.stopped}.")
+        say(summary_line(state, run))
+        return history_of(state, None)
     if state is not None and state.epoch >= spec.epochs:
         say(
             f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to "
@@ -244,8 +259,15 @@ def train(
 
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
-    commit = CommitEpoch(run, state, plot=plot_curves, on_commit=scalars.write if scalars else None)
+    commit = CommitEpoch(
+        run,
+        state,
+        plot=plot_curves,
+        on_commit=scalars.write if scalars else None,
+        stop=stop_rule(spec),
+    )
     fit_callbacks = [signals, StopOnNonFiniteLoss(_nan_advice(spec, run)), commit, *callbacks]
+    fit_callbacks += ema_validation(model)  # validation (and the best model) on the average
     signals.install()
     try:
         with fit_scope(strategy):
@@ -255,6 +277,7 @@ def train(
                 epochs=spec.epochs,
                 initial_epoch=initial_epoch,
                 callbacks=fit_callbacks,
+                class_weight=weights,
                 shuffle=False,  # the pipeline shuffles
                 verbose=verbose,
             )
@@ -280,8 +303,18 @@ def train(
         signals.restore()
         if scalars is not None:
             scalars.close()
+    if commit.state.stopped:
+        say(f"Stopped early after epoch {commit.state.epoch}: {commit.state.stopped}.")
     say(summary_line(commit.state, run))
     return history_of(commit.state, model)
+
+
+def stop_rule(spec: TrainSpec):
+    """The `early_stopping:` rule as a function of the history, or None."""
+    rule = spec.early_stopping
+    if rule is None:
+        return None
+    return lambda history: early_stop_reason(history, rule.monitor, rule.patience, rule.min_delta)
 
 
 def speed_note(spec: TrainSpec, model: keras.Model) -> str:
@@ -339,6 +372,19 @@ def resolve_recipe(
     raw.pop("base", None)
     raw["input_shape"] = [hw[0], hw[1], channels]
     raw["head"] = {**raw["head"], "num_classes": len(class_names), "class_names": list(class_names)}
+    if spec.loss == "bce":  # each class a yes/no question: sigmoid scores
+        given = raw["head"].get("activation")
+        if given not in (None, "sigmoid"):
+            raise RecipeError(
+                recipe.source,
+                Problem(
+                    "head.activation",
+                    f"train.loss: bce scores each class with a sigmoid, but the head's "
+                    f"activation is {given!r}. Remove head.activation (bce sets sigmoid), "
+                    "or train with loss: categorical.",
+                ),
+            )
+        raw["head"]["activation"] = head_activation(spec)
     raw["train"] = spec.model_dump(mode="json")
     return validate_recipe(raw, recipe.source)
 
@@ -364,7 +410,7 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     xla = speed.jit_compile(spec.xla) and (spec.xla is True or not tf.distribute.has_strategy())
     model.compile(
         optimizer=make_optimizer(spec, steps_per_epoch),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing),
+        loss=make_loss(spec),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         jit_compile=xla,
     )
@@ -519,6 +565,11 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
     now = copy.deepcopy(recipe.raw)
     for raw in (saved, now):
         raw.get("train", {}).pop("epochs", None)
+    # A train key added to the format since the run started, left at its default, is no change.
+    defaults = TrainSpec().model_dump(mode="json")
+    for key, value in list(now.get("train", {}).items()):
+        if key not in saved.get("train", {}) and value == defaults.get(key):
+            del now["train"][key]
     differences = _differences(saved, now)
     if differences:
         listed = "; ".join(

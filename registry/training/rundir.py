@@ -60,12 +60,15 @@ class RunState:
             and each metric (`loss`, `accuracy`, `val_loss`, ...).
         best_epoch: int or None. The epoch `model.keras` was saved at.
         best_val_accuracy: float or None. Its validation accuracy.
+        stopped: str or None. Why the run stopped early (`early_stopping`);
+            a stopped run is complete and does not train on.
     """
 
     epoch: int = 0
     history: list[dict[str, float]] = dataclasses.field(default_factory=list)
     best_epoch: int | None = None
     best_val_accuracy: float | None = None
+    stopped: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1) + "\n"
@@ -139,6 +142,7 @@ class RunDir:
         *,
         best: bool,
         plot: Callable[[list[dict[str, float]], Path], None] | None = None,
+        save_best: Callable[[Path], None] | None = None,
     ) -> None:
         """Makes epoch `state.epoch` durable: all of its files, or none.
 
@@ -147,6 +151,8 @@ class RunDir:
             save_last: function of a path; saves the resume checkpoint there.
             best: bool. Whether this epoch's model is also the new `model.keras`.
             plot: function of (history, path), or None; draws `curves.png`.
+            save_best: function of a path, or None; saves `model.keras` when
+                it is not the resume checkpoint's copy (the weights' moving average).
         """
         if not self.writable:
             # Saving a model distributed over several processes takes part in
@@ -155,12 +161,16 @@ class RunDir:
             # non-chief workers do).
             with tempfile.TemporaryDirectory(prefix="resblocks-unkept-") as scratch:
                 save_last(Path(scratch) / LAST)
+                if best and save_best is not None:
+                    save_best(Path(scratch) / BEST)
             return
         staging = self.path / _STAGING
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         save_last(staging / LAST)
-        if best:
+        if best and save_best is not None:
+            save_best(staging / BEST)
+        elif best:
             _link_or_copy(staging / LAST, staging / BEST)
         (staging / HISTORY).write_text(history_csv(state.history), encoding="utf-8")
         if plot is not None:
