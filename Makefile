@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed-$(TF)
 BACKENDS := jax torch
 BACKEND_STAMPS := $(BACKENDS:%=$(VENV)-%/.installed)
 # What `make test` runs on JAX and PyTorch; the whole suite runs on TensorFlow.
-BACKEND_SUITE := tests/backends/test_this_backend.py tests/backends/test_multi_host.py tests/resblocks
+BACKEND_SUITE := tests/backends/test_this_backend.py tests/backends/test_multi_host.py \
+	tests/backends/test_explain_backends.py tests/resblocks
 
 # The extras of each environment (variables: a comma would split $(call ...)).
 EXTRAS := $(TF),test,lint,torch,export
