@@ -1,7 +1,7 @@
 """explain(): Grad-CAM pictures of image files, from a trained model alone (`resblocks explain`).
 
 Each image is decoded as in training, its Grad-CAM heatmap
-(`registry.inspection.grad_cam`, Selvaraju et al. 2017) is laid over it,
+(`registry.inspection.class_activation`, Selvaraju et al. 2017) is laid over it,
 and the picture is titled with the predicted class and its probability,
 the true class when the image's folder is named after one, and the class
 explained when it is not the predicted one.
@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from registry.errors import ResblocksError
-from registry.inspection.grad_cam import grad_cam
+from registry.inspection.class_activation import grad_cam
 from registry.names import unknown_name_message
 from registry.training import saved
 from registry.training.data import DataError, ImageFolder, image_dataset

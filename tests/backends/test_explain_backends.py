@@ -13,7 +13,7 @@ import PIL.Image
 
 from registry import build
 from registry.cli import main
-from registry.inspection.grad_cam import grad_cam, input_gradient, split_at
+from registry.inspection.class_activation import grad_cam, input_gradient, split_at
 
 TINY = {
     "name": "tiny",

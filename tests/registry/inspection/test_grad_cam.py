@@ -6,7 +6,7 @@ import pytest
 
 from registry import build
 from registry.errors import ResblocksError
-from registry.inspection.grad_cam import grad_cam, split_at
+from registry.inspection.class_activation import grad_cam, split_at
 
 SIZE, SIDE = 32, 8  # images and the bright square in them
 
