@@ -1,10 +1,13 @@
-"""Grad-CAM on whichever Keras backend this process runs (`make test` runs it on all three).
+"""Gradients on whichever Keras backend this process runs: Grad-CAM and the gradients tool.
 
-The gradient is each backend's own (`input_gradient`), so it is checked
-against a known answer: with global average pooling and one dense layer as
-the head, the class score's gradient at every position of the last map is
-the class's kernel column over the map's area, and Grad-CAM is the ReLU of
-the map weighted by that column (the CAM of Zhou et al. 2016).
+`make test` runs this file on all three backends. Each backend takes the
+gradients its own way, so they are checked against known answers: with
+global average pooling and one dense layer as the head, the class score's
+gradient at every position of the last map is the class's kernel column
+over the map's area, and Grad-CAM is the ReLU of the map weighted by that
+column (the CAM of Zhou et al. 2016); the cross-entropy's gradient with
+respect to the softmax layer's bias is the mean of probabilities minus
+one-hot labels.
 """
 
 import keras
@@ -60,3 +63,22 @@ def test_explain_command(tmp_path, capsys):
     assert main(["explain", str(model), str(image), "--out", str(tmp_path / "cams")]) == 0
     assert (tmp_path / "cams" / "image.png").is_file()
     assert "image.png" in capsys.readouterr().out
+
+
+def test_weight_gradients_give_the_analytic_gradient_of_the_output_bias():
+    """d mean cross-entropy / d bias of a softmax layer = mean(probabilities - one-hot labels)."""
+    from registry.training.gradients import layer_norms, weight_gradients
+
+    model = build(TINY, include_preprocessing=True)
+    images = np.random.default_rng(2).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    labels = np.array([0, 1, 2, 1])
+    gradients = weight_gradients(model, images, labels)
+    paths = [weight.path for weight in model.trainable_variables]
+    bias = keras.ops.convert_to_numpy(gradients[paths.index("head/predictions/bias")])
+    values = [v.value for v in model.trainable_variables]
+    frozen = [v.value for v in model.non_trainable_variables]
+    outputs, _ = model.stateless_call(values, frozen, images, training=True)
+    expected = (keras.ops.convert_to_numpy(outputs) - np.eye(3)[labels]).mean(axis=0)
+    np.testing.assert_allclose(bias, expected, rtol=1e-4, atol=1e-6)
+    norms = layer_norms(model, images, labels)
+    assert norms.shape == (3,) and np.all(np.isfinite(norms)) and np.all(norms > 0)
