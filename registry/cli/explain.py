@@ -1,4 +1,4 @@
-"""Commands that look inside a network: explain (Grad-CAM, Selvaraju et al. 2017) and gradients."""
+"""Commands that look inside a network: explain (Grad-CAM), gradients and landscape."""
 
 import argparse
 from pathlib import Path
@@ -43,6 +43,32 @@ def cmd_gradients(args) -> int:
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     plot_gradient_norms(results, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_landscape(args) -> int:
+    import numpy as np
+
+    from registry.training.landscape import loss_landscape, plot_landscape
+
+    result = loss_landscape(
+        args.model,
+        args.data,
+        two_d=args.two_d,
+        points=args.points,
+        span=args.span,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        allow_plugins=args.allow_plugins,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    plot_landscape(result, args.out)
+    print(
+        f"loss at the trained weights {result.centre:.4f}, around it "
+        f"{np.nanmin(result.losses):.4f} to {np.nanmax(result.losses):.4f}"
+    )
     print(f"wrote {args.out}")
     return 0
 
@@ -111,6 +137,63 @@ def add_to(commands) -> None:
         help="weights and shuffle; same seed, same numbers",
     )
     p.set_defaults(run=cmd_gradients)
+
+    p = commands.add_parser(
+        "landscape",
+        help="the training loss around trained weights, along random filter-normalised directions",
+        description="The loss on DIR at the trained weights plus alpha (and beta, with --2d) "
+        "times random directions, each filter of a direction scaled to the norm of the "
+        "weights' filter, biases and batch-norm parameters left out (Li et al. 2018).",
+    )
+    p.add_argument("model", metavar="RUN_OR_MODEL", help=".keras file or run folder")
+    p.add_argument(
+        "--data", required=True, metavar="DIR", help="training images, one subfolder per class"
+    )
+    p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
+    p.add_argument("--2d", dest="two_d", action="store_true", help="two directions: a contour plot")
+    p.add_argument(
+        "--points",
+        type=_odd,
+        default=21,
+        metavar="N",
+        help="grid points per direction, odd so the trained weights are on it (default 21)",
+    )
+    p.add_argument(
+        "--span",
+        type=_positive_float,
+        default=1.0,
+        metavar="X",
+        help="the grid runs from -X to X; 1 is a step as long as each filter (default 1)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seeds the directions")
+    p.add_argument(
+        "--batch-size", type=positive_int, default=64, metavar="N", help="images per pass"
+    )
+    p.add_argument(
+        "--image-size", type=positive_int, metavar="N", help="for models that take any size"
+    )
+    add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
+    p.set_defaults(run=cmd_landscape)
+
+
+def _odd(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 3 or value % 2 == 0:
+        raise argparse.ArgumentTypeError(f"expected an odd number of 3 or more. Received: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number. Received: {text!r}")
+    return value
 
 
 def _steps(text: str) -> int:
