@@ -144,7 +144,7 @@ def input_gradient(function: Callable, x):
         import jax
         import jax.numpy as jnp
 
-        return jax.grad(lambda value: jnp.sum(function(value)))(x)
+        return jax.jit(jax.grad(lambda value: jnp.sum(function(value))))(x)
     if backend == "torch":
         import torch
 

@@ -36,7 +36,7 @@ def data(tmp_path_factory):
 def test_the_same_seed_gives_the_same_numbers_bit_for_bit(data):
     first = gradient_norms(TINY, data, steps=3, batch_size=4, seed=1)
     again = gradient_norms(TINY, data, steps=3, batch_size=4, seed=1)
-    other = gradient_norms(TINY, data, steps=3, batch_size=4, seed=2)
+    other = gradient_norms(TINY, data, steps=0, batch_size=4, seed=2)
     assert first.layers == ["stem", "conv2_block1", "conv2_block2", "conv3"]
     assert np.array_equal(first.initial, again.initial)
     assert np.array_equal(first.trained, again.trained)
