@@ -81,6 +81,6 @@ def plot_worst(
         )
     figure.suptitle(f"the {len(chosen)} images with the highest loss", fontsize=10)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=100, bbox_inches="tight")  # the labels under the last row too
     plt.close(figure)
     return chosen
