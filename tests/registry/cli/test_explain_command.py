@@ -75,9 +75,10 @@ def test_a_missing_image_is_an_error(saved, tmp_path, capsys):
     assert "Image file(s) not found" in capsys.readouterr().err
 
 
-def test_every_option_has_help_text():
+@pytest.mark.parametrize("command", ["explain", "gradients", "landscape"])
+def test_every_option_has_help_text(command):
     from registry.cli.app import parser
 
     commands = parser()._subparsers._group_actions[0].choices
-    for action in commands["explain"]._actions:
-        assert action.help, f"--{action.dest} has no help"
+    for action in commands[command]._actions:
+        assert action.help, f"{command} --{action.dest} has no help"
