@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from registry.assembly import build, model_from_recipe
 from registry.blocks import get_block, list_blocks, register_block, trial_blocks
 from registry.errors import Problem, RecipeError, ResblocksError, WeightsError
-from registry.inspection import profile
+from registry.inspection import grad_cam, profile, receptive_fields
 from registry.pretrained import (
     decode_predictions,
     input_convention,
@@ -83,6 +83,7 @@ __all__ = [
     "evaluate",
     "export",
     "get_block",
+    "grad_cam",
     "input_convention",
     "list_blocks",
     "list_models",
@@ -92,6 +93,7 @@ __all__ = [
     "model_from_recipe",
     "preprocess_input",
     "profile",
+    "receptive_fields",
     "recipe_schema",
     "register_block",
     "torch_state_dict",

@@ -11,12 +11,22 @@ keeps its traceback; `--debug` shows the traceback of every error.
 import argparse
 import sys
 
-from registry.cli import backend, demo, export, launch, predict, recipes, teaching, training
+from registry.cli import (
+    backend,
+    demo,
+    explain,
+    export,
+    launch,
+    predict,
+    recipes,
+    teaching,
+    training,
+)
 from registry.cli.options import UsageError
 from registry.errors import ResblocksError
 from registry.training.stops import NonFiniteLoss, TrainingInterrupted
 
-COMMANDS = [recipes, training, launch, predict, export, demo, teaching]
+COMMANDS = [recipes, training, launch, predict, explain, export, demo, teaching]
 
 # What reaches the user as a message and an exit code instead of a traceback.
 EXIT_CODES: dict[type[BaseException], int] = {

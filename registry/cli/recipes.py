@@ -33,6 +33,11 @@ def cmd_show(args) -> int:
     )
     model = model_from_recipe(recipe)
     print(format_table(recipe, stage_rows(recipe, model), model))
+    if args.receptive_field:
+        from registry.inspection.receptive_field import format_receptive_fields
+
+        print()
+        print(format_receptive_fields(recipe, model))
     if args.diagram:
         from registry.inspection.diagram import write_diagram
 
@@ -105,6 +110,11 @@ def add_to(commands) -> None:
     )
     p.add_argument(
         "--expand", action="store_true", help="with --diagram: one box per block, no collapsed runs"
+    )
+    p.add_argument(
+        "--receptive-field",
+        action="store_true",
+        help="also the receptive field, effective stride and effective padding after each stage",
     )
     add_recipe_options(p)
     p.set_defaults(run=cmd_show)

@@ -72,12 +72,17 @@ def cmd_evaluate(args) -> int:
     from registry.training.evaluate import evaluate
 
     model_path = Path(args.model)
+    folder = model_path if model_path.is_dir() else model_path.parent
     png = args.confusion_matrix
     if png is None:
-        folder = model_path if model_path.is_dir() else model_path.parent
         png = folder / f"confusion_{Path(args.data).resolve().name}.png"
+    model = args.model
+    if args.worst:  # loaded here: the grid needs the size the model takes
+        from registry.training.saved import load_trained
+
+        model = load_trained(args.model, allow_plugins=args.allow_plugins)
     result = evaluate(
-        args.model,
+        model,
         args.data,
         batch_size=args.batch_size,
         image_size=args.image_size,
@@ -86,6 +91,13 @@ def cmd_evaluate(args) -> int:
         allow_plugins=args.allow_plugins,
         download=args.download,
     )
+    worst_png = None
+    if args.worst:
+        from registry.training.saved import image_size
+        from registry.training.worst import plot_worst
+
+        worst_png = folder / f"worst_{Path(args.data).resolve().name}.png"
+        plot_worst(result, args.worst, worst_png, image_size(model, args.image_size))
     if args.json:
         print(
             json.dumps(
@@ -96,6 +108,7 @@ def cmd_evaluate(args) -> int:
                     "class_names": result.class_names,
                     "confusion_matrix": result.confusion.tolist(),
                     "confusion_png": str(png),
+                    "worst_png": None if worst_png is None else str(worst_png),
                 },
                 indent=1,
             )
@@ -103,6 +116,8 @@ def cmd_evaluate(args) -> int:
     else:
         print(result.report())
         print(f"confusion matrix: {png}")
+        if worst_png is not None:
+            print(f"highest-loss images: {worst_png}")
     return 0
 
 
@@ -246,6 +261,13 @@ def add_to(commands) -> None:
         help="default: confusion_<DIR name>.png beside the model",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--worst",
+        type=positive_int,
+        metavar="N",
+        help="also draw the N images with the highest loss, with true and predicted labels, "
+        "into worst_<DIR name>.png beside the model",
+    )
     p.add_argument(
         "--skip-bad-images",
         action="store_true",

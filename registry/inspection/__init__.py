@@ -8,8 +8,20 @@
 | `drawing` | that graph painted as SVG or PNG |
 | `diagram` | pictures written to files, the format chosen by the suffix |
 | `reference` | the Markdown reference of every registered block (docs/reference/blocks.md) |
+| `class_activation` | `grad_cam()`: where a network looks for a class (Selvaraju et al. 2017) |
+| `receptive_field` | `receptive_fields()`: field, stride and padding after each body layer |
 """
 
+from registry.inspection.class_activation import grad_cam
 from registry.inspection.costs import Cost, Profile, format_profile, layer_cost, profile
+from registry.inspection.receptive_field import receptive_fields
 
-__all__ = ["Cost", "Profile", "format_profile", "layer_cost", "profile"]
+__all__ = [
+    "Cost",
+    "Profile",
+    "format_profile",
+    "grad_cam",
+    "layer_cost",
+    "profile",
+    "receptive_fields",
+]

@@ -1,0 +1,92 @@
+"""`resblocks landscape`: filter-normalised directions (Li et al. 2018) and the loss around θ."""
+
+import keras
+import numpy as np
+import PIL.Image
+import pytest
+
+from registry import build
+from registry.cli import main
+from registry.training.landscape import filter_normalized_direction, load_data, loss_landscape
+
+TINY = {
+    "name": "tiny",
+    "input_shape": [32, 32, 3],
+    "preprocessing": "rescale",
+    "stem": {"block": "cifar_stem", "filters": 8},
+    "stages": [{"name": "conv2", "block": "res_block", "filters": 8, "strides": 2}],
+    "head": {"block": "classifier", "num_classes": 2, "class_names": ["a", "b"]},
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny model trained a few steps on a two-class folder, saved; (model file, folder)."""
+    root = tmp_path_factory.mktemp("landscape")
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(("a", "b")):
+        (root / "data" / name).mkdir(parents=True)
+        for i in range(8):
+            pixels = rng.integers(0, 120, (32, 32, 3)) + 120 * label
+            PIL.Image.fromarray(pixels.astype(np.uint8)).save(root / "data" / name / f"{i}.png")
+    keras.utils.set_random_seed(0)
+    model = build(TINY, include_preprocessing=True)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(load_data(model, root / "data", 8), epochs=3, shuffle=False, verbose=0)
+    model.save(root / "model.keras")
+    return root / "model.keras", root / "data"
+
+
+def test_each_direction_filter_has_the_norm_of_its_weight_filter(trained):
+    model = keras.saving.load_model(trained[0])
+    direction = filter_normalized_direction(model, np.random.default_rng(0))
+    kernels = 0
+    for weight, d in zip(model.trainable_weights, direction):
+        theta = keras.ops.convert_to_numpy(weight.value).astype("float64")
+        assert d.shape == theta.shape
+        if theta.ndim < 2:  # a bias, a batch-norm gamma or beta: left out
+            assert not d.any(), weight.path
+            continue
+        kernels += 1
+        axes = tuple(range(theta.ndim - 1))  # a filter: one slice of the last axis
+        np.testing.assert_allclose(
+            np.linalg.norm(d.reshape(-1, d.shape[-1]), axis=0),
+            np.sqrt(np.sum(theta**2, axis=axes)),
+            rtol=0,
+            atol=1e-6,
+        )
+        assert not np.allclose(d, theta)  # random, not the weights themselves
+    assert kernels >= 4  # the stem's conv, the block's two, the dense layer
+    names = [w.path for w, d in zip(model.trainable_weights, direction) if not d.any()]
+    assert any("gamma" in n for n in names) and any("bias" in n for n in names)
+
+
+def test_the_centre_is_the_trained_model_loss_and_the_weights_come_back(trained):
+    model = keras.saving.load_model(trained[0])
+    before = [keras.ops.convert_to_numpy(w.value).copy() for w in model.weights]
+    model.compile(loss="sparse_categorical_crossentropy")
+    own = model.evaluate(load_data(model, trained[1], 64), verbose=0)
+    result = loss_landscape(model, trained[1], points=5, span=0.5)
+    assert result.centre == pytest.approx(own, abs=1e-6)
+    assert result.losses[2] == pytest.approx(own, abs=1e-6)  # alpha = 0 on the grid
+    assert result.alphas.tolist() == [-0.5, -0.25, 0.0, 0.25, 0.5]
+    # Away from the centre the weights did move (a few steps of training are no minimum,
+    # so whether the loss rises depends on the backend's numbers).
+    assert result.losses[0] != pytest.approx(own) and result.losses[-1] != pytest.approx(own)
+    for weight, value in zip(model.weights, before):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(weight.value), value)
+
+
+def test_the_command_draws_the_2d_contours(trained, tmp_path, capsys):
+    out = tmp_path / "landscape.png"
+    args = ["landscape", str(trained[0]), "--data", str(trained[1]), "--out", str(out)]
+    assert main([*args, "--2d", "--points", "3", "--span", "0.5"]) == 0
+    assert "loss at the trained weights" in capsys.readouterr().out
+    assert out.is_file()
+
+
+def test_an_even_number_of_points_is_refused(trained, capsys):
+    args = ["landscape", str(trained[0]), "--data", str(trained[1]), "--out", "x.png"]
+    with pytest.raises(SystemExit):
+        main([*args, "--points", "4"])
+    assert "expected an odd number of 3 or more. Received: '4'" in capsys.readouterr().err
