@@ -1,7 +1,7 @@
 """--strategy multi_host with real processes: `resblocks launch` on loopback, gloo between them.
 
 Runs in the JAX backend suite (`make test-jax`); the settings' errors that
-need no JAX are in tests/training/test_strategy.py.
+need no JAX are in tests/registry/training/test_strategy.py.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def write_folder(root: Path, counts: dict[str, int]) -> Path:
     return root
 
 
-# On TensorFlow the rest of the suite covers these (tests/training, tests/registry).
+# On TensorFlow the rest of the suite covers these (tests/registry).
 off_tensorflow = pytest.mark.skipif(
     BACKEND == "tensorflow", reason="the TensorFlow suite covers it"
 )

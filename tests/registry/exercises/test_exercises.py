@@ -9,7 +9,7 @@ from registry import build
 from registry.cli import main
 from registry.exercises import EXERCISES, check, weighted_layers
 
-HANDOUTS = Path(__file__).resolve().parents[2] / "docs" / "exercises"
+HANDOUTS = Path(__file__).resolve().parents[3] / "docs" / "exercises"
 
 # What each starter's first failure must talk about, so the hint is useful.
 STARTER_FAILS = {

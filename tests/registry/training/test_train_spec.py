@@ -199,7 +199,7 @@ def test_the_recipe_reference_documents_every_train_key():
 
     from registry.recipe import train_spec as specs
 
-    page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "recipes.md"
+    page = Path(__file__).resolve().parents[3] / "docs" / "reference" / "recipes.md"
     section = page.read_text(encoding="utf-8").split("## The `train:` section")[1].split("\n## ")[0]
     missing = [key for key in TrainSpec.model_fields if f"| `{key}` |" not in section]
     for model in (

@@ -18,7 +18,7 @@ from training_folders import write_folder
 
 from registry.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
