@@ -24,19 +24,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from helpers import small_shape
 
-from registry import build, load_recipe
+from registry import build
 from registry.keras_compat import sublayers
 from resblocks.drop_path import DropPath
 
 NUM_CLASSES = 10
-# Inception-ResNet-V1 and V2 need 75x75; the rest run at 32 (CIFAR) or 64.
-SMALL = {"inception_resnet_v2": (75, 75, 3), "inception_resnet_v1": (75, 75, 3)}
-
-
-def small_shape(name: str) -> tuple[int, int, int]:
-    height = load_recipe(name).input_shape[0]
-    return SMALL.get(name, (32, 32, 3) if height is not None and height <= 64 else (64, 64, 3))
 
 
 def inputs(name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import pytest
 import yaml
+from helpers import training_recipe
 
 from registry.training.digits import write_digits_folder
 
@@ -32,19 +33,15 @@ pytestmark = pytest.mark.skipif(
 
 ROOT = Path(__file__).resolve().parents[2]
 # Small enough that the two runs agree to float32 rounding (see the first test).
-RECIPE = {
-    "name": "tiny_digits",
-    "input_shape": [16, 16, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [
-        {"name": "conv2", "block": "res_block", "filters": 8},
-        {"name": "conv3", "block": "res_block", "filters": 16, "strides": 2},
-    ],
-    "head": {"block": "classifier", "num_classes": 10},
-    # No augmentation: each process draws its own, which one process would not.
-    "train": {"image_size": 16, "optimizer": {"name": "sgd", "learning_rate": 0.01}},
-}
+RECIPE = training_recipe(
+    {
+        "name": "tiny_digits",
+        "input_shape": [16, 16, 3],
+        "head.num_classes": 10,
+        # No augmentation: each process draws its own, which one process would not.
+        "train": {"image_size": 16, "optimizer": {"name": "sgd", "learning_rate": 0.01}},
+    }
+)
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from helpers import write_image_folder
 from keras.src.legacy.saving import legacy_h5_format
-from PIL import Image
 
 from registry import build, preprocess_input, profile, torch_state_dict
 from registry.cli import main
@@ -52,13 +52,7 @@ def history(run: Path) -> list[dict]:
 
 def write_folder(root: Path, counts: dict[str, int]) -> Path:
     """Class folders of 32x32 PNGs, one colour per class with noise: quick to learn."""
-    rng = np.random.default_rng(0)
-    for i, (name, count) in enumerate(counts.items()):
-        (root / name).mkdir(parents=True)
-        for j in range(count):
-            pixels = np.clip(rng.normal(60 + 70 * i, 30, (32, 32, 3)), 0, 255).astype("uint8")
-            Image.fromarray(pixels).save(root / name / f"{j}.png")
-    return root
+    return write_image_folder(root, counts, variants=(("png", "RGB"),))
 
 
 # On TensorFlow the rest of the suite covers these (tests/registry).

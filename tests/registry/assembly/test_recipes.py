@@ -5,33 +5,23 @@ parameter count does not depend on the input size. Forward passes are eager
 calls; `predict` would trace a graph of hundreds of layers for one batch.
 """
 
-import functools
-
 import keras
 import numpy as np
 import pytest
+from helpers import built, recipe_params, small_shape
 
-from registry import build, list_models, load_recipe
-
-# Small inputs keep forward passes cheap; Inception-ResNet-V1 and V2 need 75x75.
-SMALL = {"inception_resnet_v2": (75, 75, 3), "inception_resnet_v1": (75, 75, 3)}
+from registry import build
 
 
-def small_shape(name: str) -> tuple[int, int, int]:
-    height = load_recipe(name).input_shape[0]
-    return SMALL.get(name, (32, 32, 3) if height is not None and height <= 64 else (64, 64, 3))
-
-
-@functools.cache
 def small_model(name: str, num_classes: int | None = None) -> keras.Model:
-    return build(name, num_classes=num_classes, input_shape=small_shape(name))
+    return built(name, num_classes=num_classes)
 
 
 def forward(model, x):
     return keras.ops.convert_to_numpy(model(x, training=False))
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", recipe_params())
 def test_recipe_builds_and_runs(name):
     # Saving and loading every recipe, here and on JAX and PyTorch, is
     # tests/backends/test_cross_backend.py.

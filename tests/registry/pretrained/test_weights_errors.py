@@ -10,26 +10,12 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from helpers import tiny_recipe
 
 from registry import WeightsError, build, load_model, load_weights
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [8, 8, 3],
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [
-        {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 2, "tap": "c2"},
-        {
-            "name": "layer2",
-            "block": "res_block",
-            "filters": 8,
-            "strides": 2,
-            "repeats": 1,
-            "tap": "c3",
-        },
-    ],
-    "head": {"block": "classifier", "num_classes": 3},
-}
+# At 8x8, with two blocks in its first stage.
+TINY = tiny_recipe(**{"input_shape": [8, 8, 3], "stages.0.repeats": 2})
 
 
 def tiny_model(**overrides):

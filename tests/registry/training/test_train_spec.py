@@ -2,7 +2,7 @@
 
 import keras
 import pytest
-from tiny_recipe import TINY
+from helpers import training_recipe
 
 from registry import RecipeError, list_models, load_recipe
 from registry.recipe.train_spec import TrainSpec
@@ -11,7 +11,7 @@ from registry.training.run import resolve_spec
 
 
 def with_train(**train):
-    return {**TINY, "train": train}
+    return {**training_recipe(), "train": train}
 
 
 @pytest.mark.parametrize("name", [n for n in list_models() if "train" in load_recipe(n).raw])
