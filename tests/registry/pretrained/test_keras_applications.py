@@ -13,6 +13,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from helpers import recipe_params
 from keras.src.legacy.saving import legacy_h5_format
 
 from registry import WeightsError, build, preprocess_input
@@ -107,14 +108,8 @@ def forget(made, name) -> None:
 
 
 # ResNet-101 and -152 files are ResNet-50's layout with more blocks (and 335
-# and 456 MB to write): `make test-slow` loads them.
-@pytest.fixture(
-    scope="module",
-    params=[
-        "resnet50",
-        *(pytest.param(n, marks=pytest.mark.slow) for n in RESNETS if n != "resnet50"),
-    ],
-)
+# and 456 MB to write): large (helpers.is_large), `make test-slow` loads them.
+@pytest.fixture(scope="module", params=recipe_params(RESNETS))
 def resnet(request, made, tmp_path_factory):
     name = request.param
     keras_model, reference, top, notop = resnet_files(made, name, tmp_path_factory)
@@ -473,14 +468,8 @@ RESNETS_V2 = {
 }
 
 
-# ResNet-101V2 and -152V2 are ResNet-50V2's layout with more blocks: `make test-slow`.
-@pytest.fixture(
-    scope="module",
-    params=[
-        "resnet50v2",
-        *(pytest.param(n, marks=pytest.mark.slow) for n in RESNETS_V2 if n != "resnet50v2"),
-    ],
-)
+# ResNet-101V2 and -152V2 are ResNet-50V2's layout with more blocks: large, `make test-slow`.
+@pytest.fixture(scope="module", params=recipe_params(RESNETS_V2))
 def resnet_v2(request, tmp_path_factory):
     # keras' no-top V2 model ends in post_relu: our c5 tap, on the post-norm.
     name = request.param
