@@ -139,20 +139,44 @@ def test_timm_safetensors_file_loads(tmp_path):
     assert diff == 0.0
 
 
-@off_tensorflow
-@pytest.mark.parametrize(
-    "command",
-    [
+# Each command, and lines of what it prints that the backend could change:
+# counts read off the built layers, the output shapes, the diagram's file.
+INSPECTION = {
+    "show_resnet50": (
         ["show", "resnet50"],
+        [
+            "conv5  bottleneck         3    7x7x2048  14,998,528  0.732 G",
+            "total params: 25,636,712  (trainable 25,583,592)",
+            "total multiply-accumulates: 3.858 G at 224x224x3",
+        ],
+    ),
+    "show_inception_resnet_v2": (
         ["show", "inception_resnet_v2"],
+        [
+            "block17_1..20  inception_resnet_b          20  17x17x1088  22,549,120  6.499 G",
+            "total params: 55,873,736  (trainable 55,813,192)",
+        ],
+    ),
+    "show_diagram": (
         ["show", "resnet18", "--diagram", "{tmp}/resnet18.svg"],
-        ["list"],
-        ["validate", "recipes/resnext50_32x4d.yaml"],
-    ],
-)
-def test_inspection_commands(command, tmp_path, capsys):
+        ["total params: 11,699,112  (trainable 11,689,512)", "wrote {tmp}/resnet18.svg (svg)"],
+    ),
+    "list": (["list"], ["  resnext50_32x4d", "  res_block                block  resblocks"]),
+    "validate": (["validate", "recipes/resnext50_32x4d.yaml"], ["ok (resnext50_32x4d, 4 stages)"]),
+}
+
+
+@off_tensorflow
+@pytest.mark.parametrize("case", INSPECTION)
+def test_inspection_commands(case, tmp_path, capsys):
+    command, lines = INSPECTION[case]
     assert main([word.format(tmp=tmp_path) for word in command]) == 0
-    assert capsys.readouterr().out
+    out = capsys.readouterr().out
+    for line in lines:
+        assert line.format(tmp=tmp_path) in out, f"{line!r} not in:\n{out}"
+    if case == "show_diagram":
+        svg = (tmp_path / "resnet18.svg").read_text()
+        assert svg.startswith("<svg") and "conv5_block2" in svg
 
 
 @off_tensorflow

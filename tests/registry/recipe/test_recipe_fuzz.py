@@ -91,19 +91,14 @@ KEYS = sorted(
     | set(RULES)
     | {"base", "use_bias", "max_pool"}
 )
+# The string values that padding, shortcut and pooling arguments take.
+SETTINGS = ["same", "valid", "identity", "zero_pad", "none", "projection", "avg", "max"]
 WORDS = [
     *list_blocks(),
     *KEYS,
     "relu",
     "relux",
-    "same",
-    "valid",
-    "identity",
-    "zero_pad",
-    "none",
-    "projection",
-    "avg",
-    "max",
+    *SETTINGS,
     "3x3",
     "{index}",
     "block{index}",
@@ -146,14 +141,7 @@ PLAUSIBLE = {
         [
             "relu",
             "swish",
-            "same",
-            "valid",
-            "identity",
-            "zero_pad",
-            "none",
-            "projection",
-            "avg",
-            "max",
+            *SETTINGS,
             "1x1",
             "3x3",
             "c2",
