@@ -7,7 +7,8 @@
 - `small_shape(name)`: the smallest input a shipped recipe is tested at.
 - `is_large(name)`: the one rule for what runs in `make test-slow` only;
   `recipe_params(names)` applies it to a parametrization.
-- `representatives()`: the smallest not-large recipe of each layout.
+- `representatives()`: the smallest not-large recipe of each layout;
+  `representative_params(names)` marks the others of `names` slow.
 - `built(name, ...)`: a model built once per test run, for read-only uses.
 """
 
@@ -244,18 +245,25 @@ def layout(name: str) -> frozenset[str]:
     return _measured(name)[1]
 
 
-def representatives() -> list[str]:
+def representatives(names=None) -> list[str]:
     """The smallest recipe (fewest blocks, then parameters) of each layout, among those not large.
 
     For the checks too costly to run on every recipe in `make test` (each
-    recipe on three backends): every layout that has a recipe that is not
-    large keeps one there.
+    recipe on three backends, each torchvision checkpoint): every layout
+    that has a recipe that is not large keeps one there. `names` limits the
+    choice to those recipes (all shipped ones by default).
     """
+    small = [name for name in (list_models() if names is None else names) if not is_large(name)]
     by_layout: dict[frozenset, str] = {}
-    small = [name for name in list_models() if not is_large(name)]
     for name in sorted(small, key=lambda n: (blocks(n), parameters(n), n)):
         by_layout.setdefault(layout(name), name)
     return sorted(by_layout.values())
+
+
+def representative_params(names) -> list:
+    """`pytest.param`s of `names`: the representatives of their layouts, the others marked slow."""
+    shown = set(representatives(names))
+    return [pytest.param(n, id=n, marks=[] if n in shown else [pytest.mark.slow]) for n in names]
 
 
 # Built models kept for the whole run, oldest dropped first: 12 of the

@@ -1,4 +1,4 @@
-"""The same numbers on every backend, for every recipe.
+"""The same numbers on every backend: for every layout in `make test`, every recipe in test-slow.
 
 A model saved on one backend (`.keras` and `.weights.h5`) loads on the
 other two with the same logits, within 1e-5 of the largest (float32,
@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pytest
 from backend_workers import ask
-from helpers import parameters, representatives
+from helpers import representatives
 
 from registry import list_models
 
@@ -47,32 +47,22 @@ def compare(result, reference: dict, direction: str) -> None:
     )
 
 
-# `make test` compares one recipe of each layout (helpers.representatives:
-# the smallest recipe made of each set of layer classes), `make test-slow`
-# every other recipe: the same layers' code at another depth or width,
-# while all 34 took about 25 minutes on 2 cores. The training step (a step
-# on JAX runs op by op, about 25 s for a ResNet-50 on 2 cores) is compared
-# in `make test` on the representatives of at most TRAIN_PARAMS parameters
-# (the CIFAR nets and ResNet-18: basic blocks with every shortcut, and
-# pre-activation), in `make test-slow` on the others (bottlenecks, grouped,
-# squeeze-excitation, ResNet-D, pre-activation bottlenecks); the grouped
-# convolution trains on every backend in tests/resblocks too.
-TRAIN_PARAMS = 12_000_000
-
-
+# `make test` compares the smallest network of each layout: the smallest
+# recipe made of each set of layer classes (helpers.representatives) with
+# one block per stage (exchange.SHALLOW), the training step included. The
+# full recipes, all 34, take about 25 minutes on 2 cores: `make test-slow`,
+# with the training step on the representatives (a step on JAX runs op by
+# op, about 25 s for a ResNet-50 on 2 cores).
 def cases() -> list:
-    """(recipe, whether to train a step) for every recipe; all but the representatives slow."""
+    """(case, whether to train a step): the shallow representatives, then every recipe (slow)."""
     slow = pytest.mark.slow
-    shown = set(representatives())
-    found = []
+    shown = representatives()
+    found = [
+        pytest.param(name + exchange.SHALLOW, True, id=f"{name}-one_block_per_stage")
+        for name in shown
+    ]
     for name in list_models():
-        if name not in shown:
-            found.append(pytest.param(name, False, marks=slow, id=name))
-        elif parameters(name) <= TRAIN_PARAMS:
-            found.append(pytest.param(name, True, id=name))
-        else:
-            found.append(pytest.param(name, False, id=name))
-            found.append(pytest.param(name, True, marks=slow, id=f"{name}-trained"))
+        found.append(pytest.param(name, name in shown, marks=slow, id=name))
     return found
 
 

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 import torch_reference as reference
-from helpers import recipe_params
+from helpers import representative_params
 from safetensors.numpy import save_file
 
 from registry import WeightsError, build, load_weights
@@ -56,10 +56,11 @@ def assert_unchanged(model, before) -> None:
         np.testing.assert_array_equal(old, new)
 
 
-# The large networks (helpers.is_large: the 101/152-layer and wide ones)
-# repeat the layouts of the 50-layer ones (the same keys at more indices,
-# wider tensors); `make test-slow` runs them.
-@pytest.mark.parametrize("name", recipe_params(reference.SPECS))
+# One network of each layout (helpers.representatives) in `make test`: the
+# others, ResNet-34 and the large ones (the 101/152-layer and wide), repeat
+# a layout with the same keys at more indices or wider tensors; `make
+# test-slow` runs them.
+@pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
 def test_checkpoint_gives_the_torch_networks_outputs(name, tmp_path, monkeypatch):
     state = reference.state_dict(name)
     x = reference.images()
