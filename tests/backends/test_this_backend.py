@@ -8,8 +8,10 @@ backend runs, `--backend`, and export's refusal. On TensorFlow, where the
 rest of the suite covers the others, only the last ones run.
 """
 
+import contextlib
 import csv
 import importlib.util
+import io
 import os
 import re
 import subprocess
@@ -20,7 +22,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
-from helpers import write_image_folder
+from helpers import built, write_image_folder
 from keras.src.legacy.saving import legacy_h5_format
 
 from registry import build, preprocess_input, profile, torch_state_dict
@@ -45,6 +47,22 @@ def run_cli(*args, env: dict | None = None, cwd: Path | None = None):
     return result.returncode, result.stdout, result.stderr
 
 
+def run_here(*args, cwd: Path | None = None):
+    """`resblocks ARGS` in this process, in `cwd`: (exit code, stdout, stderr).
+
+    For the commands whose process is not what is tested: no interpreter
+    and backend to start again (seconds each on 2 cores).
+    """
+    out, err, before = io.StringIO(), io.StringIO(), Path.cwd()
+    try:
+        os.chdir(cwd or before)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(arg) for arg in args])
+    finally:
+        os.chdir(before)
+    return code, out.getvalue(), err.getvalue()
+
+
 def history(run: Path) -> list[dict]:
     with (run / "history.csv").open() as f:
         return list(csv.DictReader(f))
@@ -64,8 +82,8 @@ off_tensorflow = pytest.mark.skipif(
 @off_tensorflow
 def test_demo_trains_evaluates_and_predicts(tmp_path):
     root = tmp_path
-    code, out, err = run_cli(
-        "demo", "--epochs", 1, "--out", "run", "--data-dir", "digits", cwd=root
+    code, out, err = run_here(
+        "demo", "--epochs", 1, "--out", "run", "--data-dir", "digits", "--verbose", 2, cwd=root
     )
     assert code == 0, err[-3000:]
     assert re.search(r"Validation accuracy of \S+: [0-9.]+ on 359 held-out digits", out), out
@@ -82,10 +100,10 @@ def test_a_run_resumes_where_it_stopped(tmp_path):
     val = write_folder(tmp_path / "val", {"a": 4, "b": 4, "c": 4})
     command = ["train", "digits_demo", "--data", train, "--val", val, "--batch-size", 8]
     command += ["--out", tmp_path / "run", "--verbose", 2]
-    code, _, err = run_cli(*command, "--epochs", 1)
+    code, _, err = run_here(*command, "--epochs", 1)
     assert code == 0, err[-3000:]
     first = history(tmp_path / "run")
-    code, out, err = run_cli(*command, "--epochs", 2)
+    code, out, err = run_here(*command, "--epochs", 2)
     assert code == 0, err[-3000:]
     assert re.search(r"Resuming '\S*run' after epoch 1 of 2", out), out
     rows = history(tmp_path / "run")
@@ -130,7 +148,7 @@ def test_timm_safetensors_file_loads(tmp_path):
     """A PyTorch-layout checkpoint (timm's .safetensors) written here loads back here."""
     from safetensors.numpy import save_file
 
-    source = build("resnext50_32x4d", input_shape=(64, 64, 3))
+    source = built("resnext50_32x4d")  # only read: its weights are written to the file
     path = tmp_path / "model.safetensors"
     save_file(torch_state_dict(source), path)
     model = build("resnext50_32x4d", input_shape=(64, 64, 3), weights=path)
@@ -193,7 +211,7 @@ def test_an_exercise_checker(handout, code, capsys):
 
 def test_strategies_of_other_backends_are_refused_in_one_line(tmp_path):
     other = REFUSED[BACKEND]
-    code, _, err = run_cli(
+    code, _, err = run_here(
         "train", "digits_demo", "--data", tmp_path, "--out", tmp_path / "run", "--strategy", other
     )
     assert code == 2

@@ -97,9 +97,7 @@ def test_layer_names_follow_keras_applications():
 
 
 def test_resnet101_multi_scale_features():
-    model = build(
-        "resnet101", include_top=False, features=["c2", "c3", "c4", "c5"], input_shape=(64, 64, 3)
-    )
+    model = built("resnet101", include_top=False, features=["c2", "c3", "c4", "c5"])
     shapes = {name: tuple(t.shape[1:]) for name, t in model.output.items()}
     assert shapes == {
         "c2": (16, 16, 256),
@@ -126,7 +124,7 @@ def test_feature_extractor_with_the_articles_dense_head():
 
 @pytest.mark.parametrize("pooling, shape", [(None, (2, 2, 512)), ("avg", (512,)), ("max", (512,))])
 def test_without_top(pooling, shape):
-    model = build("resnet18", include_top=False, pooling=pooling, input_shape=(64, 64, 3))
+    model = built("resnet18", include_top=False, pooling=pooling)
     assert tuple(model.output.shape[1:]) == shape
 
 
@@ -159,9 +157,7 @@ def test_include_preprocessing_takes_raw_pixels():
 
 def test_summary_lists_every_block():
     lines = []
-    build("resnet18", input_shape=(64, 64, 3)).summary(
-        print_fn=lambda line, **_: lines.append(line)
-    )
+    built("resnet18").summary(print_fn=lambda line, **_: lines.append(line))
     text = "\n".join(lines)
     for name in ["stem", "conv2_block1", "conv3_block2", "conv5_block2", "head"]:
         assert name in text

@@ -4,8 +4,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import built
 
-from registry import build
 from registry.cli import main
 from registry.exercises import EXERCISES, check, weighted_layers
 
@@ -241,8 +241,8 @@ def test_own_block_reports_the_students_error_and_line(tmp_path):
 
 
 def test_weighted_layers_count_as_the_paper_names_networks():
-    assert weighted_layers(build("resnet18", input_shape=(64, 64, 3))) == 18
-    assert weighted_layers(build("resnet18_cifar")) == 18  # projections are not counted
+    assert weighted_layers(built("resnet18")) == 18
+    assert weighted_layers(built("resnet18_cifar")) == 18  # projections are not counted
 
 
 def test_a_nested_answer_is_named_by_its_full_path():
