@@ -57,7 +57,7 @@ def assert_unchanged(model, before) -> None:
 
 
 # One network of each layout (helpers.representatives) in `make test`: the
-# others, ResNet-34 and the large ones (the 101/152-layer and wide), repeat
+# others, ResNet-34, Wide ResNet-50-2 and the 101/152-layer ones, repeat
 # a layout with the same keys at more indices or wider tensors; `make
 # test-slow` runs them.
 @pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
