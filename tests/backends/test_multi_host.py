@@ -25,7 +25,6 @@ import pytest
 import yaml
 from helpers import training_recipe
 
-from registry.cli import main
 from registry.training.digits import write_digits_folder
 
 pytestmark = pytest.mark.skipif(
@@ -86,11 +85,16 @@ def test_two_processes_train_as_one_process_would(digits, tmp_path):
     recipe.write_text(yaml.safe_dump(RECIPE))
     flags = ("--data", data, "--val", val, "--epochs", 2, "--batch-size", 64, "--seed", 3)
     job = launch("train", recipe, *flags, "--out", tmp_path / "two")
-    # The one-process run is this one, while the job's two run beside it.
-    words = ["train", str(recipe), "--out", str(tmp_path / "one"), "--verbose", "0"]
-    alone = main(words + [str(flag) for flag in flags])
+    alone = subprocess.run(
+        [sys.executable, "-m", "registry", "train", str(recipe), "--out", str(tmp_path / "one")]
+        + [str(flag) for flag in flags],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     out, _ = job.communicate(timeout=600)
-    assert alone == 0
+    assert alone.returncode == 0, alone.stderr[-4000:]
     assert job.returncode == 0, out[-4000:]
     assert "[1] Process 1 of 2" in out
     assert "global batch 64, 32 per process on 1 local device, 2 devices in all" in out
