@@ -58,11 +58,11 @@ test: lint test-tensorflow $(BACKENDS:%=test-%)
 
 test-tensorflow: $(STAMP) $(BACKEND_STAMPS)
 	@$(call timed,test suite on tensorflow,\
-	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m "not slow")
+	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m "not slow" --durations=25)
 
 test-%: $(VENV)-%/.installed
 	@$(call timed,backend suite on $*,\
-	KERAS_BACKEND=$* $(VENV)-$*/bin/python -m pytest -q -m "not slow" $(BACKEND_SUITE))
+	KERAS_BACKEND=$* $(VENV)-$*/bin/python -m pytest -q -m "not slow" --durations=25 $(BACKEND_SUITE))
 
 ## ruff (pyproject.toml) and the layers of docs/architecture.md (lint-imports, setup.cfg).
 lint: $(STAMP)
@@ -73,7 +73,7 @@ lint: $(STAMP)
 
 ## Long checks kept out of `make test`.
 test-slow: $(STAMP) $(BACKEND_STAMPS)
-	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m slow
+	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m slow --durations=25
 
 ## Regenerate the generated docs: the committed diagrams and the block reference.
 docs: $(STAMP)

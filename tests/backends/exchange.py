@@ -24,36 +24,46 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from helpers import small_shape
 
 from registry import build, load_recipe
 from registry.keras_compat import sublayers
 from resblocks.drop_path import DropPath
 
 NUM_CLASSES = 10
-# Inception-ResNet-V1 and V2 need 75x75; the rest run at 32 (CIFAR) or 64.
-SMALL = {"inception_resnet_v2": (75, 75, 3), "inception_resnet_v1": (75, 75, 3)}
 
 
-def small_shape(name: str) -> tuple[int, int, int]:
-    height = load_recipe(name).input_shape[0]
-    return SMALL.get(name, (32, 32, 3) if height is not None and height <= 64 else (64, 64, 3))
+# A case is a recipe name, or NAME + SHALLOW: that recipe with one block in
+# each stage, the smallest network of its layout (the same layers' code).
+SHALLOW = ":one_block_per_stage"
 
 
-def inputs(name: str) -> tuple[np.ndarray, np.ndarray]:
+def recipe_of(case: str) -> tuple[str, dict]:
+    """(the recipe name, the overrides) of a case."""
+    name, shallow, _ = case.partition(SHALLOW)
+    overrides = {"head.activation": None}
+    if shallow:
+        stages = load_recipe(name).stages
+        overrides.update({f"stages.{i}.repeats": 1 for i in range(len(stages))})
+    return name, overrides
+
+
+def inputs(case: str) -> tuple[np.ndarray, np.ndarray]:
     """(images, one-hot labels) of a batch of 4, the same on every backend."""
     rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (4, *small_shape(name))).astype("float32")
+    x = rng.uniform(-1, 1, (4, *small_shape(recipe_of(case)[0]))).astype("float32")
     y = np.eye(NUM_CLASSES, dtype="float32")[rng.integers(0, NUM_CLASSES, 4)]
     return x, y
 
 
-def fresh(name: str, weights: Path | None = None) -> keras.Model:
-    """The recipe at its small input, 10 classes, logits out (loading `weights` if given)."""
+def fresh(case: str, weights: Path | None = None) -> keras.Model:
+    """The case's recipe at its small input, 10 classes, logits out (loading `weights` if given)."""
+    name, overrides = recipe_of(case)
     return build(
         name,
         num_classes=NUM_CLASSES,
         input_shape=small_shape(name),
-        overrides={"head.activation": None},
+        overrides=overrides,
         weights=weights,
     )
 

@@ -1,4 +1,4 @@
-"""The same numbers on every backend, for every recipe.
+"""The same numbers on every backend: for every layout in `make test`, every recipe in test-slow.
 
 A model saved on one backend (`.keras` and `.weights.h5`) loads on the
 other two with the same logits, within 1e-5 of the largest (float32,
@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import pytest
 from backend_workers import ask
+from helpers import parameters, representatives
 
 from registry import list_models
 
@@ -46,69 +47,34 @@ def compare(result, reference: dict, direction: str) -> None:
     )
 
 
-# The training step is compared on one recipe of each kind of block (a step
-# on JAX runs op by op, about 25 s for a ResNet-50 on 2 cores): in `make
-# test` basic with option-A shortcuts, pre-activation and grouped; in `make
-# test-slow` also the pre-activation bottleneck, the bottleneck with the
-# stride on the 3x3, squeeze-excitation, ResNet-D and Inception-ResNet.
-# Every recipe is compared on inference.
-TRAINED = {"resnet20_cifar", "preact_resnet18_cifar", "resnext50_32x4d"}
-TRAINED_SLOW = {"resnet50v2", "resnet50_tv", "seresnet50", "resnet50d", "inception_resnet_v1"}
-
-# `make test-slow` runs these, `make test` the others: all 34 recipes take
-# about 25 minutes on 2 cores, and CI has 30 for everything. They are the
-# deeper networks of blocks that a recipe in `make test` has (ResNet-101/152
-# of each layout, ResNet-34, the deeper CIFAR nets, the 101-layer ResNeXt
-# and wide ResNets, wide_resnet50_2), recipes whose blocks one there has
-# too (remote_sensing_resnet50 and resnet50: resnet50_tv's bottleneck with
-# another head, stride or biases; cifar10_resnet18 and resnet18_cifar:
-# resnet18's blocks on resnet20_cifar's stem; wrn28_10_cifar:
-# preact_resnet18_cifar's blocks with dropout), resnet50d and seresnet50
-# (resnet50_tv with another stem and shortcut, or a channel gate: 50 s each),
-# and the two Inception-ResNets, whose hundreds of layers take 2 minutes
-# each on JAX.
-SLOW = {
-    "resnet34",
-    "resnet101",
-    "resnet152",
-    "resnet101_tv",
-    "resnet152_tv",
-    "resnet101v2",
-    "resnet152v2",
-    "resnext101_32x8d",
-    "wide_resnet50_2",
-    "wide_resnet101_2",
-    "resnet32_cifar",
-    "resnet44_cifar",
-    "resnet56_cifar",
-    "resnet110_cifar",
-    "plain32_cifar",
-    "plain44_cifar",
-    "plain56_cifar",
-    "remote_sensing_resnet50",
-    "cifar10_resnet18",
-    "resnet18_cifar",
-    "resnet50",
-    "wrn28_10_cifar",
-    "inception_resnet_v1",
-    "inception_resnet_v2",
-    "resnet50d",
-    "seresnet50",
-}
+# `make test` compares the smallest network of each layout: the smallest
+# recipe made of each set of layer classes (helpers.representatives) with
+# one block per stage (exchange.SHALLOW). The training step, three per case
+# (a step on JAX runs op by op: 40 to 80 s a case even at one block per
+# stage, measured on 2 busy cores), is compared there on the
+# representatives of at most TRAIN_PARAMS parameters at full size (the
+# CIFAR nets and ResNet-18: basic blocks with every shortcut, and
+# pre-activation); the grouped convolution trains on every backend in
+# tests/resblocks. `make test-slow` compares every full recipe (all 34 took
+# about 25 minutes on 2 cores), with the training step on each
+# representative.
+TRAIN_PARAMS = 12_000_000
 
 
 def cases() -> list:
-    """(recipe, whether to train a step) for every recipe; slow ones marked."""
+    """(case, whether to train a step): the shallow representatives, then every recipe (slow)."""
     slow = pytest.mark.slow
-    found = []
+    shown = representatives()
+    found = [
+        pytest.param(
+            name + exchange.SHALLOW,
+            parameters(name) <= TRAIN_PARAMS,
+            id=f"{name}-one_block_per_stage",
+        )
+        for name in shown
+    ]
     for name in list_models():
-        if name in SLOW:
-            found.append(pytest.param(name, name in TRAINED_SLOW, marks=slow, id=name))
-        elif name in TRAINED_SLOW:
-            found.append(pytest.param(name, False, id=name))
-            found.append(pytest.param(name, True, marks=slow, id=f"{name}-trained"))
-        else:
-            found.append(pytest.param(name, name in TRAINED, id=name))
+        found.append(pytest.param(name, name in shown, marks=slow, id=name))
     return found
 
 

@@ -8,8 +8,10 @@ backend runs, `--backend`, and export's refusal. On TensorFlow, where the
 rest of the suite covers the others, only the last ones run.
 """
 
+import contextlib
 import csv
 import importlib.util
+import io
 import os
 import re
 import subprocess
@@ -20,8 +22,8 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from helpers import built, write_image_folder
 from keras.src.legacy.saving import legacy_h5_format
-from PIL import Image
 
 from registry import build, preprocess_input, profile, torch_state_dict
 from registry.cli import main
@@ -45,6 +47,22 @@ def run_cli(*args, env: dict | None = None, cwd: Path | None = None):
     return result.returncode, result.stdout, result.stderr
 
 
+def run_here(*args, cwd: Path | None = None):
+    """`resblocks ARGS` in this process, in `cwd`: (exit code, stdout, stderr).
+
+    For the commands whose process is not what is tested: no interpreter
+    and backend to start again (seconds each on 2 cores).
+    """
+    out, err, before = io.StringIO(), io.StringIO(), Path.cwd()
+    try:
+        os.chdir(cwd or before)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(arg) for arg in args])
+    finally:
+        os.chdir(before)
+    return code, out.getvalue(), err.getvalue()
+
+
 def history(run: Path) -> list[dict]:
     with (run / "history.csv").open() as f:
         return list(csv.DictReader(f))
@@ -52,16 +70,10 @@ def history(run: Path) -> list[dict]:
 
 def write_folder(root: Path, counts: dict[str, int]) -> Path:
     """Class folders of 32x32 PNGs, one colour per class with noise: quick to learn."""
-    rng = np.random.default_rng(0)
-    for i, (name, count) in enumerate(counts.items()):
-        (root / name).mkdir(parents=True)
-        for j in range(count):
-            pixels = np.clip(rng.normal(60 + 70 * i, 30, (32, 32, 3)), 0, 255).astype("uint8")
-            Image.fromarray(pixels).save(root / name / f"{j}.png")
-    return root
+    return write_image_folder(root, counts, variants=(("png", "RGB"),))
 
 
-# On TensorFlow the rest of the suite covers these (tests/training, tests/registry).
+# On TensorFlow the rest of the suite covers these (tests/registry).
 off_tensorflow = pytest.mark.skipif(
     BACKEND == "tensorflow", reason="the TensorFlow suite covers it"
 )
@@ -70,8 +82,8 @@ off_tensorflow = pytest.mark.skipif(
 @off_tensorflow
 def test_demo_trains_evaluates_and_predicts(tmp_path):
     root = tmp_path
-    code, out, err = run_cli(
-        "demo", "--epochs", 1, "--out", "run", "--data-dir", "digits", cwd=root
+    code, out, err = run_here(
+        "demo", "--epochs", 1, "--out", "run", "--data-dir", "digits", "--verbose", 2, cwd=root
     )
     assert code == 0, err[-3000:]
     assert re.search(r"Validation accuracy of \S+: [0-9.]+ on 359 held-out digits", out), out
@@ -88,10 +100,10 @@ def test_a_run_resumes_where_it_stopped(tmp_path):
     val = write_folder(tmp_path / "val", {"a": 4, "b": 4, "c": 4})
     command = ["train", "digits_demo", "--data", train, "--val", val, "--batch-size", 8]
     command += ["--out", tmp_path / "run", "--verbose", 2]
-    code, _, err = run_cli(*command, "--epochs", 1)
+    code, _, err = run_here(*command, "--epochs", 1)
     assert code == 0, err[-3000:]
     first = history(tmp_path / "run")
-    code, out, err = run_cli(*command, "--epochs", 2)
+    code, out, err = run_here(*command, "--epochs", 2)
     assert code == 0, err[-3000:]
     assert re.search(r"Resuming '\S*run' after epoch 1 of 2", out), out
     rows = history(tmp_path / "run")
@@ -136,7 +148,7 @@ def test_timm_safetensors_file_loads(tmp_path):
     """A PyTorch-layout checkpoint (timm's .safetensors) written here loads back here."""
     from safetensors.numpy import save_file
 
-    source = build("resnext50_32x4d", input_shape=(64, 64, 3))
+    source = built("resnext50_32x4d")  # only read: its weights are written to the file
     path = tmp_path / "model.safetensors"
     save_file(torch_state_dict(source), path)
     model = build("resnext50_32x4d", input_shape=(64, 64, 3), weights=path)
@@ -145,20 +157,44 @@ def test_timm_safetensors_file_loads(tmp_path):
     assert diff == 0.0
 
 
-@off_tensorflow
-@pytest.mark.parametrize(
-    "command",
-    [
+# Each command, and lines of what it prints that the backend could change:
+# counts read off the built layers, the output shapes, the diagram's file.
+INSPECTION = {
+    "show_resnet50": (
         ["show", "resnet50"],
+        [
+            "conv5  bottleneck         3    7x7x2048  14,998,528  0.732 G",
+            "total params: 25,636,712  (trainable 25,583,592)",
+            "total multiply-accumulates: 3.858 G at 224x224x3",
+        ],
+    ),
+    "show_inception_resnet_v2": (
         ["show", "inception_resnet_v2"],
+        [
+            "block17_1..20  inception_resnet_b          20  17x17x1088  22,549,120  6.499 G",
+            "total params: 55,873,736  (trainable 55,813,192)",
+        ],
+    ),
+    "show_diagram": (
         ["show", "resnet18", "--diagram", "{tmp}/resnet18.svg"],
-        ["list"],
-        ["validate", "recipes/resnext50_32x4d.yaml"],
-    ],
-)
-def test_inspection_commands(command, tmp_path, capsys):
+        ["total params: 11,699,112  (trainable 11,689,512)", "wrote {tmp}/resnet18.svg (svg)"],
+    ),
+    "list": (["list"], ["  resnext50_32x4d", "  res_block                block  resblocks"]),
+    "validate": (["validate", "recipes/resnext50_32x4d.yaml"], ["ok (resnext50_32x4d, 4 stages)"]),
+}
+
+
+@off_tensorflow
+@pytest.mark.parametrize("case", INSPECTION)
+def test_inspection_commands(case, tmp_path, capsys):
+    command, lines = INSPECTION[case]
     assert main([word.format(tmp=tmp_path) for word in command]) == 0
-    assert capsys.readouterr().out
+    out = capsys.readouterr().out
+    for line in lines:
+        assert line.format(tmp=tmp_path) in out, f"{line!r} not in:\n{out}"
+    if case == "show_diagram":
+        svg = (tmp_path / "resnet18.svg").read_text()
+        assert svg.startswith("<svg") and "conv5_block2" in svg
 
 
 @off_tensorflow
@@ -175,7 +211,7 @@ def test_an_exercise_checker(handout, code, capsys):
 
 def test_strategies_of_other_backends_are_refused_in_one_line(tmp_path):
     other = REFUSED[BACKEND]
-    code, _, err = run_cli(
+    code, _, err = run_here(
         "train", "digits_demo", "--data", tmp_path, "--out", tmp_path / "run", "--strategy", other
     )
     assert code == 2

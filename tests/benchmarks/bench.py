@@ -59,10 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--options-model", default="resnet50", help="the network the speed settings are measured on"
     )
     p.add_argument(
-        "--options-repeats",
-        type=int,
-        default=3,
-        help="alternating pairs per speed setting (default 3)",
+        "--options-repeats", type=int, default=3, help="alternating pairs per setting (default 3)"
     )
     p.add_argument(
         "--repeats", type=int, help="alternating pairs per speed measurement (default 10; quick 3)"
@@ -75,10 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-memory", action="store_true", help="skip peak memory (a fresh process per side)"
     )
     p.add_argument(
-        "--memory-repeats",
-        type=int,
-        default=2,
-        help="alternating pairs of memory probes (default 2)",
+        "--memory-repeats", type=int, default=2, help="pairs of memory probes (default 2)"
     )
     p.add_argument(
         "--no-graphs", action="store_true", help="skip counting ops in the traced graphs"

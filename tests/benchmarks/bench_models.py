@@ -98,29 +98,24 @@ class Pair:
         return self.ours() if side == OURS else self.reference()
 
 
+def _keras_pair(name: str, title: str, application: str, shape: tuple) -> Pair:
+    """Our recipe against the keras.applications model of that name, built without weights."""
+    return Pair(
+        name,
+        title,
+        _ours(name),
+        lambda: getattr(keras.applications, application)(weights=None),
+        shape,
+    )
+
+
 PAIRS = {
     pair.name: pair
     for pair in (
-        Pair(
-            "resnet50",
-            "ResNet-50",
-            _ours("resnet50"),
-            lambda: keras.applications.ResNet50(weights=None),
-            (224, 224, 3),
-        ),
-        Pair(
-            "resnet152",
-            "ResNet-152",
-            _ours("resnet152"),
-            lambda: keras.applications.ResNet152(weights=None),
-            (224, 224, 3),
-        ),
-        Pair(
-            "inception_resnet_v2",
-            "Inception-ResNet-V2",
-            _ours("inception_resnet_v2"),
-            lambda: keras.applications.InceptionResNetV2(weights=None),
-            (299, 299, 3),
+        _keras_pair("resnet50", "ResNet-50", "ResNet50", (224, 224, 3)),
+        _keras_pair("resnet152", "ResNet-152", "ResNet152", (224, 224, 3)),
+        _keras_pair(
+            "inception_resnet_v2", "Inception-ResNet-V2", "InceptionResNetV2", (299, 299, 3)
         ),
         Pair("resnet18", "ResNet-18", _ours("resnet18"), None, (224, 224, 3)),
         Pair(

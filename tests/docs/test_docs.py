@@ -141,10 +141,34 @@ def test_page_runs_with_slow_blocks(page, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("block", PENDING, ids=lambda b: b.where)
 def test_pending_blocks(block):
-    """Lists the blocks waiting for another issue's feature or a file; they run once it is there."""
+    """A pending block can run once what it waits for is there; the ones still waiting are listed.
+
+    So a marker must be well formed: a block that runs (a language the
+    runner knows), paths relative to the page's folder or under `~`, and a
+    `skip-until` target that is MODULE.NAME in this project.
+    """
+    assert block.language in RUN_LANGUAGES, f"{block.where}: a {block.language} block never runs"
+    for needs in block.options.get("needs", "").split(","):
+        assert needs and not Path(needs).is_absolute(), f"{block.where}: needs={needs!r}"
+    target = block.options.get("skip-until")
+    if target is not None:
+        assert re.fullmatch(r"(registry|resblocks)(\.\w+)+", target), f"{block.where}: {target!r}"
     target = block.missing()
     if target:
         pytest.skip(f"{block.where} waits for `{target}`")
+
+
+def test_a_pending_block_runs_once_what_it_waits_for_is_there(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    block = Block(PAGES[0], 1, "python", {"needs": "data/train,photo.jpg"})
+    assert block.missing() == "data/train"
+    (tmp_path / "data" / "train").mkdir(parents=True)
+    assert block.missing() == "photo.jpg"
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    assert block.missing() is None
+    assert Block(PAGES[0], 1, "python", {"skip-until": "registry.build"}).missing() is None
+    for target in ("registry.no_such_feature", "registry.no_such_module.build"):
+        assert Block(PAGES[0], 1, "python", {"skip-until": target}).missing() == target
 
 
 def run_block(block: Block, namespace: dict, cwd: Path) -> None:

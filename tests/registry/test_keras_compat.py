@@ -2,8 +2,8 @@
 
 import h5py
 import keras
+from helpers import built
 
-from registry import build
 from registry.keras_compat import KERAS_CHECKED, leaf_layers, sublayers, weights_layout
 from resblocks import ConvBN
 
@@ -16,7 +16,7 @@ def test_sublayers_are_the_children_in_assignment_order():
 
 
 def test_weights_layout_is_where_save_weights_puts_each_variable(tmp_path):
-    model = build("resnet20_cifar", input_shape=(32, 32, 3))
+    model = built("resnet20_cifar")
     layout = weights_layout(model)
     path = tmp_path / "m.weights.h5"
     model.save_weights(path)

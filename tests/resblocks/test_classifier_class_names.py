@@ -2,17 +2,12 @@
 
 import keras
 import pytest
+from helpers import tiny_recipe
 
 from registry import RecipeError, build
 from resblocks import Classifier
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [16, 16, 3],
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [{"block": "res_block", "filters": 4}],
-    "head": {"block": "classifier", "num_classes": 2, "class_names": ["cat", "dog"]},
-}
+TINY = tiny_recipe(**{"head.num_classes": 2, "head.class_names": ["cat", "dog"]})
 
 
 def test_class_names_survive_save_and_load(tmp_path):

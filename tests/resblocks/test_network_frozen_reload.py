@@ -7,16 +7,11 @@ import warnings
 
 import keras
 import numpy as np
+from helpers import tiny_recipe
 
 from registry import build
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [16, 16, 3],
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [{"block": "res_block", "filters": 4}],
-    "head": {"block": "classifier", "num_classes": 2},
-}
+TINY = tiny_recipe(**{"head.num_classes": 2})
 
 
 def test_frozen_blocks_stay_frozen_after_save_and_load(tmp_path):

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import keras
 import pytest
-from tiny_recipe import write_tiny_recipe
-from training_folders import write_folder
+from helpers import training_recipe, write_image_folder, write_recipe
 
 from registry.training.distribution import ProcessGroup
 from registry.training.launcher import train_command
@@ -23,8 +22,8 @@ SCRIPT = Path(__file__).with_name("train_process.py")
 
 
 def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
-    data = write_folder(tmp_path / "data", 8, seed=5)
-    recipe = write_tiny_recipe(tmp_path / "tiny.yaml", epochs=1)
+    data = write_image_folder(tmp_path / "data", 8, seed=5)
+    recipe = write_recipe(tmp_path / "tiny.yaml", training_recipe(epochs=1))
     run = tmp_path / "run"
     result = subprocess.run(
         [

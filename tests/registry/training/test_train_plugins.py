@@ -11,14 +11,12 @@ from pathlib import Path
 
 import keras
 import pytest
-import yaml
+from helpers import training_recipe, write_image_folder, write_recipe
 from plugin_files import block_source, forgetting_plugins
-from tiny_recipe import TINY
-from training_folders import write_folder
 
 from registry.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -26,18 +24,14 @@ def plugin_run(tmp_path):
     """A recipe file whose first stage is a plugin block, its plugin file, and an image folder."""
     block = f"plugin_conv_{os.getpid()}"
     (tmp_path / "my_blocks.py").write_text(block_source(block))
-    recipe = {
-        **TINY,
-        "name": "tiny_plugin",
-        "plugins": ["my_blocks.py"],
-        "train": {**TINY["train"], "epochs": 1},
-    }
-    recipe["stages"] = [{"name": "conv2", "block": block, "filters": 8}, TINY["stages"][1]]
-    (tmp_path / "tiny_plugin.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
+    recipe = training_recipe(epochs=1)
+    recipe.update(name="tiny_plugin", plugins=["my_blocks.py"])
+    recipe["stages"][0] = {"name": "conv2", "block": block, "filters": 8}
+    write_recipe(tmp_path / "tiny_plugin.yaml", recipe)
     with forgetting_plugins():
         yield (
             tmp_path / "tiny_plugin.yaml",
-            write_folder(tmp_path / "data", 6, seed=3),
+            write_image_folder(tmp_path / "data", 6, seed=3),
             tmp_path / "run",
         )
 

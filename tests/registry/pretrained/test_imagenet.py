@@ -11,6 +11,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from helpers import tiny_recipe
 from keras.src.applications import imagenet_utils
 from keras.src.legacy.saving import legacy_h5_format
 from PIL import Image
@@ -163,14 +164,7 @@ def test_predict_with_a_notop_file_fails(resnet50_imagenet, tmp_path, capsys):
 
 
 def test_predict_with_a_saved_model(tmp_path, capsys):
-    tiny = {
-        "name": "tiny",
-        "input_shape": [32, 32, 3],
-        "preprocessing": "rescale",
-        "stem": {"block": "resnet_stem", "filters": 8},
-        "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
-        "head": {"block": "classifier", "num_classes": 3},
-    }
+    tiny = tiny_recipe(input_shape=[32, 32, 3], preprocessing="rescale")
     path = tmp_path / "tiny.keras"
     build(tiny).save(path)
     paths = write_images(tmp_path)

@@ -13,6 +13,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from helpers import recipe_params
 from keras.src.legacy.saving import legacy_h5_format
 
 from registry import WeightsError, build, preprocess_input
@@ -100,27 +101,11 @@ def resnet_files(made, name, tmp_path_factory):
     return made[name]
 
 
-def forget(made, name) -> None:
-    """Deletes a network's files and its cached models."""
-    _, _, top, _ = made.pop(name)
-    shutil.rmtree(top.parent, ignore_errors=True)
-
-
-# ResNet-101 and -152 files are ResNet-50's layout with more blocks (and 335
-# and 456 MB to write): `make test-slow` loads them.
-@pytest.fixture(
-    scope="module",
-    params=[
-        "resnet50",
-        *(pytest.param(n, marks=pytest.mark.slow) for n in RESNETS if n != "resnet50"),
-    ],
-)
-def resnet(request, made, tmp_path_factory):
-    name = request.param
-    keras_model, reference, top, notop = resnet_files(made, name, tmp_path_factory)
+def case(name, keras_model, reference, top, notop) -> dict:
+    """What a ResNet's tests compare: keras' model and files, its inputs, c5 and scores."""
     x = preprocess_input(name, images(64))
     expected_c5, expected = (keras.ops.convert_to_numpy(t) for t in reference(x))
-    yield {
+    return {
         "name": name,
         "keras": keras_model,
         "top": top,
@@ -129,29 +114,52 @@ def resnet(request, made, tmp_path_factory):
         "c5": expected_c5,
         "predictions": expected,
     }
+
+
+def forget(made, name) -> None:
+    """Deletes a network's files and its cached models."""
+    _, _, top, _ = made.pop(name)
+    shutil.rmtree(top.parent, ignore_errors=True)
+
+
+# ResNet-101 and -152 files are ResNet-50's layout with more blocks (and 335
+# and 456 MB to write): large (helpers.is_large), `make test-slow` loads them.
+@pytest.fixture(scope="module", params=recipe_params(RESNETS))
+def resnet(request, made, tmp_path_factory):
+    name = request.param
+    yield case(name, *resnet_files(made, name, tmp_path_factory))
     # The deeper networks' files are 300-450 MB: gone once their tests are
     # done (CI's disk is small); resnet50's serve the error tests below.
     if name != "resnet50":
         forget(made, name)
 
 
-def test_resnet_with_top_computes_what_keras_computes(resnet):
-    model = build(resnet["name"], input_shape=(64, 64, 3), features=["c5"], weights=resnet["top"])
-    out = model(resnet["x"])
-    assert model.count_params() == resnet["keras"].count_params()
-    assert max_diff(out["c5"], resnet["c5"]) <= TOLERANCE
-    assert max_diff(out["predictions"], resnet["predictions"]) <= TOLERANCE
+def assert_top_file_computes_what_keras_computes(case) -> None:
+    """A case's `top` file loaded into the recipe: keras' count, c5 and scores."""
+    model = build(case["name"], input_shape=(64, 64, 3), features=["c5"], weights=case["top"])
+    out = model(case["x"])
+    assert model.count_params() == case["keras"].count_params()
+    assert max_diff(out["c5"], case["c5"]) <= TOLERANCE
+    assert max_diff(out["predictions"], case["predictions"]) <= TOLERANCE
 
 
-def test_resnet_without_top_computes_what_keras_computes(resnet):
-    # With the preprocessing inside, the model takes the raw pixels.
-    model = build(
-        resnet["name"],
+def notop_model(case):
+    """The recipe without top, preprocessing inside (raw pixels in), the `notop` file loaded."""
+    return build(
+        case["name"],
         input_shape=(64, 64, 3),
         include_top=False,
         include_preprocessing=True,
-        weights=resnet["notop"],
+        weights=case["notop"],
     )
+
+
+def test_resnet_with_top_computes_what_keras_computes(resnet):
+    assert_top_file_computes_what_keras_computes(resnet)
+
+
+def test_resnet_without_top_computes_what_keras_computes(resnet):
+    model = notop_model(resnet)
     assert max_diff(model(images(64)), resnet["c5"]) <= TOLERANCE
     # A top-included file loads into a model without top: the classifier is skipped.
     report = load_keras_applications_weights(model, resnet["top"])
@@ -473,52 +481,22 @@ RESNETS_V2 = {
 }
 
 
-# ResNet-101V2 and -152V2 are ResNet-50V2's layout with more blocks: `make test-slow`.
-@pytest.fixture(
-    scope="module",
-    params=[
-        "resnet50v2",
-        *(pytest.param(n, marks=pytest.mark.slow) for n in RESNETS_V2 if n != "resnet50v2"),
-    ],
-)
+# ResNet-101V2 and -152V2 are ResNet-50V2's layout with more blocks: large, `make test-slow`.
+@pytest.fixture(scope="module", params=recipe_params(RESNETS_V2))
 def resnet_v2(request, tmp_path_factory):
     # keras' no-top V2 model ends in post_relu: our c5 tap, on the post-norm.
     name = request.param
-    keras_model, reference, top, notop = keras_files(
-        RESNETS_V2[name], tmp_path_factory, 64, "post_relu"
-    )
-    x = preprocess_input(name, images(64))
-    expected_c5, expected = (keras.ops.convert_to_numpy(t) for t in reference(x))
-    yield {
-        "name": name,
-        "keras": keras_model,
-        "top": top,
-        "notop": notop,
-        "x": x,
-        "c5": expected_c5,
-        "p": expected,
-    }
-    shutil.rmtree(top.parent, ignore_errors=True)
+    files = keras_files(RESNETS_V2[name], tmp_path_factory, 64, "post_relu")
+    yield case(name, *files)
+    shutil.rmtree(files[2].parent, ignore_errors=True)
 
 
 def test_resnet_v2_with_top_computes_what_keras_computes(resnet_v2):
-    model = build(
-        resnet_v2["name"], input_shape=(64, 64, 3), features=["c5"], weights=resnet_v2["top"]
-    )
-    out = model(resnet_v2["x"])
-    assert model.count_params() == resnet_v2["keras"].count_params()
-    assert max_diff(out["c5"], resnet_v2["c5"]) <= TOLERANCE
-    assert max_diff(out["predictions"], resnet_v2["p"]) <= TOLERANCE
+    assert_top_file_computes_what_keras_computes(resnet_v2)
 
 
 def test_resnet_v2_without_top_computes_what_keras_computes(resnet_v2):
-    model = build(
-        resnet_v2["name"],
-        input_shape=(64, 64, 3),
-        include_top=False,
-        include_preprocessing=True,
-        weights=resnet_v2["notop"],
-    )
+    model = notop_model(resnet_v2)
     assert max_diff(model(images(64)), resnet_v2["c5"]) <= TOLERANCE
 
 

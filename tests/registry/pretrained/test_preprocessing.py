@@ -6,17 +6,12 @@ It works like keras.applications' own functions.
 import keras
 import numpy as np
 import pytest
+from helpers import OMIT, tiny_recipe
 from keras.src.applications import imagenet_utils
 
 from registry import build, input_convention, list_models, load_recipe, preprocess_input
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "preprocessing": "caffe",
-    "stem": {"block": "resnet_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
-}
+TINY = tiny_recipe(input_shape=[32, 32, 3], preprocessing="caffe", head=OMIT)
 
 
 def pixels() -> np.ndarray:

@@ -10,26 +10,12 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from helpers import tiny_recipe
 
 from registry import WeightsError, build, load_model, load_weights
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [8, 8, 3],
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [
-        {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 2, "tap": "c2"},
-        {
-            "name": "layer2",
-            "block": "res_block",
-            "filters": 8,
-            "strides": 2,
-            "repeats": 1,
-            "tap": "c3",
-        },
-    ],
-    "head": {"block": "classifier", "num_classes": 3},
-}
+# At 8x8, with two blocks in its first stage.
+TINY = tiny_recipe(**{"input_shape": [8, 8, 3], "stages.0.repeats": 2})
 
 
 def tiny_model(**overrides):
@@ -139,60 +125,51 @@ def test_allow_new_head_loads_all_but_the_head(saved):
     assert_unchanged(model.get_layer("layer2"), source.get_layer("layer2").get_weights())
 
 
-@pytest.mark.parametrize("name", ["tiny.weights.h5", "tiny.keras"])
-def test_other_widths_name_the_first_variable_that_differs(saved, name):
-    _, folder = saved
-    refused(
-        tiny_model(**{"stages.1.filters": 16}),
-        folder / name,
-        "variable 'layer2/conv1/bn/gamma' has shape (16,) in the model but (8,) in the file.",
-        "more differences follow",
-    )
-
-
-def test_more_blocks_than_the_file_names_the_missing_layer(saved):
-    _, folder = saved
-    refused(
-        tiny_model(**{"stages.1.repeats": 2}),
-        folder / "tiny.weights.h5",
+# (file, overrides of the model, what the error says first, then): other
+# widths name the first variable that differs, more blocks than the file
+# name the missing layer, and fewer are not a silent partial load.
+WIDER = {"stages.1.filters": 16}
+WIDER_SAYS = "variable 'layer2/conv1/bn/gamma' has shape (16,) in the model but (8,) in the file."
+LAYOUT_DIFFERENCES = {
+    "other_widths_h5": ("tiny.weights.h5", WIDER, WIDER_SAYS, "more differences follow"),
+    "other_widths_keras": ("tiny.keras", WIDER, WIDER_SAYS, "more differences follow"),
+    "more_blocks": (
+        "tiny.weights.h5",
+        {"stages.1.repeats": 2},
         "the file has no weights for layer 'layer2_block2'",
         "The model has 52 weight arrays (in 21 layers and sublayers); the file has 42 (in 17)",
-    )
-
-
-def test_fewer_blocks_than_the_file_is_not_a_silent_partial_load(saved):
-    _, folder = saved
-    refused(
-        tiny_model(**{"stages.0.repeats": 1}),
-        folder / "tiny.weights.h5",
+    ),
+    "fewer_blocks": (
+        "tiny.weights.h5",
+        {"stages.0.repeats": 1},
         "variable 'layer2/conv1/bn/gamma' has shape (8,) in the model but (4,) in the file, where "
         "it holds layer1_block2/conv1/bn",
         "The model has 32 weight arrays (in 13 layers and sublayers); the file has 42 (in 17)",
-    )
+    ),
+}
 
 
-def test_a_truncated_hdf5_file_is_refused(saved, tmp_path):
+@pytest.mark.parametrize("case", LAYOUT_DIFFERENCES)
+def test_a_file_of_another_layout_names_the_first_difference(saved, case):
+    file, overrides, first, then = LAYOUT_DIFFERENCES[case]
     _, folder = saved
-    data = (folder / "tiny.weights.h5").read_bytes()
-    path = tmp_path / "cut.weights.h5"
-    path.write_bytes(data[: len(data) // 2])
-    refused(
-        tiny_model(),
-        path,
-        "the HDF5 file is truncated or damaged",
-        f"{len(data) // 2:,} bytes on disk",
-        "save or copy it again",
-    )
+    refused(tiny_model(**overrides), folder / file, first, then)
 
 
-def test_a_truncated_keras_archive_is_refused(saved, tmp_path):
+@pytest.mark.parametrize(
+    "name, says",
+    [
+        ("tiny.weights.h5", "the HDF5 file is truncated or damaged"),
+        ("tiny.keras", "the .keras archive is truncated or damaged"),
+    ],
+)
+def test_a_truncated_file_is_refused(saved, tmp_path, name, says):
     _, folder = saved
-    data = (folder / "tiny.keras").read_bytes()
-    path = tmp_path / "cut.keras"
+    data = (folder / name).read_bytes()
+    path = tmp_path / f"cut_{name}"
     path.write_bytes(data[: len(data) // 2])
-    refused(
-        tiny_model(), path, "the .keras archive is truncated or damaged", "save or copy it again"
-    )
+    size = [f"{len(data) // 2:,} bytes on disk"] if name.endswith(".h5") else []
+    refused(tiny_model(), path, says, *size, "save or copy it again")
 
 
 def test_a_flipped_byte_in_a_keras_archive_is_caught_by_its_checksum(saved, tmp_path):

@@ -13,7 +13,7 @@ import pytest
 from registry import RecipeError
 from registry.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BAD = (
     "name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\n"
     "stages:\n  - {block: bottlenek, filters: 8}\n"

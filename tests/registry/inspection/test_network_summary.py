@@ -1,6 +1,6 @@
 """model.summary() lists the stem, every block and the head, with shapes and parameters."""
 
-from registry import build
+from helpers import built
 
 
 def summary_lines(model) -> list[str]:
@@ -10,7 +10,7 @@ def summary_lines(model) -> list[str]:
 
 
 def test_summary_lists_every_block_with_shape_and_params():
-    model = build("resnet20_cifar")
+    model = built("resnet20_cifar")
     lines = summary_lines(model)
     for layer in model.layers[1:]:
         row = next((line for line in lines if f" {layer.name} (" in line), None)
@@ -22,7 +22,7 @@ def test_summary_lists_every_block_with_shape_and_params():
 
 
 def test_feature_extractor_summary_keeps_the_blocks():
-    model = build("resnet20_cifar", include_top=False, features=["c2", "c4"])
+    model = built("resnet20_cifar", include_top=False, features=["c2", "c4"])
     lines = summary_lines(model)
     assert any(" conv4_block3 (ResBlock)" in line for line in lines)
     assert not any(" head (" in line for line in lines)

@@ -16,7 +16,7 @@ from registry.inspection.reference import (
 )
 from registry.recipe.spec import RecipeSpec, StageSpec, StemSpec
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 # Other tests may register blocks of their own; the committed page documents the built-in ones.
 BUILTIN_NAMES = sorted(name for name, _, _ in BUILTIN_BLOCKS)
 

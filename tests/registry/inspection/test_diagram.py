@@ -13,7 +13,7 @@ from registry.inspection.drawing import to_svg
 from registry.inspection.graph import block_nodes, shortcut_of, to_mermaid
 from resblocks import InceptionResBlock17, ResBlock
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def nodes_of(name, expand=False, **overrides):

@@ -12,6 +12,7 @@ explores far more and builds every mutation cheap enough to build.
 import copy
 
 import pytest
+from helpers import tiny_recipe
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -23,41 +24,45 @@ from registry.recipe.strict_yaml import parse_yaml
 
 SHIPPED = {name: read_recipe(name)[0] for name in recipe_names()}
 TEXTS = {name: (RECIPE_DIR / f"{name}.yaml").read_text() for name in recipe_names()}
-TINY = {
-    "name": "tiny",
-    "input_shape": [16, 16, 3],
-    "defaults": {"bn_momentum": 0.9},
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [
-        {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 1, "tap": "c2"},
-        {
-            "name": "layer2",
-            "block": "bottleneck",
-            "filters": 2,
-            "strides": 2,
-            "repeats": 2,
-            "tap": "c3",
-        },
-        {"name": "layer3", "block": "conv_bn", "filters": 8, "kernel_size": 3, "strides": 2},
-    ],
-    "head": {"block": "classifier", "num_classes": 3, "hidden_units": [8], "dropout": 0.5},
-}
-
-# Inception-ResNet's modules at a size that builds in seconds (their widths are fixed).
-TINY_INCEPTION = {
-    "name": "tiny_inception",
-    "input_shape": [32, 32, 3],
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [
-        {"block": "inception_resnet_a", "scale": 0.2},
-        {"block": "reduction_a", "tap": "c3"},
-        {"block": "inception_resnet_b", "scale": 0.1},
-        {"block": "reduction_b"},
-        {"name": "last", "block": "inception_resnet_c", "scale": 1.0, "activation": None},
-        {"name": "conv", "block": "conv_bn", "filters": 16, "kernel_size": 1, "bn_scale": False},
-    ],
-    "head": {"block": "classifier", "num_classes": 5},
-}
+# The shared tiny recipe with a bottleneck, a conv_bn and a hidden layer;
+# and Inception-ResNet's modules at a size that builds in seconds (their
+# widths are fixed).
+TINY = tiny_recipe(
+    **{
+        "defaults": {"bn_momentum": 0.9},
+        "stages.1.block": "bottleneck",
+        "stages.1.filters": 2,
+        "stages.1.repeats": 2,
+        "head.hidden_units": [8],
+        "head.dropout": 0.5,
+    }
+)
+TINY["stages"].append(
+    {"name": "layer3", "block": "conv_bn", "filters": 8, "kernel_size": 3, "strides": 2}
+)
+TINY_INCEPTION = tiny_recipe(
+    **{
+        "name": "tiny_inception",
+        "input_shape": [32, 32, 3],
+        "stem.filters": 8,
+        "stages": [
+            {"block": "inception_resnet_a", "scale": 0.2},
+            {"block": "reduction_a", "tap": "c3"},
+            {"block": "inception_resnet_b", "scale": 0.1},
+            {"block": "reduction_b"},
+            {"name": "last", "block": "inception_resnet_c", "scale": 1.0, "activation": None},
+            {
+                "name": "conv",
+                "block": "conv_bn",
+                "filters": 16,
+                "kernel_size": 1,
+                "bn_scale": False,
+            },
+        ],
+        "head.num_classes": 5,
+    }
+)
+TINY_INCEPTION["stages"][-1]["bn_scale"] = False
 
 
 def narrow(raw: dict) -> dict:
@@ -86,19 +91,14 @@ KEYS = sorted(
     | set(RULES)
     | {"base", "use_bias", "max_pool"}
 )
+# The string values that padding, shortcut and pooling arguments take.
+SETTINGS = ["same", "valid", "identity", "zero_pad", "none", "projection", "avg", "max"]
 WORDS = [
     *list_blocks(),
     *KEYS,
     "relu",
     "relux",
-    "same",
-    "valid",
-    "identity",
-    "zero_pad",
-    "none",
-    "projection",
-    "avg",
-    "max",
+    *SETTINGS,
     "3x3",
     "{index}",
     "block{index}",
@@ -141,14 +141,7 @@ PLAUSIBLE = {
         [
             "relu",
             "swish",
-            "same",
-            "valid",
-            "identity",
-            "zero_pad",
-            "none",
-            "projection",
-            "avg",
-            "max",
+            *SETTINGS,
             "1x1",
             "3x3",
             "c2",

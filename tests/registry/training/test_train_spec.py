@@ -2,7 +2,7 @@
 
 import keras
 import pytest
-from tiny_recipe import TINY
+from helpers import training_recipe
 
 from registry import RecipeError, list_models, load_recipe
 from registry.recipe.train_spec import TrainSpec
@@ -11,7 +11,7 @@ from registry.training.run import resolve_spec
 
 
 def with_train(**train):
-    return {**TINY, "train": train}
+    return {**training_recipe(), "train": train}
 
 
 @pytest.mark.parametrize("name", [n for n in list_models() if "train" in load_recipe(n).raw])
@@ -145,18 +145,23 @@ def test_each_optimizer_section_builds_its_keras_optimizer(optimizer, cls):
     assert isinstance(optimizer, cls)  # registry.training.optim subclasses them
 
 
-def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
+def model_of(recipe):
+    """The model training builds for `recipe` (two classes, 32x32), under its precision policy."""
     from registry.training.run import new_model, precision, resolve_recipe
 
-    recipe = load_recipe(with_train(mixed_precision="bfloat16", xla=True))
     spec = recipe.train
     with precision(spec.mixed_precision):
-        model = new_model(
+        return new_model(
             resolve_recipe(recipe, spec, ["a", "b"], (32, 32)),
             spec,
             steps_per_epoch=2,
             say=lambda *_: None,
         )
+
+
+def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
+    recipe = load_recipe(with_train(mixed_precision="bfloat16", xla=True))
+    model = model_of(recipe)
     assert keras.config.dtype_policy().name == "float32"
     assert model.get_layer("stem").dtype_policy.name == "mixed_bfloat16"
     assert (
@@ -168,26 +173,14 @@ def test_mixed_precision_and_xla_reach_the_model_and_the_policy_is_restored():
 @pytest.mark.parametrize("bf16_hardware, policy", [(False, "float32"), (True, "mixed_bfloat16")])
 def test_mixed_precision_true_on_a_cpu_follows_registry_speed(monkeypatch, bf16_hardware, policy):
     from registry.training import speed
-    from registry.training.run import (
-        dtype_policy,
-        new_model,
-        precision,
-        resolve_recipe,
-        speed_note,
-    )
+    from registry.training.run import dtype_policy, speed_note
 
     monkeypatch.setattr(speed, "accelerator", lambda: "cpu")
     monkeypatch.setattr(speed, "cpu_has_bf16", lambda: bf16_hardware)
     recipe = load_recipe(with_train(mixed_precision=True))
     spec = recipe.train
     assert dtype_policy(spec.mixed_precision) == policy
-    with precision(spec.mixed_precision):
-        model = new_model(
-            resolve_recipe(recipe, spec, ["a", "b"], (32, 32)),
-            spec,
-            steps_per_epoch=2,
-            say=lambda *_: None,
-        )
+    model = model_of(recipe)
     assert model.get_layer("stem").dtype_policy.name == policy
     assert model.jit_compile is False  # xla: auto is off on CPUs
     note = speed_note(spec, model)
@@ -199,7 +192,7 @@ def test_the_recipe_reference_documents_every_train_key():
 
     from registry.recipe import train_spec as specs
 
-    page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "recipes.md"
+    page = Path(__file__).resolve().parents[3] / "docs" / "reference" / "recipes.md"
     section = page.read_text(encoding="utf-8").split("## The `train:` section")[1].split("\n## ")[0]
     missing = [key for key in TrainSpec.model_fields if f"| `{key}` |" not in section]
     for model in (

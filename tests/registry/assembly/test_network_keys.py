@@ -5,6 +5,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from helpers import built
 
 from registry import build
 from registry.errors import RecipeError
@@ -48,8 +49,8 @@ def test_dilated_stage_follows_torchvision_make_layer():
 @pytest.mark.parametrize("name", ["resnet18", "resnet50"])
 @pytest.mark.parametrize("output_stride", [8, 16])
 def test_dilation_adds_no_parameters(name, output_stride):
-    plain = build(name, input_shape=(64, 64, 3))
-    dilated = build(name, input_shape=(64, 64, 3), output_stride=output_stride)
+    plain = built(name)
+    dilated = built(name, output_stride=output_stride)
     assert dilated.count_params() == plain.count_params()
 
 

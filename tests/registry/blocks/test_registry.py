@@ -4,6 +4,7 @@ import inspect
 
 import keras
 import pytest
+from helpers import tiny_recipe
 
 from registry import get_block, list_blocks, register_block
 from registry.blocks import KINDS
@@ -76,13 +77,7 @@ def test_a_user_block_is_registered_validated_and_saved(tmp_path):
 
     from registry import RecipeError, build
 
-    recipe = {
-        "name": "tiny",
-        "input_shape": [16, 16, 3],
-        "stem": {"block": "cifar_stem", "filters": 4},
-        "stages": [{"block": "test_user_scale_block", "factor": 0.5}],
-        "head": {"num_classes": 2},
-    }
+    recipe = tiny_recipe(stages=[{"block": "test_user_scale_block", "factor": 0.5}])
     model = build(recipe)
     assert model.get_layer("stage1").factor == 0.5
     path = tmp_path / "tiny.keras"

@@ -4,12 +4,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import built
 
-from registry import build
 from registry.cli import main
 from registry.exercises import EXERCISES, check, weighted_layers
 
-HANDOUTS = Path(__file__).resolve().parents[2] / "docs" / "exercises"
+HANDOUTS = Path(__file__).resolve().parents[3] / "docs" / "exercises"
 
 # What each starter's first failure must talk about, so the hint is useful.
 STARTER_FAILS = {
@@ -87,13 +87,14 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+def check_edited(tmp_path: Path, name: str, old: str, new: str, count: int = -1):
+    """The checker's verdict on the exercise's solution with `old` replaced by `new`."""
+    text = handout(name, "solution").read_text().replace(old, new, count)
+    return check(name, write(tmp_path, "mine.yaml", text))
+
+
 def test_wrong_numbers_say_which_way(tmp_path):
-    solution = (
-        handout("shortcuts", "solution")
-        .read_text()
-        .replace("extra_params: 2944", "extra_params: 2816")
-    )
-    verdict = check("shortcuts", write(tmp_path, "mine.yaml", solution))
+    verdict = check_edited(tmp_path, "shortcuts", "extra_params: 2944", "extra_params: 2816")
     assert verdict.message == "shortcuts: answers.extra_params = 2,816 is too low."
     assert "4 numbers per batch-norm channel" in verdict.hint
 
@@ -106,15 +107,12 @@ def test_yaml_mistakes_are_reported_with_their_line(tmp_path):
 
 
 def test_projection_is_not_option_a(tmp_path):
-    text = (
-        handout("plain_vs_residual", "solution")
-        .read_text()
-        .replace(
-            "    name: my_resnet56\n",
-            "    name: my_resnet56\n    defaults: {shortcut: projection}\n",
-        )
+    verdict = check_edited(
+        tmp_path,
+        "plain_vs_residual",
+        "    name: my_resnet56\n",
+        "    name: my_resnet56\n    defaults: {shortcut: projection}\n",
     )
-    verdict = check("plain_vs_residual", write(tmp_path, "mine.yaml", text))
     assert verdict.message == (
         "plain_vs_residual: recipes.resnet56 stage 0 has shortcut 'projection'; "
         "this network needs 'zero_pad'."
@@ -123,16 +121,13 @@ def test_projection_is_not_option_a(tmp_path):
 
 
 def test_wrong_depth_names_the_formula(tmp_path):
-    text = (
-        handout("plain_vs_residual", "solution")
-        .read_text()
-        .replace(
-            "stages: {0: {repeats: 9}, 1: {repeats: 9}, 2: {repeats: 9}}",
-            "stages: {0: {repeats: 9}}",
-            1,
-        )
+    verdict = check_edited(
+        tmp_path,
+        "plain_vs_residual",
+        "stages: {0: {repeats: 9}, 1: {repeats: 9}, 2: {repeats: 9}}",
+        "stages: {0: {repeats: 9}}",
+        1,
     )
-    verdict = check("plain_vs_residual", write(tmp_path, "mine.yaml", text))
     assert "recipes.plain56 has repeats [9, 3, 3]: 32 weighted layers, not 56." in verdict.message
     assert "6n+2" in verdict.hint
 
@@ -144,12 +139,9 @@ def test_resnet34_must_derive_from_resnet18(tmp_path):
 
 
 def test_inception_scale_names_the_unscaled_block(tmp_path):
-    text = (
-        handout("inception_scale", "solution")
-        .read_text()
-        .replace("unscaled_block: block8_10", "unscaled_block: block8_9")
+    verdict = check_edited(
+        tmp_path, "inception_scale", "unscaled_block: block8_10", "unscaled_block: block8_9"
     )
-    verdict = check("inception_scale", write(tmp_path, "mine.yaml", text))
     assert (
         verdict.message
         == "inception_scale: answers.unscaled_block = 'block8_9' is scaled in inception_resnet_v2."
@@ -170,12 +162,7 @@ def test_preactivation_checks_the_answers_on_the_built_blocks(tmp_path):
 
 
 def test_feature_pyramid_wrong_channels(tmp_path):
-    text = (
-        handout("feature_pyramid", "solution")
-        .read_text()
-        .replace("c3: [28, 28, 512]", "c3: [28, 28, 128]")
-    )
-    verdict = check("feature_pyramid", write(tmp_path, "mine.yaml", text))
+    verdict = check_edited(tmp_path, "feature_pyramid", "c3: [28, 28, 512]", "c3: [28, 28, 128]")
     assert (
         verdict.message
         == "feature_pyramid: answers.shapes.c3 = [28, 28, 128]: the channels are wrong."
@@ -254,8 +241,8 @@ def test_own_block_reports_the_students_error_and_line(tmp_path):
 
 
 def test_weighted_layers_count_as_the_paper_names_networks():
-    assert weighted_layers(build("resnet18", input_shape=(64, 64, 3))) == 18
-    assert weighted_layers(build("resnet18_cifar")) == 18  # projections are not counted
+    assert weighted_layers(built("resnet18")) == 18
+    assert weighted_layers(built("resnet18_cifar")) == 18  # projections are not counted
 
 
 def test_a_nested_answer_is_named_by_its_full_path():
@@ -269,20 +256,16 @@ def test_a_nested_answer_is_named_by_its_full_path():
 
 def test_stochastic_depth_wants_the_papers_indexing_too(tmp_path):
     """timm's rule gives 14.4 active blocks; answering that for Huang's rule is too high."""
-    text = (
-        handout("stochastic_depth", "solution")
-        .read_text()
-        .replace("huang_expected_depth: 14.3", "huang_expected_depth: 14.4")
+    verdict = check_edited(
+        tmp_path, "stochastic_depth", "huang_expected_depth: 14.3", "huang_expected_depth: 14.4"
     )
-    verdict = check("stochastic_depth", write(tmp_path, "mine.yaml", text))
     assert verdict.message == "stochastic_depth: answers.huang_expected_depth = 14.4 is too high."
     assert "l from 1 to L" in verdict.hint
 
 
 def test_cardinality_refuses_a_width_of_unequal_cost(tmp_path):
     """8 paths of width 16 cost 20% more than ResNet-50: not Table 2's comparison."""
-    text = handout("cardinality", "solution").read_text().replace("    8: 14", "    8: 16")
-    verdict = check("cardinality", write(tmp_path, "mine.yaml", text))
+    verdict = check_edited(tmp_path, "cardinality", "    8: 14", "    8: 16")
     assert verdict.message == (
         "cardinality: 8x16d has 20% more multiply-adds than ResNet-50; Table 2 compares networks "
         "of equal cost."

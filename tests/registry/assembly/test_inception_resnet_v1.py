@@ -1,6 +1,7 @@
 """Inception-ResNet-V1 (Szegedy et al. 2016, Figs. 10-15): the grid sizes and widths."""
 
 import keras
+from helpers import built
 
 from registry import build, load_recipe
 from resblocks import InceptionResNetStem, InceptionResNetV1Stem, ReductionA
@@ -27,11 +28,9 @@ def test_parameters_equal_a_plain_keras_transcription_of_facenet():
     # linear last one; the paper publishes no count.
     recipe = load_recipe("inception_resnet_v1")
     assert [stage.repeats for stage in recipe.stages] == [5, 1, 10, 1, 5, 1]
-    model = build("inception_resnet_v1", input_shape=(75, 75, 3), include_top=False)
+    model = built("inception_resnet_v1", include_top=False)
     assert model.count_params() == 22_578_384
-    assert build("inception_resnet_v1", input_shape=(75, 75, 3)).count_params() == (
-        22_578_384 + 1792 * 1000 + 1000
-    )
+    assert built("inception_resnet_v1").count_params() == (22_578_384 + 1792 * 1000 + 1000)
 
 
 def test_v1_stem_convolves_where_v2_pools():

@@ -2,8 +2,9 @@
 
 import keras
 import pytest
+from helpers import built
 
-from registry import build, list_models, load_recipe
+from registry import list_models, load_recipe
 from registry.exercises import weighted_layers
 
 # Table 6 of the paper: parameters of the CIFAR-10 ResNets, in millions.
@@ -13,7 +14,7 @@ PLAIN = (20, 32, 44, 56)
 
 @pytest.fixture(scope="module")
 def resnets():
-    return {depth: build(f"resnet{depth}_cifar") for depth in TABLE_6}
+    return {depth: built(f"resnet{depth}_cifar") for depth in TABLE_6}
 
 
 def trainable(model) -> int:
@@ -81,7 +82,7 @@ def test_plain_twin_differs_only_in_the_shortcut(depth):
 
 @pytest.mark.parametrize("depth", (20, 56))
 def test_plain_twin_has_no_shortcuts_and_the_same_parameters(resnets, depth):
-    plain = build(f"plain{depth}_cifar")
+    plain = built(f"plain{depth}_cifar")
     blocks = [layer for layer in plain.layers if layer.name.startswith("conv")]
     assert {block.shortcut for block in blocks} == {"none"}
     assert all(block.downsample is None for block in blocks)

@@ -1,38 +1,18 @@
 """Every bad recipe input gives one RecipeError naming the file, location, value and fix."""
 
-import copy
-
 import pytest
+from helpers import tiny_recipe
 
 from registry import RecipeError, build, load_recipe
 from registry.recipe.files import read_recipe
 from registry.recipe.strict_yaml import MAX_BYTES, MAX_DEPTH
 
-# Small enough to build in well under a second; each test breaks one thing.
-TINY = {
-    "name": "tiny",
-    "input_shape": [16, 16, 3],
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [
-        {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 1, "tap": "c2"},
-        {
-            "name": "layer2",
-            "block": "res_block",
-            "filters": 8,
-            "strides": 2,
-            "repeats": 1,
-            "tap": "c3",
-        },
-    ],
-    "head": {"block": "classifier", "num_classes": 3},
-}
 IN_CODE = "<recipe given in code>"
 
 
 def tiny(**changes):
-    raw = copy.deepcopy(TINY)
-    raw.update(changes)
-    return raw
+    """The shared tiny recipe, which builds in well under a second; each test breaks one thing."""
+    return tiny_recipe(**changes)
 
 
 def error_of(call, *args, **kwargs) -> str:
@@ -668,7 +648,7 @@ def test_a_network_that_no_input_fits_is_refused():
 
 def test_an_identity_shortcut_where_the_shape_changes_is_refused():
     message = error_of(
-        build, tiny(stages=[TINY["stages"][0], {**TINY["stages"][1], "shortcut": "identity"}])
+        build, tiny(stages=[tiny()["stages"][0], {**tiny()["stages"][1], "shortcut": "identity"}])
     )
     assert_names(
         message,
@@ -681,7 +661,7 @@ def test_an_identity_shortcut_where_the_shape_changes_is_refused():
 
 
 def test_a_zero_pad_shortcut_that_removes_channels_is_refused():
-    stages = [TINY["stages"][0], {**TINY["stages"][1], "filters": 2, "shortcut": "zero_pad"}]
+    stages = [tiny()["stages"][0], {**tiny()["stages"][1], "filters": 2, "shortcut": "zero_pad"}]
     message = error_of(build, tiny(stages=stages))
     assert_names(
         message,

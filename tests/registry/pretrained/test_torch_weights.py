@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pytest
 import torch_reference as reference
+from helpers import representative_params
 from safetensors.numpy import save_file
 
 from registry import WeightsError, build, load_weights
@@ -55,15 +56,11 @@ def assert_unchanged(model, before) -> None:
         np.testing.assert_array_equal(old, new)
 
 
-# The 101/152-layer and wide networks repeat the layouts of the 50-layer ones
-# (the same keys at more indices, wider tensors); `make test-slow` runs them.
-DEEPER = {"resnet101_tv", "resnet152_tv", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.slow) if n in DEEPER else n for n in reference.SPECS],
-)
+# One network of each layout (helpers.representatives) in `make test`: the
+# others, ResNet-34, Wide ResNet-50-2 and the 101/152-layer ones, repeat
+# a layout with the same keys at more indices or wider tensors; `make
+# test-slow` runs them.
+@pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
 def test_checkpoint_gives_the_torch_networks_outputs(name, tmp_path, monkeypatch):
     state = reference.state_dict(name)
     x = reference.images()

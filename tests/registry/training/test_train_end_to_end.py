@@ -11,9 +11,8 @@ import shutil
 import keras
 import numpy as np
 import pytest
+from helpers import CLASSES, training_recipe, write_image_folder, write_recipe
 from PIL import Image
-from tiny_recipe import TINY, write_tiny_recipe
-from training_folders import CLASSES, write_folder
 
 from registry import load_recipe
 from registry.cli import main
@@ -23,6 +22,8 @@ from registry.training.finetune import FineTuneError
 from registry.training.predict import predict
 from registry.training.run import train
 from registry.training.rundir import read_history_csv
+
+TINY = training_recipe()
 
 
 def run_cli(*argv):
@@ -36,9 +37,9 @@ def run_cli(*argv):
 def trained(tmp_path_factory):
     """A 2-epoch run of the tiny recipe through the command line, with a validation folder."""
     root = tmp_path_factory.mktemp("e2e")
-    data = write_folder(root / "train", 10, seed=1)
-    val = write_folder(root / "val", 4, seed=2)
-    recipe = write_tiny_recipe(root / "tiny.yaml")
+    data = write_image_folder(root / "train", 10, seed=1)
+    val = write_image_folder(root / "val", 4, seed=2)
+    recipe = write_recipe(root / "tiny.yaml", TINY)
     code, out, err = run_cli(
         "train", recipe, "--data", data, "--val", val, "--out", root / "run", "--verbose", "2"
     )
@@ -191,7 +192,7 @@ def test_a_complete_run_is_returned_without_training(trained, capsys):
 
 
 def test_fine_tuning_loads_the_body_and_freezes_stages(trained, tmp_path):
-    data = write_folder(tmp_path / "two", 6, seed=3, classes=("plain", "vertical"))
+    data = write_image_folder(tmp_path / "two", 6, seed=3, classes=("plain", "vertical"))
     source = keras.saving.load_model(trained["run"] / "model.keras", safe_mode=True)
     history = train(
         TINY,

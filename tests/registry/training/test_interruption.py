@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 import keras
-from tiny_recipe import write_tiny_recipe
-from training_folders import write_folder
+from helpers import training_recipe, write_image_folder, write_recipe
 
 from registry.training.rundir import read_history_csv
 
@@ -45,8 +44,8 @@ def epochs_of(run: Path) -> list[int]:
 
 
 def test_sigterm_then_sigkill_mid_epoch_then_resume(tmp_path):
-    data = write_folder(tmp_path / "data", 8, seed=4)  # 18 training images: 3 steps of 6
-    recipe = write_tiny_recipe(tmp_path / "tiny.yaml", epochs=3)
+    data = write_image_folder(tmp_path / "data", 8, seed=4)  # 18 training images: 3 steps of 6
+    recipe = write_recipe(tmp_path / "tiny.yaml", training_recipe(epochs=3))
     run = tmp_path / "run"
     train = ["--", "train", recipe, "--data", data, "--out", run, "--verbose", "2"]
 

@@ -5,33 +5,23 @@ parameter count does not depend on the input size. Forward passes are eager
 calls; `predict` would trace a graph of hundreds of layers for one batch.
 """
 
-import functools
-
 import keras
 import numpy as np
 import pytest
+from helpers import built, recipe_params, small_shape
 
-from registry import build, list_models, load_recipe
-
-# Small inputs keep forward passes cheap; Inception-ResNet-V1 and V2 need 75x75.
-SMALL = {"inception_resnet_v2": (75, 75, 3), "inception_resnet_v1": (75, 75, 3)}
+from registry import build
 
 
-def small_shape(name: str) -> tuple[int, int, int]:
-    height = load_recipe(name).input_shape[0]
-    return SMALL.get(name, (32, 32, 3) if height is not None and height <= 64 else (64, 64, 3))
-
-
-@functools.cache
 def small_model(name: str, num_classes: int | None = None) -> keras.Model:
-    return build(name, num_classes=num_classes, input_shape=small_shape(name))
+    return built(name, num_classes=num_classes)
 
 
 def forward(model, x):
     return keras.ops.convert_to_numpy(model(x, training=False))
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", recipe_params())
 def test_recipe_builds_and_runs(name):
     # Saving and loading every recipe, here and on JAX and PyTorch, is
     # tests/backends/test_cross_backend.py.
@@ -107,9 +97,7 @@ def test_layer_names_follow_keras_applications():
 
 
 def test_resnet101_multi_scale_features():
-    model = build(
-        "resnet101", include_top=False, features=["c2", "c3", "c4", "c5"], input_shape=(64, 64, 3)
-    )
+    model = built("resnet101", include_top=False, features=["c2", "c3", "c4", "c5"])
     shapes = {name: tuple(t.shape[1:]) for name, t in model.output.items()}
     assert shapes == {
         "c2": (16, 16, 256),
@@ -136,7 +124,7 @@ def test_feature_extractor_with_the_articles_dense_head():
 
 @pytest.mark.parametrize("pooling, shape", [(None, (2, 2, 512)), ("avg", (512,)), ("max", (512,))])
 def test_without_top(pooling, shape):
-    model = build("resnet18", include_top=False, pooling=pooling, input_shape=(64, 64, 3))
+    model = built("resnet18", include_top=False, pooling=pooling)
     assert tuple(model.output.shape[1:]) == shape
 
 
@@ -169,9 +157,7 @@ def test_include_preprocessing_takes_raw_pixels():
 
 def test_summary_lists_every_block():
     lines = []
-    build("resnet18", input_shape=(64, 64, 3)).summary(
-        print_fn=lambda line, **_: lines.append(line)
-    )
+    built("resnet18").summary(print_fn=lambda line, **_: lines.append(line))
     text = "\n".join(lines)
     for name in ["stem", "conv2_block1", "conv3_block2", "conv5_block2", "head"]:
         assert name in text

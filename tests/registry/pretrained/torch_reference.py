@@ -5,7 +5,7 @@ the keys and shapes torchvision's `models/resnet.py` and timm's
 `models/resnet.py` give each network; `forward(state, x)` runs them with
 `torch.nn.functional` only, as those modules do. Neither reads our code.
 
-    python tests/registry/torch_reference.py     # rewrites data/torch_reference.npz
+    python tests/registry/pretrained/torch_reference.py     # rewrites data/torch_reference.npz
 
 The stored outputs let the loading test run where PyTorch is not installed.
 """

@@ -1,0 +1,289 @@
+"""What tests in every folder share: a tiny recipe, image folders, small inputs, and one size rule.
+
+- `tiny_recipe(**overrides)`: the smallest network worth building, changed
+  with the recipe's own dotted paths (`"stages.0.block": "bottleneck"`).
+- `training_recipe(**train)`: the tiny network the training tests train.
+- `write_image_folder(root, per_class)`: learnable class folders of images.
+- `small_shape(name)`: the smallest input a shipped recipe is tested at.
+- `is_large(name)`: the one rule for what runs in `make test-slow` only;
+  `recipe_params(names)` applies it to a parametrization.
+- `representatives()`: the smallest not-large recipe of each layout;
+  `representative_params(names)` marks the others of `names` slow.
+- `built(name, ...)`: a model built once per test run, for read-only uses.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from registry import build, list_models, load_recipe
+from registry.keras_compat import sublayers
+from registry.recipe import set_path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Builds in well under a second at 16x16; tests change it with overrides.
+TINY: dict[str, Any] = {
+    "name": "tiny",
+    "input_shape": [16, 16, 3],
+    "stem": {"block": "cifar_stem", "filters": 4},
+    "stages": [
+        {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 1, "tap": "c2"},
+        {
+            "name": "layer2",
+            "block": "res_block",
+            "filters": 8,
+            "strides": 2,
+            "repeats": 1,
+            "tap": "c3",
+        },
+    ],
+    "head": {"block": "classifier", "num_classes": 3},
+}
+# An override to this removes the key, where the recipe must not have it at all.
+OMIT = object()
+
+
+def tiny_recipe(**overrides: Any) -> dict[str, Any]:
+    """A fresh copy of TINY with `overrides` applied as `build(overrides=...)` applies them.
+
+    Keys are dotted paths (`tiny_recipe(**{"stages.1.strides": 1})`) or
+    top-level keys (`tiny_recipe(name="x", stages=[...])`); the value OMIT
+    deletes the key.
+    """
+    raw = copy.deepcopy(TINY)
+    for path, value in overrides.items():
+        if value is OMIT:
+            *parents, last = path.split(".")
+            node = raw
+            for key in parents:
+                node = node[int(key)] if isinstance(node, list) else node[key]
+            del node[int(last) if isinstance(node, list) else last]
+        else:
+            set_path(raw, path, copy.deepcopy(value), "tiny_recipe")
+    return raw
+
+
+def training_recipe(overrides: dict[str, Any] | None = None, **train: Any) -> dict[str, Any]:
+    """The tiny network at 32x32 with stages conv2, conv3 and a train: section.
+
+    `train` keys are laid over the train section (2 epochs of batches of 6,
+    a quarter held out, horizontal flips): the network the training tests
+    train on `write_image_folder`'s three classes. `overrides` (dotted
+    paths, as tiny_recipe's) are applied last.
+    """
+    section = {"batch_size": 6, "epochs": 2, "val_split": 0.25}
+    section["augment"] = {"horizontal_flip": True}
+    return tiny_recipe(
+        **{
+            "input_shape": [32, 32, 3],
+            "preprocessing": "rescale",
+            "stem.filters": 8,
+            "stages.0.name": "conv2",
+            "stages.0.filters": 8,
+            "stages.1.name": "conv3",
+            "stages.1.filters": 16,
+            "train": {**section, **train},
+            **(overrides or {}),
+        }
+    )
+
+
+def write_recipe(path: Path, recipe: dict[str, Any]) -> Path:
+    """`recipe` as a YAML file at `path`."""
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return path
+
+
+CLASSES = ("horizontal", "plain", "vertical")
+# (extension, PIL mode) cycled through the images of each class.
+VARIANTS = (
+    ("png", "RGB"),
+    ("jpg", "RGB"),
+    ("png", "L"),
+    ("png", "RGBA"),
+    ("bmp", "RGB"),
+    ("jpeg", "L"),
+)
+
+
+def pattern(name: str, rng: np.random.Generator, size: int = 32) -> np.ndarray:
+    """An RGB uint8 image: stripes across, stripes down, or flat, with noise and a random colour."""
+    colour = rng.uniform(0.4, 1.0, 3)
+    period = int(rng.integers(4, 9))
+    phase = int(rng.integers(0, period))
+    stripes = ((np.arange(size) + phase) // (period // 2)) % 2
+    if name == "horizontal":
+        base = np.repeat(stripes[:, None], size, axis=1).astype(float)
+    elif name == "vertical":
+        base = np.repeat(stripes[None, :], size, axis=0).astype(float)
+    else:
+        base = np.full((size, size), 0.5)
+    image = base[..., None] * colour * 200 + 30 + rng.normal(0, 8, (size, size, 3))
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def write_image_folder(
+    root: Path,
+    per_class: int | dict[str, int],
+    *,
+    size: int = 32,
+    seed: int = 0,
+    classes=CLASSES,
+    variants=VARIANTS,
+) -> Path:
+    """Writes `root/<class>/<i>.<ext>` images a small network learns in a few steps.
+
+    Args:
+        per_class: images in each class, or a count for each class name
+            (then the names are the classes; a name not in CLASSES is
+            drawn as "plain" with its own colour, so classes stay apart).
+        size: the images' width and height.
+        seed: the draw of colours, stripes and noise.
+        classes: the class names, when per_class is a number.
+        variants: (extension, PIL mode) pairs cycled through each class.
+    """
+    counts = per_class if isinstance(per_class, dict) else dict.fromkeys(classes, per_class)
+    rng = np.random.default_rng(seed)
+    for index, (name, count) in enumerate(counts.items()):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            ext, mode = variants[i % len(variants)]
+            if name in CLASSES:
+                pixels = pattern(name, rng, size)
+            else:
+                # One flat colour per class with noise: as quick to learn.
+                noise = rng.normal(60 + 70 * index, 30, (size, size, 3))
+                pixels = np.clip(noise, 0, 255).astype("uint8")
+            Image.fromarray(pixels).convert(mode).save(root / name / f"{i:03d}.{ext}")
+    return root
+
+
+# Inception-ResNet-V1 and V2 need 75x75 (their stem and reductions shrink a
+# smaller map to nothing); the rest run at 32 (CIFAR-sized) or 64.
+NEEDS_75 = {"inception_resnet_v1", "inception_resnet_v2"}
+
+
+def small_shape(name: str) -> tuple[int, int, int]:
+    """The smallest input a shipped recipe is tested at: 75, 32 or 64 pixels square."""
+    if name in NEEDS_75:
+        return (75, 75, 3)
+    height = load_recipe(name).input_shape[0]
+    return (32, 32, 3) if height is not None and height <= 64 else (64, 64, 3)
+
+
+# What makes a test of a whole network slow is its depth: graph tracing,
+# op-by-op execution on JAX and PyTorch, and the layers a file holds grow
+# with it. Measured on the 2-core CI machine (build and one forward pass at
+# the small input, tests/registry/assembly/test_recipes.py): the recipes of
+# at most 17 blocks take 0.1 to 2.7 s, Wide ResNet-50-2's 69 M parameters
+# included (2.7 s, against 1.8 to 2.4 s for the other 16-block ResNet-50s);
+# from 21 blocks on (the 44- to 110-layer CIFAR nets, Inception-ResNet-V1
+# and V2, every 101- and 152-layer ResNet) 1.8 to 7.5 s, and on JAX a
+# 101-layer network costs twice a 50-layer one in every check.
+MAX_BLOCKS = 20
+
+
+def blocks(name: str) -> int:
+    """The number of blocks of a recipe's stages: the sum of their repeats."""
+    return sum(stage.repeats for stage in load_recipe(name).stages)
+
+
+@functools.cache
+def _measured(name: str) -> tuple[int, frozenset[str]]:
+    """(parameters, layout) of a recipe, read off its model at its small input."""
+    model = built(name)
+    classes = {type(layer) for layer in sublayers(model, recursive=True)}
+    return model.count_params(), frozenset(
+        c.__name__ for c in classes if c.__module__.startswith("resblocks.")
+    )
+
+
+def parameters(name: str) -> int:
+    """A recipe's parameter count (Keras' count, BN statistics included)."""
+    return _measured(name)[0]
+
+
+@functools.cache
+def is_large(name: str) -> bool:
+    """Whether a recipe's tests of the whole network run in `make test-slow` only.
+
+    Large: more than MAX_BLOCKS blocks. Read from the recipe alone, so that
+    collecting a test parameterized by it builds nothing.
+    """
+    return blocks(name) > MAX_BLOCKS
+
+
+def recipe_params(names=None, *, marks=()) -> list:
+    """`pytest.param`s of recipe names (all shipped recipes by default), large ones marked slow."""
+    names = list_models() if names is None else names
+    return [
+        pytest.param(n, id=n, marks=[*marks, pytest.mark.slow] if is_large(n) else list(marks))
+        for n in names
+    ]
+
+
+def layout(name: str) -> frozenset[str]:
+    """A recipe's layout: the classes of resblocks layers it is made of, sublayers included.
+
+    Two recipes of one layout run the same layers' code and differ only in
+    depth, width or arguments (ResNet-50/101/152 of one family); a grouped
+    convolution, a zero-padding shortcut or a channel gate makes another.
+    Keras' own layers do not count: a dropout rate is an argument.
+    """
+    return _measured(name)[1]
+
+
+def representatives(names=None) -> list[str]:
+    """The smallest recipe (fewest blocks, then parameters) of each layout, among those not large.
+
+    For the checks too costly to run on every recipe in `make test` (each
+    recipe on three backends, each torchvision checkpoint): every layout
+    that has a recipe that is not large keeps one there. `names` limits the
+    choice to those recipes (all shipped ones by default).
+    """
+    small = [name for name in (list_models() if names is None else names) if not is_large(name)]
+    by_layout: dict[frozenset, str] = {}
+    for name in sorted(small, key=lambda n: (blocks(n), parameters(n), n)):
+        by_layout.setdefault(layout(name), name)
+    return sorted(by_layout.values())
+
+
+def representative_params(names) -> list:
+    """`pytest.param`s of `names`: the representatives of their layouts, the others marked slow."""
+    shown = set(representatives(names))
+    return [pytest.param(n, id=n, marks=[] if n in shown else [pytest.mark.slow]) for n in names]
+
+
+# Built models kept for the whole run, oldest dropped first: 12 of the
+# largest (ResNet-152 and the wide ResNets at their small input) fit in 3 GB.
+KEEP = 12
+_MODELS: collections.OrderedDict = collections.OrderedDict()
+
+
+def built(name: str, **kwargs: Any):
+    """The recipe's model (at its small input unless `input_shape` is given), built once per run.
+
+    Shared by every test that only reads it (counts, summaries, profiles,
+    diagrams, forward passes in inference mode): a test that changes
+    weights, compiles or trains builds its own. `kwargs` go to `build`.
+    """
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}  # None is build's default
+    kwargs.setdefault("input_shape", small_shape(name))
+    key = (name, repr(sorted(kwargs.items())))
+    if key in _MODELS:
+        _MODELS.move_to_end(key)
+    else:
+        _MODELS[key] = build(name, **kwargs)
+        while len(_MODELS) > KEEP:
+            _MODELS.popitem(last=False)
+    return _MODELS[key]
