@@ -113,7 +113,11 @@ def add_to(commands) -> None:
     )
     p.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe names or YAML files")
     p.add_argument(
-        "--data", required=True, metavar="DIR", help="training images, one subfolder per class"
+        "--data",
+        required=True,
+        metavar="DIR|NAME",
+        help="training images: a folder with one subfolder per class, or a data set's name "
+        "(fashion_mnist, mnist, cifar10, cifar100)",
     )
     p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
     p.add_argument(
@@ -147,7 +151,11 @@ def add_to(commands) -> None:
     )
     p.add_argument("model", metavar="RUN_OR_MODEL", help=".keras file or run folder")
     p.add_argument(
-        "--data", required=True, metavar="DIR", help="training images, one subfolder per class"
+        "--data",
+        required=True,
+        metavar="DIR|NAME",
+        help="training images: a folder with one subfolder per class, or a data set's name "
+        "(fashion_mnist, mnist, cifar10, cifar100)",
     )
     p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
     p.add_argument("--2d", dest="two_d", action="store_true", help="two directions: a contour plot")

@@ -25,7 +25,8 @@ import numpy as np
 
 from registry.assembly import build
 from registry.recipe import load_recipe
-from registry.training.data import image_dataset, scan_image_folder
+from registry.training.data import image_dataset
+from registry.training.sources import open_source
 
 LEARNING_RATE, MOMENTUM = (
     0.05,
@@ -53,11 +54,12 @@ class GradientNorms:
 
 
 def load_data(data: str | os.PathLike, image_size: tuple[int, int], batch_size: int, seed: int):
-    """Class names, shuffled training batches and the fixed batch measured on, from a folder.
+    """Class names, shuffled training batches and the fixed batch measured on.
 
-    The one place that reads the data, so other sources can come in here.
+    `data` is anything `train` takes: a folder, a data set's name (its
+    training split) or a folder of its files.
     """
-    folder = scan_image_folder(data)
+    folder = open_source(data, "train")
     train = image_dataset(
         folder, image_size=image_size, batch_size=batch_size, shuffle=True, seed=seed
     )

@@ -21,8 +21,8 @@ import keras
 import numpy as np
 
 from registry.training import saved
-from registry.training.data import image_dataset, scan_image_folder
-from registry.training.run import relabel
+from registry.training.data import image_dataset
+from registry.training.sources import open_source, relabel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,11 +64,12 @@ def filter_normalized_direction(model: keras.Model, rng: np.random.Generator) ->
 
 
 def load_data(model: keras.Model, data: str | os.PathLike, batch_size: int, image_size=None):
-    """The folder's (images as the model takes them, labels) batches, in folder order.
+    """(images as the model takes them, labels) batches of the training data, in order.
 
-    The one place that reads the data, so other sources can come in here.
+    `data` is anything `train` takes: a folder, a data set's name (its
+    training split) or a folder of its files.
     """
-    folder = relabel(scan_image_folder(data), saved.class_names(model))
+    folder = relabel(open_source(data, "train"), saved.class_names(model))
     dataset = image_dataset(
         folder,
         image_size=saved.image_size(model, image_size),
