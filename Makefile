@@ -86,11 +86,12 @@ lint: $(STAMP)
 test-slow: $(STAMP) $(BACKEND_STAMPS)
 	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m slow
 
-## Regenerate the generated docs: the committed diagrams and the block reference.
+## Regenerate the generated files: the diagrams, the block reference, the block signatures.
 docs: $(STAMP)
 	$(BIN)/python -m registry show resnet18 --diagram docs/diagrams/resnet18.svg
 	$(BIN)/python -m registry show inception_resnet_v2 --diagram docs/diagrams/inception_resnet_v2.svg
 	$(BIN)/python -m registry reference --output docs/reference/blocks.md
+	$(BIN)/python -m registry.blocks.generate && $(BIN)/ruff format registry/blocks/signatures.py
 
 ## Speed against keras.applications and of the input pipeline (about an hour on
 ## 2 cores; BENCH_ARGS=--quick for a few); updates docs/performance.md. Then

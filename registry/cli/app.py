@@ -11,7 +11,7 @@ keeps its traceback; `--debug` shows the traceback of every error.
 import argparse
 import sys
 
-from registry.cli import backend, demo, export, launch, predict, recipes, teaching, training
+from registry.cli import backend, demo, export, launch, predict, quiet, recipes, teaching, training
 from registry.cli.options import UsageError
 from registry.errors import ResblocksError
 from registry.training.stops import NonFiniteLoss, TrainingInterrupted
@@ -25,12 +25,21 @@ EXIT_CODES: dict[type[BaseException], int] = {
 }
 INTERRUPTED = 130  # Ctrl-C outside a training run: 128 + SIGINT
 
+# Commands that answer from files alone, without Keras: they start at once.
+WITHOUT_KERAS = ("list", "schema", "exercises", "validate")
+
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="resblocks", description="Residual networks from recipe files."
     )
     main.add_argument("--debug", action="store_true", help="show tracebacks")
+    main.add_argument(
+        "--verbose",
+        dest="show_logs",
+        action="store_true",
+        help="show TensorFlow's and absl's start-up log lines (hidden by default)",
+    )
     backend.add_option(main)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
@@ -47,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(words)
     try:
+        if _needs_keras(args):
+            quiet.import_keras(args.show_logs)
         if backend.switch_needed(args.backend):
             return backend.run_on(args.backend, words, replace_process=argv is None)
         return args.run(args)
@@ -67,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {error}", file=sys.stderr)
         return next(code for kind, code in EXIT_CODES.items() if isinstance(error, kind))
+
+
+def _needs_keras(args) -> bool:
+    """Whether the command builds or runs a model (or loads a plugin): then Keras, quietly."""
+    if args.backend is not None:
+        return True
+    if args.command not in WITHOUT_KERAS:
+        return True
+    return bool(getattr(args, "build", False) or getattr(args, "allow_plugins", False))
 
 
 def _usage_error(command: argparse.ArgumentParser, message: str) -> int:

@@ -147,8 +147,15 @@ def add_to(commands) -> None:
     p.add_argument(
         "--out", required=True, metavar="RUN_DIR", help="run folder: models, history, curves, logs"
     )
-    p.add_argument("--epochs", type=positive_int, metavar="N")
-    p.add_argument("--batch-size", type=positive_int, metavar="N")
+    p.add_argument(
+        "--epochs", type=positive_int, metavar="N", help="epochs in all (default: train.epochs)"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        metavar="N",
+        help="images per step (default: train.batch_size)",
+    )
     p.add_argument("--image-size", type=positive_int, metavar="N", help="resize images to N x N")
     p.add_argument(
         "--weights",
@@ -162,7 +169,12 @@ def add_to(commands) -> None:
         metavar="STAGES",
         help="comma-separated stage or layer names to keep fixed, e.g. stem,conv2",
     )
-    p.add_argument("--seed", type=int, metavar="N")
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed of the split, the shuffle and the augmentation (default: train.seed)",
+    )
     p.add_argument(
         "--strategy",
         # strategy.STRATEGIES (a test keeps them equal), without importing TensorFlow here
@@ -181,7 +193,9 @@ def add_to(commands) -> None:
     hosts.add_argument(
         "--coordinator", metavar="HOST:PORT", help="process 0's machine and a free port on it"
     )
-    hosts.add_argument("--num-processes", type=positive_int, metavar="N")
+    hosts.add_argument(
+        "--num-processes", type=positive_int, metavar="N", help="processes in the job, all hosts"
+    )
     hosts.add_argument("--process-id", type=int, metavar="I", help="0 to N-1; 0 writes --out")
     p.add_argument(
         "--skip-bad-images",
@@ -205,7 +219,13 @@ def add_to(commands) -> None:
     )
     p.add_argument("model", metavar="MODEL", help=".keras file or run folder")
     p.add_argument("--data", required=True, metavar="DIR", help="images, one subfolder per class")
-    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N")
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=32,
+        metavar="N",
+        help="images per step (default 32)",
+    )
     p.add_argument(
         "--image-size", type=positive_int, metavar="N", help="for models that take any size"
     )

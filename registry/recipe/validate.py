@@ -23,12 +23,17 @@ from registry.recipe.train_spec import TrainSpec
 
 @dataclass(frozen=True)
 class Call:
-    """A block of the recipe: registry name, class, validated arguments."""
+    """A block of the recipe: registry name, table entry, validated arguments."""
 
     block: str
-    cls: type
+    entry: Entry
     args: dict[str, Any]
     location: str
+
+    @property
+    def cls(self) -> type:
+        """The block's Keras class (imported on first use: validating does not need it)."""
+        return self.entry.cls
 
 
 @dataclass(frozen=True)
@@ -209,7 +214,7 @@ def takes(cls: type, argument: str) -> bool:
 def _check_network_keys(spec: RecipeSpec, stages: list[Stage], problems: list[Problem]) -> None:
     """drop_path_rate, zero_init_last and output_stride need blocks that take them."""
     for key, argument in NETWORK_KEYS.items():
-        if getattr(spec, key) and not any(takes(s.call.cls, argument) for s in stages):
+        if getattr(spec, key) and not any(s.call.entry.takes(argument) for s in stages):
             problems.append(
                 Problem(
                     key,
@@ -220,7 +225,7 @@ def _check_network_keys(spec: RecipeSpec, stages: list[Stage], problems: list[Pr
     if spec.output_stride is None:
         return
     for i, stage in enumerate(stages):
-        if not (takes(stage.call.cls, "strides") and takes(stage.call.cls, "dilation")):
+        if not (stage.call.entry.takes("strides") and stage.call.entry.takes("dilation")):
             problems.append(
                 Problem(
                     "output_stride",
@@ -275,7 +280,7 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
             for problem in problems_of(items, "defaults", entry.args, block=spec.block):
                 if problem not in problems:
                     problems.append(problem)
-    return Call(spec.block, entry.cls, args.model_dump(exclude_unset=True), location)
+    return Call(spec.block, entry, args.model_dump(exclude_unset=True), location)
 
 
 def _layer_names(name: str, repeats: int) -> list[str]:
