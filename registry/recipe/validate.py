@@ -114,10 +114,11 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
     problems: list[Problem] = []
     used_defaults: set[str] = set()
     stem = _call(spec.stem, "stem", ("stem", "block"), spec.defaults, used_defaults, problems)
+    stage_problems: list[Problem] = []
     stages = []
     for i, stage in enumerate(spec.stages):
         call = _call(
-            stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, problems
+            stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, stage_problems
         )
         name = stage.name or f"stage{i + 1}"
         stages.append(
@@ -139,6 +140,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
                         "place. Remove stride_at_block from this stage.",
                     )
                 )
+    problems.extend(_merged(stage_problems))
     head = _call(spec.head, "head", ("head",), {}, set(), problems) if spec.head else None
 
     if not any(
@@ -267,7 +269,10 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
     try:
         args = entry.args.model_validate(given)
     except ValidationError as error:
-        problems.extend(problems_of(error, location, entry.args, block=spec.block))
+        place_keys = [k for k in type(spec).model_fields if k != "block"]
+        problems.extend(
+            problems_of(error, location, entry.args, block=spec.block, place_keys=place_keys)
+        )
         return None
     if overridden:
         # A default every block overrides is never used, but a bad one is still a mistake.
@@ -281,6 +286,15 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
                 if problem not in problems:
                     problems.append(problem)
     return Call(spec.block, entry, args.model_dump(exclude_unset=True), location)
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """The same mistake in several stages (`repeat:` for `repeats:`) told once, at all of them."""
+    locations: dict[tuple[str, str], list[str]] = {}
+    for problem in problems:
+        key = problem.location.split("]", 1)[-1]
+        locations.setdefault((key, problem.message), []).append(problem.location)
+    return [Problem(", ".join(where), message) for (_, message), where in locations.items()]
 
 
 def _layer_names(name: str, repeats: int) -> list[str]:
