@@ -9,6 +9,7 @@ keeps its traceback; `--debug` shows the traceback of every error.
 """
 
 import argparse
+import os
 import sys
 
 from registry.cli import backend, demo, export, launch, predict, quiet, recipes, teaching, training
@@ -24,6 +25,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     NonFiniteLoss: 1,  # training diverged; the last good epoch is kept
 }
 INTERRUPTED = 130  # Ctrl-C outside a training run: 128 + SIGINT
+BROKEN_PIPE = 141  # the reader of our output closed it (`| head`): 128 + SIGPIPE, as `yes | head`
 
 # Commands that answer from files alone, without Keras: they start at once.
 WITHOUT_KERAS = ("list", "schema", "exercises", "validate")
@@ -60,7 +62,14 @@ def main(argv: list[str] | None = None) -> int:
             quiet.import_keras(args.show_logs)
         if backend.switch_needed(args.backend):
             return backend.run_on(args.backend, words, replace_process=argv is None)
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # here, so a closed pipe is caught below, not at exit
+        return code
+    except BrokenPipeError:
+        # `resblocks predict ... | head`: the reader has what it wanted. Send
+        # what is still buffered nowhere, so the exit is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     except UsageError as error:
         return _usage_error(args.usage, str(error))
     except TrainingInterrupted as stop:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_options, positive_int
+from registry.errors import MissingFileError
 from registry.training.stops import TrainingInterrupted
 
 PROCESS_FLAGS = ("coordinator", "num_processes", "process_id")
@@ -64,6 +65,13 @@ def cmd_evaluate(args) -> int:
     from registry.training.evaluate import evaluate
 
     model_path = Path(args.model)
+    if not (model_path.is_file() or (model_path / "model.keras").is_file()):
+        raise MissingFileError(
+            f"No model at '{model_path}': give a .keras file, or a run folder holding "
+            "model.keras (`resblocks train --out RUN_DIR` writes one)."
+        )
+    if args.data is None:
+        raise UsageError(f"--data DIR is required: the images to evaluate '{model_path}' on.")
     png = args.confusion_matrix
     if png is None:
         folder = model_path if model_path.is_dir() else model_path.parent
@@ -218,7 +226,9 @@ def add_to(commands) -> None:
         "evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder"
     )
     p.add_argument("model", metavar="MODEL", help=".keras file or run folder")
-    p.add_argument("--data", required=True, metavar="DIR", help="images, one subfolder per class")
+    p.add_argument(  # required, checked after MODEL so `evaluate runs/none` names the path
+        "--data", metavar="DIR", help="images, one subfolder per class (required)"
+    )
     p.add_argument(
         "--batch-size",
         type=positive_int,
