@@ -27,6 +27,8 @@ def cmd_train(args) -> int:
         )
     elif given:
         raise UsageError(f"{', '.join(given)} go with --strategy multi_host")
+    if args.restart:
+        _restart(args)
     try:
         train(
             args.recipe,
@@ -59,6 +61,23 @@ def cmd_train(args) -> int:
             "SIGINT", 0, "Interrupted before the first step; no epoch was saved."
         ) from None
     return 0
+
+
+def _restart(args) -> None:
+    """`--restart`: the run folder's files removed, after saying which."""
+    from registry.training.rundir import RunDir
+
+    if args.strategy == "multi_host":
+        raise UsageError(
+            "--restart goes with a single-process run; to start a multi_host run over, delete "
+            f"'{args.out}' before launching it."
+        )
+    run = RunDir(args.out)
+    if not run.path.is_dir() or not any(run.path.iterdir()):
+        return
+    print(f"--restart: removing the run in '{run.path}' to start over.", flush=True)
+    removed = run.clear()
+    print(f"removed: {', '.join(removed)}", flush=True)
 
 
 def cmd_evaluate(args) -> int:
@@ -218,6 +237,12 @@ def add_to(commands) -> None:
         choices=(0, 1, 2),
         help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch "
         "(default: 1 on a terminal, else 2)",
+    )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="start over in RUN_DIR: remove the run it holds (its models, history, curves and "
+        "logs; it says which) instead of resuming it",
     )
     add_recipe_options(p)
     p.set_defaults(run=cmd_train)

@@ -127,6 +127,33 @@ class RunDir:
                 "something else changed it. Delete the run folder to start over."
             ) from None
 
+    def clear(self) -> list[str]:
+        """Removes what a run wrote here (`train --restart`); returns the names removed.
+
+        Only a run folder's own files go (models, history, curves, logs,
+        evaluations); a folder holding anything else is refused, so a
+        mistyped --out never deletes someone's files.
+        """
+        if not self.path.is_dir():
+            return []
+        names = sorted(os.listdir(self.path))
+        foreign = [
+            n for n in names if n not in _OURS and not n.startswith(".") and not _is_evaluation(n)
+        ]
+        if foreign:
+            raise RunDirError(
+                f"--restart removes a run folder's own files only, and '{self.path}' also holds "
+                f"{', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}. Pass a new "
+                "--out, or move those files first."
+            )
+        for name in names:
+            target = self.path / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        return [n for n in names if n not in (_STAGING, _COMMIT)]
+
     def write_text(self, name: str, text: str) -> None:
         """Writes a file of the run atomically: a temporary file, then a rename."""
         if self.writable:
