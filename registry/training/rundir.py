@@ -38,10 +38,14 @@ HISTORY = "history.csv"
 CURVES = "curves.png"
 STATE = "state.json"
 LOGS = "logs"
+TRANSCRIPT = "transcript.txt"  # what `resblocks demo` printed
 _STAGING = ".staging"
 _COMMIT = ".commit"
 # Names a run folder may hold, so a folder of someone else's files is never taken for one.
-_OURS = {RECIPE, CLASS_NAMES, DATA, BEST, LAST, HISTORY, CURVES, STATE, LOGS, _STAGING, _COMMIT}
+_OURS = {
+    *(RECIPE, CLASS_NAMES, DATA, BEST, LAST, HISTORY, CURVES, STATE, LOGS, TRANSCRIPT),
+    *(_STAGING, _COMMIT),
+}
 # history.csv columns in this order first; any other metric follows, sorted.
 _COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
 
