@@ -91,3 +91,19 @@ def test_every_option_of_every_command_has_help():
         if not (action.help and action.help.strip())
     ]
     assert missing == []
+
+
+def test_commands_that_load_tensorflow_print_no_start_up_lines():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a new user's shell has it
+    done = subprocess.run(
+        [sys.executable, "-m", "registry", "show", "resnet20_cifar"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "resnet20_cifar" in done.stdout
+    assert done.stderr == ""  # absl's "All log messages before absl::InitializeLog()", oneDNN's
