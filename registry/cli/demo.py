@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from registry.errors import RecipeError
-from registry.recipe.strict_yaml import load_yaml
 from registry.training.stops import TrainingInterrupted
 
 RECIPE = "digits_demo"
@@ -119,6 +117,8 @@ def command_name() -> str:
 
 def _clear_finished_run(out: Path, rundir) -> None:
     """A finished demo run is trained again from scratch; an interrupted one resumes."""
+    from registry.errors import RecipeError
+    from registry.recipe.strict_yaml import load_yaml  # here: `resblocks --help` needs no pydantic
     state_file = out / rundir.STATE
     if not state_file.is_file():
         return
