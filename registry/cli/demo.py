@@ -119,6 +119,7 @@ def _clear_finished_run(out: Path, rundir) -> None:
     """A finished demo run is trained again from scratch; an interrupted one resumes."""
     from registry.errors import RecipeError
     from registry.recipe.strict_yaml import load_yaml  # here: `resblocks --help` needs no pydantic
+
     state_file = out / rundir.STATE
     if not state_file.is_file():
         return
