@@ -4,6 +4,11 @@ PYTHON ?= python3
 TF ?= cpu
 VENV := .venv
 BIN := $(VENV)/bin
+# Two levels of one .venv: `make run` installs only what the demo needs
+# (TensorFlow, Keras, the project, scikit-learn's digits: about 1.9 GB);
+# `make test` / `make setup` add the test, lint, torch and export packages to
+# the same .venv instead of building another.
+RUN_STAMP := $(VENV)/.installed-run-$(TF)
 STAMP := $(VENV)/.installed-$(TF)
 # The other Keras backends, each in its own environment, with TensorFlow
 # beside it (tf.data feeds every backend): .venv-jax and .venv-torch.
@@ -15,7 +20,8 @@ BACKEND_SUITE := tests/backends/test_this_backend.py tests/backends/test_multi_h
 	tests/resblocks tests/registry/training/test_optimizers.py
 
 # The extras of each environment (variables: a comma would split $(call ...)).
-EXTRAS := $(TF),test,lint,torch,export
+RUN_EXTRAS := $(TF),demo
+EXTRAS := $(TF),demo,test,lint,torch,export
 BACKEND_EXTRAS = cpu,test,$*
 
 # $(call timed,PART,COMMAND): runs COMMAND and says how long it took.
@@ -26,13 +32,19 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
 SOURCES := resblocks registry recipes tests docs
+, := ,
 
 .PHONY: run test test-tensorflow lint test-slow bench docs setup backends clean
 
-$(STAMP): setup.cfg pyproject.toml
-	@$(call timed,set-up of $(VENV),\
+$(RUN_STAMP): setup.cfg pyproject.toml
+	@$(call timed,set-up of $(VENV) (the demo's packages),\
 	$(PYTHON) -m venv $(VENV) && \
 	$(BIN)/pip install --quiet --upgrade pip && \
+	$(BIN)/pip install --quiet -e ".[$(RUN_EXTRAS)]")
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	@$(call timed,tests$(,) lint$(,) torch and export packages in $(VENV),\
 	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]")
 	touch $(STAMP)
 
@@ -48,8 +60,9 @@ setup: $(STAMP)
 backends: $(BACKEND_STAMPS)
 
 ## The main job on a small embedded default: no downloads beyond packages.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python -m registry demo
+	@echo "The command line is $(BIN)/resblocks (or: source $(BIN)/activate, then resblocks --help)."
 
 ## What CI runs: lint, the import-layer contract (setup.cfg), the whole test
 ## suite on TensorFlow (with the cross-backend test, which needs all three
@@ -75,11 +88,12 @@ lint: $(STAMP)
 test-slow: $(STAMP) $(BACKEND_STAMPS)
 	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m slow --durations=25
 
-## Regenerate the generated docs: the committed diagrams and the block reference.
+## Regenerate the generated files: the diagrams, the block reference, the block signatures.
 docs: $(STAMP)
 	$(BIN)/python -m registry show resnet18 --diagram docs/diagrams/resnet18.svg
 	$(BIN)/python -m registry show inception_resnet_v2 --diagram docs/diagrams/inception_resnet_v2.svg
 	$(BIN)/python -m registry reference --output docs/reference/blocks.md
+	$(BIN)/python -m registry.blocks.generate && $(BIN)/ruff format registry/blocks/signatures.py
 
 ## Speed against keras.applications and of the input pipeline (about an hour on
 ## 2 cores; BENCH_ARGS=--quick for a few); updates docs/performance.md. Then

@@ -14,25 +14,56 @@ The sub-packages follow a recipe on its way to a model, lowest first:
 only re-exports their public names.
 """
 
+import importlib
 import os
 
 # TensorFlow's C++ start-up messages are noise on a command line; a value
 # the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from registry.assembly import build, model_from_recipe
-from registry.blocks import get_block, list_blocks, register_block, trial_blocks
-from registry.errors import Problem, RecipeError, ResblocksError, WeightsError
-from registry.inspection import grad_cam, profile, receptive_fields
-from registry.pretrained import (
-    decode_predictions,
-    input_convention,
-    load_model,
-    load_weights,
-    preprocess_input,
-    torch_state_dict,
-)
-from registry.recipe import Recipe, list_models, load_recipe, recipe_schema, validate_recipe
+# Each public name and the sub-package that defines it, imported on first
+# use (PEP 562): `import registry` (and so the `resblocks` command line's
+# --help, list and validate) does not load Keras and TensorFlow until a name
+# that needs them is asked for.
+_EXPORTS = {
+    "build": "registry.assembly",
+    "model_from_recipe": "registry.assembly",
+    "get_block": "registry.blocks",
+    "list_blocks": "registry.blocks",
+    "register_block": "registry.blocks",
+    "trial_blocks": "registry.blocks",
+    "Problem": "registry.errors",
+    "RecipeError": "registry.errors",
+    "ResblocksError": "registry.errors",
+    "WeightsError": "registry.errors",
+    "grad_cam": "registry.inspection",
+    "profile": "registry.inspection",
+    "receptive_fields": "registry.inspection",
+    "decode_predictions": "registry.pretrained",
+    "input_convention": "registry.pretrained",
+    "load_model": "registry.pretrained",
+    "load_weights": "registry.pretrained",
+    "preprocess_input": "registry.pretrained",
+    "torch_state_dict": "registry.pretrained",
+    "Recipe": "registry.recipe",
+    "list_models": "registry.recipe",
+    "load_recipe": "registry.recipe",
+    "recipe_schema": "registry.recipe",
+    "validate_recipe": "registry.recipe",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'registry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next look-up is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
 
 
 def train(recipe, **kwargs):

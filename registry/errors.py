@@ -30,6 +30,13 @@ class MissingFileError(ResblocksError, FileNotFoundError):
     """A file the user named does not exist (also a `FileNotFoundError`)."""
 
 
+class ArgumentNameError(ResblocksError, TypeError):
+    """A function was given a keyword it does not take; the message names the closest ones.
+
+    A TypeError too, as Python's own "unexpected keyword argument" is.
+    """
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a recipe: where (`stages[2].repeats`) and what."""

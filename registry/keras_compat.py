@@ -96,3 +96,31 @@ def replace_sublayer(
         if locked:
             tracker.lock()
     return old
+
+
+def keras_names(module: str) -> tuple[list[str], list[str]]:
+    """The names of `keras.<module>` ("activations" or "initializers") recipes may use.
+
+    Returns (known, accepted): the public names suggested for a typo, and
+    every string `keras.<module>.get` accepts, aliases ("zero", "one")
+    included, read from Keras' private ALL_OBJECTS_DICT.
+    """
+    import importlib
+
+    public = getattr(keras, module)
+    known = [
+        n
+        for n in dir(public)
+        if not n.startswith("_")
+        and n not in ("get", "serialize", "deserialize")
+        and (module != "initializers" or n.islower())
+    ]
+    private = importlib.import_module(f"keras.src.{module}")
+    accepted = []
+    for name in sorted({*known, *getattr(private, "ALL_OBJECTS_DICT", {})}):
+        try:
+            public.get(name)
+        except (ValueError, TypeError, KeyError):  # KeyError: Constant needs a value
+            continue
+        accepted.append(name)
+    return known, accepted

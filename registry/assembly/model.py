@@ -1,5 +1,6 @@
 """build(): a recipe in, a built keras.Model out."""
 
+import inspect
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -8,13 +9,17 @@ import keras
 
 from registry.assembly.input_size import EMPTY_OUTPUT, LARGEST, first_misfit, smallest_input
 from registry.assembly.network_keys import network_block_args, stem_stride
-from registry.errors import Problem, RecipeError, short_repr
+from registry.errors import ArgumentNameError, Problem, RecipeError, short_repr
+from registry.names import did_you_mean
+from registry.pretrained.keras_files import imagenet_weights
 from registry.pretrained.weights import load_weights
 from registry.recipe import Recipe, load_recipe
 from resblocks import Network, Preprocess
 from resblocks.checks import ArgumentError, choices_text
 from resblocks.heads import POOLINGS
 from resblocks.network import LayerInputError
+
+_UNSET = object()  # classifier_activation not given (None is a value: logits)
 
 
 def build(
@@ -32,8 +37,16 @@ def build(
     drop_path_rate: float | None = None,
     zero_init_last: bool | None = None,
     output_stride: int | None = None,
+    classes: int | None = None,
+    classifier_activation: "str | None | object" = _UNSET,
+    input_tensor: Any = None,
+    **unexpected: Any,
 ) -> keras.Model:
     """Builds the network a recipe describes.
+
+    keras.applications' names work too: `classes` (num_classes),
+    `classifier_activation` (the head's activation; None for logits),
+    `input_tensor` and `weights="imagenet"`.
 
     Args:
         recipe: a recipe name (`"resnet50"`, see `list_models()`), a path to
@@ -67,6 +80,13 @@ def build(
         zero_init_last: bool or None. Replaces the recipe's `zero_init_last`.
         output_stride: 8, 16, 32 or None. Replaces the recipe's
             `output_stride`: the last stages dilate instead of striding.
+        classes: int or None. keras.applications' name for num_classes.
+        classifier_activation: str or None. The head's activation
+            (default: the recipe's, "softmax" in the shipped ones); None
+            or "linear" returns logits, as in keras.applications.
+        input_tensor: a Keras tensor (`keras.Input(...)`) or None. The
+            network is called on it and the model returned starts there,
+            as keras.applications' models do.
 
     Returns:
         A built `resblocks.Network` (a functional `keras.Model`).
@@ -74,8 +94,17 @@ def build(
     Raises:
         RecipeError: the recipe is invalid or its blocks do not fit together.
         WeightsError: the weights file does not fit the network (it is then
-            left as built).
+            left as built), or `weights="imagenet"` has no file.
+        ArgumentNameError: a keyword build() does not take (a ResblocksError
+            and a TypeError), with the closest names.
     """
+    if unexpected:
+        _refuse_keywords(unexpected)
+    num_classes = _one_of("num_classes", num_classes, "classes", classes)
+    if classifier_activation is not _UNSET:
+        overrides = {**(overrides or {}), "head.activation": classifier_activation}
+    if input_tensor is not None:
+        input_shape = _shape_of(input_tensor, input_shape)
     recipe = load_recipe(
         recipe,
         overrides=overrides,
@@ -93,11 +122,59 @@ def build(
         features=features,
         include_preprocessing=include_preprocessing,
     )
+    if isinstance(weights, str) and weights == "imagenet":
+        weights = imagenet_weights(recipe.name, include_top)
     if weights is not None:
         # An explicit num_classes asks for a new head: a classifier that does
         # not fit the file's is then left out of loading, not an error.
         load_weights(model, weights, allow_new_head=num_classes is not None)
+    if input_tensor is not None:
+        return _on_tensor(model, input_tensor)
     return model
+
+
+def _refuse_keywords(unexpected: dict[str, Any]) -> None:
+    known = [name for name in inspect.signature(build).parameters if name not in ("unexpected",)]
+    name = sorted(unexpected)[0]
+    raise ArgumentNameError(
+        f"build() got an unexpected keyword argument {name!r}.{did_you_mean(name, known)} "
+        f"build() takes: {', '.join(known[1:])}."
+    )
+
+
+def _one_of(name: str, value: Any, alias: str, alias_value: Any) -> Any:
+    """`num_classes` or keras.applications' `classes`: one of them, or both equal."""
+    if alias_value is None:
+        return value
+    if value is not None and value != alias_value:
+        raise ArgumentNameError(
+            f"build() got {name}={value!r} and {alias}={alias_value!r}; {alias} is "
+            f"keras.applications' name for {name}. Give one of them."
+        )
+    return alias_value
+
+
+def _shape_of(tensor: Any, input_shape: Any) -> list:
+    """input_tensor's [height, width, channels]; input_shape, if also given, must agree."""
+    shape = getattr(tensor, "shape", None)
+    if shape is None or len(shape) != 4:
+        raise ArgumentNameError(
+            "Argument `input_tensor` must be a Keras tensor of images, such as "
+            f"keras.Input((224, 224, 3)). Received: input_tensor={short_repr(tensor)}"
+        )
+    found = list(shape[1:])
+    if input_shape is not None and list(input_shape) != found:
+        raise ArgumentNameError(
+            f"input_shape={list(input_shape)} and input_tensor (shape {found}) disagree. "
+            "Give one of them."
+        )
+    return found
+
+
+def _on_tensor(model: keras.Model, tensor: Any) -> keras.Model:
+    """The model called on `tensor`, from the inputs `tensor` comes from (keras.applications)."""
+    inputs = keras.utils.get_source_inputs(tensor)
+    return keras.Model(inputs, model(tensor), name=model.name)
 
 
 def model_from_recipe(

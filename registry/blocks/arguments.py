@@ -4,6 +4,10 @@ A block's `__init__` signature is the one source of its argument names,
 types and defaults; RULES adds the bounds every argument of that name must
 respect, whichever block takes it. So a recipe is checked against exactly
 what the class accepts, and a user's block gets the same checks for free.
+The built-in blocks' signatures, the allowed values and Keras' activation
+and initializer names are read from `signatures.py` (generated from the
+code), so validating a recipe does not load Keras; a name that table does
+not hold is checked by Keras itself, as before.
 """
 
 import inspect
@@ -11,51 +15,45 @@ import typing
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-import keras
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
+from registry.blocks import signatures
+from registry.blocks.signatures import PADDINGS, POOLINGS, SHORTCUTS, STRIDE_AT, STRIDE_SHORTCUTS
 from registry.names import did_you_mean
-from resblocks.conv_bn import PADDINGS
-from resblocks.heads import POOLINGS
-from resblocks.preact import STRIDE_SHORTCUTS
-from resblocks.residual import STRIDE_AT
-from resblocks.shortcut import SHORTCUTS
+
+
+def _keras_accepts(module: str, name: str) -> bool:
+    """Whether `keras.<module>.get(name)` takes the name: the table first, then Keras itself."""
+    if name in getattr(signatures, f"{module.upper()}_ACCEPTED"):
+        return True
+    import keras  # a name the table does not hold: a user's registered object, or a typo
+
+    try:
+        getattr(keras, module).get(name)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _activation(name: str | None) -> str | None:
-    if name is not None:
-        try:
-            keras.activations.get(name)
-        except (ValueError, TypeError):
-            known = [
-                n
-                for n in dir(keras.activations)
-                if not n.startswith("_") and n not in ("get", "serialize", "deserialize")
-            ]
-            raise ValueError(
-                f"unknown activation {name!r}.{did_you_mean(name, known, n=1)} Use a "
-                "keras.activations name such as "
-                "'relu', 'swish', 'gelu' or 'linear'"
-            ) from None
+    if name is not None and not _keras_accepts("activations", name):
+        known = list(signatures.ACTIVATIONS_KNOWN)
+        raise ValueError(
+            f"unknown activation {name!r}.{did_you_mean(name, known, n=1)} Use a "
+            "keras.activations name such as "
+            "'relu', 'swish', 'gelu' or 'linear'"
+        )
     return name
 
 
 def _initializer(name: str) -> str:
-    try:
-        keras.initializers.get(name)
-    except (ValueError, TypeError):
-        known = [
-            n
-            for n in dir(keras.initializers)
-            if n.islower()
-            and not n.startswith("_")
-            and n not in ("get", "serialize", "deserialize")
-        ]
+    if not _keras_accepts("initializers", name):
+        known = list(signatures.INITIALIZERS_KNOWN)
         raise ValueError(
             f"unknown initializer {name!r}.{did_you_mean(name, known, n=1)} Use a "
             "keras.initializers name such as "
             "'he_normal' or 'glorot_uniform'"
-        ) from None
+        )
     return name
 
 
@@ -113,16 +111,40 @@ ARGS_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 def args_model(cls: type) -> type[BaseModel]:
     """A pydantic model of `cls.__init__`'s arguments (without **kwargs)."""
+    return parameters_model(cls.__name__, class_parameters(cls))
+
+
+def class_parameters(cls: type) -> list[tuple[str, Any, Any]]:
+    """(name, annotation, default or inspect.Parameter.empty) of `cls.__init__`, less **kwargs."""
     signature = inspect.signature(cls.__init__)
     hints = typing.get_type_hints(cls.__init__)
+    return [
+        (name, hints.get(name, Any), parameter.default)
+        for name, parameter in list(signature.parameters.items())[1:]
+        if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
+
+
+def table_parameters(rows) -> list[tuple[str, Any, Any]]:
+    """`class_parameters` of a built-in block, from its row of signatures.BLOCKS."""
+    return [
+        (
+            name,
+            # The generated text names only TYPES ("str | None", "Sequence[int]").
+            eval(annotation, {"__builtins__": {}}, signatures.TYPES),
+            inspect.Parameter.empty if default == signatures.REQUIRED else default,
+        )
+        for name, annotation, default in rows
+    ]
+
+
+def parameters_model(class_name: str, parameters) -> type[BaseModel]:
+    """The argument model of a block with these (name, annotation, default) parameters."""
     fields = {}
-    for name, parameter in list(signature.parameters.items())[1:]:
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        annotation = RULES.get(name, _plain(hints.get(name, Any)))
-        default = ... if parameter.default is parameter.empty else parameter.default
-        fields[name] = (annotation, default)
-    return create_model(f"{cls.__name__}Args", __config__=ARGS_CONFIG, **fields)
+    for name, annotation, default in parameters:
+        rule = RULES.get(name, _plain(annotation))
+        fields[name] = (rule, ... if default is inspect.Parameter.empty else default)
+    return create_model(f"{class_name}Args", __config__=ARGS_CONFIG, **fields)
 
 
 def _plain(annotation: Any) -> Any:

@@ -7,27 +7,52 @@ the closest names), list (fnmatch include/exclude, natural order), and
 """
 
 import contextlib
+import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import keras
 from pydantic import BaseModel
 
-from registry.blocks.arguments import args_model
+from registry.blocks import signatures
+from registry.blocks.arguments import (
+    args_model,
+    class_parameters,
+    parameters_model,
+    table_parameters,
+)
 from registry.names import filter_names, unknown_name_message
-from resblocks.checks import check_one_of
 
 KINDS = ("stem", "block", "head")
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A registered block: its name, class, kind and argument model."""
+    """A registered block: its name, kind, argument model and where its class is.
+
+    `cls` imports the class on first use: the built-in blocks are entered
+    from signatures.py, so listing and validating do not load Keras.
+    """
 
     name: str
-    cls: type
     kind: str
     args: type[BaseModel]
+    module: str
+    class_name: str
+    parameters: tuple[str, ...]
+    loaded: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def cls(self) -> type:
+        if not self.loaded:
+            found = importlib.import_module(self.module)
+            for part in self.class_name.split("."):
+                found = getattr(found, part)
+            self.loaded.append(found)
+        return self.loaded[0]
+
+    def takes(self, argument: str) -> bool:
+        """Whether the block's constructor has the argument."""
+        return argument in self.parameters
 
 
 _ENTRIES: dict[str, Entry] = {}
@@ -41,28 +66,49 @@ def add_block(
         raise ValueError(
             f"A block name must be a Python identifier (letters, digits, _). Received: {name!r}"
         )
-    if name in _ENTRIES and not _redefined(_ENTRIES[name].cls, cls):
+    if name in _ENTRIES and not _redefined(_ENTRIES[name], cls):
         raise ValueError(
             f"An entry is already registered under the name '{name}' "
-            f"({_ENTRIES[name].cls.__qualname__}). Choose another name."
+            f"({_ENTRIES[name].class_name}). Choose another name."
         )
+    import keras
+
+    from resblocks.checks import check_one_of
+
     check_one_of("kind", kind, KINDS)
     if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
         raise TypeError(f"Block '{name}' must be a keras.layers.Layer subclass. Received: {cls!r}")
     if keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is not cls:
         # Saved models name their layers' classes; make this one findable.
         keras.saving.register_keras_serializable(package="resblocks_user")(cls)
-    entry = Entry(name, cls, kind, args or args_model(cls))
+    parameters = tuple(name for name, _, _ in class_parameters(cls))
+    entry = Entry(
+        name, kind, args or args_model(cls), cls.__module__, cls.__qualname__, parameters, [cls]
+    )
     _ENTRIES[name] = entry
     return entry
 
 
-def _redefined(old: type, new: type) -> bool:
-    """Whether `new` is `old` defined again (a re-run notebook cell).
+def add_builtin_blocks() -> None:
+    """Enters the built-in blocks from signatures.py, their classes imported on first use."""
+    for name, kind, module, class_name, rows in signatures.BLOCKS:
+        parameters = table_parameters(rows)
+        _ENTRIES[name] = Entry(
+            name,
+            kind,
+            parameters_model(class_name, parameters),
+            module,
+            class_name,
+            tuple(p[0] for p in parameters),
+        )
+
+
+def _redefined(old: Entry, new: type) -> bool:
+    """Whether `new` is `old`'s class defined again (a re-run notebook cell).
 
     Same module and qualified name.
     """
-    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
+    return (old.module, old.class_name) == (new.__module__, new.__qualname__)
 
 
 def register_block(name: str, *, kind: str = "block", args: type[BaseModel] | None = None):

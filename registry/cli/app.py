@@ -9,6 +9,7 @@ keeps its traceback; `--debug` shows the traceback of every error.
 """
 
 import argparse
+import os
 import sys
 
 from registry.cli import (
@@ -18,6 +19,7 @@ from registry.cli import (
     export,
     launch,
     predict,
+    quiet,
     recipes,
     teaching,
     training,
@@ -34,6 +36,10 @@ EXIT_CODES: dict[type[BaseException], int] = {
     NonFiniteLoss: 1,  # training diverged; the last good epoch is kept
 }
 INTERRUPTED = 130  # Ctrl-C outside a training run: 128 + SIGINT
+BROKEN_PIPE = 141  # the reader of our output closed it (`| head`): 128 + SIGPIPE, as `yes | head`
+
+# Commands that answer from files alone, without Keras: they start at once.
+WITHOUT_KERAS = ("list", "schema", "exercises", "validate")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,6 +47,12 @@ def parser() -> argparse.ArgumentParser:
         prog="resblocks", description="Residual networks from recipe files."
     )
     main.add_argument("--debug", action="store_true", help="show tracebacks")
+    main.add_argument(
+        "--verbose",
+        dest="show_logs",
+        action="store_true",
+        help="show TensorFlow's and absl's start-up log lines (hidden by default)",
+    )
     backend.add_option(main)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
@@ -57,9 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(words)
     try:
+        if _needs_keras(args):
+            quiet.import_keras(args.show_logs)
         if backend.switch_needed(args.backend):
             return backend.run_on(args.backend, words, replace_process=argv is None)
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # here, so a closed pipe is caught below, not at exit
+        return code
+    except BrokenPipeError:
+        # `resblocks predict ... | head`: the reader has what it wanted. Send
+        # what is still buffered nowhere, so the exit is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     except UsageError as error:
         return _usage_error(args.usage, str(error))
     except TrainingInterrupted as stop:
@@ -77,6 +98,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {error}", file=sys.stderr)
         return next(code for kind, code in EXIT_CODES.items() if isinstance(error, kind))
+
+
+def _needs_keras(args) -> bool:
+    """Whether the command builds or runs a model (or loads a plugin): then Keras, quietly."""
+    if args.backend is not None:
+        return True
+    if args.command not in WITHOUT_KERAS:
+        return True
+    return bool(getattr(args, "build", False) or getattr(args, "allow_plugins", False))
 
 
 def _usage_error(command: argparse.ArgumentParser, message: str) -> int:

@@ -14,8 +14,6 @@ import os
 import subprocess
 import sys
 
-import keras
-
 from registry.errors import ResblocksError
 
 
@@ -25,9 +23,10 @@ class BackendMissing(ResblocksError):
 
 # Each backend and the package it needs, with how to install it.
 BACKENDS = {
-    "tensorflow": ("tensorflow", "pip install 'resblocks[cpu]' (or [gpu])"),
-    "jax": ("jax", "pip install 'resblocks[jax]'"),
-    "torch": ("torch", "pip install 'resblocks[torch]'"),
+    # resblocks is installed from a clone (it is not on the package index).
+    "tensorflow": ("tensorflow", "pip install -e '.[cpu]' (or '.[gpu]') in your resblocks clone"),
+    "jax": ("jax", "pip install -e '.[jax]' in your resblocks clone"),
+    "torch": ("torch", "pip install -e '.[torch]' in your resblocks clone"),
 }
 
 
@@ -42,7 +41,11 @@ def add_option(parser) -> None:
 
 def switch_needed(backend: str | None) -> bool:
     """Whether the command must run again on `backend`: it is given and is not Keras' own."""
-    return backend is not None and backend != keras.config.backend()
+    if backend is None:
+        return False
+    import keras  # only here: Keras settles its backend when imported
+
+    return backend != keras.config.backend()
 
 
 def run_on(backend: str, argv: list[str], replace_process: bool) -> int:

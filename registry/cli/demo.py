@@ -5,18 +5,50 @@ scikit-learn are written out as PNG class folders, then go through exactly
 what a user's folder does (`train`, `evaluate`, `predict`).
 """
 
+import contextlib
+import io
 import shutil
+import sys
 import time
 from pathlib import Path
 
-from registry.errors import RecipeError
-from registry.recipe.strict_yaml import load_yaml
 from registry.training.stops import TrainingInterrupted
 
 RECIPE = "digits_demo"
 
 
+class _Tee(io.TextIOBase):
+    """Standard output that is also written to a file (Keras' epoch lines included)."""
+
+    def __init__(self, stream, file):
+        self.stream, self.file = stream, file
+
+    def write(self, text: str) -> int:
+        self.file.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.file.flush()
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+
 def cmd_demo(args) -> int:
+    """Runs the demo, its output also written to RUN_DIR/transcript.txt (README's sample)."""
+    from registry.training.rundir import TRANSCRIPT
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f".{out.name}.{TRANSCRIPT}", "w", encoding="utf-8") as file:
+        with contextlib.redirect_stdout(_Tee(sys.stdout, file)):
+            code = _demo(args)
+    shutil.move(out.parent / f".{out.name}.{TRANSCRIPT}", out / TRANSCRIPT)
+    return code
+
+
+def _demo(args) -> int:
     from registry.cli.training import progress
     from registry.training import rundir
     from registry.training.digits import write_digits_folder
@@ -59,21 +91,35 @@ def cmd_demo(args) -> int:
     )
 
     picks = [str(sorted((val_dir / str(digit)).glob("*.png"))[0]) for digit in (0, 3, 5, 7, 9)]
-    print(f"\n$ resblocks predict {model} {' '.join(picks[:2])} ...")
+    print(f"\n$ {command_name()} predict {model} {' '.join(picks[:2])} ...")
     for prediction in predict(model, picks):
         print(f"{prediction.line()}   (true: {Path(prediction.path).parent.name})")
 
     print(
         f"\nRun folder '{out}': {rundir.BEST} (best), {rundir.LAST}, {rundir.HISTORY}, "
         f"{rundir.CURVES}, "
-        f"confusion_val.png, {rundir.RECIPE}, {rundir.LOGS}/ (TensorBoard). "
+        f"confusion_val.png, {rundir.RECIPE}, {rundir.TRANSCRIPT}, {rundir.LOGS}/ (TensorBoard). "
         f"{time.perf_counter() - start:.0f} s in all."
     )
     return 0
 
 
+def command_name() -> str:
+    """How to type `resblocks` here: `.venv/bin/resblocks` when it is not on the PATH."""
+    script = Path(sys.prefix) / "bin" / "resblocks"
+    if shutil.which("resblocks") == str(script) or not script.is_file():
+        return "resblocks"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def _clear_finished_run(out: Path, rundir) -> None:
     """A finished demo run is trained again from scratch; an interrupted one resumes."""
+    from registry.errors import RecipeError
+    from registry.recipe.strict_yaml import load_yaml  # here: `resblocks --help` needs no pydantic
+
     state_file = out / rundir.STATE
     if not state_file.is_file():
         return

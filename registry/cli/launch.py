@@ -27,7 +27,13 @@ def add_to(commands) -> None:
         "loopback port (JAX), print their lines prefixed by [i], and stop them all if one "
         "fails. The same launch again resumes the run.",
     )
-    p.add_argument("--processes", type=positive_int, required=True, metavar="N")
+    p.add_argument(
+        "--processes",
+        type=positive_int,
+        required=True,
+        metavar="N",
+        help="how many processes to start",
+    )
     p.add_argument("--port", type=positive_int, metavar="P", help="the coordinator's port")
     p.add_argument(
         "command",

@@ -16,10 +16,14 @@ Two forms, one command:
       .tflite or .xml), run by its own runtime, with the class names and
       input size it carries.
 Each line is `path  label  probability`, then further label-probability
-pairs for --top K; --json prints the same as a list.
+pairs for --top K; --json prints the same as a list. An image that is
+missing or cannot be read gets a line on standard error instead, the
+others are still answered, and the exit code is then 1.
 """
 
 import json
+import os
+import sys
 from pathlib import Path
 
 from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_options, positive_int
@@ -27,6 +31,33 @@ from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_opti
 
 def cmd_predict(args) -> int:
     paths = list(args.inputs)
+    if args.model is None and len(paths) < 2:
+        return _predict(args, paths)  # which usage error: _predict says
+    model_given = args.model is None
+    model_path, images = (paths[0], paths[1:]) if model_given else (None, paths)
+    readable, failed = _readable(images)
+    if not readable:
+        raise UsageError("none of the images can be read: " + "; ".join(failed))
+    paths = ([model_path] if model_given else []) + readable
+    code = _predict(args, paths)
+    for line in failed:
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if failed else code
+
+
+def _readable(images: list[str]) -> tuple[list[str], list[str]]:
+    """The images that exist and decode, and one line for the missing and each unreadable one."""
+    from registry.training.data import unreadable_images
+
+    missing = [path for path in images if not os.path.isfile(path)]
+    present = [path for path in images if os.path.isfile(path)]
+    bad = unreadable_images(present)
+    failed = [f"no such image file(s): {', '.join(missing)}"] if missing else []
+    failed += [f"{path}: cannot read it: {reason}" for path, reason in bad.items()]
+    return [path for path in present if path not in bad], failed
+
+
+def _predict(args, paths: list[str]) -> int:
     if args.model is not None:
         from registry.training.predict_pretrained import predict_imagenet
 

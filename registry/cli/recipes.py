@@ -16,7 +16,7 @@ def cmd_list(args) -> int:
     print("blocks:")
     for name in list_blocks(args.pattern):
         entry = get_block(name)
-        print(f"  {name:<24} {entry.kind:<6} {entry.cls.__module__}.{entry.cls.__name__}")
+        print(f"  {name:<24} {entry.kind:<6} {entry.module}.{entry.class_name}")
     return 0
 
 
@@ -47,12 +47,13 @@ def cmd_show(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from registry.assembly import build
     from registry.recipe import load_recipe
 
     for path in args.files:
         recipe = load_recipe(path, allow_plugins=args.allow_plugins)
-        if args.build:
+        if args.build:  # only then Keras: checking the file does not need it
+            from registry.assembly import build
+
             build(recipe)
         print(f"{path}: ok ({recipe.name}, {len(recipe.stages)} stages)")
     return 0
@@ -100,7 +101,9 @@ def add_to(commands) -> None:
 
     p = commands.add_parser("show", help="stage table of a recipe: shapes and parameters")
     p.add_argument("recipe", help="recipe name or YAML file")
-    p.add_argument("--num-classes", type=int)
+    p.add_argument(
+        "--num-classes", type=int, metavar="N", help="classes of the head (default: the recipe's)"
+    )
     p.add_argument("--input-shape", type=_shape, help="HEIGHT,WIDTH,CHANNELS")
     p.add_argument(
         "--diagram",
@@ -120,7 +123,7 @@ def add_to(commands) -> None:
     p.set_defaults(run=cmd_show)
 
     p = commands.add_parser("validate", help="check recipe files (exit 2 on the first error)")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", metavar="FILE", help="recipe YAML files (or shipped names)")
     p.add_argument("--build", action="store_true", help="also build each network")
     add_recipe_options(p)
     p.set_defaults(run=cmd_validate)

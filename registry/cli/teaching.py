@@ -4,11 +4,12 @@ from pathlib import Path
 
 
 def cmd_exercises(args) -> int:
-    from registry.exercises import EXERCISES
+    from registry.exercises import NAMES, about
 
-    for name, module in EXERCISES.items():
-        print(f"  {name:<18} {module.TITLE}")
-        print(f"  {'':<18} starter: docs/exercises/{name}/{module.STARTER}")
+    for name in NAMES:
+        title, starter = about(name)
+        print(f"  {name:<18} {title}")
+        print(f"  {'':<18} starter: docs/exercises/{name}/{starter}")
     return 0
 
 
@@ -35,7 +36,7 @@ def cmd_reference(args) -> int:
 
 
 def add_to(commands) -> None:
-    from registry.exercises import EXERCISES
+    from registry.exercises import NAMES
 
     p = commands.add_parser("exercises", help="list the self-checking exercises")
     p.set_defaults(run=cmd_exercises)
@@ -45,9 +46,9 @@ def add_to(commands) -> None:
     )
     p.add_argument(
         "exercise",
-        choices=list(EXERCISES),
+        choices=NAMES,
         metavar="EXERCISE",
-        help=f"one of: {', '.join(EXERCISES)}",
+        help=f"one of: {', '.join(NAMES)}",
     )
     p.add_argument("file", metavar="FILE", help="your copy of the exercise's starter file")
     p.set_defaults(run=cmd_check)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_options, positive_int
+from registry.errors import MissingFileError
 from registry.training.stops import TrainingInterrupted
 
 PROCESS_FLAGS = ("coordinator", "num_processes", "process_id")
@@ -33,6 +34,8 @@ def cmd_train(args) -> int:
         )
     elif given:
         raise UsageError(f"{', '.join(given)} go with --strategy multi_host")
+    if args.restart:
+        _restart(args)
     try:
         train(
             args.recipe,
@@ -68,10 +71,36 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _restart(args) -> None:
+    """`--restart`: the run folder's files removed, after saying which."""
+    from registry.training.rundir import RunDir
+
+    if args.strategy == "multi_host":
+        raise UsageError(
+            "--restart goes with a single-process run; to start a multi_host run over, delete "
+            f"'{args.out}' before launching it."
+        )
+    run = RunDir(args.out)
+    if not run.path.is_dir() or not any(run.path.iterdir()):
+        return
+    print(f"--restart: removing the run in '{run.path}' to start over.", flush=True)
+    removed = run.clear()
+    print(f"removed: {', '.join(removed)}", flush=True)
+
+
 def cmd_evaluate(args) -> int:
     from registry.training.evaluate import evaluate
 
     model_path = Path(args.model)
+    if not (model_path.is_file() or (model_path / "model.keras").is_file()):
+        raise MissingFileError(
+            f"No model at '{model_path}': give a .keras file, or a run folder holding "
+            "model.keras (`resblocks train --out RUN_DIR` writes one)."
+        )
+    if args.data is None:
+        raise UsageError(
+            f"--data DIR|NAME is required: the images or data set to evaluate '{model_path}' on."
+        )
     folder = model_path if model_path.is_dir() else model_path.parent
     png = args.confusion_matrix
     if png is None:
@@ -184,8 +213,15 @@ def add_to(commands) -> None:
     p.add_argument(
         "--out", required=True, metavar="RUN_DIR", help="run folder: models, history, curves, logs"
     )
-    p.add_argument("--epochs", type=positive_int, metavar="N")
-    p.add_argument("--batch-size", type=positive_int, metavar="N")
+    p.add_argument(
+        "--epochs", type=positive_int, metavar="N", help="epochs in all (default: train.epochs)"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        metavar="N",
+        help="images per step (default: train.batch_size)",
+    )
     p.add_argument("--image-size", type=positive_int, metavar="N", help="resize images to N x N")
     p.add_argument(
         "--weights",
@@ -199,7 +235,12 @@ def add_to(commands) -> None:
         metavar="STAGES",
         help="comma-separated stage or layer names to keep fixed, e.g. stem,conv2",
     )
-    p.add_argument("--seed", type=int, metavar="N")
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed of the split, the shuffle and the augmentation (default: train.seed)",
+    )
     p.add_argument(
         "--strategy",
         # strategy.STRATEGIES (a test keeps them equal), without importing TensorFlow here
@@ -218,7 +259,9 @@ def add_to(commands) -> None:
     hosts.add_argument(
         "--coordinator", metavar="HOST:PORT", help="process 0's machine and a free port on it"
     )
-    hosts.add_argument("--num-processes", type=positive_int, metavar="N")
+    hosts.add_argument(
+        "--num-processes", type=positive_int, metavar="N", help="processes in the job, all hosts"
+    )
     hosts.add_argument("--process-id", type=int, metavar="I", help="0 to N-1; 0 writes --out")
     p.add_argument(
         "--skip-bad-images",
@@ -234,6 +277,12 @@ def add_to(commands) -> None:
         help="0 quiet, 1 a progress bar per epoch, 2 a line per epoch "
         "(default: 1 on a terminal, else 2)",
     )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="start over in RUN_DIR: remove the run it holds (its models, history, curves and "
+        "logs; it says which) instead of resuming it",
+    )
     add_recipe_options(p)
     p.set_defaults(run=cmd_train)
 
@@ -241,16 +290,21 @@ def add_to(commands) -> None:
         "evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder"
     )
     p.add_argument("model", metavar="MODEL", help=".keras file or run folder")
-    p.add_argument(
+    p.add_argument(  # required, checked after MODEL so `evaluate runs/none` names the path
         "--data",
-        required=True,
         metavar="DIR|NAME",
         help="images, one subfolder per class; or a data set by name ("
         + ", ".join(DATA_SETS)
-        + "): its test split",
+        + "): its test split (required)",
     )
     _add_download(p)
-    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N")
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=32,
+        metavar="N",
+        help="images per step (default 32)",
+    )
     p.add_argument(
         "--image-size", type=positive_int, metavar="N", help="for models that take any size"
     )

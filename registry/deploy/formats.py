@@ -19,7 +19,7 @@ from registry.names import unknown_name_message
 
 SIDECAR = ".json"  # LiteRT: model.tflite + model.tflite.json
 SAVEDMODEL_METADATA = Path("assets.extra") / "resblocks.json"  # TF Serving's extra-assets folder
-EXTRA = "resblocks[export]"
+EXTRA = ".[export]"  # `pip install -e` from a clone: resblocks is not on the package index
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def check_packages(fmt: Format, *, int8: bool = False) -> None:
             f"Exporting to {fmt.title} needs {', '.join(missing)}, which "
             f"{'is' if len(missing) == 1 else 'are'} not installed. Install "
             f"{'it' if len(missing) == 1 else 'them'} with `pip install {' '.join(missing)}` "
-            f"(or every runtime with `pip install '{EXTRA}'`)."
+            f"(or every runtime with `pip install -e '{EXTRA}'` in your resblocks clone)."
         )
 
 

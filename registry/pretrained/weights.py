@@ -16,6 +16,7 @@ timm `.safetensors` file), which `torch_weights` handles.
 """
 
 import contextlib
+import json
 import re
 import tempfile
 import warnings
@@ -137,7 +138,7 @@ def load_model(
             )
     except Exception as error:  # Keras raises many kinds; all mean "cannot load"
         raise WeightsError(
-            f"Cannot load {path} as a model: {_load_model_problem(error)}"
+            f"Cannot load {path} as a model: {_load_model_problem(error, path)}"
         ) from error
 
 
@@ -351,6 +352,25 @@ def _load_legacy_h5(model: keras.Model, path: Path, *, allow_new_head: bool = Fa
     load_keras_applications_weights(model, path, allow_new_head=allow_new_head)
 
 
+def _saved_module(path: Path, class_name: str) -> "str | None":
+    """The module a `.keras` file records for a layer class (Keras writes `module:`), or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == class_name and isinstance(item.get("module"), str):
+                return item["module"]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
 @contextlib.contextmanager
 def _open_weights(path: Path, kind: str) -> Iterator[h5py.File]:
     """The HDF5 weights of a .weights.h5 file or inside a .keras archive."""
@@ -425,7 +445,7 @@ def _describe(kind: str) -> str:
     }[kind]
 
 
-def _load_model_problem(error: Exception) -> str:
+def _load_model_problem(error: Exception, path: "Path | None" = None) -> str:
     text = str(error)
     if "safe_mode" in text or "unsafe" in text.lower():
         return (
@@ -441,6 +461,13 @@ def _load_model_problem(error: Exception) -> str:
             rf"'class_name': '{re.escape(name)}'.*?'registered_name': '([^']+)'", text
         )
         also = f" (saved as '{registered.group(1)}')" if registered else ""
+        module = _saved_module(path, name) if path is not None else None
+        if module:
+            return (
+                f"it uses the class '{name}'{also}, which is not registered in this process. Its "
+                f"module is '{module}': import it first (`import {module}`), or list it under the "
+                "recipe's `plugins:` and pass --allow-plugins (allow_plugins=True in Python)."
+            )
         return (
             f"it uses the class '{name}'{also}, which is not registered in this process. Import "
             "the module that defines it first: for a recipe's plugin blocks, load the recipe "

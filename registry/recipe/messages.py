@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from registry.errors import Problem, short_repr
-from registry.names import did_you_mean, unknown_name_message
+from registry.names import did_you_mean, natural_sorted, unknown_name_message
 
 # What to write instead, for the keys whose rule is not obvious from its bound.
 HINTS = {
@@ -79,15 +79,24 @@ def problems_of(
     prefix: str,
     model: type[BaseModel],
     block: str | None = None,
+    place_keys: "list[str] | None" = None,
 ) -> list[Problem]:
-    """Turns pydantic's errors (or some of `error.errors()`) into located, Keras-worded problems."""
+    """Turns pydantic's errors (or some of `error.errors()`) into located, Keras-worded problems.
+
+    `place_keys`: the keys the recipe's place takes beside the block's
+    arguments (a stage's `repeats`, `name`, `tap`, ...), so an unknown key
+    is matched against both.
+    """
     items = error.errors() if isinstance(error, ValidationError) else error
     problems = []
     for item in items:
         loc, holder = _walk(model, item["loc"])
         item = {**item, "loc": loc}
         problems.append(
-            Problem(location_of(prefix, loc, item["type"]), message_of(item, holder, block))
+            Problem(
+                location_of(prefix, loc, item["type"]),
+                message_of(item, holder, block, place_keys),
+            )
         )
     return problems
 
@@ -138,7 +147,12 @@ def _models_in(annotation) -> list[type[BaseModel]]:
     return found
 
 
-def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None = None) -> str:
+def message_of(
+    item: dict[str, Any],
+    model: type[BaseModel],
+    block: str | None = None,
+    place_keys: "list[str] | None" = None,
+) -> str:
     """One pydantic error as `rule. Received: value. Fix.`"""
     kind = item["type"]
     ctx = item.get("ctx") or {}
@@ -159,6 +173,13 @@ def message_of(item: dict[str, Any], model: type[BaseModel], block: str | None =
         )
     if kind == "extra_forbidden":
         known = list(model.model_fields)
+        if block and place_keys:
+            return (
+                f"unknown argument {key!r} for block '{block}'."
+                f"{did_you_mean(key, [*place_keys, *known])} Its arguments: "
+                f"{', '.join(natural_sorted(known))}; and the keys beside them: "
+                f"{', '.join(place_keys)}. Remove it or fix its spelling."
+            )
         if block:
             message = unknown_name_message(
                 "argument", key, known, f" for block '{block}'", "Its arguments"

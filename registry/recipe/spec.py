@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from registry.blocks.signatures import MODES
 from registry.recipe.train_spec import TrainSpec
-from resblocks.preprocessing import MODES
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
 # A stage name may hold "{index}": the 1-based block number within the stage.

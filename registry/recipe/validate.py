@@ -23,12 +23,17 @@ from registry.recipe.train_spec import TrainSpec
 
 @dataclass(frozen=True)
 class Call:
-    """A block of the recipe: registry name, class, validated arguments."""
+    """A block of the recipe: registry name, table entry, validated arguments."""
 
     block: str
-    cls: type
+    entry: Entry
     args: dict[str, Any]
     location: str
+
+    @property
+    def cls(self) -> type:
+        """The block's Keras class (imported on first use: validating does not need it)."""
+        return self.entry.cls
 
 
 @dataclass(frozen=True)
@@ -109,10 +114,11 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
     problems: list[Problem] = []
     used_defaults: set[str] = set()
     stem = _call(spec.stem, "stem", ("stem", "block"), spec.defaults, used_defaults, problems)
+    stage_problems: list[Problem] = []
     stages = []
     for i, stage in enumerate(spec.stages):
         call = _call(
-            stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, problems
+            stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, stage_problems
         )
         name = stage.name or f"stage{i + 1}"
         stages.append(
@@ -134,6 +140,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
                         "place. Remove stride_at_block from this stage.",
                     )
                 )
+    problems.extend(_merged(stage_problems))
     head = _call(spec.head, "head", ("head",), {}, set(), problems) if spec.head else None
 
     if not any(
@@ -209,7 +216,7 @@ def takes(cls: type, argument: str) -> bool:
 def _check_network_keys(spec: RecipeSpec, stages: list[Stage], problems: list[Problem]) -> None:
     """drop_path_rate, zero_init_last and output_stride need blocks that take them."""
     for key, argument in NETWORK_KEYS.items():
-        if getattr(spec, key) and not any(takes(s.call.cls, argument) for s in stages):
+        if getattr(spec, key) and not any(s.call.entry.takes(argument) for s in stages):
             problems.append(
                 Problem(
                     key,
@@ -220,7 +227,7 @@ def _check_network_keys(spec: RecipeSpec, stages: list[Stage], problems: list[Pr
     if spec.output_stride is None:
         return
     for i, stage in enumerate(stages):
-        if not (takes(stage.call.cls, "strides") and takes(stage.call.cls, "dilation")):
+        if not (stage.call.entry.takes("strides") and stage.call.entry.takes("dilation")):
             problems.append(
                 Problem(
                     "output_stride",
@@ -262,7 +269,10 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
     try:
         args = entry.args.model_validate(given)
     except ValidationError as error:
-        problems.extend(problems_of(error, location, entry.args, block=spec.block))
+        place_keys = [k for k in type(spec).model_fields if k != "block"]
+        problems.extend(
+            problems_of(error, location, entry.args, block=spec.block, place_keys=place_keys)
+        )
         return None
     if overridden:
         # A default every block overrides is never used, but a bad one is still a mistake.
@@ -275,7 +285,16 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
             for problem in problems_of(items, "defaults", entry.args, block=spec.block):
                 if problem not in problems:
                     problems.append(problem)
-    return Call(spec.block, entry.cls, args.model_dump(exclude_unset=True), location)
+    return Call(spec.block, entry, args.model_dump(exclude_unset=True), location)
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """The same mistake in several stages (`repeat:` for `repeats:`) told once, at all of them."""
+    locations: dict[tuple[str, str], list[str]] = {}
+    for problem in problems:
+        key = problem.location.split("]", 1)[-1]
+        locations.setdefault((key, problem.message), []).append(problem.location)
+    return [Problem(", ".join(where), message) for (_, message), where in locations.items()]
 
 
 def _layer_names(name: str, repeats: int) -> list[str]:

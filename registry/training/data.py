@@ -600,6 +600,11 @@ def _check_image(path: str) -> tuple[str | None, tuple[int, int], str | None]:
         return None, (0, 0), f"unreadable: {type(error).__name__}: {error}"
 
 
+def unreadable_images(paths: Sequence[str]) -> dict[str, str]:
+    """{path: why it cannot be read} for the files among `paths` that PIL cannot decode."""
+    return {path: reason for path, (_, _, reason) in zip(paths, _check_images(paths)) if reason}
+
+
 def _check_images(paths: Sequence[str]) -> list[tuple[str | None, tuple[int, int], str | None]]:
     """Check many files; threads help because PIL releases the GIL while decoding."""
     with warnings.catch_warnings():

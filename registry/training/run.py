@@ -36,7 +36,7 @@ import yaml
 from pydantic import ValidationError
 
 from registry.assembly import model_from_recipe
-from registry.errors import Problem, RecipeError
+from registry.errors import Problem, RecipeError, short_repr
 from registry.pretrained.weights import load_model
 from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.recipe.messages import problems_of
@@ -573,20 +573,31 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
     differences = _differences(saved, now)
     if differences:
         listed = "; ".join(
-            f"{where}: {a!r} in the run, {b!r} now" for where, a, b in differences[:5]
+            f"{where}: {short_repr(a)} in the run, {short_repr(b)} now"
+            for where, a, b in differences[:5]
         )
+        more = f" and {len(differences) - 5} more" if len(differences) > 5 else ""
         raise RunDirError(
-            f"'{run.path}' holds a run with other settings ({listed}). Resume it with the "
-            "same recipe, data and flags (only --epochs may change), or pass a new --out."
+            f"'{run.path}' holds a run with other settings ({listed}{more}). Resume it with the "
+            "same recipe, data and flags (only --epochs may change), pass a new --out, or "
+            "start this run over with --restart (it removes the old run's files)."
         )
 
 
 def _differences(a: Any, b: Any, where: str = "") -> list[tuple[str, Any, Any]]:
+    """The keys that differ, as short paths (`stages[2].filters`), not whole sections."""
     if isinstance(a, dict) and isinstance(b, dict):
         found = []
         for key in list(a) + [k for k in b if k not in a]:
             found += _differences(a.get(key), b.get(key), f"{where}.{key}" if where else str(key))
         return found
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        found = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            found += _differences(x, y, f"{where}[{i}]")
+        return found
+    if isinstance(a, list) and isinstance(b, list):
+        return [(f"{where} length", len(a), len(b))]
     return [] if a == b else [(where, a, b)]
 
 

@@ -38,10 +38,14 @@ HISTORY = "history.csv"
 CURVES = "curves.png"
 STATE = "state.json"
 LOGS = "logs"
+TRANSCRIPT = "transcript.txt"  # what `resblocks demo` printed
 _STAGING = ".staging"
 _COMMIT = ".commit"
 # Names a run folder may hold, so a folder of someone else's files is never taken for one.
-_OURS = {RECIPE, CLASS_NAMES, DATA, BEST, LAST, HISTORY, CURVES, STATE, LOGS, _STAGING, _COMMIT}
+_OURS = {
+    *(RECIPE, CLASS_NAMES, DATA, BEST, LAST, HISTORY, CURVES, STATE, LOGS, TRANSCRIPT),
+    *(_STAGING, _COMMIT),
+}
 # history.csv columns in this order first; any other metric follows, sorted.
 _COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
 
@@ -129,6 +133,33 @@ class RunDir:
                 f"'{state_file}' cannot be read ({error}). It is written atomically, so "
                 "something else changed it. Delete the run folder to start over."
             ) from None
+
+    def clear(self) -> list[str]:
+        """Removes what a run wrote here (`train --restart`); returns the names removed.
+
+        Only a run folder's own files go (models, history, curves, logs,
+        evaluations); a folder holding anything else is refused, so a
+        mistyped --out never deletes someone's files.
+        """
+        if not self.path.is_dir():
+            return []
+        names = sorted(os.listdir(self.path))
+        foreign = [
+            n for n in names if n not in _OURS and not n.startswith(".") and not _is_evaluation(n)
+        ]
+        if foreign:
+            raise RunDirError(
+                f"--restart removes a run folder's own files only, and '{self.path}' also holds "
+                f"{', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}. Pass a new "
+                "--out, or move those files first."
+            )
+        for name in names:
+            target = self.path / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        return [n for n in names if n not in (_STAGING, _COMMIT)]
 
     def write_text(self, name: str, text: str) -> None:
         """Writes a file of the run atomically: a temporary file, then a rename."""
