@@ -87,6 +87,10 @@ lint: $(STAMP)
 ## Long checks kept out of `make test`.
 test-slow: $(STAMP) $(BACKEND_STAMPS)
 	RESBLOCKS_ALL_BACKENDS=1 $(BIN)/python -m pytest -q -m slow --durations=25
+	for backend in $(BACKENDS); do \
+		KERAS_BACKEND=$$backend $(VENV)-$$backend/bin/python -m pytest -q -m slow \
+			--durations=25 $(BACKEND_SUITE) || exit 1; \
+	done
 
 ## Regenerate the generated files: the diagrams, the block reference, the block signatures.
 docs: $(STAMP)

@@ -2,7 +2,7 @@
 
 The same check as test_multi_host.py's for image folders, on MNIST-format
 files in a `fashion-mnist` folder given as --data (the arrays path of the
-pipeline). Runs in the JAX backend suite.
+pipeline). In `make test-slow`, on JAX.
 """
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ import yaml
 
 import resblocks  # noqa: F401 - registers the layers that load_model reads back
 
-pytestmark = pytest.mark.skipif(
-    keras.config.backend() != "jax", reason="multi_host is keras.distribution on JAX"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        keras.config.backend() != "jax", reason="multi_host is keras.distribution on JAX"
+    ),
+    pytest.mark.slow,  # about 3 minutes on 2 cores: see docs/architecture.md
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = {
