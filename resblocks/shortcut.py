@@ -16,6 +16,12 @@ from resblocks.conv_bn import ConvBN
 
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
 
+# What the shortcut of a block that strides but keeps its width does:
+# "projection", a strided 1x1 conv (the paper's Torch code projects wherever
+# the shape changes), or "subsample", keep every stride-th pixel and add no
+# parameters (keras.applications' ResNet-V2, after TF-slim: a 1x1 max-pool).
+STRIDE_SHORTCUTS = ("projection", "subsample")
+
 
 def check_shortcut(shortcut: str) -> None:
     """Raises a ValueError in Keras wording for an unknown shortcut kind."""
@@ -173,13 +179,21 @@ def make_shortcut(
     out_channels: int,
     strides: int,
     avg_down: bool = False,
+    *,
+    pre_activation: bool = False,
+    stride_shortcut: str = "projection",
     **conv_args,
 ) -> keras.layers.Layer | None:
     """The layer that brings x to the block's output shape, or None.
 
-    None means x is added as it is (identity), or not at all for "none";
-    the caller tells these apart by `shortcut`. `avg_down` makes a
-    projection ResNet-D's (`AvgDownShortcut`).
+    The one shortcut factory of both ResNet families. None means x is added
+    as it is (identity), or not at all for "none"; the caller tells these
+    apart by `shortcut`. `avg_down` makes a projection ResNet-D's
+    (`AvgDownShortcut`). `stride_shortcut="subsample"` takes every
+    stride-th pixel where only the size changes (keras' ResNet-V2). With
+    `pre_activation` (He et al. 2016) a projection is a plain 1x1 conv
+    with no BN after it: it reads the pre-activated input, and the next
+    block's pre-activation normalizes the sum.
     """
     shape_changes = strides != 1 or in_channels != out_channels
     if shortcut == "none" or not shape_changes:
@@ -191,8 +205,18 @@ def make_shortcut(
             f"with strides={strides}. Use shortcut='projection' (1x1 conv) "
             f"or shortcut='zero_pad' (paper's option A)."
         )
-    if shortcut == "zero_pad":
+    subsample = in_channels == out_channels and stride_shortcut == "subsample"
+    if shortcut == "zero_pad" or subsample:
         return ZeroPadShortcut(out_channels, strides, name="downsample")
+    if pre_activation:
+        return keras.layers.Conv2D(
+            out_channels,
+            1,
+            strides=strides,
+            use_bias=conv_args.get("use_bias", False),
+            kernel_initializer=conv_args.get("kernel_initializer", "he_normal"),
+            name="downsample",
+        )
     if avg_down:
         return AvgDownShortcut(out_channels, strides, name="downsample", **conv_args)
     return ConvBN(out_channels, 1, strides=strides, activation=None, name="downsample", **conv_args)
