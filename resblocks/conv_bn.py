@@ -168,3 +168,41 @@ class ConvBN(keras.layers.Layer):
             "dilation_rate": self.dilation_rate,
             "bn_gamma_initializer": self.bn_gamma_initializer,
         }
+
+
+def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "same", name=None):
+    """The `conv2d_bn` of Inception-ResNet: a `ConvBN` with no conv bias and BN without scale.
+
+    The settings of keras.applications' (and TF-slim's) Inception-ResNet-V2:
+    BN epsilon 1e-3, momentum 0.99, Glorot-uniform kernels.
+    """
+    return ConvBN(
+        filters,
+        kernel_size,
+        strides,
+        padding=padding,
+        use_bias=False,
+        bn_scale=False,
+        bn_epsilon=1e-3,
+        bn_momentum=0.99,
+        kernel_initializer="glorot_uniform",
+        name=name,
+    )
+
+
+def check_widths(argument: str, widths, convolutions: int) -> list[int]:
+    """`widths` as a list of `convolutions` positive ints, or an ArgumentError saying why.
+
+    The Inception modules take each branch's widths as one argument, one
+    number per convolution of the branch in order.
+    """
+    widths = [widths] if isinstance(widths, int) else list(widths)
+    if len(widths) != convolutions or not all(
+        isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths
+    ):
+        raise ArgumentError(
+            argument,
+            f"expected {convolutions} positive int(s), the filters of each convolution of the "
+            f"branch in order. Received: {argument}={widths!r}",
+        )
+    return widths

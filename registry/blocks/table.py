@@ -4,11 +4,14 @@ Register (a duplicate name is an error, except a class defined again, as
 when a notebook cell runs twice), get (an unknown name is an error listing
 the closest names), list (fnmatch include/exclude, natural order), and
 `trial_blocks()` to register blocks for a while and forget them again.
+Old names of built-in blocks (`add_alias`) still resolve, with a
+FutureWarning, but are not listed.
 """
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import keras
 from pydantic import BaseModel
@@ -22,15 +25,33 @@ KINDS = ("stem", "block", "head")
 
 @dataclass(frozen=True)
 class Entry:
-    """A registered block: its name, class, kind and argument model."""
+    """A registered block: its name, class, kind and argument model.
+
+    An old name (`add_alias`) has `alias_of`, the name to use instead, and
+    `preset`, the arguments the old name stood for (Inception-ResNet-V1's
+    widths); a recipe's own arguments override them.
+    """
 
     name: str
     cls: type
     kind: str
     args: type[BaseModel]
+    alias_of: str | None = None
+    preset: Mapping = field(default_factory=dict)
+
+    def rename_message(self) -> str:
+        """What an old name's FutureWarning says: the new name and the arguments it sets."""
+        preset = ", ".join(f"{k}: {v}" for k, v in self.preset.items())
+        write = f"block: {self.alias_of}" + (f", {preset}" if preset else "")
+        return (
+            f"'{self.name}' is the old name of the block '{self.alias_of}'"
+            + (f" with {preset}" if preset else "")
+            + f". Write `{write}`; the old name will stop working in the next release."
+        )
 
 
 _ENTRIES: dict[str, Entry] = {}
+_ALIASES: dict[str, Entry] = {}
 
 
 def add_block(
@@ -40,6 +61,11 @@ def add_block(
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(
             f"A block name must be a Python identifier (letters, digits, _). Received: {name!r}"
+        )
+    if name in _ALIASES:
+        raise ValueError(
+            f"'{name}' is the old name of the built-in block '{_ALIASES[name].alias_of}', "
+            "kept for the recipes that use it. Choose another name."
         )
     if name in _ENTRIES and not _redefined(_ENTRIES[name].cls, cls):
         raise ValueError(
@@ -55,6 +81,18 @@ def add_block(
     entry = Entry(name, cls, kind, args or args_model(cls))
     _ENTRIES[name] = entry
     return entry
+
+
+def add_alias(old: str, new: str, preset: Mapping | None = None) -> Entry:
+    """Makes `old`, a former name, resolve to the block `new` (with `preset` arguments), warning.
+
+    Not listed by `list_blocks` nor in the recipe schema: recipes already
+    written keep working, new ones use the new name.
+    """
+    target = _ENTRIES[new]
+    preset = dict(preset or {})
+    _ALIASES[old] = Entry(old, target.cls, target.kind, target.args, alias_of=new, preset=preset)
+    return _ALIASES[old]
 
 
 def _redefined(old: type, new: type) -> bool:
@@ -87,12 +125,22 @@ def register_block(name: str, *, kind: str = "block", args: type[BaseModel] | No
     return decorate
 
 
-def get_block(name: str) -> Entry:
-    """The entry registered under `name`; an unknown name lists the closest."""
+def get_block(name: str, where: str = "") -> Entry:
+    """The entry registered under `name`; an unknown name lists the closest.
+
+    An old name gives its alias entry and a FutureWarning naming the new
+    name, prefixed by `where` (a recipe location such as "stages[0].block: ").
+    """
     try:
         return _ENTRIES[name]
     except (KeyError, TypeError):
+        pass
+    try:
+        entry = _ALIASES[name]
+    except (KeyError, TypeError):
         raise ValueError(unknown_name_message("block", name, list(_ENTRIES))) from None
+    warnings.warn(where + entry.rename_message(), FutureWarning, stacklevel=2)
+    return entry
 
 
 def list_blocks(

@@ -5,7 +5,7 @@ The tables are torchvision's `models/resnet.py` names, which timm's
 
 | ours | torch key |
 |---|---|
-| stem (`resnet_stem`) conv, BN | `conv1`, `bn1` |
+| stem (`res_net_stem`) conv, BN | `conv1`, `bn1` |
 | stem (`deep_stem`) convs, BNs | `conv1.0`, `.1`, `conv1.3`, `.4`, `conv1.6`, `bn1` |
 | block j of stage i: conv1..3, their BNs | `layer{i}.{j}.conv1..3`, `.bn1..3` |
 | its projection shortcut: conv, BN | `.downsample.0`, `.downsample.1` |

@@ -3,7 +3,7 @@
 import keras
 
 from registry import build, load_recipe
-from resblocks import InceptionResNetStem, InceptionResNetV1Stem, ReductionA
+from resblocks import InceptionResNetStem, ReductionA
 
 
 def test_stage_outputs_at_299_are_the_papers():
@@ -35,7 +35,7 @@ def test_parameters_equal_a_plain_keras_transcription_of_facenet():
 
 
 def test_v1_stem_convolves_where_v2_pools():
-    v1, v2 = InceptionResNetV1Stem(), InceptionResNetStem()
+    v1, v2 = InceptionResNetStem(final_conv=256), InceptionResNetStem()
     assert v1.compute_output_shape((None, 299, 299, 3)) == (None, 35, 35, 256)
     assert v2.compute_output_shape((None, 299, 299, 3)) == (None, 35, 35, 192)
     assert [type(layer).__name__ for layer in v1.sublayers][-1] == "ConvBN"

@@ -37,8 +37,8 @@ def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert (
-        "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottleneck' or "
-        "'preact_bottleneck'?" in err
+        "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottle_neck' or "
+        "'pre_act_bottle_neck'?" in err
     )
     assert "Traceback" not in err
 

@@ -167,7 +167,7 @@ def test_predict_with_a_saved_model(tmp_path, capsys):
         "name": "tiny",
         "input_shape": [32, 32, 3],
         "preprocessing": "rescale",
-        "stem": {"block": "resnet_stem", "filters": 8},
+        "stem": {"block": "res_net_stem", "filters": 8},
         "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
         "head": {"block": "classifier", "num_classes": 3},
     }

@@ -14,7 +14,7 @@ TINY = {
     "name": "tiny",
     "input_shape": [32, 32, 3],
     "preprocessing": "caffe",
-    "stem": {"block": "resnet_stem", "filters": 8},
+    "stem": {"block": "res_net_stem", "filters": 8},
     "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
 }
 

@@ -21,7 +21,7 @@ PAPER_TABLE_1 = {
 TINY = {
     "name": "tiny_resnet",
     "input_shape": [32, 32, 3],
-    "stem": {"block": "resnet_stem", "filters": 8},
+    "stem": {"block": "res_net_stem", "filters": 8},
     "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
     "head": {"block": "classifier", "num_classes": 10},
 }

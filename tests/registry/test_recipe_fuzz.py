@@ -32,7 +32,7 @@ TINY = {
         {"name": "layer1", "block": "res_block", "filters": 4, "repeats": 1, "tap": "c2"},
         {
             "name": "layer2",
-            "block": "bottleneck",
+            "block": "bottle_neck",
             "filters": 2,
             "strides": 2,
             "repeats": 2,
@@ -49,11 +49,11 @@ TINY_INCEPTION = {
     "input_shape": [32, 32, 3],
     "stem": {"block": "cifar_stem", "filters": 8},
     "stages": [
-        {"block": "inception_resnet_a", "scale": 0.2},
+        {"block": "inception_res_block35", "scale": 0.2},
         {"block": "reduction_a", "tap": "c3"},
-        {"block": "inception_resnet_b", "scale": 0.1},
+        {"block": "inception_res_block17", "scale": 0.1},
         {"block": "reduction_b"},
-        {"name": "last", "block": "inception_resnet_c", "scale": 1.0, "activation": None},
+        {"name": "last", "block": "inception_res_block8", "scale": 1.0, "activation": None},
         {"name": "conv", "block": "conv_bn", "filters": 16, "kernel_size": 1, "bn_scale": False},
     ],
     "head": {"block": "classifier", "num_classes": 5},
@@ -155,7 +155,7 @@ PLAUSIBLE = {
             "c6",
             "stage{index}",
             "res_block",
-            "bottleneck",
+            "bottle_neck",
         ]
     ),
     list: st.lists(st.integers(1, 9), min_size=1, max_size=3),
@@ -277,7 +277,7 @@ def cheap(recipe, *, blocks: int, width: int) -> bool:
     calls = [recipe.stem, *(s.call for s in recipe.stages)] + ([recipe.head] if recipe.head else [])
     total = 1 + sum(s.repeats for s in recipe.stages)
     widest = max(
-        c.args.get("filters", 64) * c.args.get("expansion", 4 if c.block == "bottleneck" else 1)
+        c.args.get("filters", 64) * c.args.get("expansion", 4 if c.block == "bottle_neck" else 1)
         for c in calls
     )
     inception = sum(c.block.startswith(("inception", "mixed", "reduction")) for c in calls)

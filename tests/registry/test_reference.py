@@ -50,7 +50,7 @@ def test_sections_show_arguments_shapes_and_a_picture():
 
 
 def test_inception_block_picture_has_branches_and_the_scaled_sum():
-    layer, shape = example_layer("inception_resnet_a")
+    layer, shape = example_layer("inception_res_block35")
     chart = block_mermaid(layer, shape)
     assert (
         chart.count("-->") == 3 + 5 + 1 + 2 + 1 + 1
@@ -59,7 +59,7 @@ def test_inception_block_picture_has_branches_and_the_scaled_sum():
 
 
 def test_describe_names_the_layer():
-    layer, _ = example_layer("resnet_stem")
+    layer, _ = example_layer("res_net_stem")
     assert describe(layer.conv) == "7x7 conv 64 /2, BN, relu"
     assert describe(layer.pool) == "3x3 max-pool /2"
 

@@ -12,7 +12,7 @@ from registry.blocks import KINDS
 def test_unknown_name_lists_the_closest():
     with pytest.raises(
         ValueError,
-        match=r"unknown block 'bottlenek'\. Did you mean 'bottleneck' or 'preact_bottleneck'\?",
+        match=r"unknown block 'bottlenek'\. Did you mean 'bottle_neck' or 'pre_act_bottle_neck'\?",
     ):
         get_block("bottlenek")
 
@@ -31,10 +31,10 @@ def test_only_layers_can_be_registered():
 
 def test_list_filters_with_fnmatch_and_sorts():
     assert list_blocks("inception_resnet_*") == [
-        "inception_resnet_a",
-        "inception_resnet_b",
-        "inception_resnet_c",
-        "inception_resnet_stem",
+        "inception_res_block35",
+        "inception_res_block17",
+        "inception_res_block8",
+        "inception_res_net_stem",
         "inception_resnet_v1_a",
         "inception_resnet_v1_b",
         "inception_resnet_v1_c",
