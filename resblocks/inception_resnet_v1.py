@@ -26,23 +26,40 @@ V1_WIDTHS: dict[type, dict] = {
 }
 
 
-def _v1_name(old: str, cls: type):
-    """A function named `old` that builds `cls` with V1's widths, with a DeprecationWarning."""
+class DeprecatedV1Name:
+    """An old V1 class name: calling it builds the V2 class with V1's widths, and warns.
 
-    def build(**kwargs):
+    Not a layer class: one object per old name, registered under it so that
+    `.keras` files saved with that class name still load (Keras calls
+    `from_config`; a plain function would be returned as it is).
+    """
+
+    def __init__(self, old: str, cls: type):
+        self.__name__ = self.__qualname__ = old
+        self.cls = cls
+        self.__doc__ = f"Deprecated: `{cls.__name__}` with Inception-ResNet-V1's widths."
+
+    def __call__(self, **kwargs):
+        widths = ", ".join(f"{k}={v!r}" for k, v in V1_WIDTHS[self.cls].items())
         warnings.warn(
-            f"{old} is deprecated and will be removed in the next release: use "
-            f"{cls.__name__}({', '.join(f'{k}={v!r}' for k, v in V1_WIDTHS[cls].items())}).",
+            f"{self.__name__} is deprecated and will be removed in the next release: use "
+            f"{self.cls.__name__}({widths}).",
             DeprecationWarning,
             stacklevel=2,
         )
-        return cls(**{**V1_WIDTHS[cls], **kwargs})
+        return self.cls(**{**V1_WIDTHS[self.cls], **kwargs})
 
-    build.__name__ = build.__qualname__ = old
-    build.__doc__ = f"Deprecated: `{cls.__name__}` with Inception-ResNet-V1's widths."
-    # `.keras` files saved with the old class name deserialize through this.
-    build.from_config = lambda config: build(**config)
-    return keras.saving.register_keras_serializable(package="resblocks", name=old)(build)
+    def from_config(self, config: dict):
+        return self(**config)
+
+    def __repr__(self) -> str:
+        return f"<deprecated {self.__name__}: {self.cls.__name__} with V1 widths>"
+
+
+def _v1_name(old: str, cls: type) -> DeprecatedV1Name:
+    return keras.saving.register_keras_serializable(package="resblocks", name=old)(
+        DeprecatedV1Name(old, cls)
+    )
 
 
 InceptionResNetV1Stem = _v1_name("InceptionResNetV1Stem", InceptionResNetStem)
