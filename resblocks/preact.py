@@ -16,7 +16,8 @@ one, the stem needs none: `PreActStem` is a bare convolution.
 
 import keras
 
-from resblocks.chain import build_chain, chain_output_shape
+from resblocks.arguments import given, keep_arguments
+from resblocks.chain import ChainLayer
 from resblocks.conv_bn import ConvBN
 from resblocks.residual_block import ResidualBlock
 from resblocks.shortcut import STRIDE_SHORTCUTS
@@ -103,19 +104,7 @@ class PreActResBlock(ResidualBlock):
         kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(
-            filters=filters,
-            strides=strides,
-            shortcut=shortcut,
-            stride_shortcut=stride_shortcut,
-            activation=activation,
-            use_bias=use_bias,
-            bn_epsilon=bn_epsilon,
-            bn_momentum=bn_momentum,
-            kernel_initializer=kernel_initializer,
-            **kwargs,
-        )
-        self.dropout = dropout
+        super().__init__(**given(locals()))
         self._make_preactivation()  # preact_bn, preact_relu
         self.conv1 = _branch_conv_bn(self, filters, 3, strides, "conv1")
         self.drop = keras.layers.Dropout(dropout, name="dropout") if dropout else None
@@ -195,18 +184,7 @@ class PreActBottleNeck(ResidualBlock):
         kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(
-            filters=filters,
-            strides=strides,
-            shortcut=shortcut,
-            stride_shortcut=stride_shortcut,
-            activation=activation,
-            use_bias=use_bias,
-            bn_epsilon=bn_epsilon,
-            bn_momentum=bn_momentum,
-            kernel_initializer=kernel_initializer,
-            **kwargs,
-        )
+        super().__init__(**given(locals()))
         self._make_preactivation()  # preact_bn, preact_relu
         self.conv1 = _branch_conv_bn(self, filters, 1, 1, "conv1")
         self.conv2 = _branch_conv_bn(self, filters, 3, strides, "conv2")
@@ -232,7 +210,7 @@ class PreActBottleNeck(ResidualBlock):
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PreActStem(keras.layers.Layer):
+class PreActStem(ChainLayer):
     """A bare convolution, optionally followed by a 3x3/2 max-pool: the pre-activation stem.
 
     The first block's pre-activation normalizes the stem's output, so the
@@ -271,12 +249,7 @@ class PreActStem(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.strides = strides
-        self.max_pool = max_pool
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
 
         # Strided: padded symmetrically, kernel_size // 2 on every side, as
         # keras' conv1_pad (and `ConvBN`) do, not keras' bottom/right "same".
@@ -298,31 +271,9 @@ class PreActStem(keras.layers.Layer):
     def sublayers(self) -> list:
         return [layer for layer in (self.pad, self.conv, self.pool_pad, self.pool) if layer]
 
-    def build(self, input_shape):
-        build_chain(self.sublayers, input_shape)
-
-    def call(self, x):
-        for layer in self.sublayers:
-            x = layer(x)
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.sublayers, input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "max_pool": self.max_pool,
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PostNorm(keras.layers.Layer):
+class PostNorm(ChainLayer):
     """BN -> ReLU after the last block: the pre-activation of the head.
 
     A pre-activation block ends with a sum, not a BN, so without this the
@@ -352,27 +303,12 @@ class PostNorm(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.activation = activation
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
+        keep_arguments(self, locals())
         self.bn = keras.layers.BatchNormalization(
             epsilon=bn_epsilon, momentum=bn_momentum, name="bn"
         )
         self.act = keras.layers.Activation(activation, name=activation)
 
-    def build(self, input_shape):
-        build_chain([self.bn, self.act], input_shape)
-
-    def call(self, x, training=None):
-        return self.act(self.bn(x, training=training))
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "activation": self.activation,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-        }
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        return [self.bn, self.act]

@@ -14,6 +14,7 @@ depth and zero-init.
 
 import keras
 
+from resblocks.arguments import given
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBN
 from resblocks.residual_block import ResidualBlock
@@ -59,23 +60,15 @@ class ResBlock(ResidualBlock):
             (the shape must not change) or "none" (a plain block).
         activation: str. The nonlinearity after each BN and after the sum.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
-        kernel_initializer: str. Initializer of the convolution kernels.
         se_ratio: float or None. Squeeze-and-excitation on the residual
             branch before the sum (Hu et al. 2018, Fig. 3), with a bottleneck
             of `filters * se_ratio` channels, se_ratio in (0, 1]; None for none.
-        avg_down: bool. A projection shortcut average-pools 2x2 before a
-            stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
-        drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
-            in training, the probability that a sample's residual branch is
-            dropped, so the block passes only its shortcut. 0 adds no layer.
-        zero_init_last: bool. Initialize the gamma of the branch's last BN to
-            zero (Goyal et al. 2017, sec. 5.1; torchvision's
-            `zero_init_residual`): the block starts as relu(shortcut(x)).
+
+    The arguments bn_epsilon, bn_momentum, kernel_initializer, avg_down,
+    drop_path_rate and zero_init_last are `ResidualBlock`'s, which keeps them.
 
     Attributes:
         conv1, conv2: the `ConvBN` layers of the residual branch F(x).
@@ -111,22 +104,7 @@ class ResBlock(ResidualBlock):
         zero_init_last: bool = False,
         **kwargs,
     ):
-        super().__init__(
-            filters=filters,
-            strides=strides,
-            shortcut=shortcut,
-            activation=activation,
-            use_bias=use_bias,
-            bn_epsilon=bn_epsilon,
-            bn_momentum=bn_momentum,
-            kernel_initializer=kernel_initializer,
-            se_ratio=se_ratio,
-            avg_down=avg_down,
-            dilation=dilation,
-            drop_path_rate=drop_path_rate,
-            zero_init_last=zero_init_last,
-            **kwargs,
-        )
+        super().__init__(**given(locals()))
         conv_args = self._conv_args()
         self.conv1 = ConvBN(
             filters,
@@ -188,9 +166,6 @@ class BottleNeck(ResidualBlock):
             `ResBlock`.
         activation: str. The nonlinearity after each BN and after the sum.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
-        kernel_initializer: str. Initializer of the convolution kernels.
         groups: int. Cardinality: the number of paths of the grouped 3x3
             convolution (ResNeXt, Table 1: 32).
         base_width: int. Channels of each path per 64 planes (ResNeXt's
@@ -198,17 +173,12 @@ class BottleNeck(ResidualBlock):
         se_ratio: float or None. Squeeze-and-excitation on the branch output
             before the sum (Hu et al. 2018, Fig. 3), in (0, 1]; timm's
             seresnet50 uses 1/16. None for none.
-        avg_down: bool. A projection shortcut average-pools 2x2 before a
-            stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
-        drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
-            in training, the probability that a sample's residual branch is
-            dropped, so the block passes only its shortcut. 0 adds no layer.
-        zero_init_last: bool. Initialize the gamma of the branch's last BN to
-            zero (Goyal et al. 2017, sec. 5.1; torchvision's
-            `zero_init_residual`): the block starts as relu(shortcut(x)).
+
+    The arguments bn_epsilon, bn_momentum, kernel_initializer, avg_down,
+    drop_path_rate and zero_init_last are `ResidualBlock`'s, which keeps them.
 
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
@@ -245,26 +215,8 @@ class BottleNeck(ResidualBlock):
         zero_init_last: bool = False,
         **kwargs,
     ):
-        super().__init__(
-            filters=filters,
-            strides=strides,
-            shortcut=shortcut,
-            activation=activation,
-            use_bias=use_bias,
-            bn_epsilon=bn_epsilon,
-            bn_momentum=bn_momentum,
-            kernel_initializer=kernel_initializer,
-            se_ratio=se_ratio,
-            avg_down=avg_down,
-            dilation=dilation,
-            drop_path_rate=drop_path_rate,
-            zero_init_last=zero_init_last,
-            **kwargs,
-        )
+        super().__init__(**given(locals()))
         check_one_of("stride_at", stride_at, STRIDE_AT)
-        self.stride_at = stride_at
-        self.groups = groups
-        self.base_width = base_width
         self.width = bottleneck_width(filters, base_width, groups)
 
         conv_args = self._conv_args()

@@ -11,10 +11,9 @@ keras-hub's `resnet_backbone.py`, one flag (`pre_activation`) tells the
 shortcut factory which of the two orderings it serves.
 """
 
-import inspect
-
 import keras
 
+from resblocks.arguments import argument_config, argument_names, keep_arguments
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.drop_path import DropPath
@@ -55,10 +54,25 @@ def make_drop_path(rate: float) -> DropPath | None:
 class ResidualBlock(keras.layers.Layer):
     """The base of the ResNet blocks: arguments, shortcut, sum, shape and config.
 
-    Not a block of its own: a subclass makes its branch in `__init__`
-    (after `super().__init__(...)` with keyword arguments), lists it in
+    Not a block of its own: a subclass declares its arguments in its
+    `__init__` signature, passes them all by keyword
+    (`super().__init__(**given(locals()))`: the base keeps one attribute per
+    argument and a config of exactly those), makes its branch, lists it in
     `branch_layers`, and writes `call` as its figure draws it, with
     `shortcut_of(x)` for what the sum adds and `residual_sum` for the sum.
+
+    Args:
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm momentum.
+        kernel_initializer: str. Initializer of the convolution kernels.
+        avg_down: bool. A projection shortcut average-pools 2x2 before a
+            stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
+        drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
+            in training, the probability that a sample's residual branch is
+            dropped, so the block passes only its shortcut. 0 adds no layer.
+        zero_init_last: bool. Initialize the gamma of the branch's last BN to
+            zero (Goyal et al. 2017, sec. 5.1; torchvision's
+            `zero_init_residual`): the block starts as relu(shortcut(x)).
 
     Class attributes:
         expansion: int. Output channels per `filters`: 1 for basic blocks,
@@ -83,53 +97,30 @@ class ResidualBlock(keras.layers.Layer):
     pre_activation = False
     # Sublayers not every block has; None is skipped when building.
     preact_bn = preact_relu = se = drop_path = act = None
+    # Arguments not every block takes, at the value that turns them off.
+    stride_shortcut = "projection"
+    se_ratio = None
+    avg_down = False
+    dilation = 1
+    drop_path_rate = 0.0
+    zero_init_last = False
 
-    def __init__(
-        self,
-        *,
-        filters: int,
-        strides: int = 1,
-        shortcut: str = "projection",
-        stride_shortcut: str = "projection",
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
-        se_ratio: float | None = None,
-        avg_down: bool = False,
-        dilation: int = 1,
-        drop_path_rate: float = 0.0,
-        zero_init_last: bool = False,
-        **kwargs,
-    ):
+    def __init__(self, **arguments):
+        names = argument_names(type(self))
         # `expansion` was a constructor argument of the bottlenecks; .keras
         # files saved then carry it, so the one value it can have is accepted.
-        expansion = kwargs.pop("expansion", self.expansion)
-        super().__init__(**kwargs)
+        expansion = arguments.pop("expansion", self.expansion)
+        super().__init__(**{k: v for k, v in arguments.items() if k not in names})
         if expansion != self.expansion:
             raise ArgumentError(
                 "expansion",
                 f"{type(self).__name__} always expands by {self.expansion} (a class attribute: "
                 f"subclass it to change it). Received: expansion={expansion!r}",
             )
-        check_shortcut(shortcut)
-        check_one_of("stride_shortcut", stride_shortcut, STRIDE_SHORTCUTS)
-        check_residual_only(shortcut, drop_path_rate, zero_init_last)
-        self.filters = filters
-        self.strides = strides
-        self.shortcut = shortcut
-        self.stride_shortcut = stride_shortcut
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
-        self.se_ratio = se_ratio
-        self.avg_down = avg_down
-        self.dilation = dilation
-        self.drop_path_rate = drop_path_rate
-        self.zero_init_last = zero_init_last
+        keep_arguments(self, arguments)
+        check_shortcut(self.shortcut)
+        check_one_of("stride_shortcut", self.stride_shortcut, STRIDE_SHORTCUTS)
+        check_residual_only(self.shortcut, self.drop_path_rate, self.zero_init_last)
         self.downsample = None
 
     @property
@@ -211,11 +202,4 @@ class ResidualBlock(keras.layers.Layer):
         return chain_output_shape(self.branch_layers, input_shape)
 
     def get_config(self):
-        # Exactly the constructor's arguments, one attribute each (keras-hub's rule).
-        names = [
-            name
-            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
-            if name != "self"
-            and parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)
-        ]
-        return {**super().get_config(), **{name: getattr(self, name) for name in names}}
+        return {**super().get_config(), **argument_config(self)}

@@ -10,6 +10,7 @@ a stride-1 projection, so the shortcut no longer skips three quarters of x.
 
 import keras
 
+from resblocks.arguments import argument_config, keep_arguments
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
@@ -114,12 +115,7 @@ class AvgDownShortcut(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.strides = strides
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
         self.pool = (
             keras.layers.AveragePooling2D(2, strides=strides, padding="same", name="pool")
             if strides > 1
@@ -148,15 +144,7 @@ class AvgDownShortcut(keras.layers.Layer):
         return chain_output_shape([self.pool, self.conv], input_shape)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "strides": self.strides,
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
+        return {**super().get_config(), **argument_config(self)}
 
 
 def shortcut_kind(shortcut: str, downsample: keras.layers.Layer | None) -> str | None:

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 
 import keras
 
-from resblocks.chain import build_chain, call_chain, chain_output_shape
+from resblocks.arguments import keep_arguments
+from resblocks.chain import ChainLayer
 from resblocks.conv_bn import ConvBN, check_widths, inception_conv
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class ResNetStem(keras.layers.Layer):
+class ResNetStem(ChainLayer):
     """conv (7x7/2) -> BN -> ReLU -> max-pool (3x3/2): ResNet's "conv1" and pool.
 
     Args:
@@ -51,15 +52,7 @@ class ResNetStem(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.strides = strides
-        self.max_pool = max_pool
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
 
         self.conv = ConvBN(
             filters,
@@ -77,31 +70,9 @@ class ResNetStem(keras.layers.Layer):
         self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
         self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
 
-    def build(self, input_shape):
-        build_chain([self.conv, self.pool_pad, self.pool], input_shape)
-
-    def call(self, x, training=None):
-        x = self.conv(x, training=training)
-        if self.pool is not None:
-            x = self.pool(self.pool_pad(x))
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape([self.conv, self.pool_pad, self.pool], input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "max_pool": self.max_pool,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        return [self.conv, self.pool_pad, self.pool]
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -140,7 +111,7 @@ class CifarStem(ResNetStem):
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class DeepStem(keras.layers.Layer):
+class DeepStem(ChainLayer):
     """Three 3x3 conv-BN-ReLUs (the first strided) and a 3x3/2 max-pool: 224 -> 56.
 
     He et al. 2019, Fig. 2(b): a 7x7 convolution costs 5.4 times a 3x3, and
@@ -178,14 +149,7 @@ class DeepStem(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.stem_width = stem_width
-        self.max_pool = max_pool
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
 
         conv_args = {
             "activation": activation,
@@ -207,31 +171,9 @@ class DeepStem(keras.layers.Layer):
         """The layers in the order `call` applies them."""
         return [*self.convs, self.pool_pad, self.pool]
 
-    def build(self, input_shape):
-        build_chain(self.sublayers, input_shape)
-
-    def call(self, x, training=None):
-        return call_chain(self.sublayers, x, training)
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.sublayers, input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "stem_width": self.stem_width,
-            "max_pool": self.max_pool,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResNetStem(keras.layers.Layer):
+class InceptionResNetStem(ChainLayer):
     """Five conv-BN-ReLUs and two max-pools: 299x299x3 -> 35x35x192.
 
     The stem of keras.applications' Inception-ResNet-V2 (from TF-slim), a
@@ -285,15 +227,3 @@ class InceptionResNetStem(keras.layers.Layer):
         """The layers in the order `call` applies them."""
         last = self.pool_2 if self.final_conv is None else self.conv_6
         return [*self.convs_1, self.pool_1, *self.convs_2, last]
-
-    def build(self, input_shape):
-        build_chain(self.sublayers, input_shape)
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.sublayers, input_shape)
-
-    def call(self, x, training=None):
-        return call_chain(self.sublayers, x, training)
-
-    def get_config(self):
-        return {**super().get_config(), "widths": list(self.widths), "final_conv": self.final_conv}
