@@ -159,7 +159,7 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
         ]
     if isinstance(stem, ResNetStem):
         return _conv_bn(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
-    raise _unsupported(stem, "stem", "resnet_stem or deep_stem")
+    raise _unsupported(stem, "stem", "res_net_stem or deep_stem")
 
 
 def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
