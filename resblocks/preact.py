@@ -21,6 +21,7 @@ from resblocks.chain import ChainLayer
 from resblocks.conv_bn import ConvBN
 from resblocks.residual_block import ResidualBlock
 from resblocks.shortcut import STRIDE_SHORTCUTS
+from resblocks.stems import stem_max_pool
 
 __all__ = ["STRIDE_SHORTCUTS", "PostNorm", "PreActBottleNeck", "PreActResBlock", "PreActStem"]
 
@@ -264,8 +265,7 @@ class PreActStem(ChainLayer):
             kernel_initializer=kernel_initializer,
             name="conv",
         )
-        self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
-        self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
 
     @property
     def sublayers(self) -> list:

@@ -19,6 +19,22 @@ from resblocks.chain import ChainLayer
 from resblocks.conv_bn import ConvBN, check_widths, inception_conv
 
 
+def stem_max_pool(enabled: bool) -> tuple:
+    """ResNet's 3x3/2 max-pool after the stem conv, padded by 1: (pad, pool) or (None, None).
+
+    Zero padding, as keras.applications does. After a ReLU it is as good as
+    -inf padding, since no padded zero can beat a real value; before one (the
+    pre-activation stem) a zero can win at the border, kept so that keras'
+    weights compute keras' outputs.
+    """
+    if not enabled:
+        return None, None
+    return (
+        keras.layers.ZeroPadding2D(1, name="pool_pad"),
+        keras.layers.MaxPooling2D(3, strides=2, name="pool"),
+    )
+
+
 @keras.saving.register_keras_serializable(package="resblocks")
 class ResNetStem(ChainLayer):
     """conv (7x7/2) -> BN -> ReLU -> max-pool (3x3/2): ResNet's "conv1" and pool.
@@ -65,10 +81,7 @@ class ResNetStem(ChainLayer):
             kernel_initializer=kernel_initializer,
             name="conv1",
         )
-        # Zero padding is as good as -inf padding here: the input is a ReLU
-        # output, so no padded zero can beat a real value.
-        self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
-        self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
@@ -163,8 +176,7 @@ class DeepStem(ChainLayer):
             ConvBN(stem_width, 3, name="conv2", **conv_args),
             ConvBN(filters, 3, name="conv3", **conv_args),
         ]
-        self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
-        self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
