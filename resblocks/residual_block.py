@@ -95,8 +95,6 @@ class ResidualBlock(keras.layers.Layer):
 
     expansion = 1
     pre_activation = False
-    # Sublayers not every block has; None is skipped when building.
-    preact_bn = preact_relu = se = drop_path = act = None
     # Arguments not every block takes, at the value that turns them off.
     stride_shortcut = "projection"
     se_ratio = None
@@ -118,6 +116,10 @@ class ResidualBlock(keras.layers.Layer):
                 f"subclass it to change it). Received: expansion={expansion!r}",
             )
         keep_arguments(self, arguments)
+        # Sublayers not every block has; None is skipped when building. On the
+        # instance, not the class: torch's Module keeps sublayers in _modules,
+        # where a class attribute of the same name would hide them.
+        self.preact_bn = self.preact_relu = self.se = self.drop_path = self.act = None
         check_shortcut(self.shortcut)
         check_one_of("stride_shortcut", self.stride_shortcut, STRIDE_SHORTCUTS)
         check_residual_only(self.shortcut, self.drop_path_rate, self.zero_init_last)
