@@ -9,7 +9,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
-CUTOFF = 0.6  # difflib's default similarity: 'bottlenek' finds 'bottleneck', 'foo' finds nothing
+CUTOFF = 0.6  # difflib's default similarity: 'bottlenek' finds 'bottle_neck', 'foo' finds nothing
 
 
 def closest(name: object, known: Iterable[str], n: int = 3) -> list[str]:
@@ -18,7 +18,7 @@ def closest(name: object, known: Iterable[str], n: int = 3) -> list[str]:
 
 
 def did_you_mean(name: object, known: Iterable[str], n: int = 3) -> str:
-    """`" Did you mean 'bottleneck'?"`, or "" when nothing is close."""
+    """`" Did you mean 'bottle_neck'?"`, or "" when nothing is close."""
     close = closest(name, known, n)
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
@@ -26,12 +26,25 @@ def did_you_mean(name: object, known: Iterable[str], n: int = 3) -> str:
 def unknown_name_message(
     what: str, name, known: Iterable[str], where: str = "", listed: str = "Registered"
 ) -> str:
-    """`unknown block 'bottlenek'. Did you mean 'bottleneck'? Registered: ...`"""
+    """`unknown block 'bottlenek'. Did you mean 'bottle_neck'? Registered: ...`"""
     known = list(known)
     return (
         f"unknown {what} {name!r}{where}.{did_you_mean(name, known)} "
         f"{listed}: {', '.join(natural_sorted(known))}"
     )
+
+
+def snake_case(class_name: str) -> str:
+    """The name Keras gives a layer of class `class_name` by default: `BottleNeck` -> `bottle_neck`.
+
+    Keras' own rule (keras.src.utils.naming.to_snake_case), written out so
+    that a block's registry name follows from its class by that one rule:
+    `ResBlock` -> `res_block`, `ConvBN` -> `conv_bn`, `InceptionResBlock35`
+    -> `inception_res_block35`.
+    """
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def natural_key(name: str) -> tuple[str, list[int]]:

@@ -8,15 +8,21 @@ from resblocks.conv_bn import ConvBN
 from resblocks.drop_path import DropPath
 from resblocks.grouped_conv import GroupedConv2D
 from resblocks.heads import Classifier
-from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB, ReductionBV1
+from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB
 from resblocks.inception_resnet import (
     InceptionResBlock8,
-    InceptionResBlock8V1,
     InceptionResBlock17,
-    InceptionResBlock17V1,
     InceptionResBlock35,
-    InceptionResBlock35V1,
     ScaledResidual,
+)
+
+# Deprecated: V1 is the V2 classes with V1_WIDTHS; these names build them and warn.
+from resblocks.inception_resnet_v1 import (
+    InceptionResBlock8V1,
+    InceptionResBlock17V1,
+    InceptionResBlock35V1,
+    InceptionResNetV1Stem,
+    ReductionBV1,
 )
 from resblocks.network import Network
 from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
@@ -28,7 +34,6 @@ from resblocks.stems import (
     CifarStem,
     DeepStem,
     InceptionResNetStem,
-    InceptionResNetV1Stem,
     ResNetStem,
 )
 

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import keras
 
+from resblocks.arguments import argument_config
+
 
 def build_chain(layers: Sequence[keras.layers.Layer | None], input_shape) -> tuple:
     """Builds each layer on the previous one's output shape; returns the last shape."""
@@ -42,3 +44,30 @@ def call_chain(layers: Sequence[keras.layers.Layer | None], x, training=None):
         if layer is not None:
             x = layer(x, training=training)
     return x
+
+
+class ChainLayer(keras.layers.Layer):
+    """A layer that applies its `sublayers` one after another: a stem, a post-norm.
+
+    The plumbing of such layers, written once: a subclass makes its layers
+    in `__init__`, keeps its arguments (`keep_arguments`) and lists the
+    layers in call order in `sublayers`; building, calling, the output
+    shape and the config (exactly the constructor's arguments) follow.
+    """
+
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        """The layers in the order `call` applies them."""
+        raise NotImplementedError(f"{type(self).__name__} must list its sublayers")
+
+    def build(self, input_shape):
+        build_chain(self.sublayers, input_shape)
+
+    def call(self, x, training=None):
+        return call_chain(self.sublayers, x, training)
+
+    def compute_output_shape(self, input_shape):
+        return chain_output_shape(self.sublayers, input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), **argument_config(self)}

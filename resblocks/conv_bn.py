@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import keras
 
+from resblocks.arguments import argument_config, keep_arguments
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.grouped_conv import GroupedConv2D
@@ -84,19 +85,7 @@ class ConvBN(keras.layers.Layer):
                 f"that divides `filters`, or filters={filters // groups * groups or groups}. "
                 f"Received: groups={groups}",
             )
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.strides = strides
-        self.padding = padding
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_scale = bn_scale
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
-        self.groups = groups
-        self.dilation_rate = dilation_rate
-        self.bn_gamma_initializer = bn_gamma_initializer
+        keep_arguments(self, locals())
 
         size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         # A 1x1 kernel needs no padding: a Pad layer there would only copy
@@ -152,19 +141,42 @@ class ConvBN(keras.layers.Layer):
         return chain_output_shape([self.pad, self.conv], input_shape)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "bn_scale": self.bn_scale,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-            "groups": self.groups,
-            "dilation_rate": self.dilation_rate,
-            "bn_gamma_initializer": self.bn_gamma_initializer,
-        }
+        return {**super().get_config(), **argument_config(self)}
+
+
+def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "same", name=None):
+    """The `conv2d_bn` of Inception-ResNet: a `ConvBN` with no conv bias and BN without scale.
+
+    The settings of keras.applications' (and TF-slim's) Inception-ResNet-V2:
+    BN epsilon 1e-3, momentum 0.99, Glorot-uniform kernels.
+    """
+    return ConvBN(
+        filters,
+        kernel_size,
+        strides,
+        padding=padding,
+        use_bias=False,
+        bn_scale=False,
+        bn_epsilon=1e-3,
+        bn_momentum=0.99,
+        kernel_initializer="glorot_uniform",
+        name=name,
+    )
+
+
+def check_widths(argument: str, widths, convolutions: int) -> list[int]:
+    """`widths` as a list of `convolutions` positive ints, or an ArgumentError saying why.
+
+    The Inception modules take each branch's widths as one argument, one
+    number per convolution of the branch in order.
+    """
+    widths = [widths] if isinstance(widths, int) else list(widths)
+    if len(widths) != convolutions or not all(
+        isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths
+    ):
+        raise ArgumentError(
+            argument,
+            f"expected {convolutions} positive int(s), the filters of each convolution of the "
+            f"branch in order. Received: {argument}={widths!r}",
+        )
+    return widths

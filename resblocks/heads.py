@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import keras
 
+from resblocks.arguments import argument_config
 from resblocks.chain import build_chain, call_chain
 from resblocks.checks import check_one_of
 
@@ -106,13 +107,4 @@ class Classifier(keras.layers.Layer):
         return (input_shape[0], self.num_classes)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes,
-            "pooling": self.pooling,
-            "hidden_units": self.hidden_units,
-            "dropout": self.dropout,
-            "hidden_activation": self.hidden_activation,
-            "activation": self.activation,
-            "class_names": self.class_names,
-        }
+        return {**super().get_config(), **argument_config(self)}

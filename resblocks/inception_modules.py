@@ -6,10 +6,12 @@ Figures 7 and 18): every branch ends in a stride-2 "valid" convolution or
 pool, and the branches are concatenated.
 """
 
+from collections.abc import Sequence
+
 import keras
 
 from resblocks.chain import build_chain, call_chain, chain_output_shape
-from resblocks.stems import inception_conv
+from resblocks.conv_bn import check_widths, inception_conv
 
 
 class InceptionModule(keras.layers.Layer):
@@ -102,55 +104,53 @@ class ReductionA(InceptionModule):
 
 @keras.saving.register_keras_serializable(package="resblocks")
 class ReductionB(InceptionModule):
-    """Reduction-B (mixed_7a, Figure 18): 17x17x1088 -> 8x8x2080.
+    """Reduction-B (mixed_7a, Figure 18): 17x17 -> 8x8, widened by the three conv branches.
 
-    Branches: 1x1-3x3/2 | 1x1-3x3/2 | 1x1-3x3-3x3/2 | max-pool 3x3/2.
+    Branches: 1x1-3x3/2 | 1x1-3x3/2 | 1x1-3x3-3x3/2 | max-pool 3x3/2. The
+    defaults are Inception-ResNet-V2's (17x17x1088 -> 8x8x2080);
+    Inception-ResNet-V1's Reduction-B (Figure 12, 896 -> 1792) has
+    branch_1 = 256, 256 and branch_2 = 256, 256, 256.
+
+    Args:
+        branch_0: list of 2 ints. Filters of the 1x1 and the 3x3/2 (256, 384).
+        branch_1: list of 2 ints. Filters of the 1x1 and the 3x3/2 (256, 288).
+        branch_2: list of 3 ints. Filters of the 1x1, the 3x3 and the 3x3/2
+            (256, 288, 320).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(
+        self,
+        branch_0: Sequence[int] = (256, 384),
+        branch_1: Sequence[int] = (256, 288),
+        branch_2: Sequence[int] = (256, 288, 320),
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.branch_0 = check_widths("branch_0", branch_0, 2)
+        self.branch_1 = check_widths("branch_1", branch_1, 2)
+        self.branch_2 = check_widths("branch_2", branch_2, 3)
+        reduce = {"strides": 2, "padding": "valid"}  # the last conv of each branch halves the grid
         self.branches = [
             [
-                inception_conv(256, 1, name="branch_0_conv1"),
-                inception_conv(384, 3, strides=2, padding="valid", name="branch_0_conv2"),
+                inception_conv(self.branch_0[0], 1, name="branch_0_conv1"),
+                inception_conv(self.branch_0[1], 3, name="branch_0_conv2", **reduce),
             ],
             [
-                inception_conv(256, 1, name="branch_1_conv1"),
-                inception_conv(288, 3, strides=2, padding="valid", name="branch_1_conv2"),
+                inception_conv(self.branch_1[0], 1, name="branch_1_conv1"),
+                inception_conv(self.branch_1[1], 3, name="branch_1_conv2", **reduce),
             ],
             [
-                inception_conv(256, 1, name="branch_2_conv1"),
-                inception_conv(288, 3, name="branch_2_conv2"),
-                inception_conv(320, 3, strides=2, padding="valid", name="branch_2_conv3"),
+                inception_conv(self.branch_2[0], 1, name="branch_2_conv1"),
+                inception_conv(self.branch_2[1], 3, name="branch_2_conv2"),
+                inception_conv(self.branch_2[2], 3, name="branch_2_conv3", **reduce),
             ],
             [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
         ]
 
-
-@keras.saving.register_keras_serializable(package="resblocks")
-class ReductionBV1(InceptionModule):
-    """Inception-ResNet-V1's Reduction-B (Figure 12): 17x17x896 -> 8x8x1792.
-
-    Branches: 1x1 256 - 3x3/2 384 | 1x1 256 - 3x3/2 256 | 1x1 256 - 3x3 256 -
-    3x3/2 256 | max-pool 3x3/2. `ReductionB` (V2's, Figure 18) has the same
-    branches wider: 384, 288 and 288-320.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.branches = [
-            [
-                inception_conv(256, 1, name="branch_0_conv1"),
-                inception_conv(384, 3, strides=2, padding="valid", name="branch_0_conv2"),
-            ],
-            [
-                inception_conv(256, 1, name="branch_1_conv1"),
-                inception_conv(256, 3, strides=2, padding="valid", name="branch_1_conv2"),
-            ],
-            [
-                inception_conv(256, 1, name="branch_2_conv1"),
-                inception_conv(256, 3, name="branch_2_conv2"),
-                inception_conv(256, 3, strides=2, padding="valid", name="branch_2_conv3"),
-            ],
-            [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
-        ]
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "branch_0": list(self.branch_0),
+            "branch_1": list(self.branch_1),
+            "branch_2": list(self.branch_2),
+        }

@@ -1,20 +1,24 @@
 """The Inception-ResNet blocks: A (35x35), B (17x17) and C (8x8).
 
 Szegedy et al. 2016, "Inception-v4, Inception-ResNet and the Impact of
-Residual Connections on Learning", Figures 16-19, with the widths of
-keras.applications' Inception-ResNet-V2, and the narrower blocks of
-Inception-ResNet-V1 (Figures 10, 11 and 13), whose branches are all as wide
-as their first 1x1. Each block concatenates a few
+Residual Connections on Learning", Figures 16-19. The widths of each
+branch are arguments, with keras.applications' Inception-ResNet-V2 as
+defaults; Inception-ResNet-V1 (Figures 10, 11 and 13), whose branches are
+all as wide as their first 1x1, is the same blocks with its widths
+(`V1_WIDTHS`, set by recipes/inception_resnet_v1.yaml). Each block
+concatenates a few
 convolution branches, projects them back to the input width with a linear
 1x1 convolution, and adds the result to x scaled down by `scale`: the
 paper found that without scaling (0.1 to 0.3) very wide residual networks
 "died" early in training (sec. 3.3).
 """
 
+from collections.abc import Sequence
+
 import keras
 
 from resblocks.chain import build_chain, call_chain
-from resblocks.stems import inception_conv
+from resblocks.conv_bn import check_widths, inception_conv
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -46,10 +50,19 @@ class ScaledResidual(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
+def inception_branch(widths: list[int], kernel_sizes: list, index: int) -> list:
+    """Branch `index`: one `inception_conv` per width, named branch_{index}_conv1, 2, ..."""
+    return [
+        inception_conv(width, size, name=f"branch_{index}_conv{j + 1}")
+        for j, (width, size) in enumerate(zip(widths, kernel_sizes, strict=True))
+    ]
+
+
 class InceptionResBlock(keras.layers.Layer):
     """Shared wiring of the three blocks: branches -> concat -> 1x1 -> scaled sum.
 
-    Subclasses set `self.branches`, a list of lists of layers, in __init__.
+    Subclasses set `self.branches`, a list of lists of layers, in __init__,
+    and keep their widths as `branch_0`, `branch_1`, ... (lists of ints).
 
     Attributes:
         branches: list of lists of layers. Each branch's layers in order.
@@ -94,7 +107,15 @@ class InceptionResBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "scale": self.scale, "activation": self.activation}
+        widths = {
+            f"branch_{i}": list(getattr(self, f"branch_{i}")) for i in range(len(self.branches))
+        }
+        return {
+            **super().get_config(),
+            "scale": self.scale,
+            "activation": self.activation,
+            **widths,
+        }
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -104,24 +125,32 @@ class InceptionResBlock35(InceptionResBlock):
     Args:
         scale: float. Residual scale; 0.17 in Inception-ResNet-V2.
         activation: str or None. Applied after the sum.
+        branch_0: list of 1 int. Filters of the 1x1 branch (32).
+        branch_1: list of 2 ints. Filters of the 1x1 and the 3x3 (32, 32).
+        branch_2: list of 3 ints. Filters of the 1x1 and the two 3x3s
+            (V2: 32, 48, 64; V1, Figure 10: 32, 32, 32).
 
     Input shape: `(batch, 35, 35, channels)` (any size works).
     Output shape: same as the input.
     """
 
-    def __init__(self, scale: float = 0.17, activation: str | None = "relu", **kwargs):
+    def __init__(
+        self,
+        scale: float = 0.17,
+        activation: str | None = "relu",
+        branch_0: Sequence[int] = (32,),
+        branch_1: Sequence[int] = (32, 32),
+        branch_2: Sequence[int] = (32, 48, 64),
+        **kwargs,
+    ):
         super().__init__(scale, activation, **kwargs)
+        self.branch_0 = check_widths("branch_0", branch_0, 1)
+        self.branch_1 = check_widths("branch_1", branch_1, 2)
+        self.branch_2 = check_widths("branch_2", branch_2, 3)
         self.branches = [
-            [inception_conv(32, 1, name="branch_0_conv1")],
-            [
-                inception_conv(32, 1, name="branch_1_conv1"),
-                inception_conv(32, 3, name="branch_1_conv2"),
-            ],
-            [
-                inception_conv(32, 1, name="branch_2_conv1"),
-                inception_conv(48, 3, name="branch_2_conv2"),
-                inception_conv(64, 3, name="branch_2_conv3"),
-            ],
+            inception_branch(self.branch_0, [1], 0),
+            inception_branch(self.branch_1, [1, 3], 1),
+            inception_branch(self.branch_2, [1, 3, 3], 2),
         ]
 
 
@@ -132,20 +161,29 @@ class InceptionResBlock17(InceptionResBlock):
     Args:
         scale: float. Residual scale; 0.1 in Inception-ResNet-V2.
         activation: str or None. Applied after the sum.
+        branch_0: list of 1 int. Filters of the 1x1 branch (V2: 192; V1,
+            Figure 11: 128).
+        branch_1: list of 3 ints. Filters of the 1x1, the 1x7 and the 7x1
+            (V2: 128, 160, 192; V1: 128, 128, 128).
 
     Input shape: `(batch, 17, 17, channels)` (any size works).
     Output shape: same as the input.
     """
 
-    def __init__(self, scale: float = 0.1, activation: str | None = "relu", **kwargs):
+    def __init__(
+        self,
+        scale: float = 0.1,
+        activation: str | None = "relu",
+        branch_0: Sequence[int] = (192,),
+        branch_1: Sequence[int] = (128, 160, 192),
+        **kwargs,
+    ):
         super().__init__(scale, activation, **kwargs)
+        self.branch_0 = check_widths("branch_0", branch_0, 1)
+        self.branch_1 = check_widths("branch_1", branch_1, 3)
         self.branches = [
-            [inception_conv(192, 1, name="branch_0_conv1")],
-            [
-                inception_conv(128, 1, name="branch_1_conv1"),
-                inception_conv(160, (1, 7), name="branch_1_conv2"),
-                inception_conv(192, (7, 1), name="branch_1_conv3"),
-            ],
+            inception_branch(self.branch_0, [1], 0),
+            inception_branch(self.branch_1, [1, (1, 7), (7, 1)], 1),
         ]
 
 
@@ -157,106 +195,26 @@ class InceptionResBlock8(InceptionResBlock):
         scale: float. Residual scale; 0.2 in Inception-ResNet-V2, and 1.0
             without activation for the network's last block.
         activation: str or None. Applied after the sum.
+        branch_0: list of 1 int. Filters of the 1x1 branch (192).
+        branch_1: list of 3 ints. Filters of the 1x1, the 1x3 and the 3x1
+            (V2: 192, 224, 256; V1, Figure 13: 192, 192, 192).
 
     Input shape: `(batch, 8, 8, channels)` (any size works).
     Output shape: same as the input.
     """
 
-    def __init__(self, scale: float = 0.2, activation: str | None = "relu", **kwargs):
+    def __init__(
+        self,
+        scale: float = 0.2,
+        activation: str | None = "relu",
+        branch_0: Sequence[int] = (192,),
+        branch_1: Sequence[int] = (192, 224, 256),
+        **kwargs,
+    ):
         super().__init__(scale, activation, **kwargs)
+        self.branch_0 = check_widths("branch_0", branch_0, 1)
+        self.branch_1 = check_widths("branch_1", branch_1, 3)
         self.branches = [
-            [inception_conv(192, 1, name="branch_0_conv1")],
-            [
-                inception_conv(192, 1, name="branch_1_conv1"),
-                inception_conv(224, (1, 3), name="branch_1_conv2"),
-                inception_conv(256, (3, 1), name="branch_1_conv3"),
-            ],
-        ]
-
-
-@keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResBlock35V1(InceptionResBlock):
-    """Inception-ResNet-V1's A block (Figure 10): 1x1 32 | 1x1-3x3 32 | 1x1-3x3-3x3 32.
-
-    `InceptionResBlock35` with V1's widths: the third branch stays at 32
-    channels (V2 widens it to 48 and 64), and the 1x1 projects the 96
-    concatenated channels back to the 256 of V1's 35x35 grid.
-
-    Args:
-        scale: float. Residual scale; 0.17 in FaceNet's Inception-ResNet-V1.
-        activation: str or None. Applied after the sum.
-
-    Input shape: `(batch, 35, 35, channels)` (any size works).
-    Output shape: same as the input.
-    """
-
-    def __init__(self, scale: float = 0.17, activation: str | None = "relu", **kwargs):
-        super().__init__(scale, activation, **kwargs)
-        self.branches = [
-            [inception_conv(32, 1, name="branch_0_conv1")],
-            [
-                inception_conv(32, 1, name="branch_1_conv1"),
-                inception_conv(32, 3, name="branch_1_conv2"),
-            ],
-            [
-                inception_conv(32, 1, name="branch_2_conv1"),
-                inception_conv(32, 3, name="branch_2_conv2"),
-                inception_conv(32, 3, name="branch_2_conv3"),
-            ],
-        ]
-
-
-@keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResBlock17V1(InceptionResBlock):
-    """Inception-ResNet-V1's B block (Figure 11): 1x1 128 | 1x1-1x7-7x1 128.
-
-    `InceptionResBlock17` with V1's widths: 128 channels in every
-    convolution (V2: 192, and 128-160-192), projected back to 896.
-
-    Args:
-        scale: float. Residual scale; 0.1 in FaceNet's Inception-ResNet-V1.
-        activation: str or None. Applied after the sum.
-
-    Input shape: `(batch, 17, 17, channels)` (any size works).
-    Output shape: same as the input.
-    """
-
-    def __init__(self, scale: float = 0.1, activation: str | None = "relu", **kwargs):
-        super().__init__(scale, activation, **kwargs)
-        self.branches = [
-            [inception_conv(128, 1, name="branch_0_conv1")],
-            [
-                inception_conv(128, 1, name="branch_1_conv1"),
-                inception_conv(128, (1, 7), name="branch_1_conv2"),
-                inception_conv(128, (7, 1), name="branch_1_conv3"),
-            ],
-        ]
-
-
-@keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResBlock8V1(InceptionResBlock):
-    """Inception-ResNet-V1's C block (Figure 13): 1x1 192 | 1x1-1x3-3x1 192.
-
-    `InceptionResBlock8` with V1's widths: 192 channels in every
-    convolution (V2: 192-224-256 in the second branch), projected back to
-    1792.
-
-    Args:
-        scale: float. Residual scale; 0.2, and 1.0 without activation for
-            the network's last block (as in FaceNet).
-        activation: str or None. Applied after the sum.
-
-    Input shape: `(batch, 8, 8, channels)` (any size works).
-    Output shape: same as the input.
-    """
-
-    def __init__(self, scale: float = 0.2, activation: str | None = "relu", **kwargs):
-        super().__init__(scale, activation, **kwargs)
-        self.branches = [
-            [inception_conv(192, 1, name="branch_0_conv1")],
-            [
-                inception_conv(192, 1, name="branch_1_conv1"),
-                inception_conv(192, (1, 3), name="branch_1_conv2"),
-                inception_conv(192, (3, 1), name="branch_1_conv3"),
-            ],
+            inception_branch(self.branch_0, [1], 0),
+            inception_branch(self.branch_1, [1, (1, 3), (3, 1)], 1),
         ]

@@ -16,149 +16,33 @@ one, the stem needs none: `PreActStem` is a bare convolution.
 
 import keras
 
-from resblocks.chain import build_chain, chain_output_shape
-from resblocks.checks import check_one_of
+from resblocks.arguments import given, keep_arguments
+from resblocks.chain import ChainLayer
 from resblocks.conv_bn import ConvBN
-from resblocks.shortcut import ZeroPadShortcut, check_shortcut, shortcut_kind
+from resblocks.residual_block import ResidualBlock
+from resblocks.shortcut import STRIDE_SHORTCUTS
+from resblocks.stems import stem_max_pool
 
-# What the shortcut of a block that strides but keeps its width does:
-# "projection", a strided 1x1 conv (the paper's Torch code projects wherever
-# the shape changes), or "subsample", keep every stride-th pixel and add no
-# parameters (keras.applications' ResNet-V2, after TF-slim: a 1x1 max-pool).
-STRIDE_SHORTCUTS = ("projection", "subsample")
+__all__ = ["STRIDE_SHORTCUTS", "PostNorm", "PreActBottleNeck", "PreActResBlock", "PreActStem"]
 
 
-class PreActBlock(keras.layers.Layer):
-    """What the two pre-activation blocks share: the pre-activation and the shortcut.
-
-    `call` reads as the paper draws it: pre-activate, take the shortcut, run
-    the branch, add. Subclasses make the branch in __init__, list it in
-    `branch_layers` and run it in `_branch`.
-
-    Attributes:
-        preact_bn, preact_relu: the BN and activation that open the block.
-        downsample: the layer that brings x to the output shape, or None
-            (identity, or no shortcut). Made in `build()`. A projection is
-            a plain 1x1 conv of the pre-activated input, with no BN after
-            it (the next block's pre-activation normalizes the sum); a
-            subsample or zero-pad shortcut takes x itself.
-        shortcut_kind: str or None. "identity", "projection", "zero_pad"
-            (also for "subsample": option A without new channels), or None.
-    """
-
-    def __init__(
-        self,
+def _branch_conv_bn(block: ResidualBlock, filters: int, kernel_size: int, strides: int, name: str):
+    """conv -> BN -> activation inside a pre-activation branch: no bias, a BN follows."""
+    return ConvBN(
         filters,
+        kernel_size,
         strides,
-        out_channels,
-        shortcut,
-        stride_shortcut,
-        activation,
-        use_bias,
-        bn_epsilon,
-        bn_momentum,
-        kernel_initializer,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        check_shortcut(shortcut)
-        check_one_of("stride_shortcut", stride_shortcut, STRIDE_SHORTCUTS)
-        self.filters = filters
-        self.strides = strides
-        self.shortcut = shortcut
-        self.stride_shortcut = stride_shortcut
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
-        self._out_channels = out_channels
-
-        self.preact_bn = keras.layers.BatchNormalization(
-            epsilon=bn_epsilon, momentum=bn_momentum, name="preact_bn"
-        )
-        self.preact_relu = keras.layers.Activation(activation, name="preact_relu")
-        self.downsample = None
-
-    def _conv_bn(self, filters, kernel_size, strides, name):
-        """conv -> BN -> activation inside the branch: no bias, a BN follows."""
-        return ConvBN(
-            filters,
-            kernel_size,
-            strides,
-            activation=self.activation,
-            use_bias=False,
-            bn_epsilon=self.bn_epsilon,
-            bn_momentum=self.bn_momentum,
-            kernel_initializer=self.kernel_initializer,
-            name=name,
-        )
-
-    def _make_downsample(self, in_channels):
-        out, strides = self._out_channels, self.strides
-        if self.shortcut == "none" or (strides == 1 and in_channels == out):
-            return None
-        if self.shortcut == "identity":
-            raise ValueError(
-                f"An identity shortcut needs the block to keep its input shape, but this block "
-                f"maps {in_channels} channels to {out} with strides={strides}. Use "
-                "shortcut='projection' (1x1 conv) or shortcut='zero_pad' (paper's option A)."
-            )
-        widens = in_channels != out
-        if self.shortcut == "zero_pad" or (not widens and self.stride_shortcut == "subsample"):
-            return ZeroPadShortcut(out, strides, name="downsample")
-        return keras.layers.Conv2D(
-            out,
-            1,
-            strides=strides,
-            use_bias=self.use_bias,
-            kernel_initializer=self.kernel_initializer,
-            name="downsample",
-        )
-
-    def build(self, input_shape):
-        # Made here: whether x needs projecting depends on its channels, known only now.
-        self.downsample = self._make_downsample(input_shape[-1])
-        build_chain([self.preact_bn, self.preact_relu, *self.branch_layers], input_shape)
-        build_chain([self.downsample], input_shape)
-
-    def call(self, x, training=None):
-        preact = self.preact_relu(self.preact_bn(x, training=training))
-        if self.downsample is None:
-            identity = x  # the clean path: x itself, not its normalized copy
-        elif isinstance(self.downsample, ZeroPadShortcut):
-            identity = self.downsample(x)
-        else:  # a projection sees the normalized input, as the first conv does
-            identity = self.downsample(preact)
-        x = self._branch(preact, training)
-        if self.shortcut == "none":
-            return x
-        return x + identity  # nothing after the sum
-
-    @property
-    def shortcut_kind(self) -> str | None:
-        return shortcut_kind(self.shortcut, self.downsample)
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.branch_layers, input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "strides": self.strides,
-            "shortcut": self.shortcut,
-            "stride_shortcut": self.stride_shortcut,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
+        activation=block.activation,
+        use_bias=False,
+        bn_epsilon=block.bn_epsilon,
+        bn_momentum=block.bn_momentum,
+        kernel_initializer=block.kernel_initializer,
+        name=name,
+    )
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PreActResBlock(PreActBlock):
+class PreActResBlock(ResidualBlock):
     """Pre-activation basic block: BN-ReLU-conv3x3, BN-ReLU-[dropout]-conv3x3, + x.
 
     He et al. 2016, Figure 1(b) / 4(e), with the two 3x3 convolutions of
@@ -186,8 +70,14 @@ class PreActResBlock(PreActBlock):
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
-        preact_bn, preact_relu, downsample, shortcut_kind: see the two
-            blocks' shared base `PreActBlock`.
+        preact_bn, preact_relu: the BN and activation that open the block.
+        downsample: the layer that brings x to the output shape, or None
+            (identity, or no shortcut). Made in `build()` by `make_shortcut`.
+            A projection is a plain 1x1 conv of the pre-activated input,
+            with no BN after it (the next block's pre-activation normalizes
+            the sum); a subsample or zero-pad shortcut takes x itself.
+        shortcut_kind: str or None. "identity", "projection", "zero_pad"
+            (also for "subsample": option A without new channels), or None.
         conv1: `ConvBN`, the first conv with the BN and ReLU that follow it
             (the second pre-activation).
         drop: the dropout, or None.
@@ -198,6 +88,8 @@ class PreActResBlock(PreActBlock):
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters)`.
     """
+
+    pre_activation = True
 
     def __init__(
         self,
@@ -213,21 +105,9 @@ class PreActResBlock(PreActBlock):
         kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(
-            filters,
-            strides,
-            filters,
-            shortcut,
-            stride_shortcut,
-            activation,
-            use_bias,
-            bn_epsilon,
-            bn_momentum,
-            kernel_initializer,
-            **kwargs,
-        )
-        self.dropout = dropout
-        self.conv1 = self._conv_bn(filters, 3, strides, "conv1")
+        super().__init__(**given(locals()))
+        self._make_preactivation()  # preact_bn, preact_relu
+        self.conv1 = _branch_conv_bn(self, filters, 3, strides, "conv1")
         self.drop = keras.layers.Dropout(dropout, name="dropout") if dropout else None
         self.conv2 = keras.layers.Conv2D(
             filters,
@@ -242,18 +122,18 @@ class PreActResBlock(PreActBlock):
     def branch_layers(self) -> list:
         return [self.conv1, self.drop, self.conv2]
 
-    def _branch(self, x, training):
-        x = self.conv1(x, training=training)
+    def call(self, x, training=None):
+        preact = self.preact_relu(self.preact_bn(x, training=training))
+        shortcut = self.shortcut_of(x, training, preact=preact)
+        x = self.conv1(preact, training=training)
         if self.drop is not None:
             x = self.drop(x, training=training)
-        return self.conv2(x)
-
-    def get_config(self):
-        return {**super().get_config(), "dropout": self.dropout}
+        x = self.conv2(x)
+        return self.residual_sum(x, shortcut, training)  # nothing after the sum
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PreActBottleNeck(PreActBlock):
+class PreActBottleNeck(ResidualBlock):
     """Pre-activation bottleneck: BN-ReLU-1x1, BN-ReLU-3x3, BN-ReLU-1x1, + x.
 
     He et al. 2016, Figure 4(e), with the 1x1-3x3-1x1 convolutions of
@@ -266,7 +146,6 @@ class PreActBottleNeck(PreActBlock):
         filters: int. Width of the bottleneck; the block outputs
             `filters * expansion` channels.
         strides: int. Stride of the 3x3 convolution; 2 halves the map.
-        expansion: int. Output channels per bottleneck channel; 4 in the paper.
         shortcut: str. "projection", "zero_pad", "identity" or "none"; see
             `ResBlock`.
         stride_shortcut: str. Where the block strides but keeps its width:
@@ -279,7 +158,8 @@ class PreActBottleNeck(PreActBlock):
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
-        preact_bn, preact_relu, downsample, shortcut_kind: see `PreActBlock`.
+        preact_bn, preact_relu, downsample, shortcut_kind: see `PreActResBlock`.
+        expansion: int. 4, a class attribute; see `BottleNeck`.
         conv1, conv2: `ConvBN`s, each conv with the BN and ReLU after it.
         conv3: the last 1x1 convolution (a plain Conv2D).
         branch_layers: list of layers. The residual branch after the
@@ -289,11 +169,13 @@ class PreActBottleNeck(PreActBlock):
     Output shape: `(batch, height / strides, width / strides, filters * expansion)`.
     """
 
+    expansion = 4
+    pre_activation = True
+
     def __init__(
         self,
         filters: int,
         strides: int = 1,
-        expansion: int = 4,
         shortcut: str = "projection",
         stride_shortcut: str = "projection",
         activation: str = "relu",
@@ -303,24 +185,12 @@ class PreActBottleNeck(PreActBlock):
         kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(
-            filters,
-            strides,
-            filters * expansion,
-            shortcut,
-            stride_shortcut,
-            activation,
-            use_bias,
-            bn_epsilon,
-            bn_momentum,
-            kernel_initializer,
-            **kwargs,
-        )
-        self.expansion = expansion
-        self.conv1 = self._conv_bn(filters, 1, 1, "conv1")
-        self.conv2 = self._conv_bn(filters, 3, strides, "conv2")
+        super().__init__(**given(locals()))
+        self._make_preactivation()  # preact_bn, preact_relu
+        self.conv1 = _branch_conv_bn(self, filters, 1, 1, "conv1")
+        self.conv2 = _branch_conv_bn(self, filters, 3, strides, "conv2")
         self.conv3 = keras.layers.Conv2D(
-            filters * expansion,
+            self.out_channels,
             1,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
@@ -331,17 +201,17 @@ class PreActBottleNeck(PreActBlock):
     def branch_layers(self) -> list:
         return [self.conv1, self.conv2, self.conv3]
 
-    def _branch(self, x, training):
-        x = self.conv1(x, training=training)
-        x = self.conv2(x, training=training)
-        return self.conv3(x)
-
-    def get_config(self):
-        return {**super().get_config(), "expansion": self.expansion}
+    def call(self, x, training=None):
+        preact = self.preact_relu(self.preact_bn(x, training=training))
+        shortcut = self.shortcut_of(x, training, preact=preact)
+        x = self.conv1(preact, training=training)  # 1x1: reduce
+        x = self.conv2(x, training=training)  # 3x3, strided
+        x = self.conv3(x)  # 1x1: expand by 4, no BN after it
+        return self.residual_sum(x, shortcut, training)  # nothing after the sum
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PreActStem(keras.layers.Layer):
+class PreActStem(ChainLayer):
     """A bare convolution, optionally followed by a 3x3/2 max-pool: the pre-activation stem.
 
     The first block's pre-activation normalizes the stem's output, so the
@@ -380,12 +250,7 @@ class PreActStem(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.strides = strides
-        self.max_pool = max_pool
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
 
         # Strided: padded symmetrically, kernel_size // 2 on every side, as
         # keras' conv1_pad (and `ConvBN`) do, not keras' bottom/right "same".
@@ -400,38 +265,15 @@ class PreActStem(keras.layers.Layer):
             kernel_initializer=kernel_initializer,
             name="conv",
         )
-        self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
-        self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
 
     @property
     def sublayers(self) -> list:
         return [layer for layer in (self.pad, self.conv, self.pool_pad, self.pool) if layer]
 
-    def build(self, input_shape):
-        build_chain(self.sublayers, input_shape)
-
-    def call(self, x):
-        for layer in self.sublayers:
-            x = layer(x)
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.sublayers, input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "max_pool": self.max_pool,
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PostNorm(keras.layers.Layer):
+class PostNorm(ChainLayer):
     """BN -> ReLU after the last block: the pre-activation of the head.
 
     A pre-activation block ends with a sum, not a BN, so without this the
@@ -461,27 +303,12 @@ class PostNorm(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.activation = activation
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
+        keep_arguments(self, locals())
         self.bn = keras.layers.BatchNormalization(
             epsilon=bn_epsilon, momentum=bn_momentum, name="bn"
         )
         self.act = keras.layers.Activation(activation, name=activation)
 
-    def build(self, input_shape):
-        build_chain([self.bn, self.act], input_shape)
-
-    def call(self, x, training=None):
-        return self.act(self.bn(x, training=training))
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "activation": self.activation,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-        }
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        return [self.bn, self.act]

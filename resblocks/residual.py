@@ -14,40 +14,14 @@ depth and zero-init.
 
 import keras
 
-from resblocks.chain import build_chain, chain_output_shape
+from resblocks.arguments import given
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBN
-from resblocks.drop_path import DropPath
-from resblocks.shortcut import check_shortcut, make_shortcut, shortcut_kind
-from resblocks.squeeze_excite import make_squeeze_excite
+from resblocks.residual_block import ResidualBlock
 
 # Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
 # keras.applications) or the 3x3 (torchvision's "ResNet v1.5").
 STRIDE_AT = ("1x1", "3x3")
-
-
-def check_residual_only(shortcut: str, drop_path_rate: float, zero_init_last: bool) -> None:
-    """Refuses stochastic depth and zero-init on a plain block (`shortcut="none"`).
-
-    Both act on the residual branch as one term of a sum; a plain block has
-    no other term, so it would output relu(0) for a dropped sample and at
-    initialization.
-    """
-    for name, value, off in (
-        ("drop_path_rate", drop_path_rate, 0.0),
-        ("zero_init_last", zero_init_last, False),
-    ):
-        if shortcut == "none" and value != off:
-            raise ArgumentError(
-                name,
-                "a plain block (shortcut='none') has no shortcut to pass x on, so it would "
-                f"output zeros. Use {name}={off!r}, or a shortcut. Received: {name}={value!r}",
-            )
-
-
-def make_drop_path(rate: float) -> DropPath | None:
-    """The stochastic-depth layer of a residual branch; None at rate 0, as timm does."""
-    return DropPath(rate, name="drop_path") if rate > 0 else None
 
 
 def last_gamma(zero_init_last: bool) -> str:
@@ -72,7 +46,7 @@ def bottleneck_width(filters: int, base_width: int, groups: int) -> int:
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class ResBlock(keras.layers.Layer):
+class ResBlock(ResidualBlock):
     """Basic residual block: two 3x3 convolutions plus a shortcut.
 
     Figure 5 (left) of He et al. 2015; the block of ResNet-18/34 and of the
@@ -86,32 +60,26 @@ class ResBlock(keras.layers.Layer):
             (the shape must not change) or "none" (a plain block).
         activation: str. The nonlinearity after each BN and after the sum.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
-        kernel_initializer: str. Initializer of the convolution kernels.
         se_ratio: float or None. Squeeze-and-excitation on the residual
             branch before the sum (Hu et al. 2018, Fig. 3), with a bottleneck
             of `filters * se_ratio` channels, se_ratio in (0, 1]; None for none.
-        avg_down: bool. A projection shortcut average-pools 2x2 before a
-            stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
-        drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
-            in training, the probability that a sample's residual branch is
-            dropped, so the block passes only its shortcut. 0 adds no layer.
-        zero_init_last: bool. Initialize the gamma of the branch's last BN to
-            zero (Goyal et al. 2017, sec. 5.1; torchvision's
-            `zero_init_residual`): the block starts as relu(shortcut(x)).
+
+    The arguments bn_epsilon, bn_momentum, kernel_initializer, avg_down,
+    drop_path_rate and zero_init_last are `ResidualBlock`'s, which keeps them.
 
     Attributes:
         conv1, conv2: the `ConvBN` layers of the residual branch F(x).
         downsample: the layer that brings x to the output shape, or None
             (identity, or no shortcut at all). Made in `build()`.
-        relu: the activation after the sum.
+        act: the activation after the sum (named `act` in every block;
+            formerly `relu` here).
         drop_path: the `DropPath` on the residual branch, or None (rate 0).
         shortcut_kind: str or None. What the sum adds, once built:
             "identity", "projection", "zero_pad", or None for a plain block.
+        The plumbing (arguments, shortcut, sum, config) is `ResidualBlock`'s.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters)`.
@@ -136,23 +104,7 @@ class ResBlock(keras.layers.Layer):
         zero_init_last: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        check_shortcut(shortcut)
-        check_residual_only(shortcut, drop_path_rate, zero_init_last)
-        self.filters = filters
-        self.strides = strides
-        self.shortcut = shortcut
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
-        self.se_ratio = se_ratio
-        self.avg_down = avg_down
-        self.dilation = dilation
-        self.drop_path_rate = drop_path_rate
-        self.zero_init_last = zero_init_last
-
+        super().__init__(**given(locals()))
         conv_args = self._conv_args()
         self.conv1 = ConvBN(
             filters,
@@ -172,72 +124,21 @@ class ResBlock(keras.layers.Layer):
             bn_gamma_initializer=last_gamma(zero_init_last),
             **conv_args,
         )
-        self.se = make_squeeze_excite(se_ratio)
-        self.relu = keras.layers.Activation(activation, name="out")
-        self.drop_path = make_drop_path(drop_path_rate)
-        self.downsample = None
-
-    def _conv_args(self) -> dict:
-        return {
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
-    def build(self, input_shape):
-        # Made here, not in __init__: whether x needs projecting depends on
-        # the number of input channels, known only now.
-        self.downsample = make_shortcut(
-            self.shortcut,
-            input_shape[-1],
-            self.filters,
-            self.strides,
-            self.avg_down,
-            **self._conv_args(),
-        )
-        build_chain([self.conv1, self.conv2, self.se, self.drop_path, self.relu], input_shape)
-        build_chain([self.downsample], input_shape)
-
-    def call(self, x, training=None):
-        identity = x
-        x = self.conv1(x, training=training)
-        x = self.conv2(x, training=training)
-        if self.se is not None:  # channels reweighted by global context
-            x = self.se(x)
-        if self.shortcut == "none":  # a plain block: nothing is added
-            return self.relu(x)
-        if self.drop_path is not None:  # stochastic depth: F(x) dropped per sample
-            x = self.drop_path(x, training=training)
-        if self.downsample is not None:  # the shape changes: bring x along
-            identity = self.downsample(identity, training=training)
-        return self.relu(x + identity)
+        self._make_tail()  # se, act, drop_path
 
     @property
-    def shortcut_kind(self) -> str | None:
-        return shortcut_kind(self.shortcut, self.downsample)
+    def branch_layers(self) -> list:
+        return [self.conv1, self.conv2]
 
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape([self.conv1, self.conv2], input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "strides": self.strides,
-            "shortcut": self.shortcut,
-            "activation": self.activation,
-            **self._conv_args(),
-            "se_ratio": self.se_ratio,
-            "avg_down": self.avg_down,
-            "dilation": self.dilation,
-            "drop_path_rate": self.drop_path_rate,
-            "zero_init_last": self.zero_init_last,
-        }
+    def call(self, x, training=None):
+        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+        x = self.conv1(x, training=training)
+        x = self.conv2(x, training=training)
+        return self.act(self.residual_sum(x, shortcut, training))
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class BottleNeck(keras.layers.Layer):
+class BottleNeck(ResidualBlock):
     """Bottleneck residual block: 1x1 reduce, 3x3, 1x1 expand, plus a shortcut.
 
     Figure 5 (right) of He et al. 2015; the block of ResNet-50/101/152. The
@@ -257,7 +158,6 @@ class BottleNeck(keras.layers.Layer):
             convolutions have `filters` channels unless `groups` or
             `base_width` widen them.
         strides: int. The block's stride; 2 halves the map.
-        expansion: int. Output channels per bottleneck channel; 4 in the paper.
         stride_at: str. Which convolution strides: "1x1", the first (the
             original paper, Caffe and keras.applications), or "3x3" (the
             "ResNet v1.5" of torchvision, about 0.5% more accurate on
@@ -266,9 +166,6 @@ class BottleNeck(keras.layers.Layer):
             `ResBlock`.
         activation: str. The nonlinearity after each BN and after the sum.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
-        kernel_initializer: str. Initializer of the convolution kernels.
         groups: int. Cardinality: the number of paths of the grouped 3x3
             convolution (ResNeXt, Table 1: 32).
         base_width: int. Channels of each path per 64 planes (ResNeXt's
@@ -276,33 +173,32 @@ class BottleNeck(keras.layers.Layer):
         se_ratio: float or None. Squeeze-and-excitation on the branch output
             before the sum (Hu et al. 2018, Fig. 3), in (0, 1]; timm's
             seresnet50 uses 1/16. None for none.
-        avg_down: bool. A projection shortcut average-pools 2x2 before a
-            stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
-        drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
-            in training, the probability that a sample's residual branch is
-            dropped, so the block passes only its shortcut. 0 adds no layer.
-        zero_init_last: bool. Initialize the gamma of the branch's last BN to
-            zero (Goyal et al. 2017, sec. 5.1; torchvision's
-            `zero_init_residual`): the block starts as relu(shortcut(x)).
+
+    The arguments bn_epsilon, bn_momentum, kernel_initializer, avg_down,
+    drop_path_rate and zero_init_last are `ResidualBlock`'s, which keeps them.
 
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
         width: int. Channels of conv1 and conv2.
         se: the `SqueezeExcite` after conv3, or None.
-        downsample, relu, drop_path, shortcut_kind: as in `ResBlock`.
+        downsample, act, drop_path, shortcut_kind: as in `ResBlock`.
+        expansion: int. Output channels per bottleneck channel: 4, as in
+            the paper (a class attribute, as timm's; a saved config's
+            `"expansion": 4` still loads, another value is refused).
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters * expansion)`.
     """
 
+    expansion = 4
+
     def __init__(
         self,
         filters: int,
         strides: int = 1,
-        expansion: int = 4,
         stride_at: str = "1x1",
         shortcut: str = "projection",
         activation: str = "relu",
@@ -319,28 +215,8 @@ class BottleNeck(keras.layers.Layer):
         zero_init_last: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        check_shortcut(shortcut)
-        check_residual_only(shortcut, drop_path_rate, zero_init_last)
+        super().__init__(**given(locals()))
         check_one_of("stride_at", stride_at, STRIDE_AT)
-        self.filters = filters
-        self.strides = strides
-        self.expansion = expansion
-        self.stride_at = stride_at
-        self.shortcut = shortcut
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
-        self.groups = groups
-        self.base_width = base_width
-        self.se_ratio = se_ratio
-        self.avg_down = avg_down
-        self.dilation = dilation
-        self.drop_path_rate = drop_path_rate
-        self.zero_init_last = zero_init_last
-
         self.width = bottleneck_width(filters, base_width, groups)
 
         conv_args = self._conv_args()
@@ -359,79 +235,22 @@ class BottleNeck(keras.layers.Layer):
             **conv_args,
         )
         self.conv3 = ConvBN(
-            filters * expansion,
+            self.out_channels,
             1,
             activation=None,
             name="conv3",
             bn_gamma_initializer=last_gamma(zero_init_last),
             **conv_args,
         )
-        self.se = make_squeeze_excite(se_ratio)
-        self.relu = keras.layers.Activation(activation, name="out")
-        self.drop_path = make_drop_path(drop_path_rate)
-        self.downsample = None
-
-    def _conv_args(self) -> dict:
-        return {
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
-    def build(self, input_shape):
-        # Made here, not in __init__: whether x needs projecting depends on
-        # the number of input channels, known only now.
-        self.downsample = make_shortcut(
-            self.shortcut,
-            input_shape[-1],
-            self.filters * self.expansion,
-            self.strides,
-            self.avg_down,
-            **self._conv_args(),
-        )
-        build_chain(
-            [self.conv1, self.conv2, self.conv3, self.se, self.drop_path, self.relu], input_shape
-        )
-        build_chain([self.downsample], input_shape)
-
-    def call(self, x, training=None):
-        identity = x
-        x = self.conv1(x, training=training)
-        x = self.conv2(x, training=training)
-        x = self.conv3(x, training=training)
-        if self.se is not None:  # channels reweighted by global context
-            x = self.se(x)
-        if self.shortcut == "none":  # a plain block: nothing is added
-            return self.relu(x)
-        if self.drop_path is not None:  # stochastic depth: F(x) dropped per sample
-            x = self.drop_path(x, training=training)
-        if self.downsample is not None:  # the shape changes: bring x along
-            identity = self.downsample(identity, training=training)
-        return self.relu(x + identity)
+        self._make_tail()  # se, act, drop_path
 
     @property
-    def shortcut_kind(self) -> str | None:
-        return shortcut_kind(self.shortcut, self.downsample)
+    def branch_layers(self) -> list:
+        return [self.conv1, self.conv2, self.conv3]
 
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape([self.conv1, self.conv2, self.conv3], input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "strides": self.strides,
-            "expansion": self.expansion,
-            "stride_at": self.stride_at,
-            "shortcut": self.shortcut,
-            "activation": self.activation,
-            **self._conv_args(),
-            "groups": self.groups,
-            "base_width": self.base_width,
-            "se_ratio": self.se_ratio,
-            "avg_down": self.avg_down,
-            "dilation": self.dilation,
-            "drop_path_rate": self.drop_path_rate,
-            "zero_init_last": self.zero_init_last,
-        }
+    def call(self, x, training=None):
+        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+        x = self.conv1(x, training=training)  # 1x1: reduce to the bottleneck width
+        x = self.conv2(x, training=training)  # 3x3 at that width
+        x = self.conv3(x, training=training)  # 1x1: expand by 4
+        return self.act(self.residual_sum(x, shortcut, training))

@@ -10,11 +10,18 @@ a stride-1 projection, so the shortcut no longer skips three quarters of x.
 
 import keras
 
+from resblocks.arguments import argument_config, keep_arguments
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
 
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
+
+# What the shortcut of a block that strides but keeps its width does:
+# "projection", a strided 1x1 conv (the paper's Torch code projects wherever
+# the shape changes), or "subsample", keep every stride-th pixel and add no
+# parameters (keras.applications' ResNet-V2, after TF-slim: a 1x1 max-pool).
+STRIDE_SHORTCUTS = ("projection", "subsample")
 
 
 def check_shortcut(shortcut: str) -> None:
@@ -108,12 +115,7 @@ class AvgDownShortcut(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.strides = strides
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
         self.pool = (
             keras.layers.AveragePooling2D(2, strides=strides, padding="same", name="pool")
             if strides > 1
@@ -142,15 +144,7 @@ class AvgDownShortcut(keras.layers.Layer):
         return chain_output_shape([self.pool, self.conv], input_shape)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "strides": self.strides,
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
+        return {**super().get_config(), **argument_config(self)}
 
 
 def shortcut_kind(shortcut: str, downsample: keras.layers.Layer | None) -> str | None:
@@ -173,13 +167,21 @@ def make_shortcut(
     out_channels: int,
     strides: int,
     avg_down: bool = False,
+    *,
+    pre_activation: bool = False,
+    stride_shortcut: str = "projection",
     **conv_args,
 ) -> keras.layers.Layer | None:
     """The layer that brings x to the block's output shape, or None.
 
-    None means x is added as it is (identity), or not at all for "none";
-    the caller tells these apart by `shortcut`. `avg_down` makes a
-    projection ResNet-D's (`AvgDownShortcut`).
+    The one shortcut factory of both ResNet families. None means x is added
+    as it is (identity), or not at all for "none"; the caller tells these
+    apart by `shortcut`. `avg_down` makes a projection ResNet-D's
+    (`AvgDownShortcut`). `stride_shortcut="subsample"` takes every
+    stride-th pixel where only the size changes (keras' ResNet-V2). With
+    `pre_activation` (He et al. 2016) a projection is a plain 1x1 conv
+    with no BN after it: it reads the pre-activated input, and the next
+    block's pre-activation normalizes the sum.
     """
     shape_changes = strides != 1 or in_channels != out_channels
     if shortcut == "none" or not shape_changes:
@@ -191,8 +193,18 @@ def make_shortcut(
             f"with strides={strides}. Use shortcut='projection' (1x1 conv) "
             f"or shortcut='zero_pad' (paper's option A)."
         )
-    if shortcut == "zero_pad":
+    subsample = in_channels == out_channels and stride_shortcut == "subsample"
+    if shortcut == "zero_pad" or subsample:
         return ZeroPadShortcut(out_channels, strides, name="downsample")
+    if pre_activation:
+        return keras.layers.Conv2D(
+            out_channels,
+            1,
+            strides=strides,
+            use_bias=conv_args.get("use_bias", False),
+            kernel_initializer=conv_args.get("kernel_initializer", "he_normal"),
+            name="downsample",
+        )
     if avg_down:
         return AvgDownShortcut(out_channels, strides, name="downsample", **conv_args)
     return ConvBN(out_channels, 1, strides=strides, activation=None, name="downsample", **conv_args)

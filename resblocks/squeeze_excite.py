@@ -10,6 +10,7 @@ as in timm's `SEModule`, whose weights thereby keep their layout.
 
 import keras
 
+from resblocks.arguments import argument_config
 from resblocks.chain import build_chain, call_chain
 from resblocks.checks import ArgumentError
 
@@ -81,12 +82,7 @@ class SqueezeExcite(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "se_ratio": self.se_ratio,
-            "divisor": self.divisor,
-            "activation": self.activation,
-        }
+        return {**super().get_config(), **argument_config(self)}
 
 
 def make_squeeze_excite(se_ratio: float | None) -> SqueezeExcite | None:

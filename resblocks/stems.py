@@ -5,18 +5,38 @@ DeepStem replaces its 7x7 convolution by three 3x3 ones (ResNet-C of He et
 al. 2019, "Bag of Tricks", Fig. 2b; timm's `stem_type="deep"`); CifarStem
 is the 3x3 stem of the CIFAR networks (sec. 4.2), which keeps 32x32 inputs
 at full size; InceptionResNetStem is the stem of
-keras.applications' Inception-ResNet-V2 (299 -> 35), InceptionResNetV1Stem
-that of Inception-ResNet-V1 (Szegedy et al. 2016, Figure 14).
+keras.applications' Inception-ResNet-V2 (299 -> 35) and, with a strided
+convolution for its last pool, that of Inception-ResNet-V1 (Szegedy et al.
+2016, Figure 14).
 """
+
+from collections.abc import Sequence
 
 import keras
 
-from resblocks.chain import build_chain, call_chain, chain_output_shape
-from resblocks.conv_bn import ConvBN
+from resblocks.arguments import keep_arguments
+from resblocks.chain import ChainLayer
+from resblocks.conv_bn import ConvBN, check_widths, inception_conv
+
+
+def stem_max_pool(enabled: bool) -> tuple:
+    """ResNet's 3x3/2 max-pool after the stem conv, padded by 1: (pad, pool) or (None, None).
+
+    Zero padding, as keras.applications does. After a ReLU it is as good as
+    -inf padding, since no padded zero can beat a real value; before one (the
+    pre-activation stem) a zero can win at the border, kept so that keras'
+    weights compute keras' outputs.
+    """
+    if not enabled:
+        return None, None
+    return (
+        keras.layers.ZeroPadding2D(1, name="pool_pad"),
+        keras.layers.MaxPooling2D(3, strides=2, name="pool"),
+    )
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class ResNetStem(keras.layers.Layer):
+class ResNetStem(ChainLayer):
     """conv (7x7/2) -> BN -> ReLU -> max-pool (3x3/2): ResNet's "conv1" and pool.
 
     Args:
@@ -48,15 +68,7 @@ class ResNetStem(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.strides = strides
-        self.max_pool = max_pool
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
 
         self.conv = ConvBN(
             filters,
@@ -69,36 +81,11 @@ class ResNetStem(keras.layers.Layer):
             kernel_initializer=kernel_initializer,
             name="conv1",
         )
-        # Zero padding is as good as -inf padding here: the input is a ReLU
-        # output, so no padded zero can beat a real value.
-        self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
-        self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
 
-    def build(self, input_shape):
-        build_chain([self.conv, self.pool_pad, self.pool], input_shape)
-
-    def call(self, x, training=None):
-        x = self.conv(x, training=training)
-        if self.pool is not None:
-            x = self.pool(self.pool_pad(x))
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape([self.conv, self.pool_pad, self.pool], input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "max_pool": self.max_pool,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
+    @property
+    def sublayers(self) -> list[keras.layers.Layer]:
+        return [self.conv, self.pool_pad, self.pool]
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -123,21 +110,21 @@ class CifarStem(ResNetStem):
         **kwargs,
     ):
         super().__init__(
-            filters,
-            kernel_size,
-            strides,
-            max_pool,
-            activation,
-            use_bias,
-            bn_epsilon,
-            bn_momentum,
-            kernel_initializer,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            max_pool=max_pool,
+            activation=activation,
+            use_bias=use_bias,
+            bn_epsilon=bn_epsilon,
+            bn_momentum=bn_momentum,
+            kernel_initializer=kernel_initializer,
             **kwargs,
         )
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class DeepStem(keras.layers.Layer):
+class DeepStem(ChainLayer):
     """Three 3x3 conv-BN-ReLUs (the first strided) and a 3x3/2 max-pool: 224 -> 56.
 
     He et al. 2019, Fig. 2(b): a 7x7 convolution costs 5.4 times a 3x3, and
@@ -175,14 +162,7 @@ class DeepStem(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = filters
-        self.stem_width = stem_width
-        self.max_pool = max_pool
-        self.activation = activation
-        self.use_bias = use_bias
-        self.bn_epsilon = bn_epsilon
-        self.bn_momentum = bn_momentum
-        self.kernel_initializer = kernel_initializer
+        keep_arguments(self, locals())
 
         conv_args = {
             "activation": activation,
@@ -196,118 +176,66 @@ class DeepStem(keras.layers.Layer):
             ConvBN(stem_width, 3, name="conv2", **conv_args),
             ConvBN(filters, 3, name="conv3", **conv_args),
         ]
-        self.pool_pad = keras.layers.ZeroPadding2D(1, name="pool_pad") if max_pool else None
-        self.pool = keras.layers.MaxPooling2D(3, strides=2, name="pool") if max_pool else None
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
         """The layers in the order `call` applies them."""
         return [*self.convs, self.pool_pad, self.pool]
 
-    def build(self, input_shape):
-        build_chain(self.sublayers, input_shape)
-
-    def call(self, x, training=None):
-        return call_chain(self.sublayers, x, training)
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.sublayers, input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "stem_width": self.stem_width,
-            "max_pool": self.max_pool,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
-
-def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "same", name=None):
-    """The `conv2d_bn` of Inception-ResNet: no conv bias, BN without scale."""
-    return ConvBN(
-        filters,
-        kernel_size,
-        strides,
-        padding=padding,
-        use_bias=False,
-        bn_scale=False,
-        bn_epsilon=1e-3,
-        bn_momentum=0.99,
-        kernel_initializer="glorot_uniform",
-        name=name,
-    )
-
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResNetStem(keras.layers.Layer):
+class InceptionResNetStem(ChainLayer):
     """Five conv-BN-ReLUs and two max-pools: 299x299x3 -> 35x35x192.
 
     The stem of keras.applications' Inception-ResNet-V2 (from TF-slim), a
-    lighter variant of Figure 3 of Szegedy et al. 2016.
+    lighter variant of Figure 3 of Szegedy et al. 2016. Inception-ResNet-V1's
+    (Figure 14, FaceNet's `inception_resnet_v1.py`) is the same up to the
+    71x71x192 map; there a 3x3/2 "valid" convolution to 256 channels takes
+    the place of the second max-pool: `final_conv=256`.
+
+    Args:
+        widths: list of 5 ints. Filters of the five convolutions, in order
+            (32, 32, 64, 80, 192 in both networks).
+        final_conv: int or None. None: the second 3x3/2 max-pool (V2);
+            an int: a 3x3/2 "valid" convolution with that many filters in
+            its place (V1: 256).
 
     Attributes:
         sublayers: list of layers. The convolutions and pools in order.
 
     Input shape: `(batch, height, width, channels)`, at least 75x75.
-    Output shape: `(batch, 35, 35, 192)` for 299x299 inputs.
+    Output shape: `(batch, 35, 35, 192)` for 299x299 inputs (256 channels
+    with `final_conv=256`).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(
+        self,
+        widths: Sequence[int] = (32, 32, 64, 80, 192),
+        final_conv: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.widths = check_widths("widths", widths, 5)
+        self.final_conv = final_conv
+        w = self.widths
         self.convs_1 = [
-            inception_conv(32, 3, strides=2, padding="valid", name="conv1"),
-            inception_conv(32, 3, padding="valid", name="conv2"),
-            inception_conv(64, 3, name="conv3"),
+            inception_conv(w[0], 3, strides=2, padding="valid", name="conv1"),
+            inception_conv(w[1], 3, padding="valid", name="conv2"),
+            inception_conv(w[2], 3, name="conv3"),
         ]
         self.pool_1 = keras.layers.MaxPooling2D(3, strides=2, name="pool1")
         self.convs_2 = [
-            inception_conv(80, 1, padding="valid", name="conv4"),
-            inception_conv(192, 3, padding="valid", name="conv5"),
+            inception_conv(w[3], 1, padding="valid", name="conv4"),
+            inception_conv(w[4], 3, padding="valid", name="conv5"),
         ]
-        self.pool_2 = keras.layers.MaxPooling2D(3, strides=2, name="pool2")
+        if final_conv is None:
+            self.pool_2 = keras.layers.MaxPooling2D(3, strides=2, name="pool2")
+        else:  # V1 convolves where V2 pools
+            self.conv_6 = inception_conv(final_conv, 3, strides=2, padding="valid", name="conv6")
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
         """The layers in the order `call` applies them."""
-        return [*self.convs_1, self.pool_1, *self.convs_2, self.pool_2]
-
-    def build(self, input_shape):
-        build_chain(self.sublayers, input_shape)
-
-    def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.sublayers, input_shape)
-
-    def call(self, x, training=None):
-        return call_chain(self.sublayers, x, training)
-
-
-@keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResNetV1Stem(InceptionResNetStem):
-    """Six conv-BN-ReLUs and a max-pool: 299x299x3 -> 35x35x256.
-
-    The stem of Inception-ResNet-V1, Figure 14 of Szegedy et al. 2016 (and
-    of FaceNet's `inception_resnet_v1.py`). It is `InceptionResNetStem` up
-    to the 71x71x192 map; there a 3x3/2 "valid" convolution to 256
-    channels takes the place of the second max-pool.
-
-    Attributes:
-        sublayers: list of layers. The convolutions and the pool in order.
-
-    Input shape: `(batch, height, width, channels)`, at least 75x75.
-    Output shape: `(batch, 35, 35, 256)` for 299x299 inputs.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.pool_2 = None  # V2's second max-pool: V1 convolves instead
-        self.conv_6 = inception_conv(256, 3, strides=2, padding="valid", name="conv6")
-
-    @property
-    def sublayers(self) -> list[keras.layers.Layer]:
-        """The layers in the order `call` applies them."""
-        return [*self.convs_1, self.pool_1, *self.convs_2, self.conv_6]
+        last = self.pool_2 if self.final_conv is None else self.conv_6
+        return [*self.convs_1, self.pool_1, *self.convs_2, last]

@@ -1,7 +1,7 @@
 """What tests in every folder share: a tiny recipe, image folders, small inputs, and one size rule.
 
 - `tiny_recipe(**overrides)`: the smallest network worth building, changed
-  with the recipe's own dotted paths (`"stages.0.block": "bottleneck"`).
+  with the recipe's own dotted paths (`"stages.0.block": "bottle_neck"`).
 - `training_recipe(**train)`: the tiny network the training tests train.
 - `write_image_folder(root, per_class)`: learnable class folders of images.
 - `small_shape(name)`: the smallest input a shipped recipe is tested at.

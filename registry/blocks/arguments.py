@@ -63,6 +63,7 @@ def _pair(value: Any) -> Any:
 
 
 Size = Annotated[int, Field(ge=1, le=31)]
+Width = Annotated[int, Field(ge=1, le=8192)]
 
 # name -> the type that argument must have, bounds included. Each bound is
 # generous for real networks and catches typos (filters: 6400 for 64).
@@ -85,6 +86,12 @@ RULES: dict[str, Any] = {
     "l": Annotated[int, Field(ge=1, le=8192)],
     "m": Annotated[int, Field(ge=1, le=8192)],
     "n": Annotated[int, Field(ge=1, le=8192)],
+    # The Inception modules' widths: one number per convolution of a branch, in order.
+    "branch_0": Annotated[list[Width], Field(min_length=1, max_length=4)],
+    "branch_1": Annotated[list[Width], Field(min_length=1, max_length=4)],
+    "branch_2": Annotated[list[Width], Field(min_length=1, max_length=4)],
+    "widths": Annotated[list[Width], Field(min_length=1, max_length=16)],
+    "final_conv": Width | None,
     "bn_epsilon": Annotated[float, Field(gt=0.0, le=1.0)],
     "bn_momentum": Annotated[float, Field(ge=0.0, lt=1.0)],
     "activation": Annotated[str | None, AfterValidator(_activation)],

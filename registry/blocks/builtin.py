@@ -1,6 +1,14 @@
-"""The built-in blocks, registered in one explicit table."""
+"""The built-in blocks in one explicit table, and their old names.
 
-from registry.blocks.table import add_block
+A block's name follows from its class by one rule, the name Keras gives a
+layer of that class by default (`registry.names.snake_case`): `BottleNeck`
+is `bottle_neck`, `InceptionResBlock35` is `inception_res_block35`. The
+names of earlier releases still resolve, with a FutureWarning (`OLD_NAMES`).
+`python -m registry.blocks.generate` writes this table, the classes'
+signatures and the old names into `signatures.py`, from which the block
+table is filled without importing Keras.
+"""
+
 from resblocks import (
     BottleNeck,
     CifarStem,
@@ -8,13 +16,9 @@ from resblocks import (
     ConvBN,
     DeepStem,
     InceptionResBlock8,
-    InceptionResBlock8V1,
     InceptionResBlock17,
-    InceptionResBlock17V1,
     InceptionResBlock35,
-    InceptionResBlock35V1,
     InceptionResNetStem,
-    InceptionResNetV1Stem,
     Mixed5b,
     PostNorm,
     PreActBottleNeck,
@@ -22,37 +26,49 @@ from resblocks import (
     PreActStem,
     ReductionA,
     ReductionB,
-    ReductionBV1,
     ResBlock,
     ResNetStem,
 )
+from resblocks.inception_resnet_v1 import V1_WIDTHS
 
 BUILTIN_BLOCKS = [
-    # name                   class                 kind
-    ("resnet_stem",           ResNetStem,           "stem"),
-    ("cifar_stem",            CifarStem,            "stem"),
-    ("inception_resnet_stem", InceptionResNetStem,  "stem"),
-    ("preact_stem",           PreActStem,           "stem"),
-    ("deep_stem",             DeepStem,             "stem"),
-    ("conv_bn",               ConvBN,               "block"),
-    ("res_block",             ResBlock,             "block"),
-    ("bottleneck",            BottleNeck,           "block"),
-    ("preact_block",          PreActResBlock,       "block"),
-    ("preact_bottleneck",     PreActBottleNeck,     "block"),
-    ("post_norm",             PostNorm,             "block"),
-    ("mixed_5b",              Mixed5b,              "block"),
-    ("inception_resnet_a",    InceptionResBlock35,  "block"),
-    ("reduction_a",           ReductionA,           "block"),
-    ("inception_resnet_b",    InceptionResBlock17,  "block"),
-    ("reduction_b",           ReductionB,           "block"),
-    ("inception_resnet_c",    InceptionResBlock8,   "block"),
-    ("inception_resnet_v1_stem", InceptionResNetV1Stem, "stem"),
-    ("inception_resnet_v1_a", InceptionResBlock35V1, "block"),
-    ("inception_resnet_v1_b", InceptionResBlock17V1, "block"),
-    ("reduction_b_v1",        ReductionBV1,         "block"),
-    ("inception_resnet_v1_c", InceptionResBlock8V1, "block"),
-    ("classifier",            Classifier,           "head"),
+    # class               kind
+    (ResNetStem,          "stem"),
+    (CifarStem,           "stem"),
+    (InceptionResNetStem, "stem"),
+    (PreActStem,          "stem"),
+    (DeepStem,            "stem"),
+    (ConvBN,              "block"),
+    (ResBlock,            "block"),
+    (BottleNeck,          "block"),
+    (PreActResBlock,      "block"),
+    (PreActBottleNeck,    "block"),
+    (PostNorm,            "block"),
+    (Mixed5b,             "block"),
+    (InceptionResBlock35, "block"),
+    (ReductionA,          "block"),
+    (InceptionResBlock17, "block"),
+    (ReductionB,          "block"),
+    (InceptionResBlock8,  "block"),
+    (Classifier,          "head"),
 ]  # fmt: skip
 
-for _name, _cls, _kind in BUILTIN_BLOCKS:
-    add_block(_name, _cls, _kind)
+# The names of earlier releases: old name -> (class, the arguments it stood for).
+# Inception-ResNet-V1's blocks were classes of their own; they are V2's with V1's widths.
+OLD_NAMES = {
+    "resnet_stem":              (ResNetStem, {}),
+    "inception_resnet_stem":    (InceptionResNetStem, {}),
+    "preact_stem":              (PreActStem, {}),
+    "bottleneck":               (BottleNeck, {}),
+    "preact_block":             (PreActResBlock, {}),
+    "preact_bottleneck":        (PreActBottleNeck, {}),
+    "mixed_5b":                 (Mixed5b, {}),
+    "inception_resnet_a":       (InceptionResBlock35, {}),
+    "inception_resnet_b":       (InceptionResBlock17, {}),
+    "inception_resnet_c":       (InceptionResBlock8, {}),
+    "inception_resnet_v1_stem": (InceptionResNetStem, V1_WIDTHS[InceptionResNetStem]),
+    "inception_resnet_v1_a":    (InceptionResBlock35, V1_WIDTHS[InceptionResBlock35]),
+    "inception_resnet_v1_b":    (InceptionResBlock17, V1_WIDTHS[InceptionResBlock17]),
+    "reduction_b_v1":           (ReductionB, V1_WIDTHS[ReductionB]),
+    "inception_resnet_v1_c":    (InceptionResBlock8, V1_WIDTHS[InceptionResBlock8]),
+}  # fmt: skip

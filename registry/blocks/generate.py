@@ -14,6 +14,8 @@ import sys
 import typing
 from pathlib import Path
 
+from registry.names import snake_case
+
 TARGET = Path(__file__).resolve().parent / "signatures.py"
 
 HEADER = '''"""The built-in blocks' signatures and allowed values, as data: generated, do not edit.
@@ -47,7 +49,8 @@ def block_rows() -> list[tuple]:
     from registry.blocks.builtin import BUILTIN_BLOCKS
 
     rows = []
-    for name, cls, kind in BUILTIN_BLOCKS:
+    for cls, kind in BUILTIN_BLOCKS:
+        name = snake_case(cls.__name__)
         hints = typing.get_type_hints(cls.__init__)
         parameters = []
         for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
@@ -58,6 +61,16 @@ def block_rows() -> list[tuple]:
             parameters.append((parameter.name, annotation_text(hint), default))
         rows.append((name, kind, cls.__module__, cls.__qualname__, tuple(parameters)))
     return rows
+
+
+def old_name_rows() -> list[tuple]:
+    """(old name, new name, the arguments it stood for) of the names of earlier releases."""
+    from registry.blocks.builtin import OLD_NAMES
+
+    return [
+        (old, snake_case(cls.__name__), {k: _plain(v) for k, v in preset.items()})
+        for old, (cls, preset) in OLD_NAMES.items()
+    ]
 
 
 def constants() -> dict[str, tuple]:
@@ -88,6 +101,10 @@ def source() -> str:
     lines = [HEADER.format(keras_version=keras.__version__)]
     lines.append('REQUIRED = "REQUIRED"  # an argument without a default\n\n')
     lines.append("BLOCKS = " + pprint.pformat(block_rows(), width=99, sort_dicts=False) + "\n\n")
+    lines.append("# Names of earlier releases: (old name, new name, the arguments it stood for).\n")
+    lines.append(
+        "OLD_NAMES = " + pprint.pformat(old_name_rows(), width=99, sort_dicts=False) + "\n\n"
+    )
     for name, values in constants().items():
         lines.append(f"{name} = {values!r}\n")
     for what in ("activations", "initializers"):
@@ -105,6 +122,11 @@ def source() -> str:
         lines.append(f"    {name!r}: {_type_source(name)},\n")
     lines.append("}\n")
     return "".join(lines)
+
+
+def _plain(value):
+    """Widths as lists, as a recipe writes them; other values as they are."""
+    return list(value) if isinstance(value, tuple | list) else value
 
 
 def _type_source(name: str) -> str:

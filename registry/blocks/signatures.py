@@ -13,7 +13,7 @@ REQUIRED = "REQUIRED"  # an argument without a default
 
 BLOCKS = [
     (
-        "resnet_stem",
+        "res_net_stem",
         "stem",
         "resblocks.stems",
         "ResNetStem",
@@ -46,9 +46,15 @@ BLOCKS = [
             ("kernel_initializer", "str", "he_normal"),
         ),
     ),
-    ("inception_resnet_stem", "stem", "resblocks.stems", "InceptionResNetStem", ()),
     (
-        "preact_stem",
+        "inception_res_net_stem",
+        "stem",
+        "resblocks.stems",
+        "InceptionResNetStem",
+        (("widths", "Sequence[int]", (32, 32, 64, 80, 192)), ("final_conv", "int | None", None)),
+    ),
+    (
+        "pre_act_stem",
         "stem",
         "resblocks.preact",
         "PreActStem",
@@ -120,14 +126,13 @@ BLOCKS = [
         ),
     ),
     (
-        "bottleneck",
+        "bottle_neck",
         "block",
         "resblocks.residual",
         "BottleNeck",
         (
             ("filters", "int", "REQUIRED"),
             ("strides", "int", 1),
-            ("expansion", "int", 4),
             ("stride_at", "str", "1x1"),
             ("shortcut", "str", "projection"),
             ("activation", "str", "relu"),
@@ -145,7 +150,7 @@ BLOCKS = [
         ),
     ),
     (
-        "preact_block",
+        "pre_act_res_block",
         "block",
         "resblocks.preact",
         "PreActResBlock",
@@ -163,14 +168,13 @@ BLOCKS = [
         ),
     ),
     (
-        "preact_bottleneck",
+        "pre_act_bottle_neck",
         "block",
         "resblocks.preact",
         "PreActBottleNeck",
         (
             ("filters", "int", "REQUIRED"),
             ("strides", "int", 1),
-            ("expansion", "int", 4),
             ("shortcut", "str", "projection"),
             ("stride_shortcut", "str", "projection"),
             ("activation", "str", "relu"),
@@ -191,13 +195,19 @@ BLOCKS = [
             ("bn_momentum", "float", 0.9),
         ),
     ),
-    ("mixed_5b", "block", "resblocks.inception_modules", "Mixed5b", ()),
+    ("mixed5b", "block", "resblocks.inception_modules", "Mixed5b", ()),
     (
-        "inception_resnet_a",
+        "inception_res_block35",
         "block",
         "resblocks.inception_resnet",
         "InceptionResBlock35",
-        (("scale", "float", 0.17), ("activation", "str | None", "relu")),
+        (
+            ("scale", "float", 0.17),
+            ("activation", "str | None", "relu"),
+            ("branch_0", "Sequence[int]", (32,)),
+            ("branch_1", "Sequence[int]", (32, 32)),
+            ("branch_2", "Sequence[int]", (32, 48, 64)),
+        ),
     ),
     (
         "reduction_a",
@@ -207,42 +217,39 @@ BLOCKS = [
         (("k", "int", 256), ("l", "int", 256), ("m", "int", 384), ("n", "int", 384)),
     ),
     (
-        "inception_resnet_b",
+        "inception_res_block17",
         "block",
         "resblocks.inception_resnet",
         "InceptionResBlock17",
-        (("scale", "float", 0.1), ("activation", "str | None", "relu")),
+        (
+            ("scale", "float", 0.1),
+            ("activation", "str | None", "relu"),
+            ("branch_0", "Sequence[int]", (192,)),
+            ("branch_1", "Sequence[int]", (128, 160, 192)),
+        ),
     ),
-    ("reduction_b", "block", "resblocks.inception_modules", "ReductionB", ()),
     (
-        "inception_resnet_c",
+        "reduction_b",
+        "block",
+        "resblocks.inception_modules",
+        "ReductionB",
+        (
+            ("branch_0", "Sequence[int]", (256, 384)),
+            ("branch_1", "Sequence[int]", (256, 288)),
+            ("branch_2", "Sequence[int]", (256, 288, 320)),
+        ),
+    ),
+    (
+        "inception_res_block8",
         "block",
         "resblocks.inception_resnet",
         "InceptionResBlock8",
-        (("scale", "float", 0.2), ("activation", "str | None", "relu")),
-    ),
-    ("inception_resnet_v1_stem", "stem", "resblocks.stems", "InceptionResNetV1Stem", ()),
-    (
-        "inception_resnet_v1_a",
-        "block",
-        "resblocks.inception_resnet",
-        "InceptionResBlock35V1",
-        (("scale", "float", 0.17), ("activation", "str | None", "relu")),
-    ),
-    (
-        "inception_resnet_v1_b",
-        "block",
-        "resblocks.inception_resnet",
-        "InceptionResBlock17V1",
-        (("scale", "float", 0.1), ("activation", "str | None", "relu")),
-    ),
-    ("reduction_b_v1", "block", "resblocks.inception_modules", "ReductionBV1", ()),
-    (
-        "inception_resnet_v1_c",
-        "block",
-        "resblocks.inception_resnet",
-        "InceptionResBlock8V1",
-        (("scale", "float", 0.2), ("activation", "str | None", "relu")),
+        (
+            ("scale", "float", 0.2),
+            ("activation", "str | None", "relu"),
+            ("branch_0", "Sequence[int]", (192,)),
+            ("branch_1", "Sequence[int]", (192, 224, 256)),
+        ),
     ),
     (
         "classifier",
@@ -259,6 +266,29 @@ BLOCKS = [
             ("class_names", "Sequence[str] | None", None),
         ),
     ),
+]
+
+# Names of earlier releases: (old name, new name, the arguments it stood for).
+OLD_NAMES = [
+    ("resnet_stem", "res_net_stem", {}),
+    ("inception_resnet_stem", "inception_res_net_stem", {}),
+    ("preact_stem", "pre_act_stem", {}),
+    ("bottleneck", "bottle_neck", {}),
+    ("preact_block", "pre_act_res_block", {}),
+    ("preact_bottleneck", "pre_act_bottle_neck", {}),
+    ("mixed_5b", "mixed5b", {}),
+    ("inception_resnet_a", "inception_res_block35", {}),
+    ("inception_resnet_b", "inception_res_block17", {}),
+    ("inception_resnet_c", "inception_res_block8", {}),
+    ("inception_resnet_v1_stem", "inception_res_net_stem", {"final_conv": 256}),
+    ("inception_resnet_v1_a", "inception_res_block35", {"branch_2": [32, 32, 32]}),
+    (
+        "inception_resnet_v1_b",
+        "inception_res_block17",
+        {"branch_0": [128], "branch_1": [128, 128, 128]},
+    ),
+    ("reduction_b_v1", "reduction_b", {"branch_1": [256, 256], "branch_2": [256, 256, 256]}),
+    ("inception_resnet_v1_c", "inception_res_block8", {"branch_1": [192, 192, 192]}),
 ]
 
 PADDINGS = ("same", "valid")

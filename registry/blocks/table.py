@@ -4,11 +4,15 @@ Register (a duplicate name is an error, except a class defined again, as
 when a notebook cell runs twice), get (an unknown name is an error listing
 the closest names), list (fnmatch include/exclude, natural order), and
 `trial_blocks()` to register blocks for a while and forget them again.
+Old names of built-in blocks (`add_alias`) still resolve, with a
+FutureWarning, but are not listed.
 """
 
 import contextlib
+import dataclasses
 import importlib
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -30,7 +34,10 @@ class Entry:
     """A registered block: its name, kind, argument model and where its class is.
 
     `cls` imports the class on first use: the built-in blocks are entered
-    from signatures.py, so listing and validating do not load Keras.
+    from signatures.py, so listing and validating do not load Keras. An old
+    name (`add_alias`) has `alias_of`, the name to use instead, and `preset`,
+    the arguments the old name stood for (Inception-ResNet-V1's widths); a
+    recipe's own arguments override them.
     """
 
     name: str
@@ -40,6 +47,8 @@ class Entry:
     class_name: str
     parameters: tuple[str, ...]
     loaded: list = field(default_factory=list, repr=False, compare=False)
+    alias_of: str | None = None
+    preset: Mapping = field(default_factory=dict)
 
     @property
     def cls(self) -> type:
@@ -54,8 +63,19 @@ class Entry:
         """Whether the block's constructor has the argument."""
         return argument in self.parameters
 
+    def rename_message(self) -> str:
+        """What an old name's FutureWarning says: the new name and the arguments it sets."""
+        preset = ", ".join(f"{k}: {v}" for k, v in self.preset.items())
+        write = f"block: {self.alias_of}" + (f", {preset}" if preset else "")
+        return (
+            f"'{self.name}' is the old name of the block '{self.alias_of}'"
+            + (f" with {preset}" if preset else "")
+            + f". Write `{write}`; the old name will stop working in the next release."
+        )
+
 
 _ENTRIES: dict[str, Entry] = {}
+_ALIASES: dict[str, Entry] = {}
 
 
 def add_block(
@@ -65,6 +85,11 @@ def add_block(
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(
             f"A block name must be a Python identifier (letters, digits, _). Received: {name!r}"
+        )
+    if name in _ALIASES:
+        raise ValueError(
+            f"'{name}' is the old name of the built-in block '{_ALIASES[name].alias_of}', "
+            "kept for the recipes that use it. Choose another name."
         )
     if name in _ENTRIES and not _redefined(_ENTRIES[name], cls):
         raise ValueError(
@@ -90,7 +115,10 @@ def add_block(
 
 
 def add_builtin_blocks() -> None:
-    """Enters the built-in blocks from signatures.py, their classes imported on first use."""
+    """Enters the built-in blocks and their old names from signatures.py.
+
+    Their classes are imported on first use.
+    """
     for name, kind, module, class_name, rows in signatures.BLOCKS:
         parameters = table_parameters(rows)
         _ENTRIES[name] = Entry(
@@ -101,6 +129,19 @@ def add_builtin_blocks() -> None:
             class_name,
             tuple(p[0] for p in parameters),
         )
+    for old, new, preset in signatures.OLD_NAMES:
+        add_alias(old, new, preset)
+
+
+def add_alias(old: str, new: str, preset: Mapping | None = None) -> Entry:
+    """Makes `old`, a former name, resolve to the block `new` (with `preset` arguments), warning.
+
+    Not listed by `list_blocks` nor in the recipe schema: recipes already
+    written keep working, new ones use the new name.
+    """
+    target = _ENTRIES[new]
+    _ALIASES[old] = dataclasses.replace(target, name=old, alias_of=new, preset=dict(preset or {}))
+    return _ALIASES[old]
 
 
 def _redefined(old: Entry, new: type) -> bool:
@@ -133,12 +174,22 @@ def register_block(name: str, *, kind: str = "block", args: type[BaseModel] | No
     return decorate
 
 
-def get_block(name: str) -> Entry:
-    """The entry registered under `name`; an unknown name lists the closest."""
+def get_block(name: str, where: str = "") -> Entry:
+    """The entry registered under `name`; an unknown name lists the closest.
+
+    An old name gives its alias entry and a FutureWarning naming the new
+    name, prefixed by `where` (a recipe location such as "stages[0].block: ").
+    """
     try:
         return _ENTRIES[name]
     except (KeyError, TypeError):
+        pass
+    try:
+        entry = _ALIASES[name]
+    except (KeyError, TypeError):
         raise ValueError(unknown_name_message("block", name, list(_ENTRIES))) from None
+    warnings.warn(where + entry.rename_message(), FutureWarning, stacklevel=2)
+    return entry
 
 
 def list_blocks(

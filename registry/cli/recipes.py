@@ -2,6 +2,8 @@
 
 import argparse
 import json
+import sys
+import warnings
 
 from registry.cli.options import add_recipe_options
 
@@ -50,11 +52,20 @@ def cmd_validate(args) -> int:
     from registry.recipe import load_recipe
 
     for path in args.files:
-        recipe = load_recipe(path, allow_plugins=args.allow_plugins)
-        if args.build:  # only then Keras: checking the file does not need it
-            from registry.assembly import build
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FutureWarning)  # old block names, with their location
+            recipe = load_recipe(path, allow_plugins=args.allow_plugins)
+            if args.build:  # only then Keras: checking the file does not need it
+                from registry.assembly import build
 
-            build(recipe)
+                build(recipe)
+        for warning in caught:
+            if issubclass(warning.category, FutureWarning):
+                print(f"warning: {path}: {warning.message}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         print(f"{path}: ok ({recipe.name}, {len(recipe.stages)} stages)")
     return 0
 

@@ -25,9 +25,9 @@ STARTER = "starter.yaml"
 
 # registry name -> the name of its blocks in keras.applications and the recipe
 BLOCKS = {
-    "inception_resnet_a": "block35",
-    "inception_resnet_b": "block17",
-    "inception_resnet_c": "block8",
+    "inception_res_block35": "block35",
+    "inception_res_block17": "block17",
+    "inception_res_block8": "block8",
 }
 
 

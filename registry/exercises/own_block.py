@@ -164,5 +164,5 @@ def _check_residual(layer) -> None:
             f"not its input (around {float(np.mean(x)):.3g}).",
             "A residual block computes H(x) = F(x) + x: with F = 0 it must give x back. Add the "
             "shortcut in call(): "
-            "`return self.relu(y + identity)`.",
+            "`return self.act(y + identity)`.",
         )

@@ -37,15 +37,17 @@ def check(path: Path) -> str:
     silenced = answer(
         answers,
         "zero_branch_output",
-        "Give a mapping `{res_block: ..., preact_block: ...}`, each one of "
+        "Give a mapping `{res_block: ..., pre_act_res_block: ...}`, each one of "
         f"{', '.join(OUTPUTS)}.",
     )
     if not isinstance(silenced, dict):
         raise Fail(
             f"answers.zero_branch_output must be a mapping. Received: {silenced!r}",
-            "Write `zero_branch_output: {res_block: ..., preact_block: ...}`.",
+            "Write `zero_branch_output: {res_block: ..., pre_act_res_block: ...}`.",
         )
-    for name, cls in (("res_block", ResBlock), ("preact_block", PreActResBlock)):
+    if "preact_block" in silenced:  # the block's name before it followed its class
+        silenced.setdefault("pre_act_res_block", silenced["preact_block"])
+    for name, cls in (("res_block", ResBlock), ("pre_act_res_block", PreActResBlock)):
         truth = _zero_branch_output(cls)
         got = str(silenced.get(name, "")).replace(" ", "")
         if got != truth:
@@ -96,11 +98,11 @@ def check(path: Path) -> str:
 
 def _check_twin(recipe, reference) -> None:
     """Same stages as resnet18_cifar with pre-activation blocks, a bare stem and a post-norm."""
-    if recipe.stem.block != "preact_stem":
+    if recipe.stem.block != "pre_act_stem":
         raise Fail(
             f"recipe's stem is '{recipe.stem.block}'.",
             "A pre-activation network starts with a bare convolution: `stem: {block: "
-            "preact_stem, filters: 64, kernel_size: 3, strides: 1, max_pool: false}`.",
+            "pre_act_stem, filters: 64, kernel_size: 3, strides: 1, max_pool: false}`.",
         )
     stages, last = recipe.stages[:-1], recipe.stages[-1]
     if last.call.block != "post_norm":
@@ -116,10 +118,10 @@ def _check_twin(recipe, reference) -> None:
             "Keep the four stages of resnet18_cifar and add one post_norm stage.",
         )
     for i, (mine, theirs) in enumerate(zip(stages, reference.stages)):
-        if mine.call.block != "preact_block":
+        if mine.call.block != "pre_act_res_block":
             raise Fail(
                 f"recipe stage {i} ({mine.name}) still uses '{mine.call.block}'.",
-                "Swap each res_block for preact_block; keep filters, repeats and strides.",
+                "Swap each res_block for pre_act_res_block; keep filters, repeats and strides.",
             )
         keys = ("filters", "strides")
         if mine.repeats != theirs.repeats or any(

@@ -1,7 +1,7 @@
 """Exercise swap_block: ResNet-50 with basic blocks in place of bottlenecks.
 
 The student derives a recipe from resnet50 that changes only the block
-name (`bottleneck` -> `res_block`), then measures both networks. The lesson
+name (`bottle_neck` -> `res_block`), then measures both networks. The lesson
 (He et al. 2015, Table 1): the swap gives the 34-layer layout; bottlenecks
 buy 16 more layers for about 17% more parameters and 5% more multiply-adds.
 """

@@ -32,7 +32,7 @@ class Node:
 
     Attributes:
         names: list of str. The layer names (several when collapsed).
-        block: str. Registry name of the block ("bottleneck"), or "input".
+        block: str. Registry name of the block ("bottle_neck"), or "input".
         kind: str. "input", "stem", "block" or "head".
         shape: tuple. Output shape without the batch axis.
         params: int. Parameters of one block of the run.

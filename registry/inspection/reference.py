@@ -19,28 +19,23 @@ from resblocks import ConvBN, ScaledResidual, ZeroPadShortcut
 
 # name -> (recipe arguments, input shape) of the example each section shows.
 EXAMPLES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
-    "resnet_stem": ({}, (224, 224, 3)),
+    "res_net_stem": ({}, (224, 224, 3)),
     "cifar_stem": ({}, (32, 32, 3)),
-    "inception_resnet_stem": ({}, (299, 299, 3)),
-    "inception_resnet_v1_stem": ({}, (299, 299, 3)),
-    "preact_stem": ({}, (224, 224, 3)),
+    "inception_res_net_stem": ({}, (299, 299, 3)),
+    "pre_act_stem": ({}, (224, 224, 3)),
     "deep_stem": ({}, (224, 224, 3)),
     "conv_bn": ({"filters": 64, "kernel_size": 3, "strides": 2}, (56, 56, 32)),
     "res_block": ({"filters": 128, "strides": 2}, (56, 56, 64)),
-    "bottleneck": ({"filters": 64}, (56, 56, 64)),
-    "preact_block": ({"filters": 128, "strides": 2}, (56, 56, 64)),
-    "preact_bottleneck": ({"filters": 64}, (56, 56, 64)),
+    "bottle_neck": ({"filters": 64}, (56, 56, 64)),
+    "pre_act_res_block": ({"filters": 128, "strides": 2}, (56, 56, 64)),
+    "pre_act_bottle_neck": ({"filters": 64}, (56, 56, 64)),
     "post_norm": ({}, (7, 7, 2048)),
-    "mixed_5b": ({}, (35, 35, 192)),
-    "inception_resnet_a": ({}, (35, 35, 320)),
+    "mixed5b": ({}, (35, 35, 192)),
+    "inception_res_block35": ({}, (35, 35, 320)),
     "reduction_a": ({}, (35, 35, 320)),
-    "inception_resnet_b": ({}, (17, 17, 1088)),
+    "inception_res_block17": ({}, (17, 17, 1088)),
     "reduction_b": ({}, (17, 17, 1088)),
-    "inception_resnet_c": ({}, (8, 8, 2080)),
-    "inception_resnet_v1_a": ({}, (35, 35, 256)),
-    "inception_resnet_v1_b": ({}, (17, 17, 896)),
-    "reduction_b_v1": ({}, (17, 17, 896)),
-    "inception_resnet_v1_c": ({}, (8, 8, 1792)),
+    "inception_res_block8": ({}, (8, 8, 2080)),
     "classifier": ({"num_classes": 5, "hidden_units": [1024], "dropout": 0.5}, (7, 7, 2048)),
 }
 
@@ -316,7 +311,7 @@ def block_mermaid(layer: keras.layers.Layer, input_shape: tuple[int, ...]) -> st
             graph.edge(up, total, "F")
             graph.edge(x, total, "identity")
             graph.chain(total, shape, [layer.act])
-    elif hasattr(layer, "preact_bn"):  # pre-activation: BN-ReLU first, nothing after the sum
+    elif getattr(layer, "pre_activation", False):  # BN-ReLU first, nothing after the sum
         pre, pre_shape = graph.chain(x, shape, [layer.preact_bn, layer.preact_relu])
         end, _ = graph.chain(pre, pre_shape, layer.branch_layers)
         if layer.shortcut != "none":
@@ -337,7 +332,7 @@ def block_mermaid(layer: keras.layers.Layer, input_shape: tuple[int, ...]) -> st
             x, shape, [getattr(layer, n, None) for n in ("conv1", "conv2", "conv3")]
         )
         if layer.shortcut == "none":
-            graph.chain(end, end_shape, [layer.relu])
+            graph.chain(end, end_shape, [layer.act])
         else:
             total = graph.node("+", round_=True)
             graph.edge(end, total, "F(x)")
@@ -349,7 +344,7 @@ def block_mermaid(layer: keras.layers.Layer, input_shape: tuple[int, ...]) -> st
                 )
                 graph.edge(x, short, dashed=True)
                 graph.edge(short, total, dashed=True)
-            graph.chain(total, end_shape, [layer.relu])
+            graph.chain(total, end_shape, [layer.act])
     else:
         # A block lists its `sublayers` in call order; otherwise Keras keeps
         # a layer's children in the order they were assigned.

@@ -5,7 +5,7 @@ The tables are torchvision's `models/resnet.py` names, which timm's
 
 | ours | torch key |
 |---|---|
-| stem (`resnet_stem`) conv, BN | `conv1`, `bn1` |
+| stem (`res_net_stem`) conv, BN | `conv1`, `bn1` |
 | stem (`deep_stem`) convs, BNs | `conv1.0`, `.1`, `conv1.3`, `.4`, `conv1.6`, `bn1` |
 | block j of stage i: conv1..3, their BNs | `layer{i}.{j}.conv1..3`, `.bn1..3` |
 | its projection shortcut: conv, BN | `.downsample.0`, `.downsample.1` |
@@ -159,7 +159,7 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
         ]
     if isinstance(stem, ResNetStem):
         return _conv_bn(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
-    raise _unsupported(stem, "stem", "resnet_stem or deep_stem")
+    raise _unsupported(stem, "stem", "res_net_stem or deep_stem")
 
 
 def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:

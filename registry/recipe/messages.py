@@ -34,7 +34,7 @@ HINTS = {
     "bn_epsilon": "Use a small positive number such as 1e-5 or 1e-3.",
     "bn_momentum": "Use a number from 0 up to, not including, 1, such as 0.9 or 0.99.",
     "defaults": "Give a mapping of block arguments, e.g. {use_bias: true}.",
-    "stem": "Give the stem as {block: NAME, ...}, e.g. {block: resnet_stem, filters: 64}.",
+    "stem": "Give the stem as {block: NAME, ...}, e.g. {block: res_net_stem, filters: 64}.",
     "head": "Give {block: classifier, num_classes: N}, or null for a network without head.",
     "plugins": "Give a list of module names or .py paths.",
     "train": "Give a mapping of training settings.",
@@ -68,7 +68,7 @@ _EXPECTED = {
 _EXAMPLES = {
     "name": "name: my_net",
     "input_shape": "input_shape: [224, 224, 3]",
-    "stem": "stem: {block: resnet_stem}",
+    "stem": "stem: {block: res_net_stem}",
     "stages": "stages: [{block: res_block, filters: 64}]",
     "block": "block: res_block",
 }

@@ -132,7 +132,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
             )
         )
         if "stride_at_block" in stage.model_fields_set and call is not None:
-            if "strides" not in get_block(stage.block).args.model_fields:
+            if not takes(call.cls, "strides"):
                 problems.append(
                     Problem(
                         f"stages[{i}].stride_at_block",
@@ -242,7 +242,7 @@ def _check_network_keys(spec: RecipeSpec, stages: list[Stage], problems: list[Pr
 def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, problems) -> Call | None:
     """Looks up the block and validates its arguments; records problems."""
     try:
-        entry: Entry = get_block(spec.block)
+        entry: Entry = get_block(spec.block, where=f"{location}.block: ")
     except ValueError:
         allowed = [n for kind in kinds for n in list_blocks(kind=kind)]
         problems.append(
@@ -265,7 +265,7 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
     given = {k: v for k, v in defaults.items() if k in fields}
     used_defaults.update(given)
     overridden = {k: v for k, v in given.items() if k in spec.args}
-    given.update(spec.args)
+    given = {**entry.preset, **given, **spec.args}  # an old name's preset, then the recipe's
     try:
         args = entry.args.model_validate(given)
     except ValidationError as error:
@@ -285,7 +285,8 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
             for problem in problems_of(items, "defaults", entry.args, block=spec.block):
                 if problem not in problems:
                     problems.append(problem)
-    return Call(spec.block, entry, args.model_dump(exclude_unset=True), location)
+    name = entry.alias_of or entry.name  # an old name is recorded as the new one
+    return Call(name, entry, args.model_dump(exclude_unset=True), location)
 
 
 def _merged(problems: list[Problem]) -> list[Problem]:

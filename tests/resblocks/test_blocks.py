@@ -166,11 +166,12 @@ def test_preprocess_matches_keras_applications(mode):
 
 
 # GroupedConv2D is a keras Conv2D: its config is Conv2D's, plus `implementation`
-# (tests/resblocks/test_family.py).
+# (tests/resblocks/test_family.py). The deprecated V1 names are functions.
 LAYERS = [
     getattr(resblocks, name)
     for name in resblocks.__all__
     if name not in ("Network", "GroupedConv2D")
+    and isinstance(getattr(resblocks, name), type)
     and issubclass(getattr(resblocks, name), keras.layers.Layer)
 ]
 
@@ -197,3 +198,77 @@ def test_config_holds_exactly_the_constructor_arguments(cls):
     clone = cls.from_config(config)
     assert clone.get_config() == config
     assert keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is cls
+
+
+# Each block small: (layer, input shape without the batch axis).
+ROUND_TRIP = [
+    (lambda: resblocks.ResNetStem(8), (32, 32, 3)),
+    (lambda: resblocks.CifarStem(8), (8, 8, 3)),
+    (lambda: resblocks.DeepStem(8, stem_width=4), (32, 32, 3)),
+    (lambda: resblocks.PreActStem(8), (32, 32, 3)),
+    (lambda: resblocks.InceptionResNetStem([4, 4, 8, 8, 8], final_conv=8), (75, 75, 3)),
+    (lambda: ConvBN(8), (8, 8, 4)),
+    (lambda: ResBlock(8, strides=2, se_ratio=0.5), (8, 8, 4)),
+    (lambda: BottleNeck(4, strides=2, avg_down=True, drop_path_rate=0.1), (8, 8, 8)),
+    (lambda: resblocks.PreActResBlock(8, strides=2, dropout=0.1), (8, 8, 4)),
+    (lambda: resblocks.PreActBottleNeck(4, strides=2, stride_shortcut="subsample"), (8, 8, 16)),
+    (lambda: resblocks.PostNorm(), (4, 4, 8)),
+    (lambda: resblocks.Mixed5b(), (9, 9, 8)),
+    (lambda: InceptionResBlock35(branch_0=[4], branch_1=[4, 4], branch_2=[4, 4, 4]), (9, 9, 8)),
+    (lambda: resblocks.ReductionA(k=4, l=4, m=4, n=4), (9, 9, 8)),
+    (lambda: InceptionResBlock17(branch_0=[4], branch_1=[4, 4, 4]), (9, 9, 8)),
+    (lambda: resblocks.ReductionB([4, 4], [4, 4], [4, 4, 4]), (9, 9, 8)),
+    (lambda: InceptionResBlock8(scale=1.0, activation=None, branch_1=[4, 4, 4]), (5, 5, 8)),
+    (lambda: Classifier(3), (4, 4, 8)),
+]
+
+
+@pytest.mark.parametrize("make, shape", ROUND_TRIP, ids=lambda v: "" if callable(v) else str(v))
+def test_each_block_round_trips_through_a_keras_file(make, shape, tmp_path):
+    inputs = keras.Input(shape)
+    model = keras.Model(inputs, make()(inputs))
+    model.save(tmp_path / "block.keras")
+    loaded = keras.saving.load_model(tmp_path / "block.keras", safe_mode=True)
+    x = np.random.default_rng(1).normal(size=(2, *shape)).astype("float32")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-5
+    )
+    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+
+
+@pytest.mark.parametrize("cls", [ResBlock, BottleNeck, resblocks.PreActResBlock])
+def test_every_resnet_block_shares_the_base_and_names_its_sum_act(cls):
+    block = cls(4)
+    assert isinstance(block, resblocks.residual_block.ResidualBlock)
+    assert (block.act is None) == block.pre_activation  # pre-activation: nothing after the sum
+    assert block.out_channels == 4 * cls.expansion
+
+
+def test_expansion_is_a_class_attribute_and_old_configs_with_4_load():
+    assert (ResBlock.expansion, BottleNeck.expansion, resblocks.PreActBottleNeck.expansion) == (
+        1,
+        4,
+        4,
+    )
+    config = {**BottleNeck(4).get_config(), "expansion": 4}  # saved by the last release
+    assert "expansion" not in BottleNeck(4).get_config()
+    assert BottleNeck.from_config(config).out_channels == 16
+    with pytest.raises(ValueError, match=r"`expansion`: BottleNeck always expands by 4"):
+        BottleNeck(4, expansion=2)
+
+
+def test_one_shortcut_factory_serves_both_orderings():
+    from resblocks.shortcut import make_shortcut
+
+    post = make_shortcut("projection", 8, 16, 2)
+    pre = make_shortcut("projection", 8, 16, 2, pre_activation=True, use_bias=True)
+    assert type(post) is ConvBN  # 1x1 conv + BN
+    assert type(pre) is keras.layers.Conv2D and pre.use_bias  # a plain 1x1 conv, no BN
+    subsample = make_shortcut("projection", 8, 8, 2, stride_shortcut="subsample")
+    assert type(subsample) is ZeroPadShortcut
+    assert make_shortcut("projection", 8, 8, 1, pre_activation=True) is None
+
+
+def test_inception_widths_are_checked_in_keras_wording():
+    with pytest.raises(ValueError, match=r"`branch_1`: expected 3 positive int\(s\)"):
+        InceptionResBlock17(branch_1=[128, 128])

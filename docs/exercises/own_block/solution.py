@@ -44,7 +44,7 @@ class SEResBlock(keras.layers.Layer):
             max(filters // ratio, 1), activation="relu", name="excite1"
         )
         self.excite = keras.layers.Dense(filters, activation="sigmoid", name="excite2")
-        self.relu = keras.layers.Activation("relu", name="out")
+        self.act = keras.layers.Activation("relu", name="out")
         self.downsample = None
 
     def build(self, input_shape):
@@ -60,10 +60,10 @@ class SEResBlock(keras.layers.Layer):
         y = self.conv2(y, training=training)
         y = y * self.excite(self.reduce(self.squeeze(y)))  # one weight in (0, 1) per channel
         if self.shortcut == "none":
-            return self.relu(y)
+            return self.act(y)
         if self.downsample is not None:
             identity = self.downsample(identity, training=training)
-        return self.relu(y + identity)
+        return self.act(y + identity)
 
     def compute_output_shape(self, input_shape):
         return self.conv2.compute_output_shape(self.conv1.compute_output_shape(input_shape))

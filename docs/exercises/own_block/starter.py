@@ -38,7 +38,7 @@ class SEResBlock(keras.layers.Layer):
         self.conv2 = ConvBN(filters, 3, activation=None, name="conv2")
         # TODO 1: the squeeze (a global average pool that keeps the 1x1 map)
         #         and the excitation (Dense filters // ratio, relu; Dense filters, sigmoid).
-        self.relu = keras.layers.Activation("relu", name="out")
+        self.act = keras.layers.Activation("relu", name="out")
         self.downsample = None
 
     def build(self, input_shape):
@@ -53,7 +53,7 @@ class SEResBlock(keras.layers.Layer):
         y = self.conv1(x, training=training)
         y = self.conv2(y, training=training)
         # TODO 3: multiply y by the excitation, then add the shortcut before the ReLU.
-        return self.relu(y)
+        return self.act(y)
 
     def compute_output_shape(self, input_shape):
         return self.conv2.compute_output_shape(self.conv1.compute_output_shape(input_shape))

@@ -6,14 +6,17 @@ import keras
 import pytest
 from helpers import tiny_recipe
 
-from registry import get_block, list_blocks, register_block
+from registry import build, get_block, list_blocks, register_block
 from registry.blocks import KINDS
+from registry.blocks.builtin import BUILTIN_BLOCKS, OLD_NAMES
+from registry.keras_compat import weights_layout
+from registry.names import natural_sorted, snake_case
 
 
 def test_unknown_name_lists_the_closest():
     with pytest.raises(
         ValueError,
-        match=r"unknown block 'bottlenek'\. Did you mean 'bottleneck' or 'preact_bottleneck'\?",
+        match=r"unknown block 'bottlenek'\. Did you mean 'bottle_neck' or 'pre_act_bottle_neck'\?",
     ):
         get_block("bottlenek")
 
@@ -31,17 +34,13 @@ def test_only_layers_can_be_registered():
 
 
 def test_list_filters_with_fnmatch_and_sorts():
-    assert list_blocks("inception_resnet_*") == [
-        "inception_resnet_a",
-        "inception_resnet_b",
-        "inception_resnet_c",
-        "inception_resnet_stem",
-        "inception_resnet_v1_a",
-        "inception_resnet_v1_b",
-        "inception_resnet_v1_c",
-        "inception_resnet_v1_stem",
+    assert list_blocks("inception_res_*") == [
+        "inception_res_block8",
+        "inception_res_block17",
+        "inception_res_block35",
+        "inception_res_net_stem",
     ]
-    assert list_blocks(exclude="*stem*", kind="block") == sorted(list_blocks(kind="block"))
+    assert list_blocks(exclude="*stem*", kind="block") == natural_sorted(list_blocks(kind="block"))
     assert list_blocks(kind="head") == ["classifier"]
 
 
@@ -110,3 +109,55 @@ def test_a_class_defined_again_replaces_its_entry_as_a_rerun_notebook_cell_does(
         assert first is not second and get_block("notebook_block").cls is second
         with pytest.raises(ValueError, match="already registered under the name 'notebook_block'"):
             register_block("notebook_block")(type("Other", (keras.layers.Layer,), {}))
+
+
+def test_each_builtin_name_is_the_keras_default_name_of_its_class():
+    # One rule: the name Keras gives a layer of the class (to_snake_case).
+    for cls, _ in BUILTIN_BLOCKS:
+        assert get_block(snake_case(cls.__name__)).cls is cls
+    assert [snake_case(n) for n in ("ResBlock", "BottleNeck", "ConvBN", "InceptionResBlock35")] == [
+        "res_block",
+        "bottle_neck",
+        "conv_bn",
+        "inception_res_block35",
+    ]
+    assert snake_case("PreActResBlock") == "pre_act_res_block"
+    assert {snake_case(c.__name__) for c, _ in BUILTIN_BLOCKS} <= set(list_blocks())
+
+
+@pytest.mark.parametrize("old", sorted(OLD_NAMES))
+def test_old_names_resolve_to_the_new_block_and_warn(old):
+    cls, preset = OLD_NAMES[old]
+    new = snake_case(cls.__name__)
+    with pytest.warns(FutureWarning, match=f"'{old}' is the old name of the block '{new}'"):
+        entry = get_block(old)
+    assert entry.cls is cls
+    assert entry.alias_of == new
+    assert dict(entry.preset) == preset
+    assert old not in list_blocks()
+
+
+def _network(stem: str, blocks: list[str]):
+    recipe = {
+        "name": "aliases",
+        "input_shape": [32, 32, 3],
+        "stem": {"block": stem, "filters": 8},
+        "stages": [
+            {"name": f"s{i}", "block": block, "filters": 4, "strides": 1 + (i > 0)}
+            for i, block in enumerate(blocks)
+        ],
+        "head": {"block": "classifier", "num_classes": 3},
+    }
+    return build(recipe)
+
+
+def test_old_names_build_the_same_network():
+    with pytest.warns(FutureWarning, match="'bottleneck' is the old name"):
+        old = _network("resnet_stem", ["bottleneck", "preact_block", "preact_bottleneck"])
+    new = _network("res_net_stem", ["bottle_neck", "pre_act_res_block", "pre_act_bottle_neck"])
+    assert old.count_params() == new.count_params()
+    assert weights_layout(old).keys() == weights_layout(new).keys()
+    layout = {k: {n: tuple(v.shape) for n, v in g.items()} for k, g in weights_layout(new).items()}
+    assert layout == {
+        k: {n: tuple(v.shape) for n, v in g.items()} for k, g in weights_layout(old).items()
+    }

@@ -40,3 +40,7 @@ def test_argument_models_from_the_table_equal_those_from_the_classes():
         parameters = list(inspect.signature(entry.cls.__init__).parameters)
         assert all(entry.takes(p) for p in entry.args.model_fields), name
         assert set(entry.parameters) <= set(parameters), name
+
+
+def test_old_names_match_builtin():
+    assert [tuple(row) for row in signatures.OLD_NAMES] == generate.old_name_rows(), FIX

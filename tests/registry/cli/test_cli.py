@@ -14,7 +14,7 @@ def test_list(capsys):
 def test_show_prints_the_stage_table(capsys):
     assert main(["show", "resnet18"]) == 0
     out = capsys.readouterr().out
-    assert "conv5  res_block          2    7x7x512  8,398,848" in out
+    assert "conv5  res_block           2    7x7x512  8,398,848" in out
     assert "total params: 11,699,112  (trainable 11,689,512)" in out
 
 
@@ -37,8 +37,8 @@ def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert (
-        "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottleneck' or "
-        "'preact_bottleneck'?" in err
+        "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottle_neck' or "
+        "'pre_act_bottle_neck'?" in err
     )
     assert "Traceback" not in err
 
@@ -50,3 +50,18 @@ def test_validate_accepts_shipped_recipes(capsys):
 def test_schema_is_json(capsys):
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "resblocks recipe"
+
+
+def test_validate_passes_a_recipe_with_an_old_block_name_and_says_where(tmp_path, capsys):
+    path = tmp_path / "old.yaml"
+    path.write_text(
+        "name: old\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\n"
+        "stages: [{block: res_block, filters: 16}, {block: bottleneck, filters: 4}]\n"
+    )
+    assert main(["validate", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "old.yaml: ok (old, 2 stages)" in captured.out
+    assert (
+        "warning: " + str(path) + ": stages[1].block: 'bottleneck' is the old name of the block "
+        "'bottle_neck'. Write `block: bottle_neck`" in captured.err
+    )

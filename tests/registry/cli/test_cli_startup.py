@@ -65,7 +65,7 @@ def test_command_does_not_load_a_backend(words):
 def test_validate_of_a_bad_recipe_does_not_load_a_backend(tmp_path):
     recipe = tmp_path / "bad.yaml"
     recipe.write_text(
-        "name: bad\nstem: {block: resnet_stem}\n"
+        "name: bad\nstem: {block: res_net_stem}\n"
         "stages:\n  - {block: res_block, filters: 64, repeats: 2, activation: rleu}\n"
         "head: {block: classifier, num_classes: 10}\n",
         encoding="utf-8",

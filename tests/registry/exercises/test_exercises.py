@@ -14,10 +14,10 @@ HANDOUTS = Path(__file__).resolve().parents[3] / "docs" / "exercises"
 # What each starter's first failure must talk about, so the hint is useful.
 STARTER_FAILS = {
     "resnet34": ("stage 0 (conv2) repeats 2 blocks", "Table 1"),
-    "swap_block": ("recipe stage 0 (conv2) still uses 'bottleneck'", "res_block"),
+    "swap_block": ("recipe stage 0 (conv2) still uses 'bottle_neck'", "res_block"),
     "plain_vs_residual": ("recipes.plain20 stage 0 has shortcut 'zero_pad'", "shortcut: none"),
     "shortcuts": ("recipe stage 0 still uses shortcut 'zero_pad'", "projection"),
-    "preactivation": ("recipe's stem is 'cifar_stem'", "preact_stem"),
+    "preactivation": ("recipe's stem is 'cifar_stem'", "pre_act_stem"),
     "feature_pyramid": ("answers.shapes.c1 must be [height, width, channels]", "halve the map"),
     "inception_scale": (
         "recipe stage 1 (block35_{index}) still scales its residual by 0.17",
@@ -157,7 +157,8 @@ def test_preactivation_checks_the_answers_on_the_built_blocks(tmp_path):
     no_post = solution.replace("    - {name: post, block: post_norm, tap: c5}\n", "")
     verdict = check("preactivation", write(tmp_path, "mine.yaml", no_post))
     assert (
-        verdict.message == "preactivation: recipe's last stage is 'preact_block', not a post-norm."
+        verdict.message
+        == "preactivation: recipe's last stage is 'pre_act_res_block', not a post-norm."
     )
 
 

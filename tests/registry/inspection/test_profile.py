@@ -24,7 +24,7 @@ TINY = tiny_recipe(
     **{
         "name": "tiny_resnet",
         "input_shape": [32, 32, 3],
-        "stem.block": "resnet_stem",
+        "stem.block": "res_net_stem",
         "stem.filters": 8,
         "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
         "head.num_classes": 10,

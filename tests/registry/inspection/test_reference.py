@@ -14,11 +14,12 @@ from registry.inspection.reference import (
     describe,
     example_layer,
 )
+from registry.names import snake_case
 from registry.recipe.spec import RecipeSpec, StageSpec, StemSpec
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 # Other tests may register blocks of their own; the committed page documents the built-in ones.
-BUILTIN_NAMES = sorted(name for name, _, _ in BUILTIN_BLOCKS)
+BUILTIN_NAMES = sorted(snake_case(cls.__name__) for cls, _ in BUILTIN_BLOCKS)
 
 
 def test_block_reference_is_up_to_date():
@@ -50,7 +51,7 @@ def test_sections_show_arguments_shapes_and_a_picture():
 
 
 def test_inception_block_picture_has_branches_and_the_scaled_sum():
-    layer, shape = example_layer("inception_resnet_a")
+    layer, shape = example_layer("inception_res_block35")
     chart = block_mermaid(layer, shape)
     assert (
         chart.count("-->") == 3 + 5 + 1 + 2 + 1 + 1
@@ -59,7 +60,7 @@ def test_inception_block_picture_has_branches_and_the_scaled_sum():
 
 
 def test_describe_names_the_layer():
-    layer, _ = example_layer("resnet_stem")
+    layer, _ = example_layer("res_net_stem")
     assert describe(layer.conv) == "7x7 conv 64 /2, BN, relu"
     assert describe(layer.pool) == "3x3 max-pool /2"
 

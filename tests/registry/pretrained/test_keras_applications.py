@@ -410,7 +410,7 @@ def test_network_keras_applications_does_not_have(resnet50_files):
         "name": "tiny_resnet",
         "input_shape": [32, 32, 3],
         "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
-        "stem": {"block": "resnet_stem", "filters": 8},
+        "stem": {"block": "res_net_stem", "filters": 8},
         "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
     }
     model = build(tiny, include_top=False)
@@ -430,9 +430,15 @@ def test_settings_that_shapes_do_not_show(resnet50_files):
         "name": "resnet_v1_5",
         "input_shape": [64, 64, 3],
         "defaults": {"use_bias": True, "bn_epsilon": 1.001e-5},
-        "stem": {"block": "resnet_stem", "filters": 8},
+        "stem": {"block": "res_net_stem", "filters": 8},
         "stages": [
-            {"name": "conv2", "block": "bottleneck", "filters": 8, "strides": 2, "stride_at": "3x3"}
+            {
+                "name": "conv2",
+                "block": "bottle_neck",
+                "filters": 8,
+                "strides": 2,
+                "stride_at": "3x3",
+            }
         ],
     }
     model = build(v15, include_top=False)

@@ -373,13 +373,13 @@ def test_an_unknown_block_suggests_the_closest():
         message,
         "resnet50.yaml",
         "stages[0].block: unknown block 'bottlenek'",
-        "Did you mean 'bottleneck'",
+        "Did you mean 'bottle_neck'",
     )
 
 
 def test_an_unknown_stem_suggests_the_closest():
     message = error_of(load_recipe, tiny(stem={"block": "resnet_stm"}))
-    assert_names(message, "stem.block: unknown block 'resnet_stm'", "Did you mean 'resnet_stem'")
+    assert_names(message, "stem.block: unknown block 'resnet_stm'", "Did you mean 'res_net_stem'")
 
 
 def test_an_unknown_argument_suggests_the_closest():
@@ -763,7 +763,7 @@ def stage_with(index: int, **args) -> dict:
             ("multiple of 3, but its input has 4", "divides both"),
         ),
         (
-            stage_with(0, block="bottleneck", base_width=4),
+            stage_with(0, block="bottle_neck", base_width=4),
             "stages[0].base_width",
             ("int(4 * 4 / 64) = 0 channels", "base_width >= 16"),
         ),

@@ -40,7 +40,7 @@ def test_typo_in_a_block_name_suggests_the_closest():
         build("resnet50", overrides={"stages.0.block": "bottlenek"})
     message = str(error.value)
     assert "resnet50.yaml" in message and "stages[0].block" in message
-    assert "Did you mean 'bottleneck' or 'preact_bottleneck'?" in message
+    assert "Did you mean 'bottle_neck' or 'pre_act_bottle_neck'?" in message
 
 
 def test_every_problem_is_located(tmp_path):
@@ -128,8 +128,8 @@ def test_schema_covers_every_block():
     stage_blocks = {
         variant["properties"]["block"]["const"] for variant in schema["$defs"]["StageSpec"]["oneOf"]
     }
-    assert {"bottleneck", "res_block", "inception_resnet_a", "conv_bn"} <= stage_blocks
+    assert {"bottle_neck", "res_block", "inception_res_block35", "conv_bn"} <= stage_blocks
     bottleneck = next(
-        v for v in schema["$defs"]["StageSpec"]["oneOf"] if v["title"] == "bottleneck"
+        v for v in schema["$defs"]["StageSpec"]["oneOf"] if v["title"] == "bottle_neck"
     )
     assert bottleneck["properties"]["filters"]["maximum"] == 8192

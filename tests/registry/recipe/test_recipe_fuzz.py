@@ -30,7 +30,7 @@ TEXTS = {name: (RECIPE_DIR / f"{name}.yaml").read_text() for name in recipe_name
 TINY = tiny_recipe(
     **{
         "defaults": {"bn_momentum": 0.9},
-        "stages.1.block": "bottleneck",
+        "stages.1.block": "bottle_neck",
         "stages.1.filters": 2,
         "stages.1.repeats": 2,
         "head.hidden_units": [8],
@@ -46,11 +46,11 @@ TINY_INCEPTION = tiny_recipe(
         "input_shape": [32, 32, 3],
         "stem.filters": 8,
         "stages": [
-            {"block": "inception_resnet_a", "scale": 0.2},
+            {"block": "inception_res_block35", "scale": 0.2},
             {"block": "reduction_a", "tap": "c3"},
-            {"block": "inception_resnet_b", "scale": 0.1},
+            {"block": "inception_res_block17", "scale": 0.1},
             {"block": "reduction_b"},
-            {"name": "last", "block": "inception_resnet_c", "scale": 1.0, "activation": None},
+            {"name": "last", "block": "inception_res_block8", "scale": 1.0, "activation": None},
             {
                 "name": "conv",
                 "block": "conv_bn",
@@ -148,7 +148,7 @@ PLAUSIBLE = {
             "c6",
             "stage{index}",
             "res_block",
-            "bottleneck",
+            "bottle_neck",
         ]
     ),
     list: st.lists(st.integers(1, 9), min_size=1, max_size=3),
@@ -270,7 +270,7 @@ def cheap(recipe, *, blocks: int, width: int) -> bool:
     calls = [recipe.stem, *(s.call for s in recipe.stages)] + ([recipe.head] if recipe.head else [])
     total = 1 + sum(s.repeats for s in recipe.stages)
     widest = max(
-        c.args.get("filters", 64) * c.args.get("expansion", 4 if c.block == "bottleneck" else 1)
+        c.args.get("filters", 64) * c.args.get("expansion", 4 if c.block == "bottle_neck" else 1)
         for c in calls
     )
     inception = sum(c.block.startswith(("inception", "mixed", "reduction")) for c in calls)
