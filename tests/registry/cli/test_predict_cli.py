@@ -83,6 +83,6 @@ def test_evaluate_names_a_missing_model_before_asking_for_data(capsys):
 
 def test_evaluate_without_data_says_so(saved_model, capsys):
     assert main(["evaluate", str(saved_model)]) == 2
-    assert f"--data DIR is required: the images to evaluate '{saved_model}' on" in (
+    assert f"--data DIR|NAME is required: the images or data set to evaluate '{saved_model}'" in (
         capsys.readouterr().err
     )
