@@ -120,7 +120,12 @@ class PreActResBlock(ResidualBlock):
 
     @property
     def branch_layers(self) -> list:
+        # A property, as in earlier releases: Keras saved the branch's weights
+        # under this name, so the weights files of those releases hold it.
         return [self.conv1, self.drop, self.conv2]
+
+    def branch(self) -> list:
+        return self.branch_layers
 
     def call(self, x, training=None):
         preact = self.preact_relu(self.preact_bn(x, training=training))
@@ -199,7 +204,12 @@ class PreActBottleNeck(ResidualBlock):
 
     @property
     def branch_layers(self) -> list:
+        # A property, as in earlier releases: Keras saved the branch's weights
+        # under this name, so the weights files of those releases hold it.
         return [self.conv1, self.conv2, self.conv3]
+
+    def branch(self) -> list:
+        return self.branch_layers
 
     def call(self, x, training=None):
         preact = self.preact_relu(self.preact_bn(x, training=training))

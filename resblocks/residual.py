@@ -126,8 +126,7 @@ class ResBlock(ResidualBlock):
         )
         self._make_tail()  # se, act, drop_path
 
-    @property
-    def branch_layers(self) -> list:
+    def branch(self) -> list:
         return [self.conv1, self.conv2]
 
     def call(self, x, training=None):
@@ -244,8 +243,7 @@ class BottleNeck(ResidualBlock):
         )
         self._make_tail()  # se, act, drop_path
 
-    @property
-    def branch_layers(self) -> list:
+    def branch(self) -> list:
         return [self.conv1, self.conv2, self.conv3]
 
     def call(self, x, training=None):

@@ -58,7 +58,7 @@ class ResidualBlock(keras.layers.Layer):
     `__init__` signature, passes them all by keyword
     (`super().__init__(**given(locals()))`: the base keeps one attribute per
     argument and a config of exactly those), makes its branch, lists it in
-    `branch_layers`, and writes `call` as its figure draws it, with
+    `branch()`, and writes `call` as its figure draws it, with
     `shortcut_of(x)` for what the sum adds and `residual_sum` for the sum.
 
     Args:
@@ -129,10 +129,14 @@ class ResidualBlock(keras.layers.Layer):
     def out_channels(self) -> int:
         return self.filters * self.expansion
 
-    @property
-    def branch_layers(self) -> list:
-        """The residual branch's layers in call order (after the pre-activation)."""
-        raise NotImplementedError(f"{type(self).__name__} must list its branch_layers")
+    def branch(self) -> list:
+        """The residual branch's layers in call order (after the pre-activation).
+
+        A method, not a property: Keras saves a layer's weights under the
+        first attribute, in name order, that holds it, so a property listing
+        conv1 would move conv1's weights under its own name in every file.
+        """
+        raise TypeError(f"{type(self).__name__} must define branch(): its residual branch's layers")
 
     def _conv_args(self) -> dict:
         return {
@@ -168,7 +172,7 @@ class ResidualBlock(keras.layers.Layer):
             stride_shortcut=self.stride_shortcut,
             **self._conv_args(),
         )
-        layers = [self.preact_bn, self.preact_relu, *self.branch_layers]
+        layers = [self.preact_bn, self.preact_relu, *self.branch()]
         build_chain([*layers, self.se, self.drop_path, self.act], input_shape)
         build_chain([self.downsample], input_shape)
 
@@ -201,7 +205,7 @@ class ResidualBlock(keras.layers.Layer):
         return shortcut_kind(self.shortcut, self.downsample)
 
     def compute_output_shape(self, input_shape):
-        return chain_output_shape(self.branch_layers, input_shape)
+        return chain_output_shape(self.branch(), input_shape)
 
     def get_config(self):
         return {**super().get_config(), **argument_config(self)}

@@ -313,7 +313,7 @@ def block_mermaid(layer: keras.layers.Layer, input_shape: tuple[int, ...]) -> st
             graph.chain(total, shape, [layer.act])
     elif getattr(layer, "pre_activation", False):  # BN-ReLU first, nothing after the sum
         pre, pre_shape = graph.chain(x, shape, [layer.preact_bn, layer.preact_relu])
-        end, _ = graph.chain(pre, pre_shape, layer.branch_layers)
+        end, _ = graph.chain(pre, pre_shape, layer.branch())
         if layer.shortcut != "none":
             total = graph.node("+", round_=True)
             graph.edge(end, total, "F(x)")

@@ -5,6 +5,7 @@ import inspect
 import keras
 import numpy as np
 import pytest
+from helpers import tiny_recipe
 
 import resblocks
 from resblocks import (
@@ -272,3 +273,28 @@ def test_one_shortcut_factory_serves_both_orderings():
 def test_inception_widths_are_checked_in_keras_wording():
     with pytest.raises(ValueError, match=r"`branch_1`: expected 3 positive int\(s\)"):
         InceptionResBlock17(branch_1=[128, 128])
+
+
+def test_weights_files_keep_the_layout_of_earlier_releases(tmp_path):
+    """Keras saves a layer's weights under the first attribute, in name order,
+    that holds it: a `branch_layers` property on ResBlock and BottleNeck moved
+    every conv under `branch_layers/` and broke the files users have. The
+    pre-activation blocks had that property in earlier releases, so theirs
+    keep it."""
+    import h5py
+
+    from registry import build
+
+    def keys(recipe) -> list[str]:
+        path = tmp_path / "w.weights.h5"
+        build(recipe).save_weights(path)
+        found: list[str] = []
+        with h5py.File(path) as f:
+            f.visit(found.append)
+        return found
+
+    post = keys(tiny_recipe(**{"stages.1.block": "bottle_neck", "stages.1.filters": 2}))
+    assert not [k for k in post if "branch_layers" in k]
+    assert [k for k in post if k.endswith("/conv1/bn/vars/0")]
+    pre = keys(tiny_recipe(**{"stem.block": "pre_act_stem", "stages.0.block": "pre_act_res_block"}))
+    assert [k for k in pre if "/branch_layers/conv_bn/bn/vars/0" in k]

@@ -14,12 +14,12 @@ from registry.inspection.reference import (
     describe,
     example_layer,
 )
-from registry.names import snake_case
+from registry.names import natural_sorted, snake_case
 from registry.recipe.spec import RecipeSpec, StageSpec, StemSpec
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 # Other tests may register blocks of their own; the committed page documents the built-in ones.
-BUILTIN_NAMES = sorted(snake_case(cls.__name__) for cls, _ in BUILTIN_BLOCKS)
+BUILTIN_NAMES = natural_sorted(snake_case(cls.__name__) for cls, _ in BUILTIN_BLOCKS)
 
 
 def test_block_reference_is_up_to_date():
