@@ -3,19 +3,21 @@
 import numpy as np
 import PIL.Image
 import pytest
+from helpers import OMIT, image_recipe
 
 from registry import build
 from registry.cli import main
 from registry.training.explain import explain
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8, "strides": 2}],
-    "head": {"block": "classifier", "num_classes": 2, "class_names": ["dark", "bright"]},
-}
+# One stage, stride 2: a 16x16 last map.
+TINY = image_recipe(
+    **{
+        "stages.1": OMIT,
+        "stages.0.strides": 2,
+        "head.num_classes": 2,
+        "head.class_names": ["dark", "bright"],
+    }
+)
 
 
 @pytest.fixture(scope="module")
