@@ -3,6 +3,7 @@
 - `tiny_recipe(**overrides)`: the smallest network worth building, changed
   with the recipe's own dotted paths (`"stages.0.block": "bottleneck"`).
 - `image_recipe(**overrides)`: the tiny network at 32x32 with stages conv2, conv3.
+- `two_class_recipe(class_names)`: that network with one stage and two classes.
 - `training_recipe(**train)`: that network with the train: section the training tests train.
 - `write_image_folder(root, per_class)`: learnable class folders of images
   (`variants=PNG`: RGB PNGs only).
@@ -94,6 +95,18 @@ def image_recipe(**overrides: Any) -> dict[str, Any]:
             "stages.1.name": "conv3",
             "stages.1.filters": 16,
             **overrides,
+        }
+    )
+
+
+def two_class_recipe(class_names: tuple[str, str] = ("a", "b")) -> dict[str, Any]:
+    """image_recipe with one stage, conv2 at stride 2 (a 16x16 last map), and two named classes."""
+    return image_recipe(
+        **{
+            "stages.1": OMIT,
+            "stages.0.strides": 2,
+            "head.num_classes": 2,
+            "head.class_names": list(class_names),
         }
     )
 

@@ -3,21 +3,13 @@
 import numpy as np
 import PIL.Image
 import pytest
-from helpers import OMIT, image_recipe
+from helpers import two_class_recipe
 
 from registry import build
 from registry.cli import main
 from registry.training.explain import explain
 
-# One stage, stride 2: a 16x16 last map.
-TINY = image_recipe(
-    **{
-        "stages.1": OMIT,
-        "stages.0.strides": 2,
-        "head.num_classes": 2,
-        "head.class_names": ["dark", "bright"],
-    }
-)
+TINY = two_class_recipe(("dark", "bright"))  # one stage: a 16x16 last map
 
 
 @pytest.fixture(scope="module")

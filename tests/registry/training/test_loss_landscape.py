@@ -3,21 +3,13 @@
 import keras
 import numpy as np
 import pytest
-from helpers import OMIT, PNG, image_recipe, write_image_folder
+from helpers import PNG, two_class_recipe, write_image_folder
 
 from registry import build
 from registry.cli import main
 from registry.training.landscape import filter_normalized_direction, load_data, loss_landscape
 
-# One stage, stride 2: a 16x16 last map.
-TINY = image_recipe(
-    **{
-        "stages.1": OMIT,
-        "stages.0.strides": 2,
-        "head.num_classes": 2,
-        "head.class_names": ["a", "b"],
-    }
-)
+TINY = two_class_recipe()  # one stage: a 16x16 last map
 
 
 @pytest.fixture(scope="module")

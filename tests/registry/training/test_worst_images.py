@@ -5,22 +5,14 @@ import json
 import numpy as np
 import PIL.Image
 import pytest
-from helpers import OMIT, PNG, image_recipe, write_image_folder
+from helpers import PNG, two_class_recipe, write_image_folder
 
 from registry import build
 from registry.cli import main
 from registry.training.evaluate import Evaluation
 from registry.training.worst import worst_indices
 
-# One stage, stride 2: a 16x16 last map.
-TINY = image_recipe(
-    **{
-        "stages.1": OMIT,
-        "stages.0.strides": 2,
-        "head.num_classes": 2,
-        "head.class_names": ["a", "b"],
-    }
-)
+TINY = two_class_recipe()  # one stage: a 16x16 last map
 
 
 def evaluation(probabilities, labels) -> Evaluation:
