@@ -12,6 +12,8 @@ import keras
 import numpy as np
 from helpers import ROOT, run_registry, training_recipe
 
+import registry.training.optim  # noqa: F401 - registers the optimizers that load_model reads back
+
 
 def multi_host_recipe(name: str) -> dict:
     """A 16x16, ten-class network small enough that two processes agree to float32 rounding."""
