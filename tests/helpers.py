@@ -2,8 +2,12 @@
 
 - `tiny_recipe(**overrides)`: the smallest network worth building, changed
   with the recipe's own dotted paths (`"stages.0.block": "bottle_neck"`).
-- `training_recipe(**train)`: the tiny network the training tests train.
-- `write_image_folder(root, per_class)`: learnable class folders of images.
+- `image_recipe(**overrides)`: the tiny network at 32x32 with stages conv2, conv3.
+- `two_class_recipe(class_names)`: that network with one stage and two classes.
+- `training_recipe(**train)`: that network with the train: section the training tests train.
+- `write_image_folder(root, per_class)`: learnable class folders of images
+  (`variants=PNG`: RGB PNGs only).
+- `run_registry(*args)`: `python -m registry ...` in a subprocess, as a user runs it.
 - `small_shape(name)`: the smallest input a shipped recipe is tested at.
 - `is_large(name)`: the one rule for what runs in `make test-slow` only;
   `recipe_params(names)` applies it to a parametrization.
@@ -17,6 +21,9 @@ from __future__ import annotations
 import collections
 import copy
 import functools
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,16 +80,11 @@ def tiny_recipe(**overrides: Any) -> dict[str, Any]:
     return raw
 
 
-def training_recipe(overrides: dict[str, Any] | None = None, **train: Any) -> dict[str, Any]:
-    """The tiny network at 32x32 with stages conv2, conv3 and a train: section.
+def image_recipe(**overrides: Any) -> dict[str, Any]:
+    """The tiny network at 32x32, rescaled, with stages conv2 (8 filters) and conv3 (16, stride 2).
 
-    `train` keys are laid over the train section (2 epochs of batches of 6,
-    a quarter held out, horizontal flips): the network the training tests
-    train on `write_image_folder`'s three classes. `overrides` (dotted
-    paths, as tiny_recipe's) are applied last.
+    No train: section. `overrides` are dotted paths, as tiny_recipe's.
     """
-    section = {"batch_size": 6, "epochs": 2, "val_split": 0.25}
-    section["augment"] = {"horizontal_flip": True}
     return tiny_recipe(
         **{
             "input_shape": [32, 32, 3],
@@ -92,9 +94,51 @@ def training_recipe(overrides: dict[str, Any] | None = None, **train: Any) -> di
             "stages.0.filters": 8,
             "stages.1.name": "conv3",
             "stages.1.filters": 16,
-            "train": {**section, **train},
-            **(overrides or {}),
+            **overrides,
         }
+    )
+
+
+def two_class_recipe(class_names: tuple[str, str] = ("a", "b")) -> dict[str, Any]:
+    """image_recipe with one stage, conv2 at stride 2 (a 16x16 last map), and two named classes."""
+    return image_recipe(
+        **{
+            "stages.1": OMIT,
+            "stages.0.strides": 2,
+            "head.num_classes": 2,
+            "head.class_names": list(class_names),
+        }
+    )
+
+
+def training_recipe(overrides: dict[str, Any] | None = None, **train: Any) -> dict[str, Any]:
+    """image_recipe's network with a train: section.
+
+    `train` keys are laid over the train section (2 epochs of batches of 6,
+    a quarter held out, horizontal flips): the network the training tests
+    train on `write_image_folder`'s three classes. `overrides` (dotted
+    paths, as tiny_recipe's) are applied last.
+    """
+    section = {"batch_size": 6, "epochs": 2, "val_split": 0.25}
+    section["augment"] = {"horizontal_flip": True}
+    return image_recipe(**{"train": {**section, **train}, **(overrides or {})})
+
+
+def run_registry(
+    *args: Any,
+    cwd: Path = ROOT,
+    python: str = sys.executable,
+    timeout: int = 600,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """`python -m registry *args` in a subprocess, this checkout first on the path, `env` added."""
+    return subprocess.run(
+        [python, "-m", "registry", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
 
 
@@ -114,6 +158,7 @@ VARIANTS = (
     ("bmp", "RGB"),
     ("jpeg", "L"),
 )
+PNG = (("png", "RGB"),)  # variants= for RGB PNGs only
 
 
 def pattern(name: str, rng: np.random.Generator, size: int = 32) -> np.ndarray:

@@ -13,22 +13,13 @@ one-hot labels.
 import keras
 import numpy as np
 import PIL.Image
+from helpers import image_recipe
 
 from registry import build
 from registry.cli import main
 from registry.inspection.class_activation import grad_cam, input_gradient, split_at
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [
-        {"name": "conv2", "block": "res_block", "filters": 8},
-        {"name": "conv3", "block": "res_block", "filters": 16, "strides": 2},
-    ],
-    "head": {"block": "classifier", "num_classes": 3},
-}
+TINY = image_recipe()
 
 
 def test_the_gradient_is_the_class_column_over_the_map_area():

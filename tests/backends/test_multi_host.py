@@ -6,7 +6,6 @@ need no JAX are in tests/registry/training/test_strategy.py.
 
 from __future__ import annotations
 
-import csv
 import os
 import queue
 import re
@@ -20,10 +19,10 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 import pytest
 import yaml
-from helpers import training_recipe
+from helpers import ROOT
+from launching import assert_trained_alike, history, launch, multi_host_recipe, two_runs
 
 from registry.training.digits import write_digits_folder
 
@@ -31,17 +30,8 @@ pytestmark = pytest.mark.skipif(
     keras.config.backend() != "jax", reason="multi_host is keras.distribution on JAX"
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-# Small enough that the two runs agree to float32 rounding (see the first test).
-RECIPE = training_recipe(
-    {
-        "name": "tiny_digits",
-        "input_shape": [16, 16, 3],
-        "head.num_classes": 10,
-        # No augmentation: each process draws its own, which one process would not.
-        "train": {"image_size": 16, "optimizer": {"name": "sgd", "learning_rate": 0.01}},
-    }
-)
+# Small enough that the two runs agree to float32 rounding (see launching.py).
+RECIPE = multi_host_recipe("tiny_digits")
 
 
 @pytest.fixture(scope="module")
@@ -59,23 +49,6 @@ def subset(digits: Path, split: str, per_class: int, out: Path) -> Path:
     return out
 
 
-def launch(*args, processes: int = 2) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "registry", "launch", "--processes", str(processes), "--"]
-        + [str(arg) for arg in args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-
-
-def history(run: Path) -> list[dict]:
-    with (run / "history.csv").open() as f:
-        return list(csv.DictReader(f))
-
-
 def test_two_processes_train_as_one_process_would(digits, tmp_path):
     # 130 training images in batches of 64: the last batch (2 images)
     # splits evenly, so both runs see exactly the same batches.
@@ -84,18 +57,7 @@ def test_two_processes_train_as_one_process_would(digits, tmp_path):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(yaml.safe_dump(RECIPE))
     flags = ("--data", data, "--val", val, "--epochs", 2, "--batch-size", 64, "--seed", 3)
-    job = launch("train", recipe, *flags, "--out", tmp_path / "two")
-    alone = subprocess.run(
-        [sys.executable, "-m", "registry", "train", str(recipe), "--out", str(tmp_path / "one")]
-        + [str(flag) for flag in flags],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    out, _ = job.communicate(timeout=600)
-    assert alone.returncode == 0, alone.stderr[-4000:]
-    assert job.returncode == 0, out[-4000:]
+    out = two_runs(recipe, flags, tmp_path)
     assert "[1] Process 1 of 2" in out
     assert "global batch 64, 32 per process on 1 local device, 2 devices in all" in out
 
@@ -105,16 +67,7 @@ def test_two_processes_train_as_one_process_would(digits, tmp_path):
     assert sorted(p.name for p in two.iterdir()) == sorted(
         p.name for p in (tmp_path / "one").iterdir()
     )
-    model = keras.saving.load_model(two / "last.keras", safe_mode=True)
-    one = keras.saving.load_model(tmp_path / "one" / "last.keras", safe_mode=True)
-    assert int(model.optimizer.iterations) == int(one.optimizer.iterations) == 6
-    # Measured: 2.4e-7. A batch's gradient is summed over two devices, not
-    # one, so float32 rounds differently; at learning rate 0.05 an early
-    # step amplifies that to 4e-4 in 6 steps (and 5e-3 in 46), at 0.01 not.
-    for mine, theirs in zip(model.weights, one.weights):
-        np.testing.assert_allclose(
-            np.asarray(mine), np.asarray(theirs), rtol=0, atol=1e-5, err_msg=mine.path
-        )
+    assert_trained_alike(two, tmp_path / "one", steps=6)
 
 
 def lines_of(process: subprocess.Popen) -> queue.Queue:

@@ -1,26 +1,14 @@
 """`make run`'s job, `resblocks demo`, reaches 95% on the digits it writes, from an empty folder."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
+from helpers import run_registry
 
 
 @pytest.mark.slow
 def test_demo_reaches_95_percent_validation_accuracy(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "registry", "demo"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""},
-    )
+    result = run_registry("demo", cwd=tmp_path, timeout=900, env={"CUDA_VISIBLE_DEVICES": ""})
     assert result.returncode == 0, result.stderr
     accuracy = float(
         re.search(

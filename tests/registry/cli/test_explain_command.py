@@ -3,19 +3,13 @@
 import numpy as np
 import PIL.Image
 import pytest
+from helpers import two_class_recipe
 
 from registry import build
 from registry.cli import main
 from registry.training.explain import explain
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8, "strides": 2}],
-    "head": {"block": "classifier", "num_classes": 2, "class_names": ["dark", "bright"]},
-}
+TINY = two_class_recipe(("dark", "bright"))  # one stage: a 16x16 last map
 
 
 @pytest.fixture(scope="module")

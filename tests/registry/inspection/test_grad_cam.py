@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from helpers import image_recipe
 
 from registry import build
 from registry.errors import ResblocksError
@@ -11,17 +12,7 @@ from registry.inspection.class_activation import grad_cam, split_at
 SIZE, SIDE = 32, 8  # images and the bright square in them
 
 # Stride 2 once: the last map is 16x16, fine enough to place a peak in an 8x8 square.
-SQUARES = {
-    "name": "squares",
-    "input_shape": [SIZE, SIZE, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [
-        {"name": "conv2", "block": "res_block", "filters": 8},
-        {"name": "conv3", "block": "res_block", "filters": 16, "strides": 2},
-    ],
-    "head": {"block": "classifier", "num_classes": 2},
-}
+SQUARES = image_recipe(name="squares", **{"input_shape": [SIZE, SIZE, 3], "head.num_classes": 2})
 
 
 def square_images(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,28 +12,21 @@ import pickle
 import struct
 from pathlib import Path
 
+import helpers
 import numpy as np
-import yaml
+from helpers import image_recipe
 
 # A 28x28-input network small enough to train in a test.
-TINY28 = {
-    "name": "tiny28",
-    "input_shape": [28, 28, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [
-        {"name": "conv2", "block": "res_block", "filters": 8},
-        {"name": "conv3", "block": "res_block", "filters": 16, "strides": 2},
-    ],
-    "head": {"block": "classifier", "num_classes": 10},
-    "train": {"batch_size": 16, "epochs": 1, "val_split": 0.25},
-}
+TINY28 = image_recipe(
+    name="tiny28",
+    input_shape=[28, 28, 3],
+    train={"batch_size": 16, "epochs": 1, "val_split": 0.25},
+    **{"head.num_classes": 10},
+)
 
 
 def write_recipe(path: Path, **train) -> Path:
-    recipe = {**TINY28, "train": {**TINY28["train"], **train}}
-    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
-    return path
+    return helpers.write_recipe(path, {**TINY28, "train": {**TINY28["train"], **train}})
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

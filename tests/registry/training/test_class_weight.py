@@ -4,18 +4,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import PNG, tiny_recipe, write_image_folder
 
 from registry import RecipeError, load_recipe
 from registry.recipe.train_spec import TrainSpec
 from registry.training.losses import class_weights
 
-RECIPE = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
-    "head": {"block": "classifier", "num_classes": 3},
-}
+RECIPE = tiny_recipe(input_shape=[32, 32, 3])
 NAMES = ("cat", "dog", "fox")
 LABELS = (0,) * 6 + (1,) * 3 + (2,)
 
@@ -89,16 +84,9 @@ def test_keras_fit_weighs_one_hot_labels_from_a_dataset_by_class():
 
 @pytest.mark.slow  # a run: about 30 s on a busy CPU
 def test_a_run_prints_and_uses_its_class_weights(tmp_path, capsys):
-    from PIL import Image
-
     from registry.training.run import train
 
-    rng = np.random.default_rng(0)
-    for label, count in (("dark", 9), ("light", 3)):
-        (tmp_path / "data" / label).mkdir(parents=True)
-        for i in range(count):
-            pixels = rng.integers(0, 255, (16, 16, 3)).astype("uint8")
-            Image.fromarray(pixels).save(tmp_path / "data" / label / f"{i}.png")
+    write_image_folder(tmp_path / "data", {"dark": 9, "light": 3}, size=16, variants=PNG)
     recipe = {
         **RECIPE,
         "input_shape": [16, 16, 3],

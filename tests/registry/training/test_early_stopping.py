@@ -2,21 +2,15 @@
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
+from helpers import OMIT, PNG, tiny_recipe, write_image_folder
 
 from registry import RecipeError, load_recipe
 from registry.training.callbacks import early_stop_reason
 
-RECIPE = {
-    "name": "tiny_stop",
-    "input_shape": [16, 16, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 4}],
-    "head": {"block": "classifier", "num_classes": 2},
-}
+RECIPE = tiny_recipe(
+    **{"name": "tiny_stop", "preprocessing": "rescale", "stages.1": OMIT, "head.num_classes": 2}
+)
 
 
 def history(metric, values):
@@ -60,16 +54,6 @@ def test_bad_rules_are_located_errors(rule, message):
     assert message in str(error.value)
 
 
-def image_folder(root):
-    rng = np.random.default_rng(0)
-    for label, base in (("dark", 60), ("light", 190)):
-        (root / label).mkdir(parents=True)
-        for i in range(6):
-            pixels = np.clip(base + rng.normal(0, 30, (16, 16, 3)), 0, 255).astype("uint8")
-            Image.fromarray(pixels).save(root / label / f"{i}.png")
-    return root
-
-
 @pytest.mark.slow  # a run: about 30 s on a busy CPU
 def test_a_stopped_run_says_why_records_it_and_does_not_train_on(tmp_path, capsys):
     from registry.training.run import train
@@ -77,7 +61,8 @@ def test_a_stopped_run_says_why_records_it_and_does_not_train_on(tmp_path, capsy
     # No change of val_accuracy can beat a min_delta of 1: the run stops after epoch 2.
     stop = {"patience": 1, "monitor": "val_accuracy", "min_delta": 1.0}
     recipe = {**RECIPE, "train": {"batch_size": 4, "epochs": 5, "early_stopping": stop}}
-    data, out = image_folder(tmp_path / "data"), tmp_path / "run"
+    data = write_image_folder(tmp_path / "data", {"dark": 6, "light": 6}, size=16, variants=PNG)
+    out = tmp_path / "run"
     history = train(recipe, data=data, out=out, verbose=0)
     assert history.epoch == [0, 1]
     state = json.loads((out / "state.json").read_text())

@@ -1,36 +1,19 @@
 """`resblocks gradients`: each block's gradient norm, repeatable bit for bit with a seed."""
 
 import numpy as np
-import PIL.Image
 import pytest
 import yaml
+from helpers import PNG, image_recipe, write_image_folder
 
 from registry.cli import main
 from registry.training.gradients import gradient_norms
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [
-        {"name": "conv2", "block": "res_block", "filters": 8, "repeats": 2},
-        {"name": "conv3", "block": "res_block", "filters": 16, "strides": 2},
-    ],
-    "head": {"block": "classifier", "num_classes": 3},
-}
+TINY = image_recipe(**{"stages.0.repeats": 2})
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gradients")
-    rng = np.random.default_rng(0)
-    for name in ("a", "b"):
-        (root / name).mkdir()
-        for i in range(6):
-            pixels = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
-            PIL.Image.fromarray(pixels).save(root / name / f"{i}.png")
-    return root
+    return write_image_folder(tmp_path_factory.mktemp("gradients"), {"a": 6, "b": 6}, variants=PNG)
 
 
 def test_the_same_seed_gives_the_same_numbers_bit_for_bit(data):

@@ -2,33 +2,21 @@
 
 import keras
 import numpy as np
-import PIL.Image
 import pytest
+from helpers import PNG, two_class_recipe, write_image_folder
 
 from registry import build
 from registry.cli import main
 from registry.training.landscape import filter_normalized_direction, load_data, loss_landscape
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8, "strides": 2}],
-    "head": {"block": "classifier", "num_classes": 2, "class_names": ["a", "b"]},
-}
+TINY = two_class_recipe()  # one stage: a 16x16 last map
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny model trained a few steps on a two-class folder, saved; (model file, folder)."""
     root = tmp_path_factory.mktemp("landscape")
-    rng = np.random.default_rng(0)
-    for label, name in enumerate(("a", "b")):
-        (root / "data" / name).mkdir(parents=True)
-        for i in range(8):
-            pixels = rng.integers(0, 120, (32, 32, 3)) + 120 * label
-            PIL.Image.fromarray(pixels.astype(np.uint8)).save(root / "data" / name / f"{i}.png")
+    write_image_folder(root / "data", {"a": 8, "b": 8}, variants=PNG)  # dark and bright
     keras.utils.set_random_seed(0)
     model = build(TINY, include_preprocessing=True)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")

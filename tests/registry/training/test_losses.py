@@ -3,18 +3,13 @@
 import keras
 import numpy as np
 import pytest
+from helpers import tiny_recipe
 
 from registry import RecipeError, load_recipe
 from registry.recipe.train_spec import TrainSpec
 from registry.training.losses import BinaryCrossEntropy, make_loss
 
-RECIPE = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
-    "head": {"block": "classifier", "num_classes": 3},
-}
+RECIPE = tiny_recipe(input_shape=[32, 32, 3])
 
 
 def scores_and_labels():

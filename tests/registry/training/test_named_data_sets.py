@@ -43,18 +43,22 @@ def run_cli(*argv):
     return code, out.getvalue(), err.getvalue()
 
 
+def search_under(root: Path, patch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Empty keras cache, Debian and torchvision roots under `root`, searched instead."""
+    roots = {
+        "keras": root / "keras" / "datasets",
+        "debian": root / "debian",
+        "torch": root / "torch",
+    }
+    patch.setenv("KERAS_HOME", str(root / "keras"))
+    patch.setattr(named_sets, "DEBIAN_ROOT", roots["debian"])
+    patch.setattr(named_sets, "TORCHVISION_ROOT", roots["torch"])
+    return roots
+
+
 @pytest.fixture
 def places(tmp_path, monkeypatch):
-    """Empty keras cache, Debian and torchvision roots under tmp_path, searched instead."""
-    roots = {
-        "keras": tmp_path / "keras" / "datasets",
-        "debian": tmp_path / "debian",
-        "torch": tmp_path / "torch",
-    }
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setattr(named_sets, "DEBIAN_ROOT", roots["debian"])
-    monkeypatch.setattr(named_sets, "TORCHVISION_ROOT", roots["torch"])
-    return roots
+    return search_under(tmp_path, monkeypatch)
 
 
 def test_the_command_line_offers_exactly_the_known_sets():
@@ -174,14 +178,7 @@ def cli_run(tmp_path_factory):
     """`train --data fashion_mnist --val test --download` on tiny files keras 'downloads'."""
     root = tmp_path_factory.mktemp("named")
     with pytest.MonkeyPatch.context() as patch:
-        places = {
-            "keras": root / "keras" / "datasets",
-            "debian": root / "debian",
-            "torch": root / "torch",
-        }
-        patch.setenv("KERAS_HOME", str(root / "keras"))
-        patch.setattr(named_sets, "DEBIAN_ROOT", places["debian"])
-        patch.setattr(named_sets, "TORCHVISION_ROOT", places["torch"])
+        places = search_under(root, patch)
         calls = []
         patch.setattr(keras.datasets.fashion_mnist, "load_data", fake_download(places, calls))
         recipe = write_recipe(root / "tiny28.yaml")

@@ -9,6 +9,7 @@ every Keras backend (the backend suites run this file).
 import keras
 import numpy as np
 import pytest
+from helpers import tiny_recipe
 
 from registry.recipe.train_spec import TrainSpec
 from registry.training import optim
@@ -335,13 +336,7 @@ def test_the_recipe_reference_documents_lamb_and_the_decay_rules():
         assert words in section
 
 
-RECIPE = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8}],
-    "head": {"block": "classifier", "num_classes": 3},
-}
+RECIPE = tiny_recipe(input_shape=[32, 32, 3])
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,12 @@ import keras
 import numpy as np
 import pytest
 import yaml
-from PIL import Image
+from helpers import OMIT, PNG, tiny_recipe, write_image_folder
 
 from registry.training.run import train
 
 RECIPE = {
-    "name": "tiny_ema",
-    "input_shape": [16, 16, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 4}],
+    **tiny_recipe(name="tiny_ema", preprocessing="rescale", **{"stages.1": OMIT}),
     "head": {"block": "classifier", "num_classes": 2},
     "train": {
         "batch_size": 2,
@@ -32,14 +28,8 @@ RECIPE = {
 
 
 def image_folder(root):
-    rng = np.random.default_rng(0)
-    for label in ("dark", "light"):
-        for i in range(8):
-            base = 60 if label == "dark" else 190
-            pixels = np.clip(base + rng.normal(0, 30, (16, 16, 3)), 0, 255).astype("uint8")
-            (root / label).mkdir(parents=True, exist_ok=True)
-            Image.fromarray(pixels).save(root / label / f"{i}.png")
-    return root
+    """Eight dark and eight light 16x16 images."""
+    return write_image_folder(root, {"dark": 8, "light": 8}, size=16, variants=PNG)
 
 
 class ValidatedWeights(keras.callbacks.Callback):

@@ -2,38 +2,25 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
-from PIL import Image
+from helpers import PNG, tiny_recipe, write_image_folder, write_recipe
 
 from registry.cli import main
 from registry.training.rundir import RunDir, RunDirError
 
-RECIPE = {
-    "name": "restart_tiny",
-    "input_shape": [16, 16, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 4},
-    "stages": [
-        {"name": "conv2", "block": "res_block", "filters": 4},
-        {"name": "conv3", "block": "res_block", "filters": 8, "strides": 2},
-    ],
-    "head": {"block": "classifier", "num_classes": 2},
-    "train": {"batch_size": 4, "epochs": 1, "val_split": 0.25},
-}
+RECIPE = tiny_recipe(
+    name="restart_tiny",
+    preprocessing="rescale",
+    train={"batch_size": 4, "epochs": 1, "val_split": 0.25},
+    **{"head.num_classes": 2},
+)
 
 
 @pytest.fixture
 def job(tmp_path) -> dict:
-    rng = np.random.default_rng(0)
-    for label in ("a", "b"):
-        (tmp_path / "data" / label).mkdir(parents=True)
-        for i in range(6):
-            pixels = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
-            Image.fromarray(pixels).save(tmp_path / "data" / label / f"{i}.png")
-    recipe = tmp_path / "tiny.yaml"
-    recipe.write_text(yaml.safe_dump(RECIPE, sort_keys=False), encoding="utf-8")
+    write_image_folder(tmp_path / "data", {"a": 6, "b": 6}, size=16, variants=PNG)
+    recipe = write_recipe(tmp_path / "tiny.yaml", RECIPE)
     return {"recipe": recipe, "data": tmp_path / "data", "out": tmp_path / "run"}
 
 

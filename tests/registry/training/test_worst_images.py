@@ -5,20 +5,14 @@ import json
 import numpy as np
 import PIL.Image
 import pytest
+from helpers import PNG, two_class_recipe, write_image_folder
 
 from registry import build
 from registry.cli import main
 from registry.training.evaluate import Evaluation
 from registry.training.worst import worst_indices
 
-TINY = {
-    "name": "tiny",
-    "input_shape": [32, 32, 3],
-    "preprocessing": "rescale",
-    "stem": {"block": "cifar_stem", "filters": 8},
-    "stages": [{"name": "conv2", "block": "res_block", "filters": 8, "strides": 2}],
-    "head": {"block": "classifier", "num_classes": 2, "class_names": ["a", "b"]},
-}
+TINY = two_class_recipe()  # one stage: a 16x16 last map
 
 
 def evaluation(probabilities, labels) -> Evaluation:
@@ -53,12 +47,7 @@ def test_count_must_be_positive():
 def test_evaluate_writes_the_grid(tmp_path, capsys):
     model = tmp_path / "model.keras"
     build(TINY, include_preprocessing=True).save(model)
-    rng = np.random.default_rng(0)
-    for name in ("a", "b"):
-        (tmp_path / "val" / name).mkdir(parents=True)
-        for i in range(3):
-            pixels = rng.integers(0, 255, (36, 36, 3), dtype=np.uint8)
-            PIL.Image.fromarray(pixels).save(tmp_path / "val" / name / f"{i}.png")
+    write_image_folder(tmp_path / "val", {"a": 3, "b": 3}, size=36, variants=PNG)
     args = ["evaluate", str(model), "--data", str(tmp_path / "val"), "--worst", "4", "--json"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
