@@ -28,12 +28,17 @@ def test_show_prints_the_published_count_beside_the_counted_one(capsys):
     )
 
 
-def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
-    path = tmp_path / "bad.yaml"
+def recipe_file(tmp_path, name: str, stages: str):
+    """A 32x32 recipe file with a CIFAR stem and the given stages (YAML flow text)."""
+    path = tmp_path / f"{name}.yaml"
     path.write_text(
-        "name: bad\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\nstages: [{block: "
-        "bottlenek}]\n"
+        f"name: {name}\ninput_shape: [32, 32, 3]\nstem: {{block: cifar_stem}}\nstages: {stages}\n"
     )
+    return path
+
+
+def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
+    path = recipe_file(tmp_path, "bad", "[{block: bottlenek}]")
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert (
@@ -53,11 +58,8 @@ def test_schema_is_json(capsys):
 
 
 def test_validate_passes_a_recipe_with_an_old_block_name_and_says_where(tmp_path, capsys):
-    path = tmp_path / "old.yaml"
-    path.write_text(
-        "name: old\ninput_shape: [32, 32, 3]\nstem: {block: cifar_stem}\n"
-        "stages: [{block: res_block, filters: 16}, {block: bottleneck, filters: 4}]\n"
-    )
+    stages = "[{block: res_block, filters: 16}, {block: bottleneck, filters: 4}]"
+    path = recipe_file(tmp_path, "old", stages)
     assert main(["validate", str(path)]) == 0
     captured = capsys.readouterr()
     assert "old.yaml: ok (old, 2 stages)" in captured.out
