@@ -58,7 +58,7 @@ class ChainLayer(keras.layers.Layer):
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
         """The layers in the order `call` applies them."""
-        raise NotImplementedError(f"{type(self).__name__} must list its sublayers")
+        raise TypeError(f"{type(self).__name__} must define sublayers: its layers in call order")
 
     def build(self, input_shape):
         build_chain(self.sublayers, input_shape)
