@@ -163,7 +163,7 @@ INSPECTION = {
     "show_resnet50": (
         ["show", "resnet50"],
         [
-            "conv5  bottleneck         3    7x7x2048  14,998,528  0.732 G",
+            "conv5  bottle_neck         3    7x7x2048  14,998,528  0.732 G",
             "total params: 25,636,712  (trainable 25,583,592)",
             "total multiply-accumulates: 3.858 G at 224x224x3",
         ],
@@ -171,7 +171,7 @@ INSPECTION = {
     "show_inception_resnet_v2": (
         ["show", "inception_resnet_v2"],
         [
-            "block17_1..20  inception_resnet_b          20  17x17x1088  22,549,120  6.499 G",
+            "block17_1..20  inception_res_block17        20  17x17x1088  22,549,120  6.499 G",
             "total params: 55,873,736  (trainable 55,813,192)",
         ],
     ),
