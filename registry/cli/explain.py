@@ -52,23 +52,28 @@ def cmd_landscape(args) -> int:
 
     from registry.training.landscape import loss_landscape, plot_landscape
 
-    result = loss_landscape(
-        args.model,
-        args.data,
-        two_d=args.two_d,
-        points=args.points,
-        span=args.span,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        image_size=args.image_size,
-        allow_plugins=args.allow_plugins,
-    )
+    results = {}
+    for model in args.models:
+        result = loss_landscape(
+            model,
+            args.data,
+            two_d=args.two_d,
+            points=args.points,
+            span=args.span,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            image_size=args.image_size,
+            images=args.images,
+            allow_plugins=args.allow_plugins,
+        )
+        label = _run_label(model, results)
+        results[label] = result
+        print(
+            f"{label}: loss at the trained weights {result.centre:.4f}, around it "
+            f"{np.nanmin(result.losses):.4f} to {np.nanmax(result.losses):.4f}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    plot_landscape(result, args.out)
-    print(
-        f"loss at the trained weights {result.centre:.4f}, around it "
-        f"{np.nanmin(result.losses):.4f} to {np.nanmax(result.losses):.4f}"
-    )
+    plot_landscape(results, args.out)
     print(f"wrote {args.out}")
     return 0
 
@@ -149,7 +154,12 @@ def add_to(commands) -> None:
         "times random directions, each filter of a direction scaled to the norm of the "
         "weights' filter, biases and batch-norm parameters left out (Li et al. 2018).",
     )
-    p.add_argument("model", metavar="RUN_OR_MODEL", help=".keras file or run folder")
+    p.add_argument(
+        "models",
+        nargs="+",
+        metavar="RUN_OR_MODEL",
+        help=".keras files or run folders; several share one figure (same directions' seed)",
+    )
     p.add_argument(
         "--data",
         required=True,
@@ -158,6 +168,12 @@ def add_to(commands) -> None:
         "(fashion_mnist, mnist, cifar10, cifar100)",
     )
     p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
+    p.add_argument(
+        "--images",
+        type=positive_int,
+        metavar="N",
+        help="the loss on a sample of N training images drawn by --seed (default: all)",
+    )
     p.add_argument("--2d", dest="two_d", action="store_true", help="two directions: a contour plot")
     p.add_argument(
         "--points",
@@ -212,3 +228,11 @@ def _steps(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more. Received: {text!r}")
     return value
+
+
+def _run_label(model: str, taken: dict) -> str:
+    """A run folder's or model file's name for the legend, made unique."""
+    path = Path(model)
+    label = path.parent.name if path.suffix == ".keras" and path.parent.name else path.name
+    label = label.removesuffix(".keras") or str(model)
+    return label if label not in taken else f"{label} ({len(taken) + 1})"
