@@ -3,7 +3,13 @@
 import argparse
 from pathlib import Path
 
-from registry.cli.options import SAVED_PLUGINS_HELP, add_recipe_options, positive_int
+from registry.cli.options import (
+    SAVED_PLUGINS_HELP,
+    add_data_option,
+    add_image_size_option,
+    add_recipe_options,
+    positive_int,
+)
 
 
 def cmd_explain(args) -> int:
@@ -101,9 +107,7 @@ def add_to(commands) -> None:
         metavar="LABEL",
         help="class to explain in every image (default: each image's predicted class)",
     )
-    p.add_argument(
-        "--image-size", type=positive_int, metavar="N", help="for models that take any size"
-    )
+    add_image_size_option(p)
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_explain)
 
@@ -117,13 +121,7 @@ def add_to(commands) -> None:
         "plain56_cifar with resnet56_cifar and see.",
     )
     p.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe names or YAML files")
-    p.add_argument(
-        "--data",
-        required=True,
-        metavar="DIR|NAME",
-        help="training images: a folder with one subfolder per class, or a data set's name "
-        "(fashion_mnist, mnist, cifar10, cifar100)",
-    )
+    add_data_option(p, "training images (a named set's training split)")
     p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
     p.add_argument(
         "--steps",
@@ -135,9 +133,7 @@ def add_to(commands) -> None:
     p.add_argument(
         "--batch-size", type=positive_int, default=32, metavar="N", help="images per step"
     )
-    p.add_argument(
-        "--image-size", type=positive_int, metavar="N", help="default: each recipe's input size"
-    )
+    add_image_size_option(p, "default: each recipe's input size")
     p.add_argument(
         "--seed",
         type=int,
@@ -160,13 +156,7 @@ def add_to(commands) -> None:
         metavar="RUN_OR_MODEL",
         help=".keras files or run folders; several share one figure (same directions' seed)",
     )
-    p.add_argument(
-        "--data",
-        required=True,
-        metavar="DIR|NAME",
-        help="training images: a folder with one subfolder per class, or a data set's name "
-        "(fashion_mnist, mnist, cifar10, cifar100)",
-    )
+    add_data_option(p, "training images (a named set's training split)")
     p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
     p.add_argument(
         "--images",
@@ -193,9 +183,7 @@ def add_to(commands) -> None:
     p.add_argument(
         "--batch-size", type=positive_int, default=64, metavar="N", help="images per pass"
     )
-    p.add_argument(
-        "--image-size", type=positive_int, metavar="N", help="for models that take any size"
-    )
+    add_image_size_option(p)
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_landscape)
 
