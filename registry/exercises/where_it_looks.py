@@ -76,7 +76,7 @@ def hit_rate(heatmaps: np.ndarray, corners: np.ndarray) -> float:
     for heatmap, (row, col) in zip(heatmaps, corners):
         peak_row, peak_col = np.unravel_index(np.argmax(heatmap), heatmap.shape)
         hits += row <= peak_row < row + SQUARE and col <= peak_col < col + SQUARE
-    return hits / len(heatmaps)
+    return float(hits / len(heatmaps))
 
 
 def check(path: Path) -> str:
@@ -92,8 +92,8 @@ def check(path: Path) -> str:
             "Name the class whose evidence the heatmap should show.",
         )
     answers = sheet.get("answers") or {}
-    for key in ("map_size", "hit_rate"):
-        answer(answers, key, f"Measure it: see step {key} in the README.")
+    answer(answers, "map_size", "The side of your layer's output map, in cells.")
+    answer(answers, "hit_rate", "Measure it: hit_rate(heatmaps, corners) of your bright images.")
 
     model, accuracy = trained(recipe)
     body = [item.name for item in model.body]
@@ -145,6 +145,10 @@ def check(path: Path) -> str:
     )
 
 
+# The last recipe `trained` trained (its raw mapping as JSON), with its model and accuracy.
+_TRAINED: dict[str, tuple[keras.Model, float]] = {}
+
+
 def trained(recipe) -> tuple[keras.Model, float]:
     """The recipe trained as the README trains it, and its accuracy on the checker's test images.
 
@@ -168,9 +172,6 @@ def trained(recipe) -> tuple[keras.Model, float]:
         _TRAINED.clear()
         _TRAINED[key] = (model, accuracy)
     return _TRAINED[key]
-
-
-_TRAINED: dict[str, tuple[keras.Model, float]] = {}
 
 
 def _check_task(recipe) -> None:
