@@ -335,7 +335,7 @@ def test_where_it_looks_counts_a_peak_inside_the_square_only():
     assert (images[1, row : row + 8, col : col + 8] == 255).all() and images[0].max() < 255
     inside, outside = np.zeros((2, 32, 32)), np.zeros((2, 32, 32))
     inside[0, row + 7, col + 7] = inside[1, row, col] = 1
-    outside[0, row + 8, col] = outside[1, row, col - 1 if col else col + 8] = 1
+    outside[0, row - 1 if row else row + 8, col] = outside[1, row, col - 1 if col else col + 8] = 1
     both = np.stack([corners[1], corners[1]])
     assert hit_rate(inside, both) == 1.0
     assert hit_rate(outside, both) == 0.0
