@@ -3,6 +3,7 @@
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import built
 
@@ -17,6 +18,10 @@ STARTER_FAILS = {
     "swap_block": ("recipe stage 0 (conv2) still uses 'bottle_neck'", "res_block"),
     "plain_vs_residual": ("recipes.plain20 stage 0 has shortcut 'zero_pad'", "shortcut: none"),
     "shortcuts": ("recipe stage 0 still uses shortcut 'zero_pad'", "projection"),
+    "gradient_flow": (
+        "answers.larger_first_block is not filled in yet",
+        "resblocks gradients plain56_cifar resnet56_cifar",
+    ),
     "preactivation": ("recipe's stem is 'cifar_stem'", "pre_act_stem"),
     "feature_pyramid": ("answers.shapes.c1 must be [height, width, channels]", "halve the map"),
     "inception_scale": (
@@ -25,6 +30,7 @@ STARTER_FAILS = {
     ),
     "stochastic_depth": ("answers.residual_blocks", "repeats"),
     "cardinality": ("answers.resnet50_gmacs", "resblocks show resnet50_tv"),
+    "where_it_looks": ("grad_cam.layer is not filled in yet", "registry.grad_cam"),
     "own_block": (
         "RECIPE does not use your block (se_res_block)",
         "'stages': {0: {'block': 'se_res_block'}",
@@ -272,3 +278,64 @@ def test_cardinality_refuses_a_width_of_unequal_cost(tmp_path):
         "of equal cost."
     )
     assert "int(filters * d / 64) * C" in verdict.hint
+
+
+def test_gradient_flow_wants_the_measured_answers(tmp_path):
+    """The checker's own measurement decides: the plain network's first block gets more."""
+    verdict = check_edited(
+        tmp_path, "gradient_flow", "larger_first_block: plain56_cifar", "larger_first_block: resnet"
+    )
+    assert verdict.message == "gradient_flow: answers.larger_first_block = 'resnet' is wrong."
+    verdict = check_edited(tmp_path, "gradient_flow", "plain_orders: 3.1", "plain_orders: -2")
+    assert verdict.message == "gradient_flow: answers.plain_orders = -2 is too low."
+    verdict = check_edited(tmp_path, "gradient_flow", "residual_orders: 0.4", "residual_orders: 3")
+    assert verdict.message == "gradient_flow: answers.residual_orders = 3 is too high."
+
+
+def test_gradient_flow_refuses_the_folklore(tmp_path):
+    """He et al. 2015, sec. 4.1: with batch norm the plain network's gradients do not vanish."""
+    verdict = check_edited(tmp_path, "gradient_flow", "plain_vanishing: no", "plain_vanishing: yes")
+    assert verdict.message == (
+        "gradient_flow: answers.plain_vanishing = yes does not follow from your plain_orders."
+    )
+    assert "not from what is often said" in verdict.hint
+    from registry.exercises.gradient_flow import PLAIN, RESIDUAL, measured
+
+    norms = measured()
+    assert norms[PLAIN][1] > 10 * norms[PLAIN][-1]  # grows towards the input: not vanishing
+    assert norms[PLAIN][1] > norms[RESIDUAL][1]
+
+
+def test_where_it_looks_heatmaps_of_the_other_class_miss_the_square(tmp_path):
+    verdict = check_edited(tmp_path, "where_it_looks", "class: bright", "class: dark")
+    assert verdict.message.startswith(
+        "where_it_looks: Grad-CAM of class 'dark' at conv3 peaks inside the square in only "
+    )
+    assert "evidence FOR a class" in verdict.hint
+
+
+def test_where_it_looks_checks_the_layer_and_the_numbers(tmp_path):
+    verdict = check_edited(tmp_path, "where_it_looks", "layer: conv3", "layer: conv4")
+    assert verdict.message == (
+        "where_it_looks: grad_cam.layer = 'conv4' is not a body layer of squares. "
+        "Body layers: stem, conv2, conv3"
+    )
+    verdict = check_edited(tmp_path, "where_it_looks", "map_size: 16", "map_size: 32")
+    assert verdict.message == "where_it_looks: answers.map_size = 32 is too high."
+    verdict = check_edited(tmp_path, "where_it_looks", "hit_rate: 1.0", "hit_rate: 0.5")
+    assert verdict.message.startswith("where_it_looks: answers.hit_rate = 0.5 is too low")
+
+
+def test_where_it_looks_counts_a_peak_inside_the_square_only():
+    from registry.exercises.where_it_looks import hit_rate, squares
+
+    images, labels, corners = squares(4, seed=0)
+    (row, col) = corners[1]
+    assert labels.tolist() == [0, 1, 0, 1] and corners[0].tolist() == [-1, -1]
+    assert (images[1, row : row + 8, col : col + 8] == 255).all() and images[0].max() < 255
+    inside, outside = np.zeros((2, 32, 32)), np.zeros((2, 32, 32))
+    inside[0, row + 7, col + 7] = inside[1, row, col] = 1
+    outside[0, row - 1 if row else row + 8, col] = outside[1, row, col - 1 if col else col + 8] = 1
+    both = np.stack([corners[1], corners[1]])
+    assert hit_rate(inside, both) == 1.0
+    assert hit_rate(outside, both) == 0.0
