@@ -110,7 +110,7 @@ class PreActResBlock(PreActivationBlock):
         use_bias: bool. Bias in the convolutions no BN follows: the last
             one and the projection. (A conv that a BN follows has none: the
             BN's beta makes it redundant.)
-        bn_epsilon, bn_momentum: float. Those of every batch norm.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of every batch norm.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
@@ -175,14 +175,14 @@ class PreActBottleNeck(PreActivationBlock):
         shortcut: str. "projection", "zero_pad", "identity" or "none"; see
             `ResBlock`.
 
-    Keyword-only args, the shortcut's and the settings (`PreActivationBlock`'s
-    and `ConvBNLayer`'s):
+    Keyword-only args, the shortcut's (`PreActivationBlock`'s) and the
+    settings (`ConvBNLayer`'s):
         stride_shortcut: str. Where the block strides but keeps its width:
             "projection" or "subsample"; see `PreActResBlock`.
         activation: str. The nonlinearity after each BN.
         use_bias: bool. Bias in the convolutions no BN follows: the last
             1x1 and the projection (keras.applications' V2 has them).
-        bn_epsilon, bn_momentum: float. Those of every batch norm.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norms.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:

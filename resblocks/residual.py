@@ -108,14 +108,18 @@ class ResBlock(PostActivationBlock):
         dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
-        avg_down, drop_path_rate, zero_init_last: ResNet-D's shortcut,
-            stochastic depth and the zero-init of conv2's BN; see `ResidualBlock`.
+        avg_down: bool. ResNet-D's projection: a 2x2 average pool, then a
+            stride-1 1x1 convolution (see `ResidualBlock`).
+        drop_path_rate: float. Stochastic depth: the rate at which training
+            drops the branch (see `ResidualBlock`).
+        zero_init_last: bool. Start conv2's BN gamma at zero, so the block
+            starts as relu(shortcut(x)).
 
     Keyword-only args, the settings of both convolutions and the projection
     (declared once, by `ConvBNLayer`):
         activation: str. The nonlinearity after each BN and after the sum.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon, bn_momentum: float. Those of every batch norm.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of every batch norm.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
@@ -195,14 +199,15 @@ class BottleNeck(PostActivationBlock):
         dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
-        avg_down, drop_path_rate, zero_init_last: as in `ResBlock` (the
-            zero-init is conv3's).
+        avg_down: bool. Average-pool 2x2 before a stride-1 projection (ResNet-D).
+        drop_path_rate: float. Stochastic depth of the branch (`ResidualBlock`).
+        zero_init_last: bool. Start conv3's BN gamma at zero (Goyal et al. 2017).
 
     Keyword-only args, the settings of the three convolutions and the
     projection (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN and after the sum.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon, bn_momentum: float. Those of every batch norm.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of every batch norm.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:

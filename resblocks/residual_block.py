@@ -58,10 +58,12 @@ class ResidualBlock(ConvBNLayer):
     `branch()`, and writes `call` as its figure draws it, with
     `shortcut_of(x)` for what the sum adds and `residual_sum` for the sum.
 
-    Keyword-only args, every block's (`ConvBNLayer`'s): activation,
-    use_bias, bn_epsilon, bn_momentum, kernel_initializer.
+    Every block also takes `ConvBNLayer`'s keyword-only settings
+    (activation, use_bias, bn_epsilon, bn_momentum, kernel_initializer).
+    The arguments below are those of the blocks that take them
+    (`PostActivationBlock`'s); the others have them at their "off" value.
 
-    Args of the blocks that take them (at their "off" value elsewhere):
+    Args:
         avg_down: bool. A projection shortcut average-pools 2x2 before a
             stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):

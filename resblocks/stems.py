@@ -51,7 +51,7 @@ class ResNetStem(ChainLayer, ConvBNLayer):
     Keyword-only args, the settings of the `ConvBN`:
         activation: str. The nonlinearity after BN.
         use_bias: bool. Bias in the convolution.
-        bn_epsilon, bn_momentum: float. Those of the batch norm.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norm.
         kernel_initializer: str. Initializer of the convolution kernel.
 
     Input shape: `(batch, height, width, channels)`.
@@ -113,7 +113,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
     Keyword-only args, the settings of the three `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon, bn_momentum: float. Those of the batch norms.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norms.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
