@@ -131,6 +131,8 @@ class ResBlock(PostActivationBlock):
         drop_path: the `DropPath` on the residual branch, or None (rate 0).
         shortcut_kind: str or None. What the sum adds, once built:
             "identity", "projection", "zero_pad", or None for a plain block.
+        expansion: int. 1, `ResidualBlock`'s: a basic block outputs `filters`
+            channels (a class attribute, as in `PreActResBlock`).
         The plumbing (arguments, shortcut, sum, config) is `ResidualBlock`'s.
 
     Input shape: `(batch, height, width, channels)`.
