@@ -154,9 +154,48 @@ class InceptionResBlock35(InceptionResBlock):
         ]
 
 
+class FactorizedInceptionResBlock(InceptionResBlock):
+    """Inception-ResNet-B and -C: 1x1 | 1x1-1xn-nx1, the n x n convolution factorized.
+
+    Figures 17 and 19 (and 11 and 13 for V1) draw the same block with other
+    numbers: a 1x1 branch, and a branch that follows its 1x1 with a 1xn and
+    an nx1 convolution, which see as far as one n x n at 2/n of its cost
+    (Szegedy et al. 2015, "Rethinking the Inception Architecture", sec. 3.2).
+    Not a block of its own: `InceptionResBlock17` (n = 7) and
+    `InceptionResBlock8` (n = 3) fix `n` and give the defaults, so their
+    configs hold only scale, activation and the widths.
+
+    Args:
+        n: int. Kernel length of the factorized convolutions (1xn, then nx1).
+        scale: float. Residual scale.
+        activation: str or None. Applied after the sum.
+        branch_0: list of 1 int. Filters of the 1x1 branch.
+        branch_1: list of 3 ints. Filters of the 1x1, the 1xn and the nx1.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        scale: float,
+        activation: str | None,
+        branch_0: Sequence[int],
+        branch_1: Sequence[int],
+        **kwargs,
+    ):
+        super().__init__(scale, activation, **kwargs)
+        self.branch_0 = check_widths("branch_0", branch_0, 1)
+        self.branch_1 = check_widths("branch_1", branch_1, 3)
+        self.branches = [
+            inception_branch(self.branch_0, [1], 0),
+            inception_branch(self.branch_1, [1, (1, n), (n, 1)], 1),
+        ]
+
+
 @keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResBlock17(InceptionResBlock):
+class InceptionResBlock17(FactorizedInceptionResBlock):
     """Inception-ResNet-B, the 17x17 block (Figure 17): 1x1 | 1x1-1x7-7x1.
+
+    `FactorizedInceptionResBlock` with n = 7.
 
     Args:
         scale: float. Residual scale; 0.1 in Inception-ResNet-V2.
@@ -178,18 +217,14 @@ class InceptionResBlock17(InceptionResBlock):
         branch_1: Sequence[int] = (128, 160, 192),
         **kwargs,
     ):
-        super().__init__(scale, activation, **kwargs)
-        self.branch_0 = check_widths("branch_0", branch_0, 1)
-        self.branch_1 = check_widths("branch_1", branch_1, 3)
-        self.branches = [
-            inception_branch(self.branch_0, [1], 0),
-            inception_branch(self.branch_1, [1, (1, 7), (7, 1)], 1),
-        ]
+        super().__init__(7, scale, activation, branch_0, branch_1, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResBlock8(InceptionResBlock):
+class InceptionResBlock8(FactorizedInceptionResBlock):
     """Inception-ResNet-C, the 8x8 block (Figure 19): 1x1 | 1x1-1x3-3x1.
+
+    `FactorizedInceptionResBlock` with n = 3.
 
     Args:
         scale: float. Residual scale; 0.2 in Inception-ResNet-V2, and 1.0
@@ -211,10 +246,4 @@ class InceptionResBlock8(InceptionResBlock):
         branch_1: Sequence[int] = (192, 224, 256),
         **kwargs,
     ):
-        super().__init__(scale, activation, **kwargs)
-        self.branch_0 = check_widths("branch_0", branch_0, 1)
-        self.branch_1 = check_widths("branch_1", branch_1, 3)
-        self.branches = [
-            inception_branch(self.branch_0, [1], 0),
-            inception_branch(self.branch_1, [1, (1, 3), (3, 1)], 1),
-        ]
+        super().__init__(3, scale, activation, branch_0, branch_1, **kwargs)
