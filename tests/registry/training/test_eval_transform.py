@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import yaml
+from helpers import two_class_recipe
 from PIL import Image
 
-from helpers import two_class_recipe
 from registry import build
 from registry.errors import RecipeError
 from registry.recipe.train_spec import EvalSpec, TrainSpec
 from registry.training import decode
-from registry.training.evaluate import evaluate
 from registry.training.eval_transform import predict_scores, run_eval_spec
+from registry.training.evaluate import evaluate
 from registry.training.predict import predict
 
 CROP = {"resize": "shorter_side", "crop_pct": 0.875, "interpolation": "bilinear"}
@@ -158,9 +158,7 @@ def test_a_run_without_eval_squashes_as_before(tmp_path):
     squashed = decode.resize_uint8(tf.constant(image), (32, 32)).numpy()[None].astype("float32")
     (prediction,) = predict(run / "model.keras", [tmp_path / "x.png"], top=2)
     got = {ranked.index: ranked.score for ranked in prediction.top}
-    np.testing.assert_allclose(
-        [got[0], got[1]], model.predict(squashed, verbose=0)[0], atol=1e-5
-    )
+    np.testing.assert_allclose([got[0], got[1]], model.predict(squashed, verbose=0)[0], atol=1e-5)
 
 
 def test_a_bad_eval_in_a_run_is_located(tmp_path):
