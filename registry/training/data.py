@@ -448,7 +448,9 @@ def image_dataset(
         if shuffle:
             # Fixed once, so the file cache does not hold images class by class.
             dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=False)
-        key = (source.cache_key(), channels) + ((fit.model_dump_json(),) if fit else ())
+        # Only a fit that changes the pixels names another cache: a squash keeps the old one.
+        changed = (fit.model_dump_json(),) if decode.changes_pixels(fit) else ()
+        key = (source.cache_key(), channels, *changed)
         cache_file = _cache_file(cache, repr(key), image_size)
         dataset = dataset.map(load, **parallel).cache(cache_file)
         if shuffle:

@@ -152,12 +152,17 @@ def fit_uint8(image: tf.Tensor, image_size: tuple[int, int], fit: EvalSpec | Non
     pipeline's own resize, so a recipe without `train.eval` evaluates on
     exactly the numbers it always did. `shorter_side` is `shorter_side_crop`.
     """
-    if fit is None or (fit.resize == "squash" and fit.interpolation == "bilinear"):
+    if not changes_pixels(fit):
         return resize_uint8(image, image_size)
     if fit.resize == "squash":
         resized = _resize_rounded(image, tf.constant(image_size, tf.int32), fit.interpolation)
         return tf.ensure_shape(resized, [image_size[0], image_size[1], image.shape[-1]])
     return shorter_side_crop(image, image_size, fit.resize_size(image_size), fit.interpolation)
+
+
+def changes_pixels(fit: EvalSpec | None) -> bool:
+    """Whether `fit` gives other pixels than `resize_uint8` (test-time flipping does not)."""
+    return fit is not None and (fit.resize != "squash" or fit.interpolation != "bilinear")
 
 
 def shorter_side_crop(
