@@ -129,26 +129,35 @@ def _bordered(path: Path) -> np.ndarray:
     return image
 
 
-def test_predict_and_evaluate_of_a_run_use_its_eval_transform(tmp_path):
+def _cropping_run(tmp_path: Path) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    """(run, image file, the model's scores on the crop, on the squash)."""
     run, model = _run(tmp_path, {"resize": "shorter_side", "crop_pct": 1.0})
     image = _bordered(tmp_path / "data" / "a" / "x.png")
     _bordered(tmp_path / "data" / "b" / "y.png")
-    assert run_eval_spec(run) == EvalSpec(resize="shorter_side", crop_pct=1.0)
     # crop_pct 1 on a 32x48 image: no resize, columns 8 to 40 kept.
     cropped = model.predict(image[None, :, 8:40].astype("float32"), verbose=0)[0]
     squashed = decode.resize_uint8(tf.constant(image), (32, 32)).numpy()[None].astype("float32")
     squashed = model.predict(squashed, verbose=0)[0]
     assert not np.allclose(cropped, squashed, atol=1e-6)
+    return run, tmp_path / "data" / "a" / "x.png", cropped, squashed
 
-    (prediction,) = predict(run, [tmp_path / "data" / "a" / "x.png"], top=2)
+
+def test_predict_of_a_run_uses_its_eval_transform(tmp_path):
+    run, image, cropped, squashed = _cropping_run(tmp_path)
+    assert run_eval_spec(run) == EvalSpec(resize="shorter_side", crop_pct=1.0)
+    (prediction,) = predict(run, [image], top=2)
     got = {ranked.index: ranked.score for ranked in prediction.top}
     np.testing.assert_allclose([got[0], got[1]], cropped, atol=1e-5)
-    evaluation = evaluate(run, tmp_path / "data")
-    np.testing.assert_allclose(evaluation.probabilities[0], cropped, atol=1e-5)
     # A transform given by argument wins over the run's.
-    (given,) = predict(run, [tmp_path / "data" / "a" / "x.png"], top=2, eval_transform={})
+    (given,) = predict(run, [image], top=2, eval_transform={})
     got = {ranked.index: ranked.score for ranked in given.top}
     np.testing.assert_allclose([got[0], got[1]], squashed, atol=1e-5)
+
+
+def test_evaluate_of_a_run_uses_its_eval_transform(tmp_path):
+    run, _, cropped, _ = _cropping_run(tmp_path)
+    evaluation = evaluate(run / "model.keras", tmp_path / "data")
+    np.testing.assert_allclose(evaluation.probabilities[0], cropped, atol=1e-5)
 
 
 def test_a_run_without_eval_squashes_as_before(tmp_path):
@@ -183,3 +192,25 @@ def test_a_bad_eval_value_is_one_located_line(section, message):
     with pytest.raises(RecipeError, match=message) as caught:
         load_recipe({**two_class_recipe(), "train": {"eval": section}})
     assert len(caught.value.problems) == 1
+
+
+def test_pretrained_predictions_read_images_as_torchvision_does(tmp_path):
+    from registry.recipe import load_recipe
+    from registry.training.predict_pretrained import declared_eval, load_images
+
+    image = _gradient(20, 30)
+    Image.fromarray(image).save(tmp_path / "wide.png")
+    spec = EvalSpec(resize="shorter_side", crop_pct=0.8)
+    (got,) = load_images([tmp_path / "wide.png"], (16, 16), "bilinear", spec)
+    np.testing.assert_array_equal(got, image[2:18, 7:23])
+    # With a resize, PIL's filter and the decoder's agree to a few levels.
+    smooth = np.asarray(Image.fromarray(image).resize((60, 40), Image.BICUBIC))
+    Image.fromarray(smooth).save(tmp_path / "big.png")
+    spec = EvalSpec(resize="shorter_side", crop_pct=0.75)
+    (pil,) = load_images([tmp_path / "big.png"], (12, 12), "bilinear", spec)
+    assert np.abs(pil - _fit(smooth, (12, 12), spec)).max() <= 3
+    # The torchvision recipes declare it (resnet34 through its base); keras.applications' do not.
+    assert declared_eval(load_recipe("resnet34")) == EvalSpec(**CROP)
+    assert declared_eval(load_recipe("resnet50_tv")) == EvalSpec(**CROP)
+    assert declared_eval(load_recipe("resnet50")) is None
+    assert declared_eval(load_recipe("cifar10_resnet18")) is None
