@@ -44,6 +44,8 @@ class Evaluation:
         probabilities: array (images, classes). The model's outputs.
         source: str. What was measured, for the report: "10,000 test images
             of fashion_mnist"; empty for a folder ("N images").
+        eval_transform: EvalSpec or None. How the images were fitted to the
+            input size (None: squashed).
     """
 
     class_names: list[str]
@@ -56,6 +58,7 @@ class Evaluation:
     predicted: np.ndarray
     probabilities: np.ndarray
     source: str = ""
+    eval_transform: EvalSpec | None = None
 
     def report(self) -> str:
         """A few lines for the terminal: overall, then one per class."""
@@ -134,6 +137,7 @@ def evaluate(
         predicted=predicted,
         probabilities=probabilities,
         source=source.summary() if isinstance(source, ImageArrays) else "",
+        eval_transform=fit,
     )
     if confusion_png is not None:
         from registry.training.plots import plot_confusion

@@ -155,9 +155,17 @@ def test_predict_of_a_run_uses_its_eval_transform(tmp_path):
 
 
 def test_evaluate_of_a_run_uses_its_eval_transform(tmp_path):
-    run, _, cropped, _ = _cropping_run(tmp_path)
+    from registry.training import explain
+    from registry.training.saved import load_trained
+
+    run, image, cropped, _ = _cropping_run(tmp_path)
     evaluation = evaluate(run / "model.keras", tmp_path / "data")
     np.testing.assert_allclose(evaluation.probabilities[0], cropped, atol=1e-5)
+    # The worst-images grid and Grad-CAM show the pixels the model was given.
+    assert evaluation.eval_transform == EvalSpec(resize="shorter_side", crop_pct=1.0)
+    model = load_trained(run)
+    pixels, _ = explain.load_images(model, [str(image)], None, evaluation.eval_transform)
+    np.testing.assert_array_equal(pixels[0], np.asarray(Image.open(image))[:, 8:40])
 
 
 def test_a_run_without_eval_squashes_as_before(tmp_path):
