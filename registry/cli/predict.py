@@ -71,7 +71,7 @@ def _predict(args, paths: list[str]) -> int:
             args.weights,
             paths,
             top=args.top or 5,
-            interpolation=args.interpolation or "nearest",
+            interpolation=args.interpolation,
         )
         results = [
             [_row(r.class_index, r.name, r.score, r.class_id) for r in image_rows]
@@ -179,7 +179,8 @@ def add_to(commands) -> None:
         "--interpolation",
         default=None,
         choices=("nearest", "bilinear", "bicubic"),
-        help="with --model: resizing to the input size (default nearest, as keras' load_img)",
+        help="with --model: resizing to the input size (default: the recipe's train.eval, "
+        "else nearest, as keras' load_img)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)

@@ -453,7 +453,8 @@ def make_datasets(
     train_data = augment_dataset(
         train_data, augmentation(**spec.augment.model_dump(), seed=augment_seed)
     )
-    val_data = image_dataset(val_source, shuffle=False, **batches)
+    # Validation is an evaluation: fitted as `evaluate` fits it (train.eval; no test-time flip).
+    val_data = image_dataset(val_source, shuffle=False, fit=spec.eval, **batches)
     return tuple(
         dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         for dataset in (train_data, val_data)
