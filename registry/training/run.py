@@ -571,6 +571,10 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
     for key, value in list(now.get("train", {}).items()):
         if key not in saved.get("train", {}) and value == defaults.get(key):
             del now["train"][key]
+    # How the model is evaluated does not change its training: a shipped recipe that has
+    # since declared its `eval` (torchvision's crop) still resumes a run started without it.
+    if "eval" not in saved.get("train", {}):
+        now.get("train", {}).pop("eval", None)
     differences = _differences(saved, now)
     if differences:
         listed = "; ".join(
