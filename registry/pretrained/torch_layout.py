@@ -130,7 +130,7 @@ def _stage_indices(model: Network, blocks: list) -> Iterator[tuple[int, int]]:
             stage, index = stage + 1, 0
 
 
-def _conv_bn(layer: ConvBN, conv: str, bn: str, where: str, first: bool = False) -> list[Slot]:
+def conv_bn_slots(layer: ConvBN, conv: str, bn: str, where: str, first: bool = False) -> list[Slot]:
     """The slots of a ConvBN at our path `where`, from torch's `conv` and `bn` modules."""
     slots = [Slot(f"{conv}.weight", layer.conv.kernel, f"{where}/conv/kernel", CONV, first=first)]
     if layer.conv.use_bias:
@@ -153,12 +153,12 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
     if isinstance(stem, DeepStem):
         first, second, third = stem.convs
         return [
-            *_conv_bn(first, "conv1.0", "conv1.1", f"{stem.name}/{first.name}", first=True),
-            *_conv_bn(second, "conv1.3", "conv1.4", f"{stem.name}/{second.name}"),
-            *_conv_bn(third, "conv1.6", "bn1", f"{stem.name}/{third.name}"),
+            *conv_bn_slots(first, "conv1.0", "conv1.1", f"{stem.name}/{first.name}", first=True),
+            *conv_bn_slots(second, "conv1.3", "conv1.4", f"{stem.name}/{second.name}"),
+            *conv_bn_slots(third, "conv1.6", "bn1", f"{stem.name}/{third.name}"),
         ]
     if isinstance(stem, ResNetStem):
-        return _conv_bn(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
+        return conv_bn_slots(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
     raise _unsupported(stem, "stem", "res_net_stem or deep_stem")
 
 
@@ -168,7 +168,7 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     convs = [block.conv1, block.conv2] + ([block.conv3] if isinstance(block, BottleNeck) else [])
     slots = []
     for i, layer in enumerate(convs, start=1):
-        slots += _conv_bn(
+        slots += conv_bn_slots(
             layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}", f"{block.name}/{layer.name}"
         )
     if block.se is not None:
@@ -179,9 +179,9 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     shortcut, where = block.downsample, f"{block.name}/downsample"
     if isinstance(shortcut, AvgDownShortcut):  # downsample.0 is the pool
         down = (f"{prefix}.downsample.1", f"{prefix}.downsample.2", f"{where}/conv")
-        slots += _conv_bn(shortcut.conv, *down)
+        slots += conv_bn_slots(shortcut.conv, *down)
     elif isinstance(shortcut, ConvBN):
-        slots += _conv_bn(shortcut, f"{prefix}.downsample.0", f"{prefix}.downsample.1", where)
+        slots += conv_bn_slots(shortcut, f"{prefix}.downsample.0", f"{prefix}.downsample.1", where)
     elif shortcut is not None and not isinstance(shortcut, ZeroPadShortcut):
         raise _unsupported(shortcut, "shortcut", "a projection")
     return slots

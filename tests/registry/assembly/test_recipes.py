@@ -60,7 +60,10 @@ def test_parameter_count_equals_keras_applications(name, num_classes, expected):
 # PreActResNet18 (11,171,146) plus our post-norm's 512 gammas and 512
 # betas, and WRN-28-10 as szagoruyko/wide-residual-networks builds it
 # (the paper's "36.5M"); torchvision's v1.5 ResNets, ResNeXts and Wide
-# ResNets, timm's seresnet50 and resnet50d (their `num_params`).
+# ResNets, timm's seresnet50 and resnet50d (their `num_params`);
+# facenet-pytorch's InceptionResnetV1 without its `logits` classifier
+# (tests/registry/pretrained/test_facenet_weights.py counts it from the
+# reference layout).
 TRAINABLE = [
     ("resnet18", 11_689_512),
     ("resnet34", 21_797_672),
@@ -76,6 +79,7 @@ TRAINABLE = [
     ("wide_resnet101_2", 126_886_696),
     ("seresnet50", 28_088_024),
     ("resnet50d", 25_576_264),
+    ("facenet_inception_resnet_v1", 23_482_624),
 ]
 
 
