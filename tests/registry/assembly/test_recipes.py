@@ -80,6 +80,18 @@ TRAINABLE = [
     ("seresnet50", 28_088_024),
     ("resnet50d", 25_576_264),
     ("facenet_inception_resnet_v1", 23_482_624),
+    # timm's variants, counted from timm 1.0.31's models (create_model(name).parameters())
+    ("resnet18d", 11_708_744),
+    ("resnet26d", 16_014_408),
+    ("resnet50c", 25_576_264),
+    ("resnet50s", 25_680_808),
+    ("resnet101d", 44_568_392),
+    ("resnet152d", 60_212_040),
+    ("resnet200d", 64_693_064),
+    ("seresnext50_32x4d", 27_559_896),
+    ("resnext101_64x4d", 83_455_272),
+    ("seresnet18", 11_779_624),
+    ("seresnet34", 21_960_416),
 ]
 
 
