@@ -196,11 +196,20 @@ class ConvBN(ConvBNLayer):
         return chain_output_shape([self.pad, self.conv], input_shape)
 
 
-def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "same", name=None):
+def inception_conv(
+    filters: int,
+    kernel_size,
+    strides: int = 1,
+    padding: str = "same",
+    name=None,
+    bn_scale: bool = False,
+):
     """The `conv2d_bn` of Inception-ResNet: a `ConvBN` with no conv bias and BN without scale.
 
     The settings of keras.applications' (and TF-slim's) Inception-ResNet-V2:
-    BN epsilon 1e-3, momentum 0.99, Glorot-uniform kernels.
+    BN epsilon 1e-3, momentum 0.99, Glorot-uniform kernels. `bn_scale=True`
+    gives BN its gamma, as facenet-pytorch's `BasicConv2d` has (its
+    `BatchNorm2d` is affine): its checkpoints hold a gamma per channel.
     """
     return ConvBN(
         filters,
@@ -208,7 +217,7 @@ def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "
         strides,
         padding=padding,
         use_bias=False,
-        bn_scale=False,
+        bn_scale=bn_scale,
         bn_epsilon=1e-3,
         bn_momentum=0.99,
         kernel_initializer="glorot_uniform",

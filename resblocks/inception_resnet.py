@@ -50,10 +50,12 @@ class ScaledResidual(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def inception_branch(widths: list[int], kernel_sizes: list, index: int) -> list:
+def inception_branch(
+    widths: list[int], kernel_sizes: list, index: int, bn_scale: bool = False
+) -> list:
     """Branch `index`: one `inception_conv` per width, named branch_{index}_conv1, 2, ..."""
     return [
-        inception_conv(width, size, name=f"branch_{index}_conv{j + 1}")
+        inception_conv(width, size, name=f"branch_{index}_conv{j + 1}", bn_scale=bn_scale)
         for j, (width, size) in enumerate(zip(widths, kernel_sizes, strict=True))
     ]
 
@@ -76,10 +78,13 @@ class InceptionResBlock(keras.layers.Layer):
 
     shortcut_kind = "scaled"
 
-    def __init__(self, scale: float, activation: str | None = "relu", **kwargs):
+    def __init__(
+        self, scale: float, activation: str | None = "relu", bn_scale: bool = False, **kwargs
+    ):
         super().__init__(**kwargs)
         self.scale = scale
         self.activation = activation
+        self.bn_scale = bn_scale
         self.branches = []
         self.mixed = keras.layers.Concatenate(name="mixed")
         self.up = None
@@ -114,6 +119,7 @@ class InceptionResBlock(keras.layers.Layer):
             **super().get_config(),
             "scale": self.scale,
             "activation": self.activation,
+            "bn_scale": self.bn_scale,
             **widths,
         }
 
@@ -129,6 +135,8 @@ class InceptionResBlock35(InceptionResBlock):
         branch_1: list of 2 ints. Filters of the 1x1 and the 3x3 (32, 32).
         branch_2: list of 3 ints. Filters of the 1x1 and the two 3x3s
             (V2: 32, 48, 64; V1, Figure 10: 32, 32, 32).
+        bn_scale: bool. Whether the branches' batch norms learn gamma: off
+            as in TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Input shape: `(batch, 35, 35, channels)` (any size works).
     Output shape: same as the input.
@@ -141,16 +149,17 @@ class InceptionResBlock35(InceptionResBlock):
         branch_0: Sequence[int] = (32,),
         branch_1: Sequence[int] = (32, 32),
         branch_2: Sequence[int] = (32, 48, 64),
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(scale, activation, **kwargs)
+        super().__init__(scale, activation, bn_scale, **kwargs)
         self.branch_0 = check_widths("branch_0", branch_0, 1)
         self.branch_1 = check_widths("branch_1", branch_1, 2)
         self.branch_2 = check_widths("branch_2", branch_2, 3)
         self.branches = [
-            inception_branch(self.branch_0, [1], 0),
-            inception_branch(self.branch_1, [1, 3], 1),
-            inception_branch(self.branch_2, [1, 3, 3], 2),
+            inception_branch(self.branch_0, [1], 0, bn_scale),
+            inception_branch(self.branch_1, [1, 3], 1, bn_scale),
+            inception_branch(self.branch_2, [1, 3, 3], 2, bn_scale),
         ]
 
 
@@ -171,6 +180,7 @@ class FactorizedInceptionResBlock(InceptionResBlock):
         activation: str or None. Applied after the sum.
         branch_0: list of 1 int. Filters of the 1x1 branch.
         branch_1: list of 3 ints. Filters of the 1x1, the 1xn and the nx1.
+        bn_scale: bool. Whether the branches' batch norms learn gamma.
     """
 
     def __init__(
@@ -180,14 +190,15 @@ class FactorizedInceptionResBlock(InceptionResBlock):
         activation: str | None,
         branch_0: Sequence[int],
         branch_1: Sequence[int],
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(scale, activation, **kwargs)
+        super().__init__(scale, activation, bn_scale, **kwargs)
         self.branch_0 = check_widths("branch_0", branch_0, 1)
         self.branch_1 = check_widths("branch_1", branch_1, 3)
         self.branches = [
-            inception_branch(self.branch_0, [1], 0),
-            inception_branch(self.branch_1, [1, (1, n), (n, 1)], 1),
+            inception_branch(self.branch_0, [1], 0, bn_scale),
+            inception_branch(self.branch_1, [1, (1, n), (n, 1)], 1, bn_scale),
         ]
 
 
@@ -204,6 +215,8 @@ class InceptionResBlock17(FactorizedInceptionResBlock):
             Figure 11: 128).
         branch_1: list of 3 ints. Filters of the 1x1, the 1x7 and the 7x1
             (V2: 128, 160, 192; V1: 128, 128, 128).
+        bn_scale: bool. Whether the branches' batch norms learn gamma: off
+            as in TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Input shape: `(batch, 17, 17, channels)` (any size works).
     Output shape: same as the input.
@@ -215,9 +228,10 @@ class InceptionResBlock17(FactorizedInceptionResBlock):
         activation: str | None = "relu",
         branch_0: Sequence[int] = (192,),
         branch_1: Sequence[int] = (128, 160, 192),
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(7, scale, activation, branch_0, branch_1, **kwargs)
+        super().__init__(7, scale, activation, branch_0, branch_1, bn_scale, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -233,6 +247,8 @@ class InceptionResBlock8(FactorizedInceptionResBlock):
         branch_0: list of 1 int. Filters of the 1x1 branch (192).
         branch_1: list of 3 ints. Filters of the 1x1, the 1x3 and the 3x1
             (V2: 192, 224, 256; V1, Figure 13: 192, 192, 192).
+        bn_scale: bool. Whether the branches' batch norms learn gamma: off
+            as in TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Input shape: `(batch, 8, 8, channels)` (any size works).
     Output shape: same as the input.
@@ -244,6 +260,7 @@ class InceptionResBlock8(FactorizedInceptionResBlock):
         activation: str | None = "relu",
         branch_0: Sequence[int] = (192,),
         branch_1: Sequence[int] = (192, 224, 256),
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(3, scale, activation, branch_0, branch_1, **kwargs)
+        super().__init__(3, scale, activation, branch_0, branch_1, bn_scale, **kwargs)

@@ -160,6 +160,8 @@ class InceptionResNetStem(ChainLayer):
         final_conv: int or None. None: the second 3x3/2 max-pool (V2);
             an int: a 3x3/2 "valid" convolution with that many filters in
             its place (V1: 256).
+        bn_scale: bool. Whether the batch norms learn gamma: off as in
+            TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Attributes:
         sublayers: list of layers. The convolutions and pools in order.
@@ -173,26 +175,30 @@ class InceptionResNetStem(ChainLayer):
         self,
         widths: Sequence[int] = (32, 32, 64, 80, 192),
         final_conv: int | None = None,
+        bn_scale: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.widths = check_widths("widths", widths, 5)
         self.final_conv = final_conv
-        w = self.widths
+        self.bn_scale = bn_scale
+        w, b = self.widths, {"bn_scale": bn_scale}
         self.convs_1 = [
-            inception_conv(w[0], 3, strides=2, padding="valid", name="conv1"),
-            inception_conv(w[1], 3, padding="valid", name="conv2"),
-            inception_conv(w[2], 3, name="conv3"),
+            inception_conv(w[0], 3, strides=2, padding="valid", name="conv1", **b),
+            inception_conv(w[1], 3, padding="valid", name="conv2", **b),
+            inception_conv(w[2], 3, name="conv3", **b),
         ]
         self.pool_1 = keras.layers.MaxPooling2D(3, strides=2, name="pool1")
         self.convs_2 = [
-            inception_conv(w[3], 1, padding="valid", name="conv4"),
-            inception_conv(w[4], 3, padding="valid", name="conv5"),
+            inception_conv(w[3], 1, padding="valid", name="conv4", **b),
+            inception_conv(w[4], 3, padding="valid", name="conv5", **b),
         ]
         if final_conv is None:
             self.pool_2 = keras.layers.MaxPooling2D(3, strides=2, name="pool2")
         else:  # V1 convolves where V2 pools
-            self.conv_6 = inception_conv(final_conv, 3, strides=2, padding="valid", name="conv6")
+            self.conv_6 = inception_conv(
+                final_conv, 3, strides=2, padding="valid", name="conv6", **b
+            )
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:

@@ -231,9 +231,10 @@ def write_image_folder(
     return root
 
 
-# Inception-ResNet-V1 and V2 need 75x75 (their stem and reductions shrink a
-# smaller map to nothing); the rest run at 32 (CIFAR-sized) or 64.
-NEEDS_75 = {"inception_resnet_v1", "inception_resnet_v2"}
+# Inception-ResNet-V1 (FaceNet's too) and V2 need 75x75 (their stem and
+# reductions shrink a smaller map to nothing); the rest run at 32
+# (CIFAR-sized) or 64.
+NEEDS_75 = {"inception_resnet_v1", "inception_resnet_v2", "facenet_inception_resnet_v1"}
 
 
 def small_shape(name: str) -> tuple[int, int, int]:

@@ -80,6 +80,8 @@ RULES: dict[str, Any] = {
     "num_classes": Annotated[int, Field(ge=1, le=100_000)],
     "hidden_units": Annotated[list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)],
     "dropout": Annotated[float, Field(ge=0.0, lt=1.0)],
+    # The embedding head's bottleneck width (FaceNet: 512); None for none.
+    "units": Annotated[int, Field(ge=1, le=65_536)] | None,
     "scale": Annotated[float, Field(gt=0.0, le=10.0)],
     # Reduction-A's widths, named as in Szegedy et al. 2016, Table 1.
     "k": Annotated[int, Field(ge=1, le=8192)],

@@ -51,7 +51,11 @@ BLOCKS = [
         "stem",
         "resblocks.stems",
         "InceptionResNetStem",
-        (("widths", "Sequence[int]", (32, 32, 64, 80, 192)), ("final_conv", "int | None", None)),
+        (
+            ("widths", "Sequence[int]", (32, 32, 64, 80, 192)),
+            ("final_conv", "int | None", None),
+            ("bn_scale", "bool", False),
+        ),
     ),
     (
         "pre_act_stem",
@@ -195,7 +199,7 @@ BLOCKS = [
             ("bn_momentum", "float", 0.9),
         ),
     ),
-    ("mixed5b", "block", "resblocks.inception_modules", "Mixed5b", ()),
+    ("mixed5b", "block", "resblocks.inception_modules", "Mixed5b", (("bn_scale", "bool", False),)),
     (
         "inception_res_block35",
         "block",
@@ -207,6 +211,7 @@ BLOCKS = [
             ("branch_0", "Sequence[int]", (32,)),
             ("branch_1", "Sequence[int]", (32, 32)),
             ("branch_2", "Sequence[int]", (32, 48, 64)),
+            ("bn_scale", "bool", False),
         ),
     ),
     (
@@ -214,7 +219,13 @@ BLOCKS = [
         "block",
         "resblocks.inception_modules",
         "ReductionA",
-        (("k", "int", 256), ("l", "int", 256), ("m", "int", 384), ("n", "int", 384)),
+        (
+            ("k", "int", 256),
+            ("l", "int", 256),
+            ("m", "int", 384),
+            ("n", "int", 384),
+            ("bn_scale", "bool", False),
+        ),
     ),
     (
         "inception_res_block17",
@@ -226,6 +237,7 @@ BLOCKS = [
             ("activation", "str | None", "relu"),
             ("branch_0", "Sequence[int]", (192,)),
             ("branch_1", "Sequence[int]", (128, 160, 192)),
+            ("bn_scale", "bool", False),
         ),
     ),
     (
@@ -237,6 +249,7 @@ BLOCKS = [
             ("branch_0", "Sequence[int]", (256, 384)),
             ("branch_1", "Sequence[int]", (256, 288)),
             ("branch_2", "Sequence[int]", (256, 288, 320)),
+            ("bn_scale", "bool", False),
         ),
     ),
     (
@@ -249,6 +262,7 @@ BLOCKS = [
             ("activation", "str | None", "relu"),
             ("branch_0", "Sequence[int]", (192,)),
             ("branch_1", "Sequence[int]", (192, 224, 256)),
+            ("bn_scale", "bool", False),
         ),
     ),
     (
@@ -264,6 +278,21 @@ BLOCKS = [
             ("hidden_activation", "str", "relu"),
             ("activation", "str | None", "softmax"),
             ("class_names", "Sequence[str] | None", None),
+        ),
+    ),
+    (
+        "embedding",
+        "head",
+        "resblocks.embedding",
+        "Embedding",
+        (
+            ("units", "int | None", 512),
+            ("pooling", "str", "avg"),
+            ("dropout", "float", 0.0),
+            ("batch_norm", "bool", True),
+            ("bn_epsilon", "float", 0.001),
+            ("bn_momentum", "float", 0.9),
+            ("normalize", "bool", True),
         ),
     ),
 ]
@@ -294,7 +323,7 @@ OLD_NAMES = [
 PADDINGS = ("same", "valid")
 POOLINGS = ("avg", "max")
 STRIDE_SHORTCUTS = ("projection", "subsample")
-MODES = ("caffe", "tf", "torch", "rescale", "none")
+MODES = ("caffe", "tf", "torch", "facenet", "rescale", "none")
 STRIDE_AT = ("1x1", "3x3")
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
 

@@ -37,6 +37,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "reduction_b": ({}, (17, 17, 1088)),
     "inception_res_block8": ({}, (8, 8, 2080)),
     "classifier": ({"num_classes": 5, "hidden_units": [1024], "dropout": 0.5}, (7, 7, 2048)),
+    "embedding": ({"units": 512, "dropout": 0.6}, (3, 3, 1792)),
 }
 
 # "int. The number of filters": the type is in the table already.

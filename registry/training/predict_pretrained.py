@@ -145,3 +145,47 @@ def predict_imagenet(
     if fit is not None and fit.tta == "flip":
         preds = (preds + model.predict(images[:, :, ::-1], verbose=0, batch_size=8)) / 2
     return decode_predictions(preds, top=top)
+
+
+def is_embedding_recipe(model_name: str) -> bool:
+    """Whether a recipe ends in an `embedding` head (FaceNet's): it gives vectors, not classes."""
+    head = load_recipe(model_name).head
+    return head is not None and head.block == "embedding"
+
+
+def embed_images(
+    model_name: str,
+    weights: "str | Path",
+    image_paths: Sequence["str | Path"],
+    interpolation: str = "nearest",
+) -> np.ndarray:
+    """The embedding of each image, with a recipe whose head is `embedding` and its weights.
+
+    What `resblocks predict --model facenet_inception_resnet_v1 --weights
+    FILE` does: build the recipe with the weights and its preprocessing
+    inside, read the images at the recipe's input size (already cropped to
+    the face: nothing here finds one), embed.
+
+    Args:
+        model_name: a recipe name or file, e.g. "facenet_inception_resnet_v1".
+        weights: a facenet-pytorch `.pt` state dict (VGGFace2 or
+            CASIA-WebFace), its `.safetensors` conversion, or a resblocks
+            weights file of that recipe.
+        image_paths: image files.
+        interpolation: str. How images are resized: "nearest", "bilinear"
+            or "bicubic".
+
+    Returns:
+        float32 array `(images, dimensions)`; with the head's L2
+        normalisation on (FaceNet's), each row has norm 1, so the cosine
+        similarity of two images is the dot product of their rows.
+    """
+    height, width = load_recipe(model_name).input_shape[:2]
+    images = load_images(image_paths, (height or 160, width or 160), interpolation)
+    if not Path(weights).is_file():
+        raise MissingFileError(
+            f"Weights file not found: {weights}. Give a facenet-pytorch .pt file, its "
+            ".safetensors conversion, or a resblocks one."
+        )
+    model = build(model_name, weights=weights, include_preprocessing=True)
+    return np.asarray(model.predict(images, verbose=0, batch_size=8), dtype="float32")

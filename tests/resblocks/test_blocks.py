@@ -210,8 +210,10 @@ CONFIG_KEYS = {
     "ResNetStem": f"filters kernel_size strides max_pool {SETTINGS}",
     "CifarStem": f"filters kernel_size strides max_pool {SETTINGS}",
     "DeepStem": f"filters stem_width max_pool {SETTINGS}",
-    "InceptionResBlock17": "scale activation branch_0 branch_1",
-    "InceptionResBlock8": "scale activation branch_0 branch_1",
+    # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
+    # so a file saved without it loads as before.
+    "InceptionResBlock17": "scale activation branch_0 branch_1 bn_scale",
+    "InceptionResBlock8": "scale activation branch_0 branch_1 bn_scale",
     "Classifier": "num_classes pooling hidden_units dropout hidden_activation activation "
     "class_names",
 }

@@ -39,7 +39,7 @@ def test_list_filters_with_fnmatch_and_sorts():
         "inception_res_net_stem",
     ]
     assert list_blocks(exclude="*stem*", kind="block") == natural_sorted(list_blocks(kind="block"))
-    assert list_blocks(kind="head") == ["classifier"]
+    assert list_blocks(kind="head") == ["classifier", "embedding"]
 
 
 @pytest.mark.parametrize("name", list_blocks())
