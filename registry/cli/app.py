@@ -14,6 +14,7 @@ import sys
 
 from registry.cli import (
     backend,
+    compare,
     demo,
     explain,
     export,
@@ -28,7 +29,7 @@ from registry.cli.options import UsageError
 from registry.errors import ResblocksError
 from registry.training.stops import NonFiniteLoss, TrainingInterrupted
 
-COMMANDS = [recipes, training, launch, predict, explain, export, demo, teaching]
+COMMANDS = [recipes, training, compare, launch, predict, explain, export, demo, teaching]
 
 # What reaches the user as a message and an exit code instead of a traceback.
 EXIT_CODES: dict[type[BaseException], int] = {
@@ -39,7 +40,7 @@ INTERRUPTED = 130  # Ctrl-C outside a training run: 128 + SIGINT
 BROKEN_PIPE = 141  # the reader of our output closed it (`| head`): 128 + SIGPIPE, as `yes | head`
 
 # Commands that answer from files alone, without Keras: they start at once.
-WITHOUT_KERAS = ("list", "schema", "exercises", "validate")
+WITHOUT_KERAS = ("list", "schema", "exercises", "validate", "compare")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The pictures a run leaves behind: loss and accuracy curves, and a confusion matrix.
+"""The pictures of runs: loss and accuracy curves (one run's, or several side by side), confusion.
 
 Drawn with matplotlib's Agg backend into files, never a window, so training
 on a server without a display works.
@@ -48,6 +48,58 @@ def plot_curves(history: Sequence[Mapping[str, float]], path: str | os.PathLike)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if epochs:
             ax.set_xlim(0.5, max(epochs) + 0.5)
+    figure.tight_layout()
+    figure.savefig(os.fspath(path), format="png", dpi=100)
+    plt.close(figure)
+
+
+def plot_comparison(
+    histories: Mapping[str, Sequence[Mapping[str, float]]], path: str | os.PathLike
+) -> None:
+    """Several runs' curves in one figure: loss and accuracy by epoch, one colour per run.
+
+    The look of He et al. 2015, Figure 6: training dashed, validation
+    solid, so each run's gap between the two reads at a glance.
+
+    Args:
+        histories: dict of run name to its history (`history.csv`'s rows:
+            `epoch`, `loss`, `accuracy`, `val_loss`, `val_accuracy`).
+        path: str or path. The PNG file to write.
+    """
+    plt = _pyplot()
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    last_epoch = 0
+    for index, history in enumerate(histories.values()):
+        colour = colours[index % len(colours)]
+        epochs = [row["epoch"] for row in history]
+        last_epoch = max([last_epoch, *epochs])
+        for ax, metric in zip(axes, ("loss", "accuracy")):
+            for key, style in ((metric, "--"), (f"val_{metric}", "-")):
+                values = [row.get(key, np.nan) for row in history]
+                if not all(np.isnan(values)):
+                    ax.plot(epochs, values, style, color=colour, marker="o", markersize=2.5)
+    runs = [
+        Line2D([], [], color=colours[i % len(colours)], label=name)
+        for i, name in enumerate(histories)
+    ]
+    kinds = [
+        Line2D([], [], color="grey", linestyle="--", label="training"),
+        Line2D([], [], color="grey", linestyle="-", label="validation"),
+    ]
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.grid(True, alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if last_epoch:
+            ax.set_xlim(0.5, last_epoch + 0.5)
+    axes[0].legend(handles=runs, fontsize=8)
+    axes[1].legend(handles=kinds, fontsize=8)
     figure.tight_layout()
     figure.savefig(os.fspath(path), format="png", dpi=100)
     plt.close(figure)

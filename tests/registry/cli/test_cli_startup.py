@@ -107,3 +107,14 @@ def test_commands_that_load_tensorflow_print_no_start_up_lines():
     assert done.returncode == 0, done.stderr
     assert "resnet20_cifar" in done.stdout
     assert done.stderr == ""  # absl's "All log messages before absl::InitializeLog()", oneDNN's
+
+
+def test_compare_reads_run_folders_without_a_backend(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "recipe.yaml").write_text("name: tiny\n", encoding="utf-8")
+    (run / "history.csv").write_text("epoch,loss,val_accuracy,seconds\n1,1.5,0.5,2\n")
+    result = _run(["compare", str(run), "--out", str(tmp_path / "curves.png")])
+    assert result["code"] == 0
+    assert result["heavy"] == []
+    assert (tmp_path / "curves.png").stat().st_size > 0
