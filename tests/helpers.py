@@ -238,11 +238,16 @@ NEEDS_75 = {"inception_resnet_v1", "inception_resnet_v2", "facenet_inception_res
 
 
 def small_shape(name: str) -> tuple[int, int, int]:
-    """The smallest input a shipped recipe is tested at: 75, 32 or 64 pixels square."""
+    """The smallest input a shipped recipe is tested at: 75, 32 or 64 pixels square.
+
+    With the recipe's own channels (1 for a grayscale recipe such as
+    d2l_resnet18_fashion_mnist): the stem's weights depend on them.
+    """
     if name in NEEDS_75:
         return (75, 75, 3)
-    height = load_recipe(name).input_shape[0]
-    return (32, 32, 3) if height is not None and height <= 64 else (64, 64, 3)
+    height, _, channels = load_recipe(name).input_shape
+    side = 32 if height is not None and height <= 64 else 64
+    return (side, side, channels or 3)
 
 
 # What makes a test of a whole network slow is its depth: graph tracing,

@@ -92,6 +92,16 @@ TRAINABLE = [
     ("resnext101_64x4d", 83_455_272),
     ("seresnet18", 11_779_624),
     ("seresnet34", 21_960_416),
+    # d2l.ai's ResNet-18 for 1-channel 96x96 Fashion-MNIST, 10 classes, biased
+    # convs, counted by hand as torch counts it (weights + biases, BN's gamma
+    # and beta): stem 7*7*1*64+64 + 2*64 = 3,328; conv2, two blocks of
+    # 2*(9*64*64+64) + 4*64 = 74,112 each: 148,224; conv3 (9*64*128+128) +
+    # (9*128*128+128) + 4*128 + (64*128+128, the 1x1 shortcut) = 230,272, and
+    # 2*(9*128*128+128) + 4*128 = 295,680: 525,952; conv4 likewise 919,296 +
+    # 1,181,184 = 2,100,480; conv5 3,673,600 + 4,721,664 = 8,395,264; dense
+    # 512*10+10 = 5,130. Sum 11,178,378. resblocks' projection shortcut adds a
+    # BN (gamma, beta) after d2l's bare 1x1 conv: 2 * (128 + 256 + 512).
+    ("d2l_resnet18_fashion_mnist", 11_178_378 + 2 * (128 + 256 + 512)),
 ]
 
 
