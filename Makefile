@@ -102,11 +102,14 @@ docs: $(STAMP)
 ## Speed against keras.applications and of the input pipeline (about an hour on
 ## 2 cores; BENCH_ARGS=--quick for a few); updates docs/performance.md. Then
 ## ResNeXt-50 against ResNet-50 per backend (JAX where it is installed), and
-## the backend table: five recipes on TensorFlow, JAX and PyTorch.
+## the backend table: five recipes on TensorFlow, JAX and PyTorch; then ResNet-20
+## on Fashion-MNIST: resblocks train, a plain keras.Model fit and a PyTorch loop
+## (FASHION_ARGS, default 10,000 images for 1 epoch: minutes).
 bench: $(STAMP) $(BACKEND_STAMPS)
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_resnext.py
 	$(BIN)/python tests/benchmarks/bench_backends.py
+	$(BIN)/python tests/benchmarks/bench_fashion.py $(FASHION_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BACKENDS:%=$(VENV)-%) runs .pytest_cache
