@@ -322,6 +322,7 @@ def image_dataset(
     multiple: int = 1,
     shard: tuple[int, int] = (0, 1),
     channels: int = 3,
+    augment: Callable[[tf.data.Dataset], tf.data.Dataset] | None = None,
 ) -> tf.data.Dataset:
     """Stream a data source (an image folder, arrays) as batches of `(images, labels)`.
 
@@ -373,6 +374,10 @@ def image_dataset(
         channels: int. 3 (RGB, default) or 1 (grayscale): what the network
             takes; images of the other kind are converted by
             `decode.to_channels` (grey repeated, or RGB to its luma).
+        augment: a function of the dataset of single `(image, label)`
+            elements (uint8 images after the cache and the shuffle) that
+            gives float32 images in [0, 255], applied just before batching;
+            `registry.training.augment.augment_images` makes one. None: none.
 
     Returns:
         A `tf.data.Dataset`, with `class_names` and `file_paths` attributes.
@@ -445,6 +450,8 @@ def image_dataset(
             buffer = max(1, min(n, _cache_limit() // 4 // per_image))
             dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         dataset = share(dataset)
+    if augment is not None:
+        dataset = augment(dataset)
     # Cast after batching: one op per batch, and the cache stays uint8.
     dataset = dataset.batch(batch_size // count).map(
         lambda images, labels: (tf.cast(images, tf.float32), labels), **parallel

@@ -42,7 +42,7 @@ from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.recipe.messages import problems_of
 from registry.recipe.train_spec import TrainSpec
 from registry.training import rundir, speed
-from registry.training.augment import augment_dataset, augmentation
+from registry.training.augment import augment_images, mix_batches
 from registry.training.callbacks import (
     CommitEpoch,
     ScalarLog,
@@ -429,7 +429,8 @@ def make_datasets(
 ):
     """(training, validation) tf.data pipelines.
 
-    Decoded, cached, augmented, one-hot labels, prefetched; with `multiple`
+    Decoded, cached, augmented per image, batched, one-hot labels, mixed
+    (mixup / cutmix: soft targets), prefetched; with `multiple`
     > 1, every batch cut to a multiple of it (see `split_batches`); with a
     `shard` (process, processes), this process's slice of every batch.
     """
@@ -447,17 +448,21 @@ def make_datasets(
         shard=shard,
         channels=channels,
     )
-    train_data = image_dataset(train_source, shuffle=True, seed=seed, **batches)
     # Each process draws its own augmentations: the same seed would flip the same places.
     augment_seed = seed + shard[0]
-    train_data = augment_dataset(
-        train_data, augmentation(**spec.augment.model_dump(), seed=augment_seed)
+    train_data = image_dataset(
+        train_source,
+        shuffle=True,
+        seed=seed,
+        augment=augment_images(spec.augment, augment_seed),
+        **batches,
     )
     val_data = image_dataset(val_source, shuffle=False, **batches)
-    return tuple(
-        dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        for dataset in (train_data, val_data)
-    )
+    parallel = dict(num_parallel_calls=tf.data.AUTOTUNE)
+    train_data, val_data = (dataset.map(one_hot, **parallel) for dataset in (train_data, val_data))
+    # With mixup or cutmix, label smoothing goes into the soft targets (timm).
+    train_data = mix_batches(train_data, spec.augment, augment_seed, spec.label_smoothing)
+    return tuple(dataset.prefetch(tf.data.AUTOTUNE) for dataset in (train_data, val_data))
 
 
 def dtype_policy(mixed: bool | str) -> str:
