@@ -105,6 +105,7 @@ docs: $(STAMP)
 ## the backend table: five recipes on TensorFlow, JAX and PyTorch.
 bench: $(STAMP) $(BACKEND_STAMPS)
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_augment.py
 	$(BIN)/python tests/benchmarks/bench_resnext.py
 	$(BIN)/python tests/benchmarks/bench_backends.py
 

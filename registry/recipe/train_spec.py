@@ -90,7 +90,7 @@ Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
 class RandomResizedCropSpec(BaseModel):
-    """torchvision's RandomResizedCrop: a random area and aspect ratio, resized to the image size."""
+    """torchvision's RandomResizedCrop: a crop of random area and aspect, resized back."""
 
     model_config = STRICT
 
@@ -177,9 +177,9 @@ class AugmentSpec(BaseModel):
         0.0, ge=0.0, lt=1.0, description="Shift up-down by up to this fraction of the height."
     )
     zoom: float = Field(0.0, ge=0.0, lt=1.0, description="Zoom in or out by up to this fraction.")
-    random_resized_crop: Annotated[
-        RandomResizedCropSpec | None, BeforeValidator(_switch)
-    ] = Field(None, description="A crop of random area and shape, resized (torchvision).")
+    random_resized_crop: Annotated[RandomResizedCropSpec | None, BeforeValidator(_switch)] = Field(
+        None, description="A crop of random area and shape, resized (torchvision)."
+    )
     random_crop: RandomCropSpec | None = Field(
         None, description="Pad with zeros and crop back at a random place (the CIFAR crop)."
     )

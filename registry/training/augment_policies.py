@@ -221,6 +221,14 @@ def _timm_op(name: str, image, level, sign, fill):
     return ops[name]()
 
 
+def _maybe_timm_op(image, apply, which, level, sign, fill):
+    """Op `which` of RAND_OPS when `apply`, else the image as it is."""
+    branches = [(lambda name=name: _timm_op(name, image, level, sign, fill)) for name in RAND_OPS]
+    out = tf.cond(apply, lambda: tf.switch_case(which, branches), lambda: image)
+    out.set_shape(image.shape)
+    return out
+
+
 def rand_augment(
     image: tf.Tensor,
     seed: tf.Tensor,
@@ -245,17 +253,8 @@ def rand_augment(
             level = level + magnitude_std * tf.random.stateless_normal((), fold(step, 1))
         level = tf.clip_by_value(level, 0.0, 10.0)
         sign = tf.where(coin(fold(step, 2)), -1.0, 1.0)
-        current = image
-        branches = [
-            (lambda name=name: _timm_op(name, current, level, sign, fill)) for name in RAND_OPS
-        ]
         # timm's AugmentOp skips with probability 1 - prob (0.5); skipped ops cost nothing.
-        image = tf.cond(
-            coin(fold(step, 3), 0.5),
-            lambda branches=branches: tf.switch_case(which, branches),
-            lambda current=current: current,
-        )
-        image.set_shape(current.shape)
+        image = _maybe_timm_op(image, coin(fold(step, 3), 0.5), which, level, sign, fill)
     return image
 
 
@@ -333,6 +332,15 @@ def trivial_augment(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 # ---- torchvision's ColorJitter ----
 
 
+def _jitter_step(image, which, factors):
+    """Brightness, contrast or saturation (`which`), each at its own factor."""
+    ops = (brightness, contrast, saturation)
+    branches = [(lambda op=op, i=i: op(image, factors[i])) for i, op in enumerate(ops)]
+    out = tf.switch_case(which, branches)
+    out.set_shape(image.shape)
+    return out
+
+
 def color_jitter(image: tf.Tensor, seed: tf.Tensor, strength: float) -> tf.Tensor:
     """torchvision's ColorJitter(strength, strength, strength) (hue 0), as timm's `color_jitter`.
 
@@ -343,12 +351,6 @@ def color_jitter(image: tf.Tensor, seed: tf.Tensor, strength: float) -> tf.Tenso
     low, high = max(0.0, 1.0 - strength), 1.0 + strength
     factors = uniform(fold(seed, 0), (3,), low, high)
     order = tf.argsort(uniform(fold(seed, 1), (3,)))
-    ops = (brightness, contrast, saturation)
     for position in range(3):
-        current = image
-        branches = [
-            (lambda op=op, i=i: op(current, factors[i])) for i, op in enumerate(ops)
-        ]
-        image = tf.switch_case(order[position], branches)
-        image.set_shape(current.shape)
+        image = _jitter_step(image, order[position], factors)
     return image

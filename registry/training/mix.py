@@ -26,6 +26,7 @@ from registry.training.augment_ops import coin, fold, randint
 
 def smoothed(one_hot: tf.Tensor, smoothing: float) -> tf.Tensor:
     """timm's one_hot(on_value=1 - smoothing + off, off_value=smoothing / classes)."""
+    one_hot = tf.convert_to_tensor(one_hot)
     classes = tf.cast(tf.shape(one_hot)[-1], one_hot.dtype)
     off = smoothing / classes
     return one_hot * (1.0 - smoothing) + off
@@ -33,12 +34,13 @@ def smoothed(one_hot: tf.Tensor, smoothing: float) -> tf.Tensor:
 
 def mix_target(one_hot: tf.Tensor, lam, smoothing: float = 0.0) -> tf.Tensor:
     """timm's `mixup_target`: `lam * y + (1 - lam) * y_reversed`, y smoothed."""
-    y = smoothed(tf.cast(one_hot, tf.float32), smoothing)
+    y = smoothed(tf.cast(tf.convert_to_tensor(one_hot), tf.float32), smoothing)
     return lam * y + (1.0 - lam) * y[::-1]
 
 
 def mixup_images(images: tf.Tensor, lam) -> tf.Tensor:
     """`lam * x + (1 - lam) * x_reversed` (timm's `x.mul_(lam).add_(x.flip(0) * (1 - lam))`)."""
+    images = tf.convert_to_tensor(images)
     return lam * images + (1.0 - lam) * images[::-1]
 
 
@@ -65,6 +67,7 @@ def cutmix_box(seed: tf.Tensor, height, width, lam) -> tuple[tf.Tensor, tf.Tenso
 
 def cutmix_images(images: tf.Tensor, box: tf.Tensor) -> tf.Tensor:
     """`x[:, top:bottom, left:right] = x_reversed[:, top:bottom, left:right]` (NHWC)."""
+    images = tf.convert_to_tensor(images)
     top, bottom, left, right = tf.unstack(box)
     shape = tf.shape(images)
     rows = tf.range(shape[1])[:, None, None]
@@ -98,6 +101,7 @@ def mix_batch(
     alphas are on, else by the one that is; otherwise lam = 1 (targets
     smoothed only).
     """
+    images = tf.convert_to_tensor(images)
     mixed = coin(fold(seed, 0), probability)
     if mixup > 0 and cutmix > 0:
         use_cutmix = coin(fold(seed, 1), switch_probability)
@@ -119,8 +123,6 @@ def mix_batch(
     def as_is():
         return images, tf.constant(1.0)
 
-    out, lam = tf.cond(
-        mixed, lambda: tf.cond(use_cutmix, do_cutmix, do_mixup), as_is
-    )
+    out, lam = tf.cond(mixed, lambda: tf.cond(use_cutmix, do_cutmix, do_mixup), as_is)
     out.set_shape(images.shape)
     return out, mix_target(one_hot, lam, smoothing)
