@@ -61,7 +61,11 @@ def pipeline(images: np.ndarray, batch: int, augment: dict, classes: int = 10) -
     labels = np.arange(len(images)) % classes
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     dataset = augment_images(spec, seed=0)(dataset).batch(batch)
-    dataset = dataset.map(lambda x, y: (x, tf.one_hot(y, classes)))
+
+    def one_hot(images, labels):
+        return images, tf.one_hot(labels, classes)
+
+    dataset = dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE)
     return mix_batches(dataset, spec, seed=0, smoothing=0.1).prefetch(tf.data.AUTOTUNE)
 
 

@@ -32,7 +32,7 @@ def demo_settings() -> dict:
     return {
         "image_size": train.image_hw[0],
         "batch": train.batch_size,
-        "augment": train.augment.model_dump(),
+        "augment": train.augment.model_dump(exclude_defaults=True),
     }
 
 
