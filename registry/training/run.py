@@ -571,10 +571,10 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
     for raw in (saved, now):
         raw.get("train", {}).pop("epochs", None)
     # A train key added to the format since the run started, left at its default, is no change.
-    defaults = TrainSpec().model_dump(mode="json")
-    for key, value in list(now.get("train", {}).items()):
-        if key not in saved.get("train", {}) and value == defaults.get(key):
-            del now["train"][key]
+    # So is one added inside a section (train.augment's keys).
+    _drop_new_defaults(
+        now.get("train", {}), saved.get("train", {}), TrainSpec().model_dump(mode="json")
+    )
     differences = _differences(saved, now)
     if differences:
         listed = "; ".join(
@@ -587,6 +587,17 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
             "same recipe, data and flags (only --epochs may change), pass a new --out, or "
             "start this run over with --restart (it removes the old run's files)."
         )
+
+
+def _drop_new_defaults(now: dict, saved: dict, defaults: dict) -> None:
+    """Removes from `now` the keys `saved` has not and that hold their default, at every depth."""
+    for key, value in list(now.items()):
+        if key not in saved:
+            if value == defaults.get(key):
+                del now[key]
+        elif isinstance(value, dict) and isinstance(saved[key], dict):
+            inner = defaults.get(key)
+            _drop_new_defaults(value, saved[key], inner if isinstance(inner, dict) else {})
 
 
 def _differences(a: Any, b: Any, where: str = "") -> list[tuple[str, Any, Any]]:

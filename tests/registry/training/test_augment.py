@@ -165,3 +165,30 @@ def test_an_epoch_trains_with_everything_on(tmp_path):
     history = train(recipe, data=data, out=tmp_path / "run", verbose=0)
     assert len(history.history["loss"]) == 1
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_a_run_from_before_the_new_keys_resumes_and_a_changed_one_does_not(tmp_path):
+    import yaml
+
+    from registry.training import rundir
+    from registry.training.run import _check_same_run, recipe_yaml, resolve_spec
+    from registry.training.rundir import RunDir, RunDirError
+
+    def resolved(raw):  # the recipe as a run records it: every train key filled in
+        recipe = load_recipe(raw)
+        return load_recipe({**recipe.raw, "train": resolve_spec(recipe).model_dump(mode="json")})
+
+    now = resolved(training_recipe())
+    old = yaml.safe_load(recipe_yaml(now))
+    # The train.augment section as runs wrote it before random_resized_crop & co.
+    old["train"]["augment"] = {
+        key: old["train"]["augment"][key]
+        for key in ("horizontal_flip", "vertical_flip", "rotation", "width_shift")
+        + ("height_shift", "zoom")
+    }
+    run = RunDir(tmp_path)
+    (tmp_path / rundir.RECIPE).write_text(yaml.safe_dump(old), encoding="utf-8")
+    _check_same_run(run, now)
+    changed = resolved(training_recipe(augment={"horizontal_flip": True, "mixup": 0.2}))
+    with pytest.raises(RunDirError, match="train.augment.mixup: None in the run, 0.2 now"):
+        _check_same_run(run, changed)
