@@ -110,3 +110,15 @@ def test_bad_values_are_one_located_line(augment, message):
     assert message in text
     # One problem, one line.
     assert len([line for line in text.splitlines() if "train.augment" in line]) == 1
+
+
+def test_validate_exits_2_with_one_located_line(tmp_path, capsys):
+    from helpers import write_recipe
+
+    from registry.cli import main
+
+    path = write_recipe(tmp_path / "bad.yaml", training_recipe(augment={"cutmix": -1}))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: train.augment.cutmix: must be at least 0" in err
+    assert "Traceback" not in err
