@@ -6,6 +6,7 @@ registered for safe `.keras` loading under the package name "resblocks".
 
 from resblocks.conv_bn import ConvBN
 from resblocks.drop_path import DropPath
+from resblocks.embedding import Embedding
 from resblocks.grouped_conv import GroupedConv2D
 from resblocks.heads import Classifier
 from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB
@@ -45,6 +46,7 @@ __all__ = [
     "ConvBN",
     "DeepStem",
     "DropPath",
+    "Embedding",
     "GroupedConv2D",
     "InceptionResBlock17",
     "InceptionResBlock17V1",

@@ -2,13 +2,16 @@
 
 The unit every network here is made of: `conv2d_bn` in Inception-ResNet
 (Szegedy et al. 2016) and conv-BN-ReLU in ResNet (He et al. 2015, sec. 3.4).
+Its five settings (activation, bias, BN epsilon and momentum, initializer)
+are declared once, by `ConvBNLayer`, the base of ConvBN and of the ResNet
+blocks and stems that pass them on to their ConvBNs.
 """
 
 from collections.abc import Sequence
 
 import keras
 
-from resblocks.arguments import argument_config, keep_arguments
+from resblocks.arguments import argument_config, argument_names, given, keep_arguments
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.grouped_conv import GroupedConv2D
@@ -16,8 +19,63 @@ from resblocks.grouped_conv import GroupedConv2D
 PADDINGS = ("same", "valid")
 
 
+class ConvBNLayer(keras.layers.Layer):
+    """The base of the layers whose convolutions and batch norms share one set of settings.
+
+    `ConvBN` takes these five settings, and the ResNet blocks and stems pass
+    them to each of their `ConvBN`s. They are declared once, here, as
+    keyword-only arguments: a subclass declares its own arguments in its
+    `__init__` signature and passes them all up by keyword
+    (`super().__init__(**given(locals()))`); this base keeps one attribute
+    per argument, its own and the subclass's, and `get_config` returns
+    exactly those (see `resblocks.arguments`). Each subclass's docstring
+    still lists them, with what they mean there.
+
+    Args:
+        activation: str or None. The nonlinearity after each BN (and, in
+            the post-activation blocks, after the sum).
+        use_bias: bool. Bias in the convolutions. Redundant before a BN, so
+            the papers and torchvision have none; keras.applications' ResNets do.
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm momentum.
+        kernel_initializer: str. Initializer of the convolution kernels.
+    """
+
+    def __init__(
+        self,
+        *,
+        activation: str | None = "relu",
+        use_bias: bool = False,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        kernel_initializer: str = "he_normal",
+        **kwargs,
+    ):
+        arguments = given(locals())
+        names = argument_names(type(self))
+        super().__init__(**{k: v for k, v in arguments.items() if k not in names})
+        keep_arguments(self, arguments)
+
+    def conv_settings(self) -> dict:
+        """The settings as `ConvBN` takes them, less `activation` (a last conv has none)."""
+        return {
+            "use_bias": self.use_bias,
+            "bn_epsilon": self.bn_epsilon,
+            "bn_momentum": self.bn_momentum,
+            "kernel_initializer": self.kernel_initializer,
+        }
+
+    def conv_bn(self, filters: int, kernel_size, strides: int = 1, **options) -> "ConvBN":
+        """A `ConvBN` with this layer's settings; `options` add to them or replace them."""
+        settings = {"activation": self.activation, **self.conv_settings(), **options}
+        return ConvBN(filters, kernel_size, strides, **settings)
+
+    def get_config(self):
+        return {**super().get_config(), **argument_config(self)}
+
+
 @keras.saving.register_keras_serializable(package="resblocks")
-class ConvBN(keras.layers.Layer):
+class ConvBN(ConvBNLayer):
     """Convolution -> batch normalization -> optional activation.
 
     A strided convolution with `padding="same"` pads symmetrically,
@@ -32,16 +90,8 @@ class ConvBN(keras.layers.Layer):
         strides: int. Stride of the convolution.
         padding: str. `"same"` keeps the size (up to the stride), `"valid"`
             pads nothing.
-        activation: str or None. Applied after batch norm; None for a
-            linear output (the last conv of a residual branch).
-        use_bias: bool. Whether the convolution has a bias. keras.applications'
-            ResNets have one; it is redundant before batch norm, so the
-            papers and torchvision do not.
         bn_scale: bool. Whether batch norm learns gamma. Inception-ResNet turns
             it off because a ReLU follows, which is scale-invariant.
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm moving-average momentum.
-        kernel_initializer: str. Initializer of the convolution kernel.
         groups: int. Split the channels into this many groups, each convolved
             on its own (ResNeXt's cardinality, Xie et al. 2017); both the
             input channels and `filters` must be multiples. Computed by
@@ -55,6 +105,16 @@ class ConvBN(keras.layers.Layer):
             makes the layer output zero at initialization (the zero-init of
             the last BN in a residual branch, Goyal et al. 2017).
 
+    Keyword-only args (the settings of `ConvBNLayer`, which keeps them):
+        activation: str or None. Applied after batch norm; None for a
+            linear output (the last conv of a residual branch).
+        use_bias: bool. Whether the convolution has a bias. keras.applications'
+            ResNets have one; it is redundant before batch norm, so the
+            papers and torchvision do not.
+        bn_epsilon: float. Batch norm epsilon.
+        bn_momentum: float. Batch norm moving-average momentum.
+        kernel_initializer: str. Initializer of the convolution kernel.
+
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters)`.
     """
@@ -65,18 +125,12 @@ class ConvBN(keras.layers.Layer):
         kernel_size: int | Sequence[int] = 3,
         strides: int = 1,
         padding: str = "same",
-        activation: str | None = "relu",
-        use_bias: bool = False,
         bn_scale: bool = True,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         groups: int = 1,
         dilation_rate: int = 1,
         bn_gamma_initializer: str = "ones",
         **kwargs,
     ):
-        super().__init__(**kwargs)
         check_one_of("padding", padding, PADDINGS)
         if filters % groups:
             raise ArgumentError(
@@ -85,7 +139,7 @@ class ConvBN(keras.layers.Layer):
                 f"that divides `filters`, or filters={filters // groups * groups or groups}. "
                 f"Received: groups={groups}",
             )
-        keep_arguments(self, locals())
+        super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
 
         size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         # A 1x1 kernel needs no padding: a Pad layer there would only copy
@@ -105,18 +159,19 @@ class ConvBN(keras.layers.Layer):
             strides=strides,
             padding="valid" if symmetric else padding,
             dilation_rate=dilation_rate,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
             groups=groups,
             name="conv",
         )
         self.bn = keras.layers.BatchNormalization(
-            epsilon=bn_epsilon,
-            momentum=bn_momentum,
+            epsilon=self.bn_epsilon,
+            momentum=self.bn_momentum,
             scale=bn_scale,
             gamma_initializer=bn_gamma_initializer,
             name="bn",
         )
+        activation = self.activation
         self.act = keras.layers.Activation(activation, name=activation) if activation else None
 
     def build(self, input_shape):
@@ -140,15 +195,21 @@ class ConvBN(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return chain_output_shape([self.pad, self.conv], input_shape)
 
-    def get_config(self):
-        return {**super().get_config(), **argument_config(self)}
 
-
-def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "same", name=None):
+def inception_conv(
+    filters: int,
+    kernel_size,
+    strides: int = 1,
+    padding: str = "same",
+    name=None,
+    bn_scale: bool = False,
+):
     """The `conv2d_bn` of Inception-ResNet: a `ConvBN` with no conv bias and BN without scale.
 
     The settings of keras.applications' (and TF-slim's) Inception-ResNet-V2:
-    BN epsilon 1e-3, momentum 0.99, Glorot-uniform kernels.
+    BN epsilon 1e-3, momentum 0.99, Glorot-uniform kernels. `bn_scale=True`
+    gives BN its gamma, as facenet-pytorch's `BasicConv2d` has (its
+    `BatchNorm2d` is affine): its checkpoints hold a gamma per channel.
     """
     return ConvBN(
         filters,
@@ -156,7 +217,7 @@ def inception_conv(filters: int, kernel_size, strides: int = 1, padding: str = "
         strides,
         padding=padding,
         use_bias=False,
-        bn_scale=False,
+        bn_scale=bn_scale,
         bn_epsilon=1e-3,
         bn_momentum=0.99,
         kernel_initializer="glorot_uniform",

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import keras
 
-from resblocks.arguments import argument_config
+from resblocks.arguments import argument_config, keep_arguments
 from resblocks.chain import build_chain, call_chain
 from resblocks.checks import check_one_of
 
@@ -60,12 +60,9 @@ class Classifier(keras.layers.Layer):
                 f"{num_classes} names, in the order of the outputs, or leave class_names unset."
             )
         check_one_of("pooling", pooling, POOLINGS)
-        self.num_classes = num_classes
-        self.pooling = pooling
+        keep_arguments(self, locals())
+        # Lists, as a recipe writes them and the config holds them.
         self.hidden_units = list(hidden_units)
-        self.dropout = dropout
-        self.hidden_activation = hidden_activation
-        self.activation = activation
         self.class_names = list(class_names) if class_names is not None else None
 
         pool = (

@@ -19,13 +19,18 @@ class InceptionModule(keras.layers.Layer):
 
     Subclasses set `self.branches` in __init__.
 
+    Args:
+        bn_scale: bool. Whether the convolutions' batch norms learn gamma:
+            off as in TF-slim, on for facenet-pytorch's weights.
+
     Attributes:
         branches: list of lists of layers. Each branch's layers in order.
         mixed: the concatenation of the branches.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, bn_scale: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.bn_scale = bn_scale
         self.branches = []
         self.mixed = keras.layers.Concatenate(name="mixed")
 
@@ -39,31 +44,39 @@ class InceptionModule(keras.layers.Layer):
     def call(self, x, training=None):
         return self.mixed([call_chain(branch, x, training) for branch in self.branches])
 
+    def get_config(self):
+        return {**super().get_config(), "bn_scale": self.bn_scale}
+
 
 @keras.saving.register_keras_serializable(package="resblocks")
 class Mixed5b(InceptionModule):
     """Inception-A module (mixed_5b): 1x1 | 1x1-5x5 | 1x1-3x3-3x3 | avgpool-1x1.
 
+    Args:
+        bn_scale: bool. Whether the convolutions' batch norms learn gamma:
+            off as in TF-slim, on for facenet-pytorch's weights.
+
     Input shape: `(batch, 35, 35, 192)`.
     Output shape: `(batch, 35, 35, 320)`.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, bn_scale: bool = False, **kwargs):
+        super().__init__(bn_scale, **kwargs)
+        b = {"bn_scale": bn_scale}
         self.branches = [
-            [inception_conv(96, 1, name="branch_0_conv1")],
+            [inception_conv(96, 1, name="branch_0_conv1", **b)],
             [
-                inception_conv(48, 1, name="branch_1_conv1"),
-                inception_conv(64, 5, name="branch_1_conv2"),
+                inception_conv(48, 1, name="branch_1_conv1", **b),
+                inception_conv(64, 5, name="branch_1_conv2", **b),
             ],
             [
-                inception_conv(64, 1, name="branch_2_conv1"),
-                inception_conv(96, 3, name="branch_2_conv2"),
-                inception_conv(96, 3, name="branch_2_conv3"),
+                inception_conv(64, 1, name="branch_2_conv1", **b),
+                inception_conv(96, 3, name="branch_2_conv2", **b),
+                inception_conv(96, 3, name="branch_2_conv3", **b),
             ],
             [
                 keras.layers.AveragePooling2D(3, strides=1, padding="same", name="branch_pool"),
-                inception_conv(64, 1, name="branch_pool_conv1"),
+                inception_conv(64, 1, name="branch_pool_conv1", **b),
             ],
         ]
 
@@ -82,18 +95,29 @@ class ReductionA(InceptionModule):
         l: int. Filters of its 3x3 convolution.
         m: int. Filters of its strided 3x3 convolution.
         n: int. Filters of the strided 3x3 convolution of the first branch.
+        bn_scale: bool. Whether the convolutions' batch norms learn gamma:
+            off as in TF-slim, on for facenet-pytorch's weights.
     """
 
     # k, l, m, n: the paper's names, though ruff finds `l` ambiguous.
-    def __init__(self, k: int = 256, l: int = 256, m: int = 384, n: int = 384, **kwargs):  # noqa: E741
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        k: int = 256,
+        l: int = 256,  # noqa: E741
+        m: int = 384,
+        n: int = 384,
+        bn_scale: bool = False,
+        **kwargs,
+    ):
+        super().__init__(bn_scale, **kwargs)
+        b = {"bn_scale": bn_scale}
         self.k, self.l, self.m, self.n = k, l, m, n
         self.branches = [
-            [inception_conv(n, 3, strides=2, padding="valid", name="branch_0_conv1")],
+            [inception_conv(n, 3, strides=2, padding="valid", name="branch_0_conv1", **b)],
             [
-                inception_conv(k, 1, name="branch_1_conv1"),
-                inception_conv(l, 3, name="branch_1_conv2"),
-                inception_conv(m, 3, strides=2, padding="valid", name="branch_1_conv3"),
+                inception_conv(k, 1, name="branch_1_conv1", **b),
+                inception_conv(l, 3, name="branch_1_conv2", **b),
+                inception_conv(m, 3, strides=2, padding="valid", name="branch_1_conv3", **b),
             ],
             [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
         ]
@@ -116,6 +140,8 @@ class ReductionB(InceptionModule):
         branch_1: list of 2 ints. Filters of the 1x1 and the 3x3/2 (256, 288).
         branch_2: list of 3 ints. Filters of the 1x1, the 3x3 and the 3x3/2
             (256, 288, 320).
+        bn_scale: bool. Whether the convolutions' batch norms learn gamma:
+            off as in TF-slim, on for facenet-pytorch's weights.
     """
 
     def __init__(
@@ -123,25 +149,28 @@ class ReductionB(InceptionModule):
         branch_0: Sequence[int] = (256, 384),
         branch_1: Sequence[int] = (256, 288),
         branch_2: Sequence[int] = (256, 288, 320),
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(bn_scale, **kwargs)
+        b = {"bn_scale": bn_scale}
         self.branch_0 = check_widths("branch_0", branch_0, 2)
         self.branch_1 = check_widths("branch_1", branch_1, 2)
         self.branch_2 = check_widths("branch_2", branch_2, 3)
-        reduce = {"strides": 2, "padding": "valid"}  # the last conv of each branch halves the grid
+        # The last conv of each branch halves the grid.
+        reduce = {"strides": 2, "padding": "valid", **b}
         self.branches = [
             [
-                inception_conv(self.branch_0[0], 1, name="branch_0_conv1"),
+                inception_conv(self.branch_0[0], 1, name="branch_0_conv1", **b),
                 inception_conv(self.branch_0[1], 3, name="branch_0_conv2", **reduce),
             ],
             [
-                inception_conv(self.branch_1[0], 1, name="branch_1_conv1"),
+                inception_conv(self.branch_1[0], 1, name="branch_1_conv1", **b),
                 inception_conv(self.branch_1[1], 3, name="branch_1_conv2", **reduce),
             ],
             [
-                inception_conv(self.branch_2[0], 1, name="branch_2_conv1"),
-                inception_conv(self.branch_2[1], 3, name="branch_2_conv2"),
+                inception_conv(self.branch_2[0], 1, name="branch_2_conv1", **b),
+                inception_conv(self.branch_2[1], 3, name="branch_2_conv2", **b),
                 inception_conv(self.branch_2[2], 3, name="branch_2_conv3", **reduce),
             ],
             [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],

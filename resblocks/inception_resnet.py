@@ -50,10 +50,12 @@ class ScaledResidual(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def inception_branch(widths: list[int], kernel_sizes: list, index: int) -> list:
+def inception_branch(
+    widths: list[int], kernel_sizes: list, index: int, bn_scale: bool = False
+) -> list:
     """Branch `index`: one `inception_conv` per width, named branch_{index}_conv1, 2, ..."""
     return [
-        inception_conv(width, size, name=f"branch_{index}_conv{j + 1}")
+        inception_conv(width, size, name=f"branch_{index}_conv{j + 1}", bn_scale=bn_scale)
         for j, (width, size) in enumerate(zip(widths, kernel_sizes, strict=True))
     ]
 
@@ -76,10 +78,13 @@ class InceptionResBlock(keras.layers.Layer):
 
     shortcut_kind = "scaled"
 
-    def __init__(self, scale: float, activation: str | None = "relu", **kwargs):
+    def __init__(
+        self, scale: float, activation: str | None = "relu", bn_scale: bool = False, **kwargs
+    ):
         super().__init__(**kwargs)
         self.scale = scale
         self.activation = activation
+        self.bn_scale = bn_scale
         self.branches = []
         self.mixed = keras.layers.Concatenate(name="mixed")
         self.up = None
@@ -114,6 +119,7 @@ class InceptionResBlock(keras.layers.Layer):
             **super().get_config(),
             "scale": self.scale,
             "activation": self.activation,
+            "bn_scale": self.bn_scale,
             **widths,
         }
 
@@ -129,6 +135,8 @@ class InceptionResBlock35(InceptionResBlock):
         branch_1: list of 2 ints. Filters of the 1x1 and the 3x3 (32, 32).
         branch_2: list of 3 ints. Filters of the 1x1 and the two 3x3s
             (V2: 32, 48, 64; V1, Figure 10: 32, 32, 32).
+        bn_scale: bool. Whether the branches' batch norms learn gamma: off
+            as in TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Input shape: `(batch, 35, 35, channels)` (any size works).
     Output shape: same as the input.
@@ -141,22 +149,64 @@ class InceptionResBlock35(InceptionResBlock):
         branch_0: Sequence[int] = (32,),
         branch_1: Sequence[int] = (32, 32),
         branch_2: Sequence[int] = (32, 48, 64),
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(scale, activation, **kwargs)
+        super().__init__(scale, activation, bn_scale, **kwargs)
         self.branch_0 = check_widths("branch_0", branch_0, 1)
         self.branch_1 = check_widths("branch_1", branch_1, 2)
         self.branch_2 = check_widths("branch_2", branch_2, 3)
         self.branches = [
-            inception_branch(self.branch_0, [1], 0),
-            inception_branch(self.branch_1, [1, 3], 1),
-            inception_branch(self.branch_2, [1, 3, 3], 2),
+            inception_branch(self.branch_0, [1], 0, bn_scale),
+            inception_branch(self.branch_1, [1, 3], 1, bn_scale),
+            inception_branch(self.branch_2, [1, 3, 3], 2, bn_scale),
+        ]
+
+
+class FactorizedInceptionResBlock(InceptionResBlock):
+    """Inception-ResNet-B and -C: 1x1 | 1x1-1xn-nx1, the n x n convolution factorized.
+
+    Figures 17 and 19 (and 11 and 13 for V1) draw the same block with other
+    numbers: a 1x1 branch, and a branch that follows its 1x1 with a 1xn and
+    an nx1 convolution, which see as far as one n x n at 2/n of its cost
+    (Szegedy et al. 2015, "Rethinking the Inception Architecture", sec. 3.2).
+    Not a block of its own: `InceptionResBlock17` (n = 7) and
+    `InceptionResBlock8` (n = 3) fix `n` and give the defaults, so their
+    configs hold only scale, activation and the widths.
+
+    Args:
+        n: int. Kernel length of the factorized convolutions (1xn, then nx1).
+        scale: float. Residual scale.
+        activation: str or None. Applied after the sum.
+        branch_0: list of 1 int. Filters of the 1x1 branch.
+        branch_1: list of 3 ints. Filters of the 1x1, the 1xn and the nx1.
+        bn_scale: bool. Whether the branches' batch norms learn gamma.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        scale: float,
+        activation: str | None,
+        branch_0: Sequence[int],
+        branch_1: Sequence[int],
+        bn_scale: bool = False,
+        **kwargs,
+    ):
+        super().__init__(scale, activation, bn_scale, **kwargs)
+        self.branch_0 = check_widths("branch_0", branch_0, 1)
+        self.branch_1 = check_widths("branch_1", branch_1, 3)
+        self.branches = [
+            inception_branch(self.branch_0, [1], 0, bn_scale),
+            inception_branch(self.branch_1, [1, (1, n), (n, 1)], 1, bn_scale),
         ]
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResBlock17(InceptionResBlock):
+class InceptionResBlock17(FactorizedInceptionResBlock):
     """Inception-ResNet-B, the 17x17 block (Figure 17): 1x1 | 1x1-1x7-7x1.
+
+    `FactorizedInceptionResBlock` with n = 7.
 
     Args:
         scale: float. Residual scale; 0.1 in Inception-ResNet-V2.
@@ -165,6 +215,8 @@ class InceptionResBlock17(InceptionResBlock):
             Figure 11: 128).
         branch_1: list of 3 ints. Filters of the 1x1, the 1x7 and the 7x1
             (V2: 128, 160, 192; V1: 128, 128, 128).
+        bn_scale: bool. Whether the branches' batch norms learn gamma: off
+            as in TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Input shape: `(batch, 17, 17, channels)` (any size works).
     Output shape: same as the input.
@@ -176,20 +228,17 @@ class InceptionResBlock17(InceptionResBlock):
         activation: str | None = "relu",
         branch_0: Sequence[int] = (192,),
         branch_1: Sequence[int] = (128, 160, 192),
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(scale, activation, **kwargs)
-        self.branch_0 = check_widths("branch_0", branch_0, 1)
-        self.branch_1 = check_widths("branch_1", branch_1, 3)
-        self.branches = [
-            inception_branch(self.branch_0, [1], 0),
-            inception_branch(self.branch_1, [1, (1, 7), (7, 1)], 1),
-        ]
+        super().__init__(7, scale, activation, branch_0, branch_1, bn_scale, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class InceptionResBlock8(InceptionResBlock):
+class InceptionResBlock8(FactorizedInceptionResBlock):
     """Inception-ResNet-C, the 8x8 block (Figure 19): 1x1 | 1x1-1x3-3x1.
+
+    `FactorizedInceptionResBlock` with n = 3.
 
     Args:
         scale: float. Residual scale; 0.2 in Inception-ResNet-V2, and 1.0
@@ -198,6 +247,8 @@ class InceptionResBlock8(InceptionResBlock):
         branch_0: list of 1 int. Filters of the 1x1 branch (192).
         branch_1: list of 3 ints. Filters of the 1x1, the 1x3 and the 3x1
             (V2: 192, 224, 256; V1, Figure 13: 192, 192, 192).
+        bn_scale: bool. Whether the branches' batch norms learn gamma: off
+            as in TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Input shape: `(batch, 8, 8, channels)` (any size works).
     Output shape: same as the input.
@@ -209,12 +260,7 @@ class InceptionResBlock8(InceptionResBlock):
         activation: str | None = "relu",
         branch_0: Sequence[int] = (192,),
         branch_1: Sequence[int] = (192, 224, 256),
+        bn_scale: bool = False,
         **kwargs,
     ):
-        super().__init__(scale, activation, **kwargs)
-        self.branch_0 = check_widths("branch_0", branch_0, 1)
-        self.branch_1 = check_widths("branch_1", branch_1, 3)
-        self.branches = [
-            inception_branch(self.branch_0, [1], 0),
-            inception_branch(self.branch_1, [1, (1, 3), (3, 1)], 1),
-        ]
+        super().__init__(3, scale, activation, branch_0, branch_1, bn_scale, **kwargs)

@@ -26,23 +26,63 @@ from resblocks.stems import stem_max_pool
 __all__ = ["STRIDE_SHORTCUTS", "PostNorm", "PreActBottleNeck", "PreActResBlock", "PreActStem"]
 
 
-def _branch_conv_bn(block: ResidualBlock, filters: int, kernel_size: int, strides: int, name: str):
-    """conv -> BN -> activation inside a pre-activation branch: no bias, a BN follows."""
-    return ConvBN(
-        filters,
-        kernel_size,
-        strides,
-        activation=block.activation,
-        use_bias=False,
-        bn_epsilon=block.bn_epsilon,
-        bn_momentum=block.bn_momentum,
-        kernel_initializer=block.kernel_initializer,
-        name=name,
-    )
+class PreActivationBlock(ResidualBlock):
+    """What both pre-activation blocks share: the BN-ReLU that opens them, and their branch.
+
+    Not a block of its own. A subclass makes its branch after
+    `super().__init__` and lists it, after the pre-activation, in `branch()`;
+    its `call` opens with `preactivate(x)`.
+
+    Keyword-only args:
+        stride_shortcut: str. The shortcut where the block strides but keeps
+            its width: "projection" (a strided 1x1 conv) or "subsample"
+            (every stride-th pixel, no parameters: keras.applications' V2).
+
+    Attributes:
+        preact_bn, preact_relu: the BN and activation that open the block.
+        branch_layers: list of layers. The residual branch after the
+            pre-activation, in order: `branch()`.
+    """
+
+    pre_activation = True
+
+    def __init__(self, *, stride_shortcut: str = "projection", **kwargs):
+        super().__init__(**given(locals()))
+        self.preact_bn = keras.layers.BatchNormalization(
+            epsilon=self.bn_epsilon, momentum=self.bn_momentum, name="preact_bn"
+        )
+        self.preact_relu = keras.layers.Activation(self.activation, name="preact_relu")
+
+    @property
+    def branch_layers(self) -> list:
+        # A property, as in earlier releases: Keras saved the branch's weights
+        # under this name, so the weights files of those releases hold it.
+        return self.branch()
+
+    def branch_conv_bn(self, filters: int, kernel_size: int, strides: int, name: str) -> ConvBN:
+        """conv -> BN -> activation inside the branch: no bias, since a BN follows."""
+        return self.conv_bn(filters, kernel_size, strides, use_bias=False, name=name)
+
+    def last_conv(self, filters: int, kernel_size: int, name: str) -> keras.layers.Conv2D:
+        """The branch's last convolution: a plain Conv2D, no BN after it (the next block's
+        pre-activation normalizes the sum), so `use_bias` applies."""
+        return keras.layers.Conv2D(
+            filters,
+            kernel_size,
+            padding="same",
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            name=name,
+        )
+
+    def preactivate(self, x, training=None) -> tuple:
+        """(BN-ReLU of x, what the sum adds): x, or the projection of the normalized x."""
+        preact = self.preact_relu(self.preact_bn(x, training=training))
+        return preact, self.shortcut_of(x, training, preact=preact)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PreActResBlock(ResidualBlock):
+class PreActResBlock(PreActivationBlock):
     """Pre-activation basic block: BN-ReLU-conv3x3, BN-ReLU-[dropout]-conv3x3, + x.
 
     He et al. 2016, Figure 1(b) / 4(e), with the two 3x3 convolutions of
@@ -56,17 +96,21 @@ class PreActResBlock(ResidualBlock):
         strides: int. Stride of the first convolution; 2 halves the map.
         shortcut: str. "projection", "zero_pad", "identity" or "none"; see
             `ResBlock`.
+        dropout: float. Dropout rate between the convolutions; 0 for none
+            (0.3 in the wide ResNets on CIFAR).
+
+    Keyword-only args, the shortcut's (`PreActivationBlock`'s):
         stride_shortcut: str. Where the block strides but keeps its width:
             "projection" (a strided 1x1 conv) or "subsample" (every
             stride-th pixel, no parameters: keras.applications' V2).
-        dropout: float. Dropout rate between the convolutions; 0 for none
-            (0.3 in the wide ResNets on CIFAR).
+
+    Keyword-only args, the settings of the convolutions and batch norms
+    (declared once, by `ConvBNLayer`):
         activation: str. The nonlinearity after each BN.
         use_bias: bool. Bias in the convolutions no BN follows: the last
             one and the projection. (A conv that a BN follows has none: the
             BN's beta makes it redundant.)
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of every batch norm.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
@@ -89,47 +133,24 @@ class PreActResBlock(ResidualBlock):
     Output shape: `(batch, height / strides, width / strides, filters)`.
     """
 
-    pre_activation = True
-
     def __init__(
         self,
         filters: int,
         strides: int = 1,
         shortcut: str = "projection",
-        stride_shortcut: str = "projection",
         dropout: float = 0.0,
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(**given(locals()))
-        self._make_preactivation()  # preact_bn, preact_relu
-        self.conv1 = _branch_conv_bn(self, filters, 3, strides, "conv1")
+        super().__init__(**given(locals()))  # keeps them, the settings; preact_bn, preact_relu
+        self.conv1 = self.branch_conv_bn(filters, 3, strides, "conv1")
         self.drop = keras.layers.Dropout(dropout, name="dropout") if dropout else None
-        self.conv2 = keras.layers.Conv2D(
-            filters,
-            3,
-            padding="same",
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            name="conv2",
-        )
-
-    @property
-    def branch_layers(self) -> list:
-        # A property, as in earlier releases: Keras saved the branch's weights
-        # under this name, so the weights files of those releases hold it.
-        return [self.conv1, self.drop, self.conv2]
+        self.conv2 = self.last_conv(filters, 3, "conv2")
 
     def branch(self) -> list:
-        return self.branch_layers
+        return [self.conv1, self.drop, self.conv2]
 
     def call(self, x, training=None):
-        preact = self.preact_relu(self.preact_bn(x, training=training))
-        shortcut = self.shortcut_of(x, training, preact=preact)
+        preact, shortcut = self.preactivate(x, training)  # BN -> ReLU; x or its projection
         x = self.conv1(preact, training=training)
         if self.drop is not None:
             x = self.drop(x, training=training)
@@ -138,7 +159,7 @@ class PreActResBlock(ResidualBlock):
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class PreActBottleNeck(ResidualBlock):
+class PreActBottleNeck(PreActivationBlock):
     """Pre-activation bottleneck: BN-ReLU-1x1, BN-ReLU-3x3, BN-ReLU-1x1, + x.
 
     He et al. 2016, Figure 4(e), with the 1x1-3x3-1x1 convolutions of
@@ -153,13 +174,15 @@ class PreActBottleNeck(ResidualBlock):
         strides: int. Stride of the 3x3 convolution; 2 halves the map.
         shortcut: str. "projection", "zero_pad", "identity" or "none"; see
             `ResBlock`.
+
+    Keyword-only args, the shortcut's (`PreActivationBlock`'s) and the
+    settings (`ConvBNLayer`'s):
         stride_shortcut: str. Where the block strides but keeps its width:
             "projection" or "subsample"; see `PreActResBlock`.
         activation: str. The nonlinearity after each BN.
         use_bias: bool. Bias in the convolutions no BN follows: the last
             1x1 and the projection (keras.applications' V2 has them).
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norms.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
@@ -175,45 +198,24 @@ class PreActBottleNeck(ResidualBlock):
     """
 
     expansion = 4
-    pre_activation = True
 
     def __init__(
         self,
         filters: int,
         strides: int = 1,
         shortcut: str = "projection",
-        stride_shortcut: str = "projection",
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(**given(locals()))
-        self._make_preactivation()  # preact_bn, preact_relu
-        self.conv1 = _branch_conv_bn(self, filters, 1, 1, "conv1")
-        self.conv2 = _branch_conv_bn(self, filters, 3, strides, "conv2")
-        self.conv3 = keras.layers.Conv2D(
-            self.out_channels,
-            1,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            name="conv3",
-        )
-
-    @property
-    def branch_layers(self) -> list:
-        # A property, as in earlier releases: Keras saved the branch's weights
-        # under this name, so the weights files of those releases hold it.
-        return [self.conv1, self.conv2, self.conv3]
+        super().__init__(**given(locals()))  # keeps them, the settings; preact_bn, preact_relu
+        self.conv1 = self.branch_conv_bn(filters, 1, 1, "conv1")
+        self.conv2 = self.branch_conv_bn(filters, 3, strides, "conv2")
+        self.conv3 = self.last_conv(self.out_channels, 1, "conv3")
 
     def branch(self) -> list:
-        return self.branch_layers
+        return [self.conv1, self.conv2, self.conv3]
 
     def call(self, x, training=None):
-        preact = self.preact_relu(self.preact_bn(x, training=training))
-        shortcut = self.shortcut_of(x, training, preact=preact)
+        preact, shortcut = self.preactivate(x, training)  # BN -> ReLU; x or its projection
         x = self.conv1(preact, training=training)  # 1x1: reduce
         x = self.conv2(x, training=training)  # 3x3, strided
         x = self.conv3(x)  # 1x1: expand by 4, no BN after it

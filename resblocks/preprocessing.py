@@ -15,7 +15,7 @@ CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 TORCH_MEAN = (0.485, 0.456, 0.406)
 TORCH_STD = (0.229, 0.224, 0.225)
 
-MODES = ("caffe", "tf", "torch", "rescale", "none")
+MODES = ("caffe", "tf", "torch", "facenet", "rescale", "none")
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -28,6 +28,9 @@ class Preprocess(keras.layers.Layer):
         "tf": scaled to [-1, 1] (Inception-ResNet-V2).
         "torch": scaled to [0, 1], minus mean, over std per channel
             (torchvision weights).
+        "facenet": (x - 127.5) / 128, facenet-pytorch's
+            `fixed_image_standardization` (its VGGFace2 and CASIA-WebFace
+            weights).
         "rescale": scaled to [0, 1] (`rescale=1/255` in ImageDataGenerator).
         "none": unchanged.
 
@@ -53,6 +56,8 @@ class Preprocess(keras.layers.Layer):
             mean = ops.convert_to_tensor(TORCH_MEAN, x.dtype)
             std = ops.convert_to_tensor(TORCH_STD, x.dtype)
             return (x / 255.0 - mean) / std
+        if self.mode == "facenet":
+            return (x - 127.5) / 128.0
         if self.mode == "rescale":
             return x / 255.0
         return x

@@ -17,7 +17,8 @@ import keras
 from resblocks.arguments import given
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBN
-from resblocks.residual_block import ResidualBlock
+from resblocks.residual_block import ResidualBlock, make_drop_path
+from resblocks.squeeze_excite import make_squeeze_excite
 
 # Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
 # keras.applications) or the 3x3 (torchvision's "ResNet v1.5").
@@ -27,6 +28,47 @@ STRIDE_AT = ("1x1", "3x3")
 def last_gamma(zero_init_last: bool) -> str:
     """The gamma initializer of a branch's last BN: zeros make F(x) = 0 at start."""
     return "zeros" if zero_init_last else "ones"
+
+
+class PostActivationBlock(ResidualBlock):
+    """What both 2015 blocks share: the family's variants, and the tail after the branch.
+
+    Not a block of its own. The variants both blocks take are keyword-only
+    arguments, declared once here (each block's docstring says what they do
+    there). A subclass makes its branch after `super().__init__`, its last
+    conv with `last_conv_bn` (no activation, zero-init), then `_make_tail()`.
+
+    Keyword-only args:
+        se_ratio: float or None. Squeeze-and-excitation on the branch
+            output before the sum (Hu et al. 2018, Fig. 3); None for none.
+        avg_down, drop_path_rate, zero_init_last: see `ResidualBlock`.
+        dilation: int. Dilation rate of the branch's 3x3 convolutions.
+    """
+
+    def __init__(
+        self,
+        *,
+        se_ratio: float | None = None,
+        avg_down: bool = False,
+        dilation: int = 1,
+        drop_path_rate: float = 0.0,
+        zero_init_last: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**given(locals()))
+
+    def last_conv_bn(self, filters: int, kernel_size: int, name: str, **options) -> ConvBN:
+        """The branch's last conv -> BN: linear (a ReLU follows the sum), zero gamma on request."""
+        gamma = last_gamma(self.zero_init_last)
+        return self.conv_bn(
+            filters, kernel_size, activation=None, bn_gamma_initializer=gamma, name=name, **options
+        )
+
+    def _make_tail(self) -> None:
+        """The SE gate, the activation after the sum and stochastic depth, in that order."""
+        self.se = make_squeeze_excite(self.se_ratio)
+        self.act = keras.layers.Activation(self.activation, name="out")
+        self.drop_path = make_drop_path(self.drop_path_rate)
 
 
 def bottleneck_width(filters: int, base_width: int, groups: int) -> int:
@@ -46,7 +88,7 @@ def bottleneck_width(filters: int, base_width: int, groups: int) -> int:
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class ResBlock(ResidualBlock):
+class ResBlock(PostActivationBlock):
     """Basic residual block: two 3x3 convolutions plus a shortcut.
 
     Figure 5 (left) of He et al. 2015; the block of ResNet-18/34 and of the
@@ -58,17 +100,27 @@ class ResBlock(ResidualBlock):
         shortcut: str. "projection" (1x1 conv + BN where the shape changes,
             identity elsewhere: option B), "zero_pad" (option A), "identity"
             (the shape must not change) or "none" (a plain block).
-        activation: str. The nonlinearity after each BN and after the sum.
-        use_bias: bool. Bias in the convolutions.
+
+    Keyword-only args, the family's variants (`PostActivationBlock`'s):
         se_ratio: float or None. Squeeze-and-excitation on the residual
             branch before the sum (Hu et al. 2018, Fig. 3), with a bottleneck
             of `filters * se_ratio` channels, se_ratio in (0, 1]; None for none.
         dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
+        avg_down: bool. ResNet-D's projection: a 2x2 average pool, then a
+            stride-1 1x1 convolution (see `ResidualBlock`).
+        drop_path_rate: float. Stochastic depth: the rate at which training
+            drops the branch (see `ResidualBlock`).
+        zero_init_last: bool. Start conv2's BN gamma at zero, so the block
+            starts as relu(shortcut(x)).
 
-    The arguments bn_epsilon, bn_momentum, kernel_initializer, avg_down,
-    drop_path_rate and zero_init_last are `ResidualBlock`'s, which keeps them.
+    Keyword-only args, the settings of both convolutions and the projection
+    (declared once, by `ConvBNLayer`):
+        activation: str. The nonlinearity after each BN and after the sum.
+        use_bias: bool. Bias in the convolutions.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of every batch norm.
+        kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
         conv1, conv2: the `ConvBN` layers of the residual branch F(x).
@@ -79,51 +131,25 @@ class ResBlock(ResidualBlock):
         drop_path: the `DropPath` on the residual branch, or None (rate 0).
         shortcut_kind: str or None. What the sum adds, once built:
             "identity", "projection", "zero_pad", or None for a plain block.
+        expansion: int. 1, `ResidualBlock`'s: a basic block outputs `filters`
+            channels (a class attribute, as in `PreActResBlock`).
         The plumbing (arguments, shortcut, sum, config) is `ResidualBlock`'s.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters)`.
     """
 
-    expansion = 1
-
     def __init__(
         self,
         filters: int,
         strides: int = 1,
         shortcut: str = "projection",
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
-        se_ratio: float | None = None,
-        avg_down: bool = False,
-        dilation: int = 1,
-        drop_path_rate: float = 0.0,
-        zero_init_last: bool = False,
         **kwargs,
     ):
-        super().__init__(**given(locals()))
-        conv_args = self._conv_args()
-        self.conv1 = ConvBN(
-            filters,
-            3,
-            strides,
-            activation=activation,
-            dilation_rate=dilation,
-            name="conv1",
-            **conv_args,
-        )
-        self.conv2 = ConvBN(
-            filters,
-            3,
-            activation=None,
-            dilation_rate=dilation,
-            name="conv2",
-            bn_gamma_initializer=last_gamma(zero_init_last),
-            **conv_args,
-        )
+        super().__init__(**given(locals()))  # keeps them, the variants and the settings
+        dilation = self.dilation
+        self.conv1 = self.conv_bn(filters, 3, strides, dilation_rate=dilation, name="conv1")
+        self.conv2 = self.last_conv_bn(filters, 3, "conv2", dilation_rate=dilation)
         self._make_tail()  # se, act, drop_path
 
     def branch(self) -> list:
@@ -137,7 +163,7 @@ class ResBlock(ResidualBlock):
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class BottleNeck(ResidualBlock):
+class BottleNeck(PostActivationBlock):
     """Bottleneck residual block: 1x1 reduce, 3x3, 1x1 expand, plus a shortcut.
 
     Figure 5 (right) of He et al. 2015; the block of ResNet-50/101/152. The
@@ -163,21 +189,28 @@ class BottleNeck(ResidualBlock):
             ImageNet, since a strided 1x1 skips three quarters of its input).
         shortcut: str. "projection", "zero_pad", "identity" or "none"; see
             `ResBlock`.
-        activation: str. The nonlinearity after each BN and after the sum.
-        use_bias: bool. Bias in the convolutions.
         groups: int. Cardinality: the number of paths of the grouped 3x3
             convolution (ResNeXt, Table 1: 32).
         base_width: int. Channels of each path per 64 planes (ResNeXt's
             bottleneck width d: 4 in 32x4d); 64 with one group is ResNet.
+
+    Keyword-only args, the family's variants (`PostActivationBlock`'s):
         se_ratio: float or None. Squeeze-and-excitation on the branch output
             before the sum (Hu et al. 2018, Fig. 3), in (0, 1]; timm's
             seresnet50 uses 1/16. None for none.
         dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
+        avg_down: bool. Average-pool 2x2 before a stride-1 projection (ResNet-D).
+        drop_path_rate: float. Stochastic depth of the branch (`ResidualBlock`).
+        zero_init_last: bool. Start conv3's BN gamma at zero (Goyal et al. 2017).
 
-    The arguments bn_epsilon, bn_momentum, kernel_initializer, avg_down,
-    drop_path_rate and zero_init_last are `ResidualBlock`'s, which keeps them.
+    Keyword-only args, the settings of the three convolutions and the
+    projection (`ConvBNLayer`'s):
+        activation: str. The nonlinearity after each BN and after the sum.
+        use_bias: bool. Bias in the convolutions.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of every batch norm.
+        kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
@@ -200,47 +233,20 @@ class BottleNeck(ResidualBlock):
         strides: int = 1,
         stride_at: str = "1x1",
         shortcut: str = "projection",
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         groups: int = 1,
         base_width: int = 64,
-        se_ratio: float | None = None,
-        avg_down: bool = False,
-        dilation: int = 1,
-        drop_path_rate: float = 0.0,
-        zero_init_last: bool = False,
         **kwargs,
     ):
-        super().__init__(**given(locals()))
+        super().__init__(**given(locals()))  # keeps them, the variants and the settings
         check_one_of("stride_at", stride_at, STRIDE_AT)
         self.width = bottleneck_width(filters, base_width, groups)
 
-        conv_args = self._conv_args()
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
-        self.conv1 = ConvBN(
-            self.width, 1, stride_1x1, activation=activation, name="conv1", **conv_args
+        self.conv1 = self.conv_bn(self.width, 1, stride_1x1, name="conv1")
+        self.conv2 = self.conv_bn(
+            self.width, 3, stride_3x3, groups=groups, dilation_rate=self.dilation, name="conv2"
         )
-        self.conv2 = ConvBN(
-            self.width,
-            3,
-            stride_3x3,
-            activation=activation,
-            groups=groups,
-            dilation_rate=dilation,
-            name="conv2",
-            **conv_args,
-        )
-        self.conv3 = ConvBN(
-            self.out_channels,
-            1,
-            activation=None,
-            name="conv3",
-            bn_gamma_initializer=last_gamma(zero_init_last),
-            **conv_args,
-        )
+        self.conv3 = self.last_conv_bn(self.out_channels, 1, "conv3")
         self._make_tail()  # se, act, drop_path
 
     def branch(self) -> list:

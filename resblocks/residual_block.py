@@ -11,11 +11,9 @@ keras-hub's `resnet_backbone.py`, one flag (`pre_activation`) tells the
 shortcut factory which of the two orderings it serves.
 """
 
-import keras
-
-from resblocks.arguments import argument_config, argument_names, keep_arguments
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import ArgumentError, check_one_of
+from resblocks.conv_bn import ConvBNLayer
 from resblocks.drop_path import DropPath
 from resblocks.shortcut import (
     STRIDE_SHORTCUTS,
@@ -24,7 +22,6 @@ from resblocks.shortcut import (
     make_shortcut,
     shortcut_kind,
 )
-from resblocks.squeeze_excite import make_squeeze_excite
 
 
 def check_residual_only(shortcut: str, drop_path_rate: float, zero_init_last: bool) -> None:
@@ -51,7 +48,7 @@ def make_drop_path(rate: float) -> DropPath | None:
     return DropPath(rate, name="drop_path") if rate > 0 else None
 
 
-class ResidualBlock(keras.layers.Layer):
+class ResidualBlock(ConvBNLayer):
     """The base of the ResNet blocks: arguments, shortcut, sum, shape and config.
 
     Not a block of its own: a subclass declares its arguments in its
@@ -61,10 +58,12 @@ class ResidualBlock(keras.layers.Layer):
     `branch()`, and writes `call` as its figure draws it, with
     `shortcut_of(x)` for what the sum adds and `residual_sum` for the sum.
 
+    Every block also takes `ConvBNLayer`'s keyword-only settings
+    (activation, use_bias, bn_epsilon, bn_momentum, kernel_initializer).
+    The arguments below are those of the blocks that take them
+    (`PostActivationBlock`'s); the others have them at their "off" value.
+
     Args:
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
-        kernel_initializer: str. Initializer of the convolution kernels.
         avg_down: bool. A projection shortcut average-pools 2x2 before a
             stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
@@ -104,18 +103,16 @@ class ResidualBlock(keras.layers.Layer):
     zero_init_last = False
 
     def __init__(self, **arguments):
-        names = argument_names(type(self))
         # `expansion` was a constructor argument of the bottlenecks; .keras
         # files saved then carry it, so the one value it can have is accepted.
         expansion = arguments.pop("expansion", self.expansion)
-        super().__init__(**{k: v for k, v in arguments.items() if k not in names})
         if expansion != self.expansion:
             raise ArgumentError(
                 "expansion",
                 f"{type(self).__name__} always expands by {self.expansion} (a class attribute: "
                 f"subclass it to change it). Received: expansion={expansion!r}",
             )
-        keep_arguments(self, arguments)
+        super().__init__(**arguments)  # keeps the arguments, the subclass's and the settings
         # Sublayers not every block has; None is skipped when building. On the
         # instance, not the class: torch's Module keeps sublayers in _modules,
         # where a class attribute of the same name would hide them.
@@ -138,27 +135,6 @@ class ResidualBlock(keras.layers.Layer):
         """
         raise TypeError(f"{type(self).__name__} must define branch(): its residual branch's layers")
 
-    def _conv_args(self) -> dict:
-        return {
-            "use_bias": self.use_bias,
-            "bn_epsilon": self.bn_epsilon,
-            "bn_momentum": self.bn_momentum,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
-    def _make_tail(self) -> None:
-        """The SE gate, the activation after the sum and stochastic depth, in that order."""
-        self.se = make_squeeze_excite(self.se_ratio)
-        self.act = keras.layers.Activation(self.activation, name="out")
-        self.drop_path = make_drop_path(self.drop_path_rate)
-
-    def _make_preactivation(self) -> None:
-        """The BN and activation that open a pre-activation block."""
-        self.preact_bn = keras.layers.BatchNormalization(
-            epsilon=self.bn_epsilon, momentum=self.bn_momentum, name="preact_bn"
-        )
-        self.preact_relu = keras.layers.Activation(self.activation, name="preact_relu")
-
     def build(self, input_shape):
         # Made here, not in __init__: whether x needs projecting depends on
         # the number of input channels, known only now.
@@ -170,7 +146,7 @@ class ResidualBlock(keras.layers.Layer):
             self.avg_down,
             pre_activation=self.pre_activation,
             stride_shortcut=self.stride_shortcut,
-            **self._conv_args(),
+            **self.conv_settings(),
         )
         layers = [self.preact_bn, self.preact_relu, *self.branch()]
         build_chain([*layers, self.se, self.drop_path, self.act], input_shape)
@@ -206,6 +182,3 @@ class ResidualBlock(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return chain_output_shape(self.branch(), input_shape)
-
-    def get_config(self):
-        return {**super().get_config(), **argument_config(self)}

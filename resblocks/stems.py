@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import keras
 
-from resblocks.arguments import keep_arguments
+from resblocks.arguments import given
 from resblocks.chain import ChainLayer
-from resblocks.conv_bn import ConvBN, check_widths, inception_conv
+from resblocks.conv_bn import ConvBNLayer, check_widths, inception_conv
 
 
 def stem_max_pool(enabled: bool) -> tuple:
@@ -36,18 +36,22 @@ def stem_max_pool(enabled: bool) -> tuple:
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class ResNetStem(ChainLayer):
+class ResNetStem(ChainLayer, ConvBNLayer):
     """conv (7x7/2) -> BN -> ReLU -> max-pool (3x3/2): ResNet's "conv1" and pool.
+
+    A chain of layers (`ChainLayer`: build, call, shape) whose convolution
+    takes the settings every ResNet layer shares (`ConvBNLayer`).
 
     Args:
         filters: int. Output channels of the convolution (64 in the paper).
         kernel_size: int. Size of the convolution window.
         strides: int. Stride of the convolution.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
+
+    Keyword-only args, the settings of the `ConvBN`:
         activation: str. The nonlinearity after BN.
         use_bias: bool. Bias in the convolution.
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norm.
         kernel_initializer: str. Initializer of the convolution kernel.
 
     Input shape: `(batch, height, width, channels)`.
@@ -60,28 +64,11 @@ class ResNetStem(ChainLayer):
         kernel_size: int = 7,
         strides: int = 2,
         max_pool: bool = True,
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        keep_arguments(self, locals())
-
-        self.conv = ConvBN(
-            filters,
-            kernel_size,
-            strides,
-            activation=activation,
-            use_bias=use_bias,
-            bn_epsilon=bn_epsilon,
-            bn_momentum=bn_momentum,
-            kernel_initializer=kernel_initializer,
-            name="conv1",
-        )
-        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
+        super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
+        self.conv = self.conv_bn(filters, kernel_size, strides, name="conv1")
+        self.pool_pad, self.pool = stem_max_pool(max_pool)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
@@ -93,7 +80,9 @@ class CifarStem(ResNetStem):
     """conv (3x3/1) -> BN -> ReLU, no pooling: the stem for 32x32 images.
 
     He et al. 2015, sec. 4.2 (16 filters); the CIFAR-10 ResNet-18 of the
-    seed article uses 64. Same arguments as `ResNetStem`, other defaults.
+    seed article uses 64. Same arguments as `ResNetStem` (the keyword-only
+    settings activation, use_bias, bn_epsilon, bn_momentum and
+    kernel_initializer too), other defaults.
     """
 
     def __init__(
@@ -102,29 +91,13 @@ class CifarStem(ResNetStem):
         kernel_size: int = 3,
         strides: int = 1,
         max_pool: bool = False,
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(
-            filters=filters,
-            kernel_size=kernel_size,
-            strides=strides,
-            max_pool=max_pool,
-            activation=activation,
-            use_bias=use_bias,
-            bn_epsilon=bn_epsilon,
-            bn_momentum=bn_momentum,
-            kernel_initializer=kernel_initializer,
-            **kwargs,
-        )
+        super().__init__(**given(locals()))
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class DeepStem(ChainLayer):
+class DeepStem(ChainLayer, ConvBNLayer):
     """Three 3x3 conv-BN-ReLUs (the first strided) and a 3x3/2 max-pool: 224 -> 56.
 
     He et al. 2019, Fig. 2(b): a 7x7 convolution costs 5.4 times a 3x3, and
@@ -136,10 +109,11 @@ class DeepStem(ChainLayer):
         filters: int. Output channels (of the third convolution).
         stem_width: int. Channels of the first two convolutions.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
+
+    Keyword-only args, the settings of the three `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
         use_bias: bool. Bias in the convolutions.
-        bn_epsilon: float. Batch norm epsilon.
-        bn_momentum: float. Batch norm momentum.
+        bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norms.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
@@ -154,29 +128,15 @@ class DeepStem(ChainLayer):
         filters: int = 64,
         stem_width: int = 32,
         max_pool: bool = True,
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        keep_arguments(self, locals())
-
-        conv_args = {
-            "activation": activation,
-            "use_bias": use_bias,
-            "bn_epsilon": bn_epsilon,
-            "bn_momentum": bn_momentum,
-            "kernel_initializer": kernel_initializer,
-        }
+        super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
         self.convs = [
-            ConvBN(stem_width, 3, 2, name="conv1", **conv_args),
-            ConvBN(stem_width, 3, name="conv2", **conv_args),
-            ConvBN(filters, 3, name="conv3", **conv_args),
+            self.conv_bn(stem_width, 3, 2, name="conv1"),
+            self.conv_bn(stem_width, 3, name="conv2"),
+            self.conv_bn(filters, 3, name="conv3"),
         ]
-        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
+        self.pool_pad, self.pool = stem_max_pool(max_pool)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
@@ -200,6 +160,8 @@ class InceptionResNetStem(ChainLayer):
         final_conv: int or None. None: the second 3x3/2 max-pool (V2);
             an int: a 3x3/2 "valid" convolution with that many filters in
             its place (V1: 256).
+        bn_scale: bool. Whether the batch norms learn gamma: off as in
+            TF-slim (a ReLU follows), on for facenet-pytorch's weights.
 
     Attributes:
         sublayers: list of layers. The convolutions and pools in order.
@@ -213,26 +175,30 @@ class InceptionResNetStem(ChainLayer):
         self,
         widths: Sequence[int] = (32, 32, 64, 80, 192),
         final_conv: int | None = None,
+        bn_scale: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.widths = check_widths("widths", widths, 5)
         self.final_conv = final_conv
-        w = self.widths
+        self.bn_scale = bn_scale
+        w, b = self.widths, {"bn_scale": bn_scale}
         self.convs_1 = [
-            inception_conv(w[0], 3, strides=2, padding="valid", name="conv1"),
-            inception_conv(w[1], 3, padding="valid", name="conv2"),
-            inception_conv(w[2], 3, name="conv3"),
+            inception_conv(w[0], 3, strides=2, padding="valid", name="conv1", **b),
+            inception_conv(w[1], 3, padding="valid", name="conv2", **b),
+            inception_conv(w[2], 3, name="conv3", **b),
         ]
         self.pool_1 = keras.layers.MaxPooling2D(3, strides=2, name="pool1")
         self.convs_2 = [
-            inception_conv(w[3], 1, padding="valid", name="conv4"),
-            inception_conv(w[4], 3, padding="valid", name="conv5"),
+            inception_conv(w[3], 1, padding="valid", name="conv4", **b),
+            inception_conv(w[4], 3, padding="valid", name="conv5", **b),
         ]
         if final_conv is None:
             self.pool_2 = keras.layers.MaxPooling2D(3, strides=2, name="pool2")
         else:  # V1 convolves where V2 pools
-            self.conv_6 = inception_conv(final_conv, 3, strides=2, padding="valid", name="conv6")
+            self.conv_6 = inception_conv(
+                final_conv, 3, strides=2, padding="valid", name="conv6", **b
+            )
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import copy
 import functools
+import inspect
 import os
 import subprocess
 import sys
@@ -58,6 +59,23 @@ TINY: dict[str, Any] = {
 }
 # An override to this removes the key, where the recipe must not have it at all.
 OMIT = object()
+
+
+def constructor_arguments(cls: type) -> dict[str, inspect.Parameter]:
+    """A layer's arguments: its `__init__`'s, and the keyword-only ones of its resblocks bases.
+
+    Read here from the signatures, independently of `resblocks.arguments`,
+    which keeps and configs them: the settings a base such as `ConvBNLayer`
+    declares once are every subclass's arguments too.
+    """
+    own = inspect.signature(cls.__init__).parameters
+    found = {n: p for n, p in own.items() if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+    for base in cls.__mro__:
+        if base.__module__.startswith("resblocks") and "__init__" in vars(base):
+            for n, p in inspect.signature(base.__init__).parameters.items():
+                if p.kind is p.KEYWORD_ONLY:
+                    found.setdefault(n, p)
+    return found
 
 
 def tiny_recipe(**overrides: Any) -> dict[str, Any]:
@@ -213,9 +231,10 @@ def write_image_folder(
     return root
 
 
-# Inception-ResNet-V1 and V2 need 75x75 (their stem and reductions shrink a
-# smaller map to nothing); the rest run at 32 (CIFAR-sized) or 64.
-NEEDS_75 = {"inception_resnet_v1", "inception_resnet_v2"}
+# Inception-ResNet-V1 (FaceNet's too) and V2 need 75x75 (their stem and
+# reductions shrink a smaller map to nothing); the rest run at 32
+# (CIFAR-sized) or 64.
+NEEDS_75 = {"inception_resnet_v1", "inception_resnet_v2", "facenet_inception_resnet_v1"}
 
 
 def small_shape(name: str) -> tuple[int, int, int]:

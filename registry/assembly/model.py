@@ -66,7 +66,10 @@ def build(
             resnet101, resnet152, their v2 and inception_resnet_v2, or a
             torchvision `.pth` / timm `.safetensors` checkpoint for the
             recipes with a PyTorch counterpart (resnet18, resnet34, the `_tv`
-            ResNets, ResNeXts, Wide ResNets, resnet50d, seresnet50). With
+            ResNets, ResNeXts, Wide ResNets, resnet50d, seresnet50), or
+            facenet-pytorch's VGGFace2 / CASIA-WebFace `.pt` file for
+            facenet_inception_resnet_v1 (its `logits` classifier is left
+            out). With
             num_classes other than the file's, everything but the classifier
             loads; with other than 3 input channels, the first convolution is
             adapted (timm's `adapt_input_conv`).

@@ -80,6 +80,8 @@ RULES: dict[str, Any] = {
     "num_classes": Annotated[int, Field(ge=1, le=100_000)],
     "hidden_units": Annotated[list[Annotated[int, Field(ge=1, le=65_536)]], Field(max_length=16)],
     "dropout": Annotated[float, Field(ge=0.0, lt=1.0)],
+    # The embedding head's bottleneck width (FaceNet: 512); None for none.
+    "units": Annotated[int, Field(ge=1, le=65_536)] | None,
     "scale": Annotated[float, Field(gt=0.0, le=10.0)],
     # Reduction-A's widths, named as in Szegedy et al. 2016, Table 1.
     "k": Annotated[int, Field(ge=1, le=8192)],
@@ -122,13 +124,16 @@ def args_model(cls: type) -> type[BaseModel]:
 
 
 def class_parameters(cls: type) -> list[tuple[str, Any, Any]]:
-    """(name, annotation, default or inspect.Parameter.empty) of `cls.__init__`, less **kwargs."""
-    signature = inspect.signature(cls.__init__)
-    hints = typing.get_type_hints(cls.__init__)
+    """(name, annotation, default or inspect.Parameter.empty) of `cls`'s arguments.
+
+    Those of `cls.__init__` and the keyword-only ones of the bases it passes
+    `**kwargs` to (`resblocks.arguments.argument_parameters`), less **kwargs.
+    """
+    from resblocks.arguments import argument_parameters  # the class is loaded, and Keras with it
+
     return [
-        (name, hints.get(name, Any), parameter.default)
-        for name, parameter in list(signature.parameters.items())[1:]
-        if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        (p.name, Any if p.annotation is p.empty else p.annotation, p.default)
+        for p in argument_parameters(cls)
     ]
 
 

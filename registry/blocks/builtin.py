@@ -15,6 +15,7 @@ from resblocks import (
     Classifier,
     ConvBN,
     DeepStem,
+    Embedding,
     InceptionResBlock8,
     InceptionResBlock17,
     InceptionResBlock35,
@@ -51,6 +52,7 @@ BUILTIN_BLOCKS = [
     (ReductionB,          "block"),
     (InceptionResBlock8,  "block"),
     (Classifier,          "head"),
+    (Embedding,           "head"),
 ]  # fmt: skip
 
 # The names of earlier releases: old name -> (class, the arguments it stood for).

@@ -47,18 +47,16 @@ def annotation_text(annotation) -> str:
 def block_rows() -> list[tuple]:
     """(name, kind, module, class name, ((argument, annotation, default or REQUIRED), ...))."""
     from registry.blocks.builtin import BUILTIN_BLOCKS
+    from resblocks.arguments import argument_parameters
 
     rows = []
     for cls, kind in BUILTIN_BLOCKS:
         name = snake_case(cls.__name__)
-        hints = typing.get_type_hints(cls.__init__)
         parameters = []
-        for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
-            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-                continue
+        # The class's own arguments, then the keyword-only settings of its bases.
+        for parameter in argument_parameters(cls):
             default = "REQUIRED" if parameter.default is parameter.empty else parameter.default
-            hint = hints.get(parameter.name, inspect.Parameter.empty)
-            parameters.append((parameter.name, annotation_text(hint), default))
+            parameters.append((parameter.name, annotation_text(parameter.annotation), default))
         rows.append((name, kind, cls.__module__, cls.__qualname__, tuple(parameters)))
     return rows
 

@@ -3,7 +3,13 @@
 import argparse
 from pathlib import Path
 
-from registry.cli.options import SAVED_PLUGINS_HELP, add_recipe_options, positive_int
+from registry.cli.options import (
+    SAVED_PLUGINS_HELP,
+    add_data_option,
+    add_image_size_option,
+    add_recipe_options,
+    positive_int,
+)
 
 
 def cmd_explain(args) -> int:
@@ -52,23 +58,28 @@ def cmd_landscape(args) -> int:
 
     from registry.training.landscape import loss_landscape, plot_landscape
 
-    result = loss_landscape(
-        args.model,
-        args.data,
-        two_d=args.two_d,
-        points=args.points,
-        span=args.span,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        image_size=args.image_size,
-        allow_plugins=args.allow_plugins,
-    )
+    results = {}
+    for model in args.models:
+        result = loss_landscape(
+            model,
+            args.data,
+            two_d=args.two_d,
+            points=args.points,
+            span=args.span,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            image_size=args.image_size,
+            images=args.images,
+            allow_plugins=args.allow_plugins,
+        )
+        label = _run_label(model, results)
+        results[label] = result
+        print(
+            f"{label}: loss at the trained weights {result.centre:.4f}, around it "
+            f"{np.nanmin(result.losses):.4f} to {np.nanmax(result.losses):.4f}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    plot_landscape(result, args.out)
-    print(
-        f"loss at the trained weights {result.centre:.4f}, around it "
-        f"{np.nanmin(result.losses):.4f} to {np.nanmax(result.losses):.4f}"
-    )
+    plot_landscape(results, args.out)
     print(f"wrote {args.out}")
     return 0
 
@@ -96,9 +107,7 @@ def add_to(commands) -> None:
         metavar="LABEL",
         help="class to explain in every image (default: each image's predicted class)",
     )
-    p.add_argument(
-        "--image-size", type=positive_int, metavar="N", help="for models that take any size"
-    )
+    add_image_size_option(p)
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_explain)
 
@@ -112,13 +121,7 @@ def add_to(commands) -> None:
         "plain56_cifar with resnet56_cifar and see.",
     )
     p.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe names or YAML files")
-    p.add_argument(
-        "--data",
-        required=True,
-        metavar="DIR|NAME",
-        help="training images: a folder with one subfolder per class, or a data set's name "
-        "(fashion_mnist, mnist, cifar10, cifar100)",
-    )
+    add_data_option(p, "training images (a named set's training split)")
     p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
     p.add_argument(
         "--steps",
@@ -130,9 +133,7 @@ def add_to(commands) -> None:
     p.add_argument(
         "--batch-size", type=positive_int, default=32, metavar="N", help="images per step"
     )
-    p.add_argument(
-        "--image-size", type=positive_int, metavar="N", help="default: each recipe's input size"
-    )
+    add_image_size_option(p, "default: each recipe's input size")
     p.add_argument(
         "--seed",
         type=int,
@@ -149,15 +150,20 @@ def add_to(commands) -> None:
         "times random directions, each filter of a direction scaled to the norm of the "
         "weights' filter, biases and batch-norm parameters left out (Li et al. 2018).",
     )
-    p.add_argument("model", metavar="RUN_OR_MODEL", help=".keras file or run folder")
     p.add_argument(
-        "--data",
-        required=True,
-        metavar="DIR|NAME",
-        help="training images: a folder with one subfolder per class, or a data set's name "
-        "(fashion_mnist, mnist, cifar10, cifar100)",
+        "models",
+        nargs="+",
+        metavar="RUN_OR_MODEL",
+        help=".keras files or run folders; several share one figure (same directions' seed)",
     )
+    add_data_option(p, "training images (a named set's training split)")
     p.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the plot")
+    p.add_argument(
+        "--images",
+        type=positive_int,
+        metavar="N",
+        help="the loss on a sample of N training images drawn by --seed (default: all)",
+    )
     p.add_argument("--2d", dest="two_d", action="store_true", help="two directions: a contour plot")
     p.add_argument(
         "--points",
@@ -177,9 +183,7 @@ def add_to(commands) -> None:
     p.add_argument(
         "--batch-size", type=positive_int, default=64, metavar="N", help="images per pass"
     )
-    p.add_argument(
-        "--image-size", type=positive_int, metavar="N", help="for models that take any size"
-    )
+    add_image_size_option(p)
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_landscape)
 
@@ -212,3 +216,11 @@ def _steps(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more. Received: {text!r}")
     return value
+
+
+def _run_label(model: str, taken: dict) -> str:
+    """A run folder's or model file's name for the legend, made unique."""
+    path = Path(model)
+    label = path.parent.name if path.suffix == ".keras" and path.parent.name else path.name
+    label = label.removesuffix(".keras") or str(model)
+    return label if label not in taken else f"{label} ({len(taken) + 1})"

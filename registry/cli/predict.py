@@ -11,6 +11,11 @@ Two forms, one command:
       torchvision .pth or timm .safetensors checkpoint, or a
       resblocks one); the top ImageNet labels (5 unless --top), images read
       as keras' load_img does.
+  resblocks predict --model NAME --weights FILE IMAGE... [--embeddings OUT.npy]
+      a recipe whose head is `embedding` (facenet_inception_resnet_v1 with
+      facenet-pytorch's VGGFace2 or CASIA-WebFace weights): one line per
+      image, `path  embedding  D values, norm N`; --embeddings writes the
+      vectors, one row per image in the order given, as a .npy file.
   resblocks predict EXPORTED IMAGE... [--top K]
       a model written by `resblocks export` (a SavedModel folder, .onnx,
       .tflite or .xml), run by its own runtime, with the class names and
@@ -58,8 +63,21 @@ def _readable(images: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _predict(args, paths: list[str]) -> int:
+    if args.embeddings is not None and args.model is None:
+        raise UsageError(
+            "--embeddings goes with --model NAME --weights FILE of a recipe with an embedding "
+            "head, e.g. facenet_inception_resnet_v1."
+        )
     if args.model is not None:
-        from registry.training.predict_pretrained import predict_imagenet
+        from registry.training.predict_pretrained import is_embedding_recipe, predict_imagenet
+
+        if is_embedding_recipe(args.model):
+            return _embed(args, paths)
+        if args.embeddings is not None:
+            raise UsageError(
+                f"--embeddings needs a recipe with an embedding head; {args.model}'s head is a "
+                "classifier. Use --top K for its classes."
+            )
 
         if args.weights is None:
             raise UsageError(
@@ -71,7 +89,7 @@ def _predict(args, paths: list[str]) -> int:
             args.weights,
             paths,
             top=args.top or 5,
-            interpolation=args.interpolation or "nearest",
+            interpolation=args.interpolation,
         )
         results = [
             [_row(r.class_index, r.name, r.score, r.class_id) for r in image_rows]
@@ -122,6 +140,39 @@ def _predict(args, paths: list[str]) -> int:
         return 0
     for path, rows in zip(paths, results):
         print("  ".join([path, *(f"{row['name']}  {row['score']:.4f}" for row in rows)]))
+    return 0
+
+
+def _embed(args, paths: list[str]) -> int:
+    """One line per image (its embedding's size and norm), the vectors to --embeddings."""
+    import numpy as np
+
+    from registry.training.predict_pretrained import embed_images
+
+    if args.weights is None:
+        raise UsageError(
+            "--model needs --weights FILE: for an embedding recipe, a facenet-pytorch .pt file "
+            "(or its .safetensors conversion)."
+        )
+    vectors = embed_images(
+        args.model, args.weights, paths, interpolation=args.interpolation or "nearest"
+    )
+    norms = np.linalg.norm(vectors, axis=1)
+    if args.embeddings is not None:
+        np.save(args.embeddings, vectors)
+    if args.json:
+        rows = [
+            {"image": p, "norm": round(float(n), 6), "embedding": [round(float(v), 7) for v in e]}
+            for p, n, e in zip(paths, norms, vectors)
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    for path, norm in zip(paths, norms):
+        print(f"{path}  embedding  {vectors.shape[1]} values, norm {norm:.4f}")
+    if args.embeddings is not None:
+        print(
+            f"wrote {vectors.shape[0]} embeddings of {vectors.shape[1]} values to {args.embeddings}"
+        )
     return 0
 
 
@@ -179,7 +230,14 @@ def add_to(commands) -> None:
         "--interpolation",
         default=None,
         choices=("nearest", "bilinear", "bicubic"),
-        help="with --model: resizing to the input size (default nearest, as keras' load_img)",
+        help="with --model: resizing to the input size (default: the recipe's train.eval, "
+        "else nearest, as keras' load_img)",
+    )
+    p.add_argument(
+        "--embeddings",
+        metavar="FILE.npy",
+        help="with --model of an embedding recipe (facenet_inception_resnet_v1): write the "
+        "vectors, one row per image",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)

@@ -23,8 +23,6 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from registry.assembly import model_from_recipe
-    from registry.inspection.stage_table import format_table, stage_rows
     from registry.recipe import load_recipe
 
     recipe = load_recipe(
@@ -33,6 +31,14 @@ def cmd_show(args) -> int:
         input_shape=args.input_shape,
         allow_plugins=args.allow_plugins,
     )
+    if args.train:  # the train: section alone: nothing is built
+        from registry.inspection.train_pipeline import train_lines
+
+        print("\n".join(train_lines(recipe)))
+        return 0
+    from registry.assembly import model_from_recipe
+    from registry.inspection.stage_table import format_table, stage_rows
+
     model = model_from_recipe(recipe)
     print(format_table(recipe, stage_rows(recipe, model), model))
     if args.receptive_field:
@@ -129,6 +135,12 @@ def add_to(commands) -> None:
         "--receptive-field",
         action="store_true",
         help="also the receptive field, effective stride and effective padding after each stage",
+    )
+    p.add_argument(
+        "--train",
+        action="store_true",
+        help="instead: the whole training pipeline of the train: section, one line per key "
+        "(data, augmentation, optimizer and its weight decay, schedule, loss, eval transform)",
     )
     add_recipe_options(p)
     p.set_defaults(run=cmd_show)

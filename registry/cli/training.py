@@ -6,18 +6,18 @@ import os
 import sys
 from pathlib import Path
 
-from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_options, positive_int
+from registry.cli.options import (
+    SAVED_PLUGINS_HELP,
+    UsageError,
+    add_data_option,
+    add_image_size_option,
+    add_recipe_options,
+    positive_int,
+)
 from registry.errors import MissingFileError
 from registry.training.stops import TrainingInterrupted
 
 PROCESS_FLAGS = ("coordinator", "num_processes", "process_id")
-# registry.training.named_sets.NAMES (a test keeps them equal), without importing TensorFlow here
-DATA_SETS = ("fashion_mnist", "mnist", "cifar10", "cifar100")
-DATA_HELP = (
-    "training images, one subfolder per class; or a data set by name ("
-    + ", ".join(DATA_SETS)
-    + "), found in keras' cache, /usr/share/datasets or ./data, or a folder of its files"
-)
 
 
 def cmd_train(args) -> int:
@@ -178,14 +178,6 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _add_download(parser) -> None:
-    parser.add_argument(
-        "--download",
-        action="store_true",
-        help="let keras.datasets download a named data set that is not found (needs internet)",
-    )
-
-
 def add_to(commands) -> None:
     p = commands.add_parser(
         "train",
@@ -195,8 +187,7 @@ def add_to(commands) -> None:
         "last completed epoch.",
     )
     p.add_argument("recipe", help="recipe name or YAML file; its train: section gives the defaults")
-    p.add_argument("--data", required=True, metavar="DIR|NAME", help=DATA_HELP)
-    _add_download(p)
+    add_data_option(p, "training images (a named set's training split)", download=True)
     val = p.add_mutually_exclusive_group()
     val.add_argument(
         "--val",
@@ -222,7 +213,7 @@ def add_to(commands) -> None:
         metavar="N",
         help="images per step (default: train.batch_size)",
     )
-    p.add_argument("--image-size", type=positive_int, metavar="N", help="resize images to N x N")
+    add_image_size_option(p, "resize images to N x N")
     p.add_argument(
         "--weights",
         metavar="FILE",
@@ -290,14 +281,8 @@ def add_to(commands) -> None:
         "evaluate", help="accuracy, per-class accuracy and confusion matrix on a folder"
     )
     p.add_argument("model", metavar="MODEL", help=".keras file or run folder")
-    p.add_argument(  # required, checked after MODEL so `evaluate runs/none` names the path
-        "--data",
-        metavar="DIR|NAME",
-        help="images, one subfolder per class; or a data set by name ("
-        + ", ".join(DATA_SETS)
-        + "): its test split (required)",
-    )
-    _add_download(p)
+    # required, checked after MODEL so that `evaluate runs/none` names the path
+    add_data_option(p, "images (required; a named set's test split)", required=False, download=True)
     p.add_argument(
         "--batch-size",
         type=positive_int,
@@ -305,9 +290,7 @@ def add_to(commands) -> None:
         metavar="N",
         help="images per step (default 32)",
     )
-    p.add_argument(
-        "--image-size", type=positive_int, metavar="N", help="for models that take any size"
-    )
+    add_image_size_option(p)
     p.add_argument(
         "--confusion-matrix",
         type=Path,

@@ -5,7 +5,10 @@ The steps, each a reason an export can be trusted:
    any work (an existing output is refused unless `force`);
 2. the model is loaded and must be a resblocks classifier; its
    preprocessing goes inside the exported graph, so the file takes raw
-   0-255 RGB pixels as the `.keras` file does;
+   0-255 RGB pixels as the `.keras` file does; how an image of any size
+   becomes that input (the run's `train.eval`: squash, or resize the
+   shorter side and crop the centre, and test-time flipping) is recorded in
+   the metadata's `eval`, which `resblocks predict` on the export applies;
 3. batch norm is folded into the convolutions (`fold_bn`);
 4. the files are written to a temporary folder beside the output, then
    run by the format's own runtime on a batch of images and compared with
@@ -31,7 +34,9 @@ from registry.deploy.fold import fold_batchnorm
 from registry.deploy.formats import Format, check_packages, get_format, output_path
 from registry.deploy.runtimes import load
 from registry.deploy.writers import write
+from registry.recipe.train_spec import EvalSpec
 from registry.training import saved
+from registry.training.eval_transform import run_eval_spec
 from resblocks import Network, Preprocess
 
 TOLERANCE = 1e-4  # largest |probability difference| allowed for a float32 export
@@ -147,17 +152,18 @@ def export(
             "or choose another --out."
         )
 
+    fit = run_eval_spec(model)
     network = _classifier(model, allow_plugins)
     size = saved.image_size(network)
     reference = serving_model(network)
     folded = fold_batchnorm(network) if fold_bn else None
     exported = serving_model(folded.model) if folded else reference
     check = (
-        image_sources.folder_images(calibration, size, limit=CALIBRATION_IMAGES)
+        image_sources.folder_images(calibration, size, limit=CALIBRATION_IMAGES, fit=fit)
         if int8
-        else image_sources.folder_images(images, size, limit=CHECK_IMAGES)
+        else image_sources.folder_images(images, size, limit=CHECK_IMAGES, fit=fit)
         if images is not None
-        else _run_validation_images(model, size) or image_sources.generated_images(size)
+        else _run_validation_images(model, size, fit) or image_sources.generated_images(size)
     )
     names = saved.class_names(network)
     metadata = {
@@ -168,6 +174,7 @@ def export(
         "source": os.fspath(model) if not isinstance(model, keras.Model) else model.name,
         "folded_bn": bool(folded),
         "int8": int8,
+        **eval_metadata(fit, size),
     }
 
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.export-", dir=_existing_ancestor(path)))
@@ -205,10 +212,24 @@ def serving_model(network: keras.Model) -> keras.Model:
     return keras.Model(inputs, outputs, name=network.name)
 
 
-def _run_validation_images(model, size: tuple[int, int]) -> image_sources.Batch | None:
+def eval_metadata(fit: EvalSpec | None, size: tuple[int, int]) -> dict:
+    """The metadata's `eval` (the run's `train.eval`, every key) and `eval_note`, in words.
+
+    The exported graph takes images already at `size`, as the `.keras`
+    model does: resizing and cropping an image of any size happen before
+    it, in the reader (the crop's place depends on each image's own shape,
+    and a fixed input keeps every runtime's graph static), so they are
+    recorded here for whoever feeds the model, and `resblocks predict`
+    applies them.
+    """
+    fit = fit or EvalSpec()
+    return {"eval": fit.model_dump(mode="json"), "eval_note": fit.describe(size)}
+
+
+def _run_validation_images(model, size: tuple[int, int], fit) -> image_sources.Batch | None:
     if isinstance(model, keras.Model):
         return None
-    return image_sources.run_validation_images(model, size, limit=CHECK_IMAGES)
+    return image_sources.run_validation_images(model, size, limit=CHECK_IMAGES, fit=fit)
 
 
 def _classifier(model, allow_plugins: bool) -> Network:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from registry.recipe.train_spec import EvalSpec
 from registry.training import rundir
 from registry.training.data import (
     DataError,
@@ -46,16 +47,24 @@ class Batch:
 
 
 def folder_images(
-    root: str | os.PathLike, image_size: tuple[int, int], *, limit: int | None = None
+    root: str | os.PathLike,
+    image_size: tuple[int, int],
+    *,
+    limit: int | None = None,
+    fit: EvalSpec | None = None,
 ) -> Batch:
     """Up to `limit` images of a class-per-subfolder folder, spread over its classes."""
     folder = scan_image_folder(root)
     indices = _spread(len(folder.paths), limit if limit is not None else len(folder.paths))
-    return decode(folder.subset(indices), image_size, f"'{os.fspath(root)}'")
+    return decode(folder.subset(indices), image_size, f"'{os.fspath(root)}'", fit)
 
 
 def run_validation_images(
-    model: str | os.PathLike, image_size: tuple[int, int], *, limit: int
+    model: str | os.PathLike,
+    image_size: tuple[int, int],
+    *,
+    limit: int,
+    fit: EvalSpec | None = None,
 ) -> Batch | None:
     """Up to `limit` validation images of the run `model` was trained in, or None.
 
@@ -79,7 +88,7 @@ def run_validation_images(
         return None
     indices = _spread(len(folder.paths), limit)
     source = f"validation images of the run ({folder.where})"
-    return decode(folder.subset(indices), image_size, source)
+    return decode(folder.subset(indices), image_size, source, fit)
 
 
 def _spread(n: int, limit: int) -> list[int]:
@@ -89,17 +98,22 @@ def _spread(n: int, limit: int) -> list[int]:
     return [int(i) for i in np.linspace(0, n - 1, limit).round()]
 
 
-def files_images(paths: list[str], image_size: tuple[int, int]) -> Batch:
+def files_images(
+    paths: list[str], image_size: tuple[int, int], fit: EvalSpec | None = None
+) -> Batch:
     """The given image files, in order, decoded as `resblocks predict` decodes them."""
     folder = ImageFolder(
         root=".", class_names=("images",), paths=tuple(paths), labels=(0,) * len(paths)
     )
-    return decode(folder, image_size, "the images given")
+    return decode(folder, image_size, "the images given", fit)
 
 
-def decode(folder: ImageFolder, image_size: tuple[int, int], source: str) -> Batch:
+def decode(
+    folder: ImageFolder, image_size: tuple[int, int], source: str, fit: EvalSpec | None = None
+) -> Batch:
+    """The folder's images as a float32 batch, fitted to `image_size` by `fit` (None squashes)."""
     dataset = image_dataset(
-        folder, image_size=image_size, batch_size=64, shuffle=False, cache=False
+        folder, image_size=image_size, batch_size=64, shuffle=False, cache=False, fit=fit
     )
     images = np.concatenate([np.asarray(batch) for batch, _ in dataset])
     return Batch(images.astype("float32"), list(folder.paths), source)

@@ -2,7 +2,9 @@
 
 The same `Prediction` lines as `registry.training.predict` gives for a
 `.keras` file: class names and input size come from the export's metadata,
-images are decoded by the training pipeline's decoder.
+images are decoded by the training pipeline's decoder and fitted to the
+input size by the metadata's `eval` (the run's `train.eval`; an export
+without it squashes), test-time flipping included.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from registry.deploy.errors import ExportError
 from registry.deploy.formats import FORMATS, format_of
 from registry.deploy.runtimes import load
 from registry.errors import MissingFileError
+from registry.training.eval_transform import eval_spec
 from registry.training.predict import Prediction, Ranked, image_paths
 
 
@@ -52,13 +55,20 @@ def predict_exported(
         raise ValueError(f"Argument `top` must be a positive int. Received: top={top!r}")
     runner = load(fmt, model)
     names = runner.metadata["class_names"]
-    batch = image_sources.files_images(paths, tuple(runner.metadata["image_size"]))
-    probabilities = np.concatenate(
-        [
-            runner.run(batch.images[start : start + batch_size])
-            for start in range(0, len(paths), batch_size)
-        ]
-    )
+    fit = eval_spec(runner.metadata.get("eval"), where=f"the metadata of '{os.fspath(model)}'")
+    batch = image_sources.files_images(paths, tuple(runner.metadata["image_size"]), fit)
+
+    def scores(images: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [
+                runner.run(images[start : start + batch_size])
+                for start in range(0, len(paths), batch_size)
+            ]
+        )
+
+    probabilities = scores(batch.images)
+    if fit is not None and fit.tta == "flip":
+        probabilities = (probabilities + scores(batch.images[:, :, ::-1])) / 2.0
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, : min(top, len(names))]
     return [
         Prediction(path, [Ranked(int(j), names[j], float(row[j])) for j in best])

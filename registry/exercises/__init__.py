@@ -21,11 +21,13 @@ NAMES = (
     "swap_block",
     "plain_vs_residual",
     "shortcuts",
+    "gradient_flow",
     "preactivation",
     "feature_pyramid",
     "inception_scale",
     "stochastic_depth",
     "cardinality",
+    "where_it_looks",
     "own_block",
 )
 

@@ -17,6 +17,7 @@ from registry.errors import RecipeError
 from registry.recipe import Recipe, load_recipe
 from registry.recipe.files import find_recipe, merge, read_recipe
 from registry.recipe.strict_yaml import load_yaml
+from resblocks.arguments import argument_parameters
 
 # What a starter file holds where the student still has to write something.
 BLANKS = (None, "TODO", "todo", "")
@@ -139,8 +140,9 @@ def stage_arg(recipe: Recipe, index: int, name: str) -> Any:
     call = recipe.stages[index].call
     if name in call.args:
         return call.args[name]
-    parameter = inspect.signature(call.cls.__init__).parameters.get(name)
-    return None if parameter is None or parameter.default is parameter.empty else parameter.default
+    defaults = {p.name: p.default for p in argument_parameters(call.cls)}
+    default = defaults.get(name, inspect.Parameter.empty)
+    return None if default is inspect.Parameter.empty else default
 
 
 def trainable_params(model: keras.Model) -> int:

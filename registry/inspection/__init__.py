@@ -10,6 +10,7 @@
 | `reference` | the Markdown reference of every registered block (docs/reference/blocks.md) |
 | `class_activation` | `grad_cam()`: where a network looks for a class (Selvaraju et al. 2017) |
 | `receptive_field` | `receptive_fields()`: field, stride and padding after each body layer |
+| `weight_gradients` | `layer_norms()`: the loss's gradient norm over each body layer's weights |
 """
 
 from registry.inspection.class_activation import grad_cam

@@ -37,6 +37,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "reduction_b": ({}, (17, 17, 1088)),
     "inception_res_block8": ({}, (8, 8, 2080)),
     "classifier": ({"num_classes": 5, "hidden_units": [1024], "dropout": 0.5}, (7, 7, 2048)),
+    "embedding": ({"units": 512, "dropout": 0.6}, (3, 3, 1792)),
 }
 
 # "int. The number of filters": the type is in the table already.
@@ -183,21 +184,26 @@ def _shape(shape) -> str:
 
 
 def _parse_doc(doc: str) -> dict[str, Any]:
-    """Summary, body, Args and shape lines of a Google-style class docstring."""
+    """Summary, body, Args and shape lines of a Google-style class docstring.
+
+    A "Keyword-only args ...:" paragraph is an Args section too, and an entry
+    may name several arguments (`bn_epsilon, bn_momentum: float. ...`).
+    """
     paragraphs = doc.split("\n\n")
     summary = paragraphs[0].replace("\n", " ") if paragraphs else ""
     body, args, shapes = [], {}, []
     for paragraph in paragraphs[1:]:
         lines = paragraph.splitlines()
-        if lines[0].strip() in ("Args:", "Modes:"):
-            current = None
+        if lines[0].strip() in ("Args:", "Modes:") or lines[0].startswith("Keyword-only args"):
+            current: list[str] = []
             for line in lines[1:]:
-                match = re.match(r"\s{4}(\w+): (.*)", line)
+                match = re.match(r"\s{4}(\w+(?:, \w+)*): (.*)", line)
                 if match and not line.startswith(" " * 8):
-                    current = match.group(1)
-                    args[current] = match.group(2).strip()
-                elif current:
-                    args[current] += " " + line.strip()
+                    current = match.group(1).split(", ")
+                    args.update(dict.fromkeys(current, match.group(2).strip()))
+                else:
+                    for name in current:
+                        args[name] += " " + line.strip()
         elif lines[0].startswith(("Input shape", "Output shape", "Call arguments")):
             shapes += [" ".join(line.strip() for line in lines)]
         else:

@@ -130,7 +130,7 @@ def _stage_indices(model: Network, blocks: list) -> Iterator[tuple[int, int]]:
             stage, index = stage + 1, 0
 
 
-def _conv_bn(layer: ConvBN, conv: str, bn: str, where: str, first: bool = False) -> list[Slot]:
+def conv_bn_slots(layer: ConvBN, conv: str, bn: str, where: str, first: bool = False) -> list[Slot]:
     """The slots of a ConvBN at our path `where`, from torch's `conv` and `bn` modules."""
     slots = [Slot(f"{conv}.weight", layer.conv.kernel, f"{where}/conv/kernel", CONV, first=first)]
     if layer.conv.use_bias:
@@ -153,12 +153,12 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
     if isinstance(stem, DeepStem):
         first, second, third = stem.convs
         return [
-            *_conv_bn(first, "conv1.0", "conv1.1", f"{stem.name}/{first.name}", first=True),
-            *_conv_bn(second, "conv1.3", "conv1.4", f"{stem.name}/{second.name}"),
-            *_conv_bn(third, "conv1.6", "bn1", f"{stem.name}/{third.name}"),
+            *conv_bn_slots(first, "conv1.0", "conv1.1", f"{stem.name}/{first.name}", first=True),
+            *conv_bn_slots(second, "conv1.3", "conv1.4", f"{stem.name}/{second.name}"),
+            *conv_bn_slots(third, "conv1.6", "bn1", f"{stem.name}/{third.name}"),
         ]
     if isinstance(stem, ResNetStem):
-        return _conv_bn(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
+        return conv_bn_slots(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
     raise _unsupported(stem, "stem", "res_net_stem or deep_stem")
 
 
@@ -168,7 +168,7 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     convs = [block.conv1, block.conv2] + ([block.conv3] if isinstance(block, BottleNeck) else [])
     slots = []
     for i, layer in enumerate(convs, start=1):
-        slots += _conv_bn(
+        slots += conv_bn_slots(
             layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}", f"{block.name}/{layer.name}"
         )
     if block.se is not None:
@@ -179,9 +179,9 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     shortcut, where = block.downsample, f"{block.name}/downsample"
     if isinstance(shortcut, AvgDownShortcut):  # downsample.0 is the pool
         down = (f"{prefix}.downsample.1", f"{prefix}.downsample.2", f"{where}/conv")
-        slots += _conv_bn(shortcut.conv, *down)
+        slots += conv_bn_slots(shortcut.conv, *down)
     elif isinstance(shortcut, ConvBN):
-        slots += _conv_bn(shortcut, f"{prefix}.downsample.0", f"{prefix}.downsample.1", where)
+        slots += conv_bn_slots(shortcut, f"{prefix}.downsample.0", f"{prefix}.downsample.1", where)
     elif shortcut is not None and not isinstance(shortcut, ZeroPadShortcut):
         raise _unsupported(shortcut, "shortcut", "a projection")
     return slots
@@ -214,19 +214,32 @@ def is_weight(key: str) -> bool:
     return key.rsplit(".", 1)[-1] not in NOT_WEIGHTS
 
 
-# (blocks per stage, bottleneck, groups, layer1 width, deep stem, SE) -> recipe
+# (blocks per stage, bottleneck, groups, layer1 width, deep stem's width or None, SE,
+#  ResNet-D's average-pool shortcut) -> recipe
+BASIC, BOTTLE = False, True
 KNOWN = {
-    ((2, 2, 2, 2), False, 1, 64, False, False): "resnet18",
-    ((3, 4, 6, 3), False, 1, 64, False, False): "resnet34",
-    ((3, 4, 6, 3), True, 1, 64, False, False): "resnet50_tv",
-    ((3, 4, 23, 3), True, 1, 64, False, False): "resnet101_tv",
-    ((3, 8, 36, 3), True, 1, 64, False, False): "resnet152_tv",
-    ((3, 4, 6, 3), True, 32, 128, False, False): "resnext50_32x4d",
-    ((3, 4, 23, 3), True, 32, 256, False, False): "resnext101_32x8d",
-    ((3, 4, 6, 3), True, 1, 128, False, False): "wide_resnet50_2",
-    ((3, 4, 23, 3), True, 1, 128, False, False): "wide_resnet101_2",
-    ((3, 4, 6, 3), True, 1, 64, False, True): "seresnet50",
-    ((3, 4, 6, 3), True, 1, 64, True, False): "resnet50d",
+    ((2, 2, 2, 2), BASIC, 1, 64, None, False, False): "resnet18",
+    ((3, 4, 6, 3), BASIC, 1, 64, None, False, False): "resnet34",
+    ((3, 4, 6, 3), BOTTLE, 1, 64, None, False, False): "resnet50_tv",
+    ((3, 4, 23, 3), BOTTLE, 1, 64, None, False, False): "resnet101_tv",
+    ((3, 8, 36, 3), BOTTLE, 1, 64, None, False, False): "resnet152_tv",
+    ((3, 4, 6, 3), BOTTLE, 32, 128, None, False, False): "resnext50_32x4d",
+    ((3, 4, 23, 3), BOTTLE, 32, 256, None, False, False): "resnext101_32x8d",
+    ((3, 4, 23, 3), BOTTLE, 64, 256, None, False, False): "resnext101_64x4d",
+    ((3, 4, 6, 3), BOTTLE, 1, 128, None, False, False): "wide_resnet50_2",
+    ((3, 4, 23, 3), BOTTLE, 1, 128, None, False, False): "wide_resnet101_2",
+    ((3, 4, 6, 3), BOTTLE, 1, 64, None, True, False): "seresnet50",
+    ((3, 4, 6, 3), BOTTLE, 32, 128, None, True, False): "seresnext50_32x4d",
+    ((2, 2, 2, 2), BASIC, 1, 64, None, True, False): "seresnet18",
+    ((3, 4, 6, 3), BASIC, 1, 64, None, True, False): "seresnet34",
+    ((2, 2, 2, 2), BASIC, 1, 64, 32, False, True): "resnet18d",
+    ((2, 2, 2, 2), BOTTLE, 1, 64, 32, False, True): "resnet26d",
+    ((3, 4, 6, 3), BOTTLE, 1, 64, 32, False, True): "resnet50d",
+    ((3, 4, 23, 3), BOTTLE, 1, 64, 32, False, True): "resnet101d",
+    ((3, 8, 36, 3), BOTTLE, 1, 64, 32, False, True): "resnet152d",
+    ((3, 24, 36, 3), BOTTLE, 1, 64, 32, False, True): "resnet200d",
+    ((3, 4, 6, 3), BOTTLE, 1, 64, 32, False, False): "resnet50c",
+    ((3, 4, 6, 3), BOTTLE, 1, 64, 64, False, False): "resnet50s",
 }
 
 
@@ -247,13 +260,16 @@ def describe_torch_file(tensors: dict[str, np.ndarray]) -> str:
     width, per_group = int(conv2.shape[0]), int(conv2.shape[1])
     groups = max(1, width // per_group)
     deep = "conv1.0.weight" in tensors
+    stem_width = int(tensors["conv1.0.weight"].shape[0]) if deep else None
     se = "layer1.0.se.fc1.weight" in tensors
+    avg_down = any(key.endswith(".downsample.2.weight") for key in tensors)
     classes = tensors["fc.weight"].shape[0] if "fc.weight" in tensors else None
     shape = (
         f"{', '.join(map(str, stages))} {'bottleneck' if bottleneck else 'basic'} blocks, "
         f"{groups} group(s) of {width // groups} in layer1"
-        f"{', deep stem' if deep else ''}{', SE' if se else ''}"
+        f"{f', deep stem of width {stem_width}' if deep else ''}{', SE' if se else ''}"
+        f"{', average-pool shortcuts' if avg_down else ''}"
         f"{f', {classes} classes' if classes else ''}"
     )
-    name = KNOWN.get((tuple(stages), bottleneck, groups, width, deep, se))
+    name = KNOWN.get((tuple(stages), bottleneck, groups, width, stem_width, se, avg_down))
     return f"{name} ({shape})" if name else f"a ResNet with {shape}, which no shipped recipe is"

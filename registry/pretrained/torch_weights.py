@@ -22,6 +22,12 @@ import keras
 import numpy as np
 
 from registry.errors import WeightsError
+from registry.pretrained.facenet_layout import (
+    describe_facenet_file,
+    facenet_skipped,
+    facenet_slots,
+    is_facenet,
+)
 from registry.pretrained.torch_files import read_torch_file
 from registry.pretrained.torch_layout import (
     describe_torch_file,
@@ -70,7 +76,9 @@ def load_torch_weights(
 
     Args:
         model: a `resblocks.Network` of res_block/bottleneck stages, such as
-            `build("resnet18")` or `build("resnext50_32x4d")`.
+            `build("resnet18")` or `build("resnext50_32x4d")`, or
+            `build("facenet_inception_resnet_v1")` for facenet-pytorch's
+            files (`facenet_layout`; their `logits` classifier is skipped).
         path: the file.
         kind: `torch_files.TORCH_PICKLE` or `torch_files.SAFETENSORS`.
         allow_new_head: bool. A classifier that does not fit the model's
@@ -87,12 +95,13 @@ def load_torch_weights(
             f"(`build('resnet18', weights=...)`). Received: a {type(model).__name__}."
         )
     tensors = {k: v for k, v in read_torch_file(path, kind).items() if is_weight(k)}
-    slots = torch_slots(model)
+    slots = layout_slots(model)
     report = LoadedTorchWeights(path)
     expected = {slot.key for slot in slots}
-    head_keys = {"fc.weight", "fc.bias"}
-    if model.head is None:  # a model without top: the file's classifier is not needed
-        report.skipped += sorted(head_keys & set(tensors))
+    if is_facenet(model):  # facenet-pytorch: its training classifier is never loaded
+        report.skipped += facenet_skipped(tensors, model)
+    elif model.head is None:  # a model without top: the file's classifier is not needed
+        report.skipped += sorted({"fc.weight", "fc.bias"} & set(tensors))
     missing = sorted(expected - set(tensors))
     unused = sorted(set(tensors) - expected - set(report.skipped))
     misshapen, assignments = [], []
@@ -136,6 +145,10 @@ def load_torch_weights(
 def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
     """The model's weights under torchvision's (and timm's) keys, in PyTorch's layout.
 
+    An Inception-ResNet-V1 built from `facenet_inception_resnet_v1` gets
+    facenet-pytorch's keys instead (without its training classifier
+    `logits`, which the network does not have).
+
     The inverse of loading: `safetensors.numpy.save_file(torch_state_dict(model), "m.safetensors")`
     writes a file that `torchvision.models.resnet18().load_state_dict` and
     `build("resnet18", weights=...)` both read.
@@ -150,8 +163,13 @@ def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
         )
     return {
         slot.key: to_torch(keras.ops.convert_to_numpy(slot.variable), slot.kind)
-        for slot in torch_slots(model)
+        for slot in layout_slots(model)
     }
+
+
+def layout_slots(model: Network) -> list:
+    """The model's slots in the PyTorch layout of its family: facenet-pytorch's or torchvision's."""
+    return facenet_slots(model) if is_facenet(model) else torch_slots(model)
 
 
 def _message(path, model, missing, unused, misshapen, tensors) -> str:
@@ -166,7 +184,8 @@ def _message(path, model, missing, unused, misshapen, tensors) -> str:
                 f"; ... ({len(keys)} in all)" if len(keys) > _SHOWN else ""
             )
             parts.append(f"{label}: {shown}.")
-    parts.append(f"The file looks like {describe_torch_file(tensors)}.")
+    looks_like = describe_facenet_file(tensors) or describe_torch_file(tensors)
+    parts.append(f"The file looks like {looks_like}.")
     if misshapen and all(item.startswith("fc.") for item in misshapen) and not missing:
         parts.append(
             "Only the classifier differs: build with num_classes=N to load the rest and train a "

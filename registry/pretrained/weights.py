@@ -53,7 +53,9 @@ def load_weights(model: keras.Model, path: "str | Path", *, allow_new_head: bool
             inception_resnet_v2 (see `registry.pretrained.keras_applications`), or a
             torchvision `.pth` / timm `.safetensors` checkpoint for resnet18,
             resnet34, the `_tv` ResNets, ResNeXts, Wide ResNets, resnet50d
-            and seresnet50 (see `registry.pretrained.torch_weights`).
+            and seresnet50 (see `registry.pretrained.torch_weights`), or a
+            facenet-pytorch `.pt` file for facenet_inception_resnet_v1
+            (`registry.pretrained.facenet_layout`).
         allow_new_head: bool. If only the head differs (the file was saved
             with another number of classes), load the rest and leave the
             head at its initialization, with a warning.

@@ -11,6 +11,7 @@ from typing import Any
 from registry.errors import Problem, RecipeError, short_repr
 from registry.names import filter_names, natural_sorted, unknown_name_message
 from registry.recipe.strict_yaml import load_yaml
+from registry.recipe.timm_names import PREFIX, TIMM_RECIPES, is_timm_name, timm_recipe
 
 # The folder of the shipped YAML files: `recipes/`, installed beside the
 # `registry` package (in the clone, and in site-packages). Found from this
@@ -39,7 +40,23 @@ def is_path(recipe: str) -> bool:
 
 
 def find_recipe(recipe: str, relative_to: Path | None = None) -> Path:
-    """The file of a recipe name (`resnet50`) or path (`my/net.yaml`)."""
+    """The file of a recipe name (`resnet50`), timm name (`timm/resnet50`) or path (`my/net.yaml`).
+
+    `timm/NAME` is the recipe of timm's NAME (`timm_names.TIMM_RECIPES`:
+    `timm/resnet50` is `resnet50_tv`), unless a file of that path exists.
+    """
+    if is_timm_name(recipe) and not _is_file(Path(recipe).expanduser()):
+        name = timm_recipe(recipe)
+        if name is None:
+            timm_names = [PREFIX + n for n in TIMM_RECIPES]
+            raise RecipeError(
+                short_repr(recipe),
+                unknown_name_message(
+                    "timm model", recipe, timm_names, listed="With a shipped recipe"
+                )
+                + " docs/reference/timm.md lists timm's ResNets and the blocks the others need.",
+            )
+        return RECIPE_DIR / f"{name}.yaml"
     if is_path(recipe):
         path = Path(recipe).expanduser()
         if relative_to is not None and not path.is_absolute():

@@ -230,6 +230,81 @@ class AugmentSpec(BaseModel):
         return self.mixup > 0.0 or self.cutmix > 0.0
 
 
+class EvalSpec(BaseModel):
+    """How an image is fitted to the input size by `evaluate`, `predict` and `export`.
+
+    `squash` resizes the whole image to the input size, aspect ratio not kept
+    (Keras' `load_img` and keras.applications' examples; the default, so a
+    recipe that says nothing evaluates as before). `shorter_side` is
+    torchvision's and timm's rule: resize the shorter side to
+    `int(size / crop_pct)` keeping the aspect ratio (224 / 0.875 = 256), then
+    take the centre `size x size`.
+    """
+
+    model_config = STRICT
+
+    resize: Literal["squash", "shorter_side"] = Field(
+        "squash",
+        description="squash: the whole image to the input size; shorter_side: the shorter "
+        "side to size / crop_pct, aspect kept, then the centre crop (torchvision, timm).",
+    )
+    crop_pct: float = Field(
+        0.875,
+        ge=0.1,
+        le=1.0,
+        description="With shorter_side: the fraction of the resized image the crop keeps "
+        "(torchvision: 224 / 256 = 0.875).",
+    )
+    interpolation: Literal["bilinear", "bicubic", "nearest"] = Field(
+        "bilinear", description="Resampling filter; antialiased when shrinking."
+    )
+    tta: Literal["none", "flip"] = Field(
+        "none",
+        description="Test-time augmentation: flip averages the softmax of the image and its "
+        "left-right mirror.",
+    )
+
+    @model_validator(mode="after")
+    def _crop_needs_shorter_side(self) -> "EvalSpec":
+        # Only a crop_pct other than the default: a run's recipe.yaml writes every key.
+        if self.resize == "squash" and self.crop_pct != 0.875:
+            raise ValueError(
+                "crop_pct applies to resize: shorter_side (squash keeps the whole image). "
+                f"Received: resize='squash', crop_pct={self.crop_pct}. Add resize: "
+                "shorter_side, or remove crop_pct."
+            )
+        return self
+
+    def resize_size(self, image_size: tuple[int, int]) -> tuple[int, int]:
+        """(height, width) the image is resized to cover before the centre crop.
+
+        torchvision's `Resize(int(size / crop_pct))` + `CenterCrop(size)`:
+        224 at 0.875 -> 256, 224 at 224 / 232 -> 232. The 1e-6 keeps a
+        ratio written as a fraction (224 / 232) from flooring to 231.
+        Squash resizes to `image_size` itself.
+        """
+        if self.resize == "squash":
+            return (image_size[0], image_size[1])
+        return tuple(int(side / self.crop_pct + 1e-6) for side in image_size)
+
+    def describe(self, image_size: "tuple[int, int] | None" = None) -> str:
+        """One line: "shorter side to 256 (224 / 0.875), centre crop 224x224, bilinear"."""
+        if self.resize == "squash":
+            what = "whole image resized to the input size (squash, aspect not kept)"
+            if image_size is not None:
+                what = f"whole image resized to {image_size[0]}x{image_size[1]} (squash)"
+        elif image_size is not None:
+            cover = self.resize_size(image_size)
+            what = (
+                f"shorter side to {min(cover)} ({min(image_size)} / {self.crop_pct:g}), "
+                f"centre crop {image_size[0]}x{image_size[1]}"
+            )
+        else:
+            what = f"shorter side to size / {self.crop_pct:g}, centre crop"
+        flip = ", test-time flip (mean of the two softmaxes)" if self.tta == "flip" else ""
+        return f"{what}, {self.interpolation}{flip}"
+
+
 class SGDSpec(BaseModel):
     """Stochastic gradient descent with momentum (He et al. 2015: 0.1, momentum 0.9, decay 1e-4).
 
@@ -403,6 +478,10 @@ class TrainSpec(BaseModel):
     )
     seed: int = Field(0, ge=0, description="Seed of the split, the shuffle and the augmentation.")
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
+    eval: EvalSpec = Field(
+        default_factory=EvalSpec,
+        description="How evaluate, predict and export fit an image to the input size.",
+    )
     optimizer: Optimizer = Field(default_factory=lambda: AdamSpec(name="adam"))
     schedule: Schedule = Field(default_factory=lambda: ConstantSchedule(name="constant"))
     weight_decay_on_norm_and_bias: bool = Field(

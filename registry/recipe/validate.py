@@ -6,7 +6,6 @@ block's own argument model (`stages[2].filters`).
 """
 
 import copy
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -209,8 +208,10 @@ NETWORK_KEYS = {"drop_path_rate": "drop_path_rate", "zero_init_last": "zero_init
 
 
 def takes(cls: type, argument: str) -> bool:
-    """Whether a block's constructor has the argument."""
-    return argument in inspect.signature(cls.__init__).parameters
+    """Whether a block's constructor has the argument (its own, or a base's keyword-only one)."""
+    from resblocks.arguments import argument_names  # the class is loaded, and Keras with it
+
+    return argument in argument_names(cls)
 
 
 def _check_network_keys(spec: RecipeSpec, stages: list[Stage], problems: list[Problem]) -> None:

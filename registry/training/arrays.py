@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from registry.training.data import DataError
-from registry.training.decode import resize_uint8
+from registry.training.decode import fit_uint8
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -147,10 +147,12 @@ class ImageArrays:
     def cache_key(self) -> str:
         return self.fingerprint()
 
-    def elements(self, image_size: tuple[int, int]):
+    def elements(self, image_size: tuple[int, int], fit=None):
         """(dataset of (index, label), load) for `image_dataset`: load gathers and resizes.
 
         The image keeps its own channels; `image_dataset` gives the network's.
+        `fit` (a recipe's `train.eval`, an `EvalSpec`) says how it is fitted to
+        `image_size`; None squashes it (`decode.fit_uint8`).
 
         Only indices travel through shuffling and sharding; an image is
         taken from the array when it is loaded.
@@ -164,7 +166,7 @@ class ImageArrays:
         )
 
         def load(index, label):
-            return resize_uint8(tf.gather(images, index), image_size), label
+            return fit_uint8(tf.gather(images, index), image_size, fit), label
 
         return elements, load
 

@@ -19,7 +19,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import tensorflow as tf
 from PIL import Image
@@ -27,6 +27,9 @@ from PIL import Image
 from registry.errors import ResblocksError
 from registry.training import decode
 from registry.training.split import stratified_split
+
+if TYPE_CHECKING:
+    from registry.recipe.train_spec import EvalSpec
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
@@ -77,9 +80,12 @@ class ImageSource(Protocol):
     def cache_key(self) -> str:
         """What a file cache of the decoded images is named by."""
 
-    def elements(self, image_size: tuple[int, int]) -> tuple[tf.data.Dataset, Callable]:
+    def elements(
+        self, image_size: tuple[int, int], fit: EvalSpec | None = None
+    ) -> tuple[tf.data.Dataset, Callable]:
         """A dataset of light elements (what shuffling and sharding move) and the function
-        that turns one into `(uint8 image (height, width, 1 or 3), label)`."""
+        that turns one into `(uint8 image (height, width, 1 or 3), label)`, fitted to
+        `image_size` by `fit` (`decode.fit_uint8`; None squashes)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,22 +179,24 @@ class ImageFolder:
         stats = [(s.st_size, s.st_mtime_ns) for s in map(os.stat, self.paths)]
         return repr((self.paths, self.labels, stats))
 
-    def elements(self, image_size: tuple[int, int]):
+    def elements(self, image_size: tuple[int, int], fit: EvalSpec | None = None):
         """(dataset of (path, route, label), load) for `image_dataset`: load decodes and resizes.
 
         The decoder route of each file comes from its format and size (see
-        `decode`), read at scan time or, for a folder built by hand, now.
+        `decode`), read at scan time or, for a folder built by hand, now;
+        with a crop (`fit`) it covers the size resized to before the crop.
         """
         formats, sizes = self.formats, self.sizes
         if not formats or not sizes:
             formats, sizes = zip(*(_read_header(path) for path in self.paths))
-        routes = [decode.choose_route(f, w, h, image_size) for f, (w, h) in zip(formats, sizes)]
+        decoded = fit.resize_size(image_size) if fit is not None else image_size
+        routes = [decode.choose_route(f, w, h, decoded) for f, (w, h) in zip(formats, sizes)]
         elements = tf.data.Dataset.from_tensor_slices(
             (list(self.paths), tf.constant(routes, tf.int32), tf.constant(self.labels, tf.int32))
         )
 
         def load(path, route, label):
-            return decode.load_resized(path, route, image_size), label
+            return decode.load_resized(path, route, image_size, fit), label
 
         return elements, load
 
@@ -322,13 +330,15 @@ def image_dataset(
     multiple: int = 1,
     shard: tuple[int, int] = (0, 1),
     channels: int = 3,
+    fit: EvalSpec | None = None,
     augment: Callable[[tf.data.Dataset], tf.data.Dataset] | None = None,
 ) -> tf.data.Dataset:
     """Stream a data source (an image folder, arrays) as batches of `(images, labels)`.
 
     Images are float32 in [0, 255] of shape `(batch, height, width, 3)`,
     resized bilinearly with antialiasing to exactly `image_size` (no crop,
-    as `flow_from_directory`); labels are int32 class indices. Rescaling
+    as `flow_from_directory`), or as `fit` says (a recipe's `train.eval`,
+    for evaluation); labels are int32 class indices. Rescaling
     (1/255 or a network's own preprocessing) is left to the model.
 
     Order of work: decoded and resized images are cached as uint8; when they
@@ -374,6 +384,8 @@ def image_dataset(
         channels: int. 3 (RGB, default) or 1 (grayscale): what the network
             takes; images of the other kind are converted by
             `decode.to_channels` (grey repeated, or RGB to its luma).
+        fit: EvalSpec or None. How each image is fitted to `image_size`
+            (`decode.fit_uint8`): None (training) squashes.
         augment: a function of the dataset of single `(image, label)`
             elements (uint8 images after the cache and the shuffle) that
             gives float32 images in [0, 255], applied just before batching;
@@ -414,7 +426,7 @@ def image_dataset(
         raise ValueError(f"Argument `channels` must be 1 or 3. Received: channels={channels!r}")
 
     n = len(source)
-    elements, load_native = source.elements(image_size)
+    elements, load_native = source.elements(image_size, fit)
     dataset = elements
 
     def load(*element):
@@ -441,7 +453,10 @@ def image_dataset(
         if shuffle:
             # Fixed once, so the file cache does not hold images class by class.
             dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=False)
-        cache_file = _cache_file(cache, repr((source.cache_key(), channels)), image_size)
+        # Only a fit that changes the pixels names another cache: a squash keeps the old one.
+        changed = (fit.model_dump_json(),) if decode.changes_pixels(fit) else ()
+        key = (source.cache_key(), channels, *changed)
+        cache_file = _cache_file(cache, repr(key), image_size)
         dataset = dataset.map(load, **parallel).cache(cache_file)
         if shuffle:
             # A full buffer would hold the whole set in memory, which a file

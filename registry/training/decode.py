@@ -36,10 +36,14 @@ gives red. EXIF orientation is not applied, as in Keras' own loaders.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
+
+if TYPE_CHECKING:
+    from registry.recipe.train_spec import EvalSpec
 
 # Routes, the branch index of `tf.switch_case` in `load_resized`.
 ROUTE_PNG = 0
@@ -108,15 +112,22 @@ def pil_decode(path: bytes | str, height: int, width: int) -> np.ndarray:
     return np.asarray(rgb, dtype=np.uint8)
 
 
-def load_resized(path: tf.Tensor, route: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
+def load_resized(
+    path: tf.Tensor,
+    route: tf.Tensor,
+    image_size: tuple[int, int],
+    fit: EvalSpec | None = None,
+) -> tf.Tensor:
     """Read, decode and resize one image in the graph: `(height, width, 3)` uint8.
 
-    Resizing is bilinear with antialiasing to exactly `image_size`, without
-    cropping, as `flow_from_directory` does. The result is rounded to uint8
-    so that a cached image (4x smaller than float32) and a freshly decoded
-    one are the same numbers.
+    By default resizing is bilinear with antialiasing to exactly
+    `image_size`, without cropping, as `flow_from_directory` does; `fit`
+    (a recipe's `train.eval`) may say otherwise (`fit_uint8`). The result is
+    rounded to uint8 so that a cached image (4x smaller than float32) and a
+    freshly decoded one are the same numbers.
     """
-    height, width = image_size
+    # PIL's box reduction must keep what the resize before any crop needs.
+    height, width = fit.resize_size(image_size) if fit is not None else image_size
 
     def png() -> tf.Tensor:
         return tf.io.decode_png(tf.io.read_file(path), channels=3)
@@ -131,7 +142,79 @@ def load_resized(path: tf.Tensor, route: tf.Tensor, image_size: tuple[int, int])
     branches = [png, jpeg(1), jpeg(2), jpeg(4), jpeg(8), pil]
     image = tf.switch_case(route, branches)
     image = tf.ensure_shape(image, [None, None, 3])
-    return resize_uint8(image, image_size)
+    return fit_uint8(image, image_size, fit)
+
+
+def fit_uint8(image: tf.Tensor, image_size: tuple[int, int], fit: EvalSpec | None) -> tf.Tensor:
+    """A uint8 image fitted to `image_size` by a recipe's `train.eval` rule; None squashes.
+
+    `squash` with `bilinear` (the default) is `resize_uint8`, the training
+    pipeline's own resize, so a recipe without `train.eval` evaluates on
+    exactly the numbers it always did. `shorter_side` is `shorter_side_crop`.
+    """
+    if not changes_pixels(fit):
+        return resize_uint8(image, image_size)
+    if fit.resize == "squash":
+        resized = _resize_rounded(image, tf.constant(image_size, tf.int32), fit.interpolation)
+        return tf.ensure_shape(resized, [image_size[0], image_size[1], image.shape[-1]])
+    return shorter_side_crop(image, image_size, fit.resize_size(image_size), fit.interpolation)
+
+
+def changes_pixels(fit: EvalSpec | None) -> bool:
+    """Whether `fit` gives other pixels than `resize_uint8` (test-time flipping does not)."""
+    return fit is not None and (fit.resize != "squash" or fit.interpolation != "bilinear")
+
+
+def shorter_side_crop(
+    image: tf.Tensor,
+    image_size: tuple[int, int],
+    cover: tuple[int, int],
+    interpolation: str = "bilinear",
+) -> tf.Tensor:
+    """torchvision's `Resize(cover)` + `CenterCrop(image_size)` of a uint8 image, as uint8.
+
+    The image is scaled, aspect ratio kept, until it just covers `cover`
+    (for a square `cover` of side S: the shorter side becomes S and the
+    longer `S * long // short`, torchvision's integer rule), then the centre
+    `image_size` is cut out at `round((new - size) / 2)` from the top and
+    left (Python's and tf's round, half to even, as torchvision).
+
+    Args:
+        image: uint8 tensor (height, width, channels), any size.
+        image_size: tuple of 2 ints. (height, width) of the crop.
+        cover: tuple of 2 ints. (height, width) the resized image covers,
+            at least `image_size`: `EvalSpec.resize_size`.
+        interpolation: str. "bilinear", "bicubic" or "nearest".
+    """
+    shape = tf.shape(image, out_type=tf.int64)
+    height, width = shape[0], shape[1]
+    cover_h, cover_w = tf.constant(cover[0], tf.int64), tf.constant(cover[1], tf.int64)
+    by_height = cover_h * width >= cover_w * height
+    new_h = tf.where(by_height, cover_h, cover_w * height // width)
+    new_w = tf.where(by_height, cover_h * width // height, cover_w)
+    resized = _resize_rounded(image, tf.cast(tf.stack([new_h, new_w]), tf.int32), interpolation)
+    top = tf.cast(tf.round(tf.cast(new_h - image_size[0], tf.float64) / 2.0), tf.int32)
+    left = tf.cast(tf.round(tf.cast(new_w - image_size[1], tf.float64) / 2.0), tf.int32)
+    cropped = resized[top : top + image_size[0], left : left + image_size[1]]
+    return tf.ensure_shape(cropped, [image_size[0], image_size[1], image.shape[-1]])
+
+
+def _resize_rounded(image: tf.Tensor, size: tf.Tensor, interpolation: str) -> tf.Tensor:
+    """Resize a uint8 image to `size` with `interpolation`, rounded back to uint8.
+
+    Antialiased when a side shrinks, as `resize_uint8` and torchvision's
+    PIL-backed resize; nearest never filters (PIL's NEAREST does not).
+    """
+    shrinks = tf.reduce_any(tf.less(size, tf.shape(image)[:2]))
+    if interpolation == "nearest":
+        resized = tf.image.resize(image, size, method="nearest")
+    else:
+        resized = tf.cond(
+            shrinks,
+            lambda: tf.image.resize(image, size, method=interpolation, antialias=True),
+            lambda: tf.image.resize(image, size, method=interpolation),
+        )
+    return tf.cast(tf.clip_by_value(tf.round(tf.cast(resized, tf.float32)), 0.0, 255.0), tf.uint8)
 
 
 def resize_uint8(image: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:

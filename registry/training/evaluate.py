@@ -12,13 +12,16 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 
+from registry.recipe.train_spec import EvalSpec
 from registry.training import saved
 from registry.training.arrays import ImageArrays
 from registry.training.data import image_dataset
+from registry.training.eval_transform import predict_scores, resolve
 from registry.training.sources import evaluation_source
 
 
@@ -41,6 +44,8 @@ class Evaluation:
         probabilities: array (images, classes). The model's outputs.
         source: str. What was measured, for the report: "10,000 test images
             of fashion_mnist"; empty for a folder ("N images").
+        eval_transform: EvalSpec or None. How the images were fitted to the
+            input size (None: squashed).
     """
 
     class_names: list[str]
@@ -53,6 +58,7 @@ class Evaluation:
     predicted: np.ndarray
     probabilities: np.ndarray
     source: str = ""
+    eval_transform: EvalSpec | None = None
 
     def report(self) -> str:
         """A few lines for the terminal: overall, then one per class."""
@@ -73,6 +79,7 @@ def evaluate(
     skip_bad_images: bool = False,
     allow_plugins: bool = False,
     download: bool = False,
+    eval_transform: EvalSpec | dict[str, Any] | None = None,
 ) -> Evaluation:
     """Runs the model over every image of a folder, a named data set's test split, or arrays.
 
@@ -90,6 +97,11 @@ def evaluate(
             first, for a model made of custom blocks.
         download: bool. Let `keras.datasets` download a named set that is
             not found (needs internet).
+        eval_transform: EvalSpec, mapping or None. How each image is fitted
+            to the input size (a recipe's `train.eval`: `{resize:
+            shorter_side, crop_pct: 0.875}`, `tta: flip`, ...); None uses the
+            `recipe.yaml` of the run `model` is in, else squashes the whole
+            image, as always.
 
     Returns:
         An `Evaluation`.
@@ -97,13 +109,18 @@ def evaluate(
     Raises:
         DataError: the data is not found, unusable, or has a class the model has not.
     """
+    fit = resolve(model, eval_transform)
     model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = saved.class_names(model)
     source = evaluation_source(data, names, skip_bad_images=skip_bad_images, download=download)
     dataset = image_dataset(
-        source, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False
+        source,
+        image_size=saved.image_size(model, image_size),
+        batch_size=batch_size,
+        shuffle=False,
+        fit=fit,
     )
-    probabilities = model.predict(saved.model_inputs(model, dataset), verbose=0)
+    probabilities = predict_scores(model, saved.model_inputs(model, dataset), fit)
     labels = np.asarray(source.labels)
     predicted = probabilities.argmax(axis=1)
     confusion = np.zeros((len(names), len(names)), dtype=np.int64)
@@ -120,6 +137,7 @@ def evaluate(
         predicted=predicted,
         probabilities=probabilities,
         source=source.summary() if isinstance(source, ImageArrays) else "",
+        eval_transform=fit,
     )
     if confusion_png is not None:
         from registry.training.plots import plot_confusion

@@ -20,8 +20,10 @@ import numpy as np
 from registry.errors import ResblocksError
 from registry.inspection.class_activation import grad_cam
 from registry.names import unknown_name_message
+from registry.recipe.train_spec import EvalSpec
 from registry.training import saved
 from registry.training.data import DataError, ImageFolder, image_dataset
+from registry.training.eval_transform import run_eval_spec
 from registry.training.predict import image_paths
 
 
@@ -80,6 +82,7 @@ def explain(
     Returns:
         One `Explained` per image, in the order given.
     """
+    fit = run_eval_spec(model)  # the crop the run's model is evaluated on
     model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = saved.class_names(model)
     paths = image_paths(images)
@@ -93,7 +96,7 @@ def explain(
                 + unknown_name_message("class", class_name, names, listed="Classes")
             )
         wanted = names.index(class_name)
-    pixels, inputs = load_images(model, paths, image_size)
+    pixels, inputs = load_images(model, paths, image_size, fit)
     probabilities = model.predict(inputs, batch_size=32, verbose=0)
     predicted = probabilities.argmax(axis=1)
     heatmaps = grad_cam(model, inputs, layer=layer, class_index=wanted)
@@ -113,14 +116,21 @@ def explain(
 
 
 def load_images(
-    model: keras.Model, paths: Sequence[str], image_size=None
+    model: keras.Model, paths: Sequence[str], image_size=None, fit: EvalSpec | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The images as 0-255 pixels (for the pictures) and as the model takes them."""
+    """The images as 0-255 pixels (for the pictures) and as the model takes them.
+
+    Fitted to the input size by `fit` (a run's `train.eval`), None squashes.
+    """
     folder = ImageFolder(
         root=".", class_names=("images",), paths=tuple(paths), labels=(0,) * len(paths)
     )
     dataset = image_dataset(
-        folder, image_size=saved.image_size(model, image_size), batch_size=len(paths), shuffle=False
+        folder,
+        image_size=saved.image_size(model, image_size),
+        batch_size=len(paths),
+        shuffle=False,
+        fit=fit,
     )
     ((pixels, _),) = dataset.take(1).as_numpy_iterator()
     (inputs,) = saved.model_inputs(model, dataset).take(1).as_numpy_iterator()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 import numpy as np
@@ -63,13 +63,26 @@ def filter_normalized_direction(model: keras.Model, rng: np.random.Generator) ->
     return direction
 
 
-def load_data(model: keras.Model, data: str | os.PathLike, batch_size: int, image_size=None):
+def load_data(
+    model: keras.Model,
+    data: str | os.PathLike,
+    batch_size: int,
+    image_size=None,
+    images: int | None = None,
+    seed: int = 0,
+):
     """(images as the model takes them, labels) batches of the training data, in order.
 
     `data` is anything `train` takes: a folder, a data set's name (its
-    training split) or a folder of its files.
+    training split) or a folder of its files. `images` keeps a sample of
+    that many, drawn by `seed` (every grid point then costs that many
+    forward passes instead of the whole set's: Li et al. use all of
+    CIFAR-10's 50,000, a CPU affords a few thousand).
     """
     folder = relabel(open_source(data, "train"), saved.class_names(model))
+    if images is not None and images < len(folder):
+        sample = np.random.default_rng(seed).choice(len(folder), size=images, replace=False)
+        folder = folder.subset(np.sort(sample))
     dataset = image_dataset(
         folder,
         image_size=saved.image_size(model, image_size),
@@ -93,6 +106,7 @@ def loss_landscape(
     seed: int = 0,
     batch_size: int = 64,
     image_size: int | None = None,
+    images: int | None = None,
     allow_plugins: bool = False,
 ) -> Landscape:
     """The mean cross-entropy on `data` at θ + α d₁ (+ β d₂), α and β in [-span, span].
@@ -107,6 +121,8 @@ def loss_landscape(
         seed: int. Seeds the directions.
         batch_size: int. Images per forward pass.
         image_size: int or None for the model's input size.
+        images: int or None. The loss on a sample of this many training
+            images, drawn by `seed`; None: all of them.
         allow_plugins: bool. Import the plugins of the run's recipe.yaml first.
 
     Returns:
@@ -119,8 +135,13 @@ def loss_landscape(
         )
     if not span > 0:
         raise ValueError(f"Argument `span` must be positive. Received: span={span}")
+    whole = isinstance(images, int) and not isinstance(images, bool)
+    if images is not None and not (whole and images >= 1):
+        raise ValueError(
+            f"Argument `images` must be a positive int or None (all). Received: images={images!r}"
+        )
     model = saved.load_trained(model, allow_plugins=allow_plugins)
-    dataset = load_data(model, data, batch_size, image_size)
+    dataset = load_data(model, data, batch_size, image_size, images, seed)
     model.compile(loss="sparse_categorical_crossentropy")
     weights = model.trainable_weights
     theta = [np.asarray(keras.ops.convert_to_numpy(w.value), dtype="float64") for w in weights]
@@ -147,27 +168,51 @@ def loss_landscape(
     return Landscape(grid, grid if two_d else None, losses, centre)
 
 
-def plot_landscape(landscape: Landscape, path: str | os.PathLike, title: str = "") -> None:
-    """A line (one direction) or contours (two) of the loss around the trained weights."""
+def plot_landscape(
+    landscapes: Landscape | Mapping[str, Landscape], path: str | os.PathLike, title: str = ""
+) -> None:
+    """The loss around trained weights: one line per model (1-D), or a contour panel each (2-D).
+
+    `landscapes` maps a label (the run's name) to its `Landscape`, so that
+    networks drawn side by side share axes, as Li et al.'s Figure 1 puts
+    ResNet-56 with and without shortcuts next to each other.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)  # files only, never a window
     import matplotlib.pyplot as plt
 
-    figure, ax = plt.subplots(figsize=(6, 4.5))
-    if landscape.betas is None:
-        ax.plot(landscape.alphas, landscape.losses, "-o", markersize=3)
+    if isinstance(landscapes, Landscape):
+        landscapes = {"": landscapes}
+    two_d = any(each.betas is not None for each in landscapes.values())
+    if not two_d:
+        figure, ax = plt.subplots(figsize=(6, 4.5))
+        for label, each in landscapes.items():
+            ax.plot(each.alphas, each.losses, "-o", markersize=3, label=label or None)
         ax.set_xlabel("α (direction 1, filter-normalised)")
         ax.set_ylabel("training loss")
+        if len(landscapes) > 1:
+            ax.legend()
+        centres = ", ".join(
+            f"{label + ' ' if label else ''}{each.centre:.4f}" for label, each in landscapes.items()
+        )
+        ax.set_title(title or f"loss around the trained weights (centre {centres})")
+        ax.grid(True, alpha=0.3)
     else:
-        a, b = np.meshgrid(landscape.alphas, landscape.betas, indexing="ij")
-        contours = ax.contour(a, b, landscape.losses, levels=_levels(landscape.losses))
-        ax.clabel(contours, fontsize=7)
-        ax.plot([0], [0], "k+")
-        ax.set_xlabel("α (direction 1)")
-        ax.set_ylabel("β (direction 2)")
-    ax.set_title(title or f"loss around the trained weights (centre {landscape.centre:.4f})")
-    ax.grid(True, alpha=0.3)
+        panels = len(landscapes)
+        figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5), squeeze=False)
+        every = np.concatenate([np.ravel(each.losses) for each in landscapes.values()])
+        levels = _levels(every)  # the same levels everywhere: panels compare
+        for ax, (label, each) in zip(axes[0], landscapes.items()):
+            a, b = np.meshgrid(each.alphas, each.betas, indexing="ij")
+            contours = ax.contour(a, b, each.losses, levels=levels)
+            ax.clabel(contours, fontsize=7)
+            ax.plot([0], [0], "k+")
+            ax.set_xlabel("α (direction 1)")
+            ax.set_ylabel("β (direction 2)")
+            ax.set_title(f"{label + ': ' if label else ''}centre {each.centre:.4f}")
+        if title:
+            figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

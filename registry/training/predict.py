@@ -1,7 +1,9 @@
 """predict(): class labels and probabilities for image files, from a trained model alone.
 
 Images are decoded and resized exactly as in training (the same tf.data
-decoder), and the model carries its own preprocessing and class names.
+decoder), then fitted to the input size by the run's `train.eval` rule
+(squashed by default), and the model carries its own preprocessing and
+class names.
 """
 
 from __future__ import annotations
@@ -9,14 +11,16 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
 
 from registry.errors import MissingFileError
+from registry.recipe.train_spec import EvalSpec
 from registry.training import saved
 from registry.training.data import DataError, ImageFolder, image_dataset
+from registry.training.eval_transform import predict_scores, resolve
 
 
 class Ranked(NamedTuple):
@@ -85,6 +89,7 @@ def predict(
     image_size: int | Sequence[int] | None = None,
     class_names: Sequence[str] | None = None,
     allow_plugins: bool = False,
+    eval_transform: EvalSpec | dict[str, Any] | None = None,
 ) -> list[Prediction]:
     """The `top` most probable classes of each image.
 
@@ -98,6 +103,9 @@ def predict(
             model's own (its head's `class_names`).
         allow_plugins: bool. Import the plugins of the run's recipe.yaml
             first, for a model made of custom blocks.
+        eval_transform: EvalSpec, mapping or None. How each image is fitted
+            to the input size (a recipe's `train.eval`); None uses the
+            `recipe.yaml` of the run `model` is in, else squashes.
 
     Returns:
         One `Prediction` per image, in the order given.
@@ -106,6 +114,7 @@ def predict(
         FileNotFoundError: an image does not exist.
         DataError: an image cannot be read.
     """
+    fit = resolve(model, eval_transform)
     model = saved.load_trained(model, allow_plugins=allow_plugins)
     names = list(class_names) if class_names is not None else saved.class_names(model)
     class_ids = saved.imagenet_ids(model) if class_names is None else None
@@ -120,9 +129,13 @@ def predict(
         root=".", class_names=("images",), paths=tuple(paths), labels=(0,) * len(paths)
     )
     dataset = image_dataset(
-        folder, image_size=saved.image_size(model, image_size), batch_size=batch_size, shuffle=False
+        folder,
+        image_size=saved.image_size(model, image_size),
+        batch_size=batch_size,
+        shuffle=False,
+        fit=fit,
     )
-    probabilities = model.predict(saved.model_inputs(model, dataset), verbose=0)
+    probabilities = predict_scores(model, saved.model_inputs(model, dataset), fit)
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top]
     return [
         Prediction(

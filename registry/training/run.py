@@ -457,7 +457,8 @@ def make_datasets(
         augment=augment_images(spec.augment, augment_seed),
         **batches,
     )
-    val_data = image_dataset(val_source, shuffle=False, **batches)
+    # Validation is an evaluation: fitted as `evaluate` fits it (train.eval; no test-time flip).
+    val_data = image_dataset(val_source, shuffle=False, fit=spec.eval, **batches)
     parallel = dict(num_parallel_calls=tf.data.AUTOTUNE)
     train_data, val_data = (dataset.map(one_hot, **parallel) for dataset in (train_data, val_data))
     # With mixup or cutmix, label smoothing goes into the soft targets (timm).
@@ -575,6 +576,10 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
     _drop_new_defaults(
         now.get("train", {}), saved.get("train", {}), TrainSpec().model_dump(mode="json")
     )
+    # How the model is evaluated does not change its training: a shipped recipe that has
+    # since declared its `eval` (torchvision's crop) still resumes a run started without it.
+    if "eval" not in saved.get("train", {}):
+        now.get("train", {}).pop("eval", None)
     differences = _differences(saved, now)
     if differences:
         listed = "; ".join(

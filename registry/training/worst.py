@@ -52,7 +52,13 @@ def plot_worst(
         paths=tuple(evaluation.paths[i] for i in chosen),
         labels=(0,) * len(chosen),
     )
-    dataset = image_dataset(folder, image_size=image_size, batch_size=len(chosen), shuffle=False)
+    dataset = image_dataset(
+        folder,
+        image_size=image_size,
+        batch_size=len(chosen),
+        shuffle=False,
+        fit=evaluation.eval_transform,  # cropped as the model saw them
+    )
     ((images, _),) = dataset.take(1).as_numpy_iterator()
 
     import matplotlib

@@ -58,7 +58,7 @@ def test_explain_command(tmp_path, capsys):
 
 def test_weight_gradients_give_the_analytic_gradient_of_the_output_bias():
     """d mean cross-entropy / d bias of a softmax layer = mean(probabilities - one-hot labels)."""
-    from registry.training.gradients import layer_norms, weight_gradients
+    from registry.inspection.weight_gradients import layer_norms, weight_gradients
 
     model = build(TINY, include_preprocessing=True)
     images = np.random.default_rng(2).uniform(0, 255, (4, 32, 32, 3)).astype("float32")

@@ -5,7 +5,7 @@ import inspect
 import keras
 import numpy as np
 import pytest
-from helpers import tiny_recipe
+from helpers import constructor_arguments, tiny_recipe
 
 import resblocks
 from resblocks import (
@@ -190,15 +190,41 @@ def test_config_holds_exactly_the_constructor_arguments(cls):
     layer = cls(**required)
     config = layer.get_config()
     own = set(config) - set(keras.layers.Layer().get_config())
-    arguments = {
-        n
-        for n, p in signature.parameters.items()
-        if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
-    }
+    arguments = set(constructor_arguments(cls))
     assert own == arguments
     clone = cls.from_config(config)
     assert clone.get_config() == config
     assert keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is cls
+
+
+SETTINGS = "activation use_bias bn_epsilon bn_momentum kernel_initializer"
+VARIANTS = "se_ratio avg_down dilation drop_path_rate zero_init_last"
+# The config keys each layer had in the last release: saved .keras files hold them.
+CONFIG_KEYS = {
+    "ConvBN": "filters kernel_size strides padding bn_scale groups dilation_rate "
+    f"bn_gamma_initializer {SETTINGS}",
+    "ResBlock": f"filters strides shortcut {VARIANTS} {SETTINGS}",
+    "BottleNeck": f"filters strides stride_at shortcut groups base_width {VARIANTS} {SETTINGS}",
+    "PreActResBlock": f"filters strides shortcut stride_shortcut dropout {SETTINGS}",
+    "PreActBottleNeck": f"filters strides shortcut stride_shortcut {SETTINGS}",
+    "ResNetStem": f"filters kernel_size strides max_pool {SETTINGS}",
+    "CifarStem": f"filters kernel_size strides max_pool {SETTINGS}",
+    "DeepStem": f"filters stem_width max_pool {SETTINGS}",
+    # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
+    # so a file saved without it loads as before.
+    "InceptionResBlock17": "scale activation branch_0 branch_1 bn_scale",
+    "InceptionResBlock8": "scale activation branch_0 branch_1 bn_scale",
+    "Classifier": "num_classes pooling hidden_units dropout hidden_activation activation "
+    "class_names",
+}
+
+
+@pytest.mark.parametrize("name", CONFIG_KEYS)
+def test_configs_keep_the_keys_of_the_last_release(name):
+    cls = getattr(resblocks, name)
+    layer = cls(**({"filters": 8} if "filters" in CONFIG_KEYS[name].split() else {}))
+    own = set(layer.get_config()) - set(keras.layers.Layer().get_config())
+    assert own == set(CONFIG_KEYS[name].split())
 
 
 # Each block small: (layer, input shape without the batch axis).

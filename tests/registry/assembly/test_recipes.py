@@ -60,7 +60,10 @@ def test_parameter_count_equals_keras_applications(name, num_classes, expected):
 # PreActResNet18 (11,171,146) plus our post-norm's 512 gammas and 512
 # betas, and WRN-28-10 as szagoruyko/wide-residual-networks builds it
 # (the paper's "36.5M"); torchvision's v1.5 ResNets, ResNeXts and Wide
-# ResNets, timm's seresnet50 and resnet50d (their `num_params`).
+# ResNets, timm's seresnet50 and resnet50d (their `num_params`);
+# facenet-pytorch's InceptionResnetV1 without its `logits` classifier
+# (tests/registry/pretrained/test_facenet_weights.py counts it from the
+# reference layout).
 TRAINABLE = [
     ("resnet18", 11_689_512),
     ("resnet34", 21_797_672),
@@ -76,6 +79,19 @@ TRAINABLE = [
     ("wide_resnet101_2", 126_886_696),
     ("seresnet50", 28_088_024),
     ("resnet50d", 25_576_264),
+    ("facenet_inception_resnet_v1", 23_482_624),
+    # timm's variants, counted from timm 1.0.31's models (create_model(name).parameters())
+    ("resnet18d", 11_708_744),
+    ("resnet26d", 16_014_408),
+    ("resnet50c", 25_576_264),
+    ("resnet50s", 25_680_808),
+    ("resnet101d", 44_568_392),
+    ("resnet152d", 60_212_040),
+    ("resnet200d", 64_693_064),
+    ("seresnext50_32x4d", 27_559_896),
+    ("resnext101_64x4d", 83_455_272),
+    ("seresnet18", 11_779_624),
+    ("seresnet34", 21_960_416),
 ]
 
 

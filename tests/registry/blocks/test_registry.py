@@ -1,10 +1,8 @@
 """The block registry: register, get, list, and argument models from signatures."""
 
-import inspect
-
 import keras
 import pytest
-from helpers import tiny_recipe
+from helpers import constructor_arguments, tiny_recipe
 
 from registry import build, get_block, list_blocks, register_block
 from registry.blocks import KINDS
@@ -41,19 +39,14 @@ def test_list_filters_with_fnmatch_and_sorts():
         "inception_res_net_stem",
     ]
     assert list_blocks(exclude="*stem*", kind="block") == natural_sorted(list_blocks(kind="block"))
-    assert list_blocks(kind="head") == ["classifier"]
+    assert list_blocks(kind="head") == ["classifier", "embedding"]
 
 
 @pytest.mark.parametrize("name", list_blocks())
 def test_argument_model_mirrors_the_constructor(name):
     entry = get_block(name)
     assert entry.kind in KINDS
-    signature = inspect.signature(entry.cls.__init__)
-    arguments = {
-        n: p
-        for n, p in signature.parameters.items()
-        if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
-    }
+    arguments = constructor_arguments(entry.cls)
     fields = entry.args.model_fields
     assert set(fields) == set(arguments)
     for field_name, parameter in arguments.items():

@@ -5,7 +5,7 @@ signature, a name in builtin.py or an allowed-value constant changes, this
 test fails until it is run again.
 """
 
-import inspect
+from helpers import constructor_arguments
 
 from registry.blocks import generate, get_block, list_blocks, signatures
 from registry.blocks.arguments import args_model
@@ -37,7 +37,7 @@ def test_argument_models_from_the_table_equal_those_from_the_classes():
         entry = get_block(name)
         from_class = args_model(entry.cls).model_json_schema()
         assert entry.args.model_json_schema() == from_class, name
-        parameters = list(inspect.signature(entry.cls.__init__).parameters)
+        parameters = list(constructor_arguments(entry.cls))
         assert all(entry.takes(p) for p in entry.args.model_fields), name
         assert set(entry.parameters) <= set(parameters), name
 

@@ -3,6 +3,7 @@
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import built
 
@@ -17,6 +18,10 @@ STARTER_FAILS = {
     "swap_block": ("recipe stage 0 (conv2) still uses 'bottle_neck'", "res_block"),
     "plain_vs_residual": ("recipes.plain20 stage 0 has shortcut 'zero_pad'", "shortcut: none"),
     "shortcuts": ("recipe stage 0 still uses shortcut 'zero_pad'", "projection"),
+    "gradient_flow": (
+        "answers.larger_first_block is not filled in yet",
+        "resblocks gradients plain56_cifar resnet56_cifar",
+    ),
     "preactivation": ("recipe's stem is 'cifar_stem'", "pre_act_stem"),
     "feature_pyramid": ("answers.shapes.c1 must be [height, width, channels]", "halve the map"),
     "inception_scale": (
@@ -25,6 +30,7 @@ STARTER_FAILS = {
     ),
     "stochastic_depth": ("answers.residual_blocks", "repeats"),
     "cardinality": ("answers.resnet50_gmacs", "resblocks show resnet50_tv"),
+    "where_it_looks": ("grad_cam.layer is not filled in yet", "registry.grad_cam"),
     "own_block": (
         "RECIPE does not use your block (se_res_block)",
         "'stages': {0: {'block': 'se_res_block'}",
@@ -87,16 +93,130 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def check_edited(tmp_path: Path, name: str, old: str, new: str, count: int = -1):
-    """The checker's verdict on the exercise's solution with `old` replaced by `new`."""
-    text = handout(name, "solution").read_text().replace(old, new, count)
-    return check(name, write(tmp_path, "mine.yaml", text))
+# (exercise, text of the solution, replaced by, message (a trailing "...": its start), hint part)
+WRONG_ANSWERS = {
+    "numbers say which way": (
+        "shortcuts",
+        "extra_params: 2944",
+        "extra_params: 2816",
+        "shortcuts: answers.extra_params = 2,816 is too low.",
+        "4 numbers per batch-norm channel",
+    ),
+    "projection is not option A": (
+        "plain_vs_residual",
+        "    name: my_resnet56\n",
+        "    name: my_resnet56\n    defaults: {shortcut: projection}\n",
+        "plain_vs_residual: recipes.resnet56 stage 0 has shortcut 'projection'; "
+        "this network needs 'zero_pad'.",
+        "option B",
+    ),
+    "a wrong depth names the formula": (
+        "plain_vs_residual",
+        "{shortcut: none}\n    stages: {0: {repeats: 9}, 1: {repeats: 9}, 2: {repeats: 9}}",
+        "{shortcut: none}\n    stages: {0: {repeats: 9}}",
+        "plain_vs_residual: recipes.plain56 has repeats [9, 3, 3]: 32 weighted layers, not 56...",
+        "6n+2",
+    ),
+    "the unscaled Inception block": (
+        "inception_scale",
+        "unscaled_block: block8_10",
+        "unscaled_block: block8_9",
+        "inception_scale: answers.unscaled_block = 'block8_9' is scaled in inception_resnet_v2.",
+        "",
+    ),
+    "feature pyramid channels": (
+        "feature_pyramid",
+        "c3: [28, 28, 512]",
+        "c3: [28, 28, 128]",
+        "feature_pyramid: answers.shapes.c3 = [28, 28, 128]: the channels are wrong.",
+        "expansion 4",
+    ),
+    "stochastic depth: timm's rule for Huang's": (  # timm's rule gives 14.4 active blocks
+        "stochastic_depth",
+        "huang_expected_depth: 14.3",
+        "huang_expected_depth: 14.4",
+        "stochastic_depth: answers.huang_expected_depth = 14.4 is too high.",
+        "l from 1 to L",
+    ),
+    "cardinality of unequal cost": (  # 8 paths of width 16 cost 20% more than ResNet-50
+        "cardinality",
+        "    8: 14",
+        "    8: 16",
+        "cardinality: 8x16d has 20% more multiply-adds than ResNet-50; Table 2 compares networks "
+        "of equal cost.",
+        "int(filters * d / 64) * C",
+    ),
+    "gradient flow: which network": (
+        "gradient_flow",
+        "larger_first_block: plain56_cifar",
+        "larger_first_block: resnet",
+        "gradient_flow: answers.larger_first_block = 'resnet' is wrong.",
+        "",
+    ),
+    "gradient flow: plain orders": (
+        "gradient_flow",
+        "plain_orders: 3.1",
+        "plain_orders: -2",
+        "gradient_flow: answers.plain_orders = -2 is too low.",
+        "",
+    ),
+    "gradient flow: residual orders": (
+        "gradient_flow",
+        "residual_orders: 0.4",
+        "residual_orders: 3",
+        "gradient_flow: answers.residual_orders = 3 is too high.",
+        "",
+    ),
+    "gradient flow: the folklore": (  # He et al. 2015, sec. 4.1
+        "gradient_flow",
+        "plain_vanishing: no",
+        "plain_vanishing: yes",
+        "gradient_flow: answers.plain_vanishing = yes does not follow from your plain_orders.",
+        "not from what is often said",
+    ),
+    "where it looks: the other class": (
+        "where_it_looks",
+        "class: bright",
+        "class: dark",
+        "where_it_looks: Grad-CAM of class 'dark' at conv3 peaks inside the square in only ...",
+        "evidence FOR a class",
+    ),
+    "where it looks: not a body layer": (
+        "where_it_looks",
+        "layer: conv3",
+        "layer: conv4",
+        "where_it_looks: grad_cam.layer = 'conv4' is not a body layer of squares. "
+        "Body layers: stem, conv2, conv3",
+        "",
+    ),
+    "where it looks: map size": (
+        "where_it_looks",
+        "map_size: 16",
+        "map_size: 32",
+        "where_it_looks: answers.map_size = 32 is too high.",
+        "",
+    ),
+    "where it looks: hit rate": (
+        "where_it_looks",
+        "hit_rate: 1.0",
+        "hit_rate: 0.5",
+        "where_it_looks: answers.hit_rate = 0.5 is too low...",
+        "",
+    ),
+}
 
 
-def test_wrong_numbers_say_which_way(tmp_path):
-    verdict = check_edited(tmp_path, "shortcuts", "extra_params: 2944", "extra_params: 2816")
-    assert verdict.message == "shortcuts: answers.extra_params = 2,816 is too low."
-    assert "4 numbers per batch-norm channel" in verdict.hint
+@pytest.mark.parametrize("case", WRONG_ANSWERS.values(), ids=list(WRONG_ANSWERS))
+def test_a_wrong_answer_is_named_with_a_hint(tmp_path, case):
+    name, old, new, message, hint = case
+    text = handout(name, "solution").read_text()
+    assert text.count(old) == 1, f"{old!r} is not once in {name}'s solution"
+    verdict = check(name, write(tmp_path, "mine.yaml", text.replace(old, new)))
+    if message.endswith("..."):
+        assert verdict.message.startswith(message.removesuffix("...")), verdict.message
+    else:
+        assert verdict.message == message
+    assert hint in verdict.hint
 
 
 def test_yaml_mistakes_are_reported_with_their_line(tmp_path):
@@ -106,46 +226,10 @@ def test_yaml_mistakes_are_reported_with_their_line(tmp_path):
     assert not verdict.passed and "line 3" in verdict.message and "indent" in verdict.hint
 
 
-def test_projection_is_not_option_a(tmp_path):
-    verdict = check_edited(
-        tmp_path,
-        "plain_vs_residual",
-        "    name: my_resnet56\n",
-        "    name: my_resnet56\n    defaults: {shortcut: projection}\n",
-    )
-    assert verdict.message == (
-        "plain_vs_residual: recipes.resnet56 stage 0 has shortcut 'projection'; "
-        "this network needs 'zero_pad'."
-    )
-    assert "option B" in verdict.hint
-
-
-def test_wrong_depth_names_the_formula(tmp_path):
-    verdict = check_edited(
-        tmp_path,
-        "plain_vs_residual",
-        "stages: {0: {repeats: 9}, 1: {repeats: 9}, 2: {repeats: 9}}",
-        "stages: {0: {repeats: 9}}",
-        1,
-    )
-    assert "recipes.plain56 has repeats [9, 3, 3]: 32 weighted layers, not 56." in verdict.message
-    assert "6n+2" in verdict.hint
-
-
 def test_resnet34_must_derive_from_resnet18(tmp_path):
     path = write(tmp_path, "mine.yaml", "name: mine\nbase: resnet34\n")
     verdict = check("resnet34", path)
     assert verdict.message == "resnet34: the recipe's base is 'resnet34', not 'resnet18'."
-
-
-def test_inception_scale_names_the_unscaled_block(tmp_path):
-    verdict = check_edited(
-        tmp_path, "inception_scale", "unscaled_block: block8_10", "unscaled_block: block8_9"
-    )
-    assert (
-        verdict.message
-        == "inception_scale: answers.unscaled_block = 'block8_9' is scaled in inception_resnet_v2."
-    )
 
 
 def test_preactivation_checks_the_answers_on_the_built_blocks(tmp_path):
@@ -160,15 +244,6 @@ def test_preactivation_checks_the_answers_on_the_built_blocks(tmp_path):
         verdict.message
         == "preactivation: recipe's last stage is 'pre_act_res_block', not a post-norm."
     )
-
-
-def test_feature_pyramid_wrong_channels(tmp_path):
-    verdict = check_edited(tmp_path, "feature_pyramid", "c3: [28, 28, 512]", "c3: [28, 28, 128]")
-    assert (
-        verdict.message
-        == "feature_pyramid: answers.shapes.c3 = [28, 28, 128]: the channels are wrong."
-    )
-    assert "expansion 4" in verdict.hint
 
 
 PRE_ACTIVATION = '''
@@ -255,20 +330,25 @@ def test_a_nested_answer_is_named_by_its_full_path():
         check_number({"c2": 2}, "c2", 4, "hint", where="answers.strides")
 
 
-def test_stochastic_depth_wants_the_papers_indexing_too(tmp_path):
-    """timm's rule gives 14.4 active blocks; answering that for Huang's rule is too high."""
-    verdict = check_edited(
-        tmp_path, "stochastic_depth", "huang_expected_depth: 14.3", "huang_expected_depth: 14.4"
-    )
-    assert verdict.message == "stochastic_depth: answers.huang_expected_depth = 14.4 is too high."
-    assert "l from 1 to L" in verdict.hint
+def test_gradient_flow_measures_growth_not_vanishing():
+    """He et al. 2015, sec. 4.1: with batch norm the plain network's gradients do not vanish."""
+    from registry.exercises.gradient_flow import PLAIN, RESIDUAL, measured
+
+    norms = measured()
+    assert norms[PLAIN][1] > 10 * norms[PLAIN][-1]  # grows towards the input: not vanishing
+    assert norms[PLAIN][1] > norms[RESIDUAL][1]
 
 
-def test_cardinality_refuses_a_width_of_unequal_cost(tmp_path):
-    """8 paths of width 16 cost 20% more than ResNet-50: not Table 2's comparison."""
-    verdict = check_edited(tmp_path, "cardinality", "    8: 14", "    8: 16")
-    assert verdict.message == (
-        "cardinality: 8x16d has 20% more multiply-adds than ResNet-50; Table 2 compares networks "
-        "of equal cost."
-    )
-    assert "int(filters * d / 64) * C" in verdict.hint
+def test_where_it_looks_counts_a_peak_inside_the_square_only():
+    from registry.exercises.where_it_looks import hit_rate, squares
+
+    images, labels, corners = squares(4, seed=0)
+    (row, col) = corners[1]
+    assert labels.tolist() == [0, 1, 0, 1] and corners[0].tolist() == [-1, -1]
+    assert (images[1, row : row + 8, col : col + 8] == 255).all() and images[0].max() < 255
+    inside, outside = np.zeros((2, 32, 32)), np.zeros((2, 32, 32))
+    inside[0, row + 7, col + 7] = inside[1, row, col] = 1
+    outside[0, row - 1 if row else row + 8, col] = outside[1, row, col - 1 if col else col + 8] = 1
+    both = np.stack([corners[1], corners[1]])
+    assert hit_rate(inside, both) == 1.0
+    assert hit_rate(outside, both) == 0.0

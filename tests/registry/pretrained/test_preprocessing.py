@@ -26,7 +26,8 @@ def test_every_recipe_matches_keras_convention(name):
     if mode in ("caffe", "tf", "torch"):
         expected = imagenet_utils.preprocess_input(x.copy(), mode=mode)
     else:
-        expected = {"rescale": x / 255.0, "none": x}[mode]
+        # facenet-pytorch's fixed_image_standardization
+        expected = {"rescale": x / 255.0, "facenet": (x - 127.5) / 128.0, "none": x}[mode]
     np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-5)
     np.testing.assert_array_equal(x, pixels())  # the input is left alone
 
@@ -75,7 +76,7 @@ def test_network_rejects_unknown_convention():
         ValueError,
         match=(
             "Invalid value received for argument `input_convention`: "
-            "expected one of caffe, tf, torch, rescale, none. "
+            "expected one of caffe, tf, torch, facenet, rescale, none. "
             "Received: input_convention='bgr'"
         ),
     ):

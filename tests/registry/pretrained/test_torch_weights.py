@@ -251,7 +251,11 @@ def test_fine_tuning_starts_from_a_torchvision_file(tmp_path):
 
 
 def test_predict_prints_imagenet_labels_from_a_torchvision_file(tmp_path, capsys):
-    """`resblocks predict --model resnet18 --weights FILE --top 5`, against the model by hand."""
+    """`resblocks predict --model resnet18 --weights FILE --top 5`, against the model by hand.
+
+    The recipe says how torchvision evaluated these weights (`train.eval`):
+    Resize(256) + CenterCrop(224) on the PIL image, bilinear.
+    """
     import json
 
     from PIL import Image
@@ -263,7 +267,10 @@ def test_predict_prints_imagenet_labels_from_a_torchvision_file(tmp_path, capsys
     photo = tmp_path / "photo.png"
     pixels = np.random.default_rng(5).integers(0, 256, (180, 240, 3), dtype="uint8")
     Image.fromarray(pixels).save(photo)
-    x = keras.utils.img_to_array(keras.utils.load_img(photo, target_size=(224, 224)))[None]
+    # 180x240: the shorter side to 256, the longer to int(256 * 240 / 180) = 341; the crop
+    # starts round((256 - 224) / 2) = 16 down and round(58.5) = 58 across (half to even).
+    resized = Image.open(photo).convert("RGB").resize((341, 256), Image.BILINEAR)
+    x = np.asarray(resized.crop((58, 16, 58 + 224, 16 + 224)), "float32")[None]
     model = build("resnet18", weights=path)
     expected = decode_predictions(model.predict(preprocess_input("resnet18", x), verbose=0))[0]
 

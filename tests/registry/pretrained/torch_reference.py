@@ -30,7 +30,8 @@ class Spec:
     bottleneck: bool = True
     groups: int = 1
     width_per_group: int = 64
-    deep_stem: bool = False  # timm stem_type="deep", stem_width=32
+    deep_stem: bool = False  # timm stem_type="deep"
+    stem_width: int = 32  # timm stem_width: the deep stem's first two convs, then twice it
     avg_down: bool = False  # timm avg_down=True
     se: bool = False  # timm attn_layer="se"
 
@@ -47,6 +48,18 @@ SPECS = {
     "wide_resnet101_2": Spec((3, 4, 23, 3), width_per_group=128),
     "resnet50d": Spec((3, 4, 6, 3), deep_stem=True, avg_down=True),
     "seresnet50": Spec((3, 4, 6, 3), se=True),
+    # timm's variants (models/resnet.py model_args)
+    "resnet18d": Spec((2, 2, 2, 2), bottleneck=False, deep_stem=True, avg_down=True),
+    "resnet26d": Spec((2, 2, 2, 2), deep_stem=True, avg_down=True),
+    "resnet50c": Spec((3, 4, 6, 3), deep_stem=True),
+    "resnet50s": Spec((3, 4, 6, 3), deep_stem=True, stem_width=64),
+    "resnet101d": Spec((3, 4, 23, 3), deep_stem=True, avg_down=True),
+    "resnet152d": Spec((3, 8, 36, 3), deep_stem=True, avg_down=True),
+    "resnet200d": Spec((3, 24, 36, 3), deep_stem=True, avg_down=True),
+    "seresnext50_32x4d": Spec((3, 4, 6, 3), groups=32, width_per_group=4, se=True),
+    "resnext101_64x4d": Spec((3, 4, 23, 3), groups=64, width_per_group=4),
+    "seresnet18": Spec((2, 2, 2, 2), bottleneck=False, se=True),
+    "seresnet34": Spec((3, 4, 6, 3), bottleneck=False, se=True),
 }
 
 
@@ -69,17 +82,18 @@ def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict[str
         state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
         state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
 
+    inplanes = 2 * spec.stem_width if spec.deep_stem else 64  # timm's stem output
     if spec.deep_stem:
-        conv("conv1.0", 32, 3, 3)
-        bn("conv1.1", 32)
-        conv("conv1.3", 32, 32, 3)
-        bn("conv1.4", 32)
-        conv("conv1.6", 64, 32, 3)
+        width = spec.stem_width
+        conv("conv1.0", width, 3, 3)
+        bn("conv1.1", width)
+        conv("conv1.3", width, width, 3)
+        bn("conv1.4", width)
+        conv("conv1.6", inplanes, width, 3)
     else:
         conv("conv1", 64, 3, 7)
-    bn("bn1", 64)
+    bn("bn1", inplanes)
     expansion = 4 if spec.bottleneck else 1
-    inplanes = 64
     for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512), spec.layers)):
         stride = 1 if i == 0 else 2
         for j in range(blocks):

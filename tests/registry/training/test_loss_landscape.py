@@ -78,3 +78,31 @@ def test_an_even_number_of_points_is_refused(trained, capsys):
     with pytest.raises(SystemExit):
         main([*args, "--points", "4"])
     assert "expected an odd number of 3 or more. Received: '4'" in capsys.readouterr().err
+
+
+def test_a_sample_of_images_is_drawn_by_the_seed(trained):
+    model = keras.saving.load_model(trained[0])
+    counts = [
+        sum(len(y) for _, y in load_data(model, trained[1], 4, images=5, seed=seed))
+        for seed in (0, 0, 1)
+    ]
+    assert counts == [5, 5, 5]
+    first, again, other = (
+        np.concatenate([x for x, _ in load_data(model, trained[1], 4, images=5, seed=seed)])
+        for seed in (0, 0, 1)
+    )
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    with pytest.raises(ValueError, match="`images` must be a positive int"):
+        loss_landscape(model, trained[1], images=0)
+
+
+def test_two_runs_share_one_figure(trained, tmp_path, capsys):
+    out = tmp_path / "both.png"
+    model = str(trained[0])
+    args = ["landscape", model, model, "--data", str(trained[1]), "--out", str(out)]
+    assert main([*args, "--points", "3", "--images", "8"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    folder = trained[0].parent.name  # a model.keras is named by its folder
+    assert [line.split(":")[0] for line in lines[:2]] == [folder, f"{folder} (2)"]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,7 +27,7 @@ from set_files import (
 )
 
 from registry.cli import main
-from registry.cli.training import DATA_SETS
+from registry.cli.options import DATA_SETS
 from registry.training import named_sets
 from registry.training.data import DataError
 from registry.training.evaluate import evaluate

@@ -181,6 +181,25 @@ def test_a_run_with_other_settings_is_not_resumed(trained, tmp_path):
     assert "pass a new --out" in err
 
 
+def test_a_run_from_before_its_recipe_declared_an_eval_transform_resumes(trained, tmp_path):
+    """How a model is evaluated does not change its training (a shipped recipe gained `eval`)."""
+    import yaml
+
+    run = shutil.copytree(trained["run"], tmp_path / "run")
+    saved = yaml.safe_load((run / "recipe.yaml").read_text())
+    del saved["train"]["eval"]
+    (run / "recipe.yaml").write_text(yaml.safe_dump(saved))
+    cropping = {**TINY, "train": {**TINY["train"], "eval": {"resize": "shorter_side"}}}
+    recipe = write_recipe(tmp_path / "cropping.yaml", cropping)
+    args = ("train", recipe, "--data", trained["data"], "--val", trained["val"], "--out", run)
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    saved["train"]["batch_size"] = 4  # any other change is still refused
+    (run / "recipe.yaml").write_text(yaml.safe_dump(saved))
+    code, _, err = run_cli(*args)
+    assert code == 2 and "train.batch_size: 4 in the run, 6 now" in err
+
+
 def test_a_complete_run_is_returned_without_training(trained, capsys):
     import registry
 
