@@ -107,6 +107,7 @@ docs: $(STAMP)
 ## (FASHION_ARGS, default 10,000 images for 1 epoch: minutes).
 bench: $(STAMP) $(BACKEND_STAMPS)
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_augment.py
 	$(BIN)/python tests/benchmarks/bench_resnext.py
 	$(BIN)/python tests/benchmarks/bench_backends.py
 	$(BIN)/python tests/benchmarks/bench_fashion.py $(FASHION_ARGS)

@@ -55,8 +55,113 @@ def _named(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
+def _switch(value: Any) -> Any:
+    """`key: true` is the key with its defaults, `key: false` (or null) leaves it off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+def _pair(name: str, pair: list[float], low: float, high: float | None, example: str) -> None:
+    """One message for a [low, high] range key that is out of order or out of bounds."""
+    a, b = pair
+    top = "" if high is None else f", at most {high:g}"
+    if not (low < a <= b and (high is None or b <= high)):
+        raise ValueError(
+            f"{name} must be [low, high] with {low:g} < low <= high{top}, e.g. {example}. "
+            f"Received: {pair}."
+        )
+
+
+def _erase_value(value: Any) -> Any:
+    """One message for random_erasing.value, whatever is wrong."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if value == "random" or (number and 0.0 <= value <= 255.0):
+        return float(value) if number else value
+    raise ValueError(
+        "must be random (per-pixel noise) or a pixel value from 0 to 255, e.g. 0. "
+        f"Received: {value!r}."
+    )
+
+
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class RandomResizedCropSpec(BaseModel):
+    """torchvision's RandomResizedCrop: a crop of random area and aspect, resized back."""
+
+    model_config = STRICT
+
+    scale: Pair = Field(
+        [0.08, 1.0], description="Range of the crop's area as a fraction of the image's."
+    )
+    ratio: Pair = Field(
+        [0.75, 4.0 / 3.0], description="Range of the crop's aspect ratio (width / height)."
+    )
+    interpolation: Literal["bilinear", "bicubic", "nearest"] = "bilinear"
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "RandomResizedCropSpec":
+        _pair("scale", self.scale, 0.0, 1.0, "[0.08, 1.0]")
+        _pair("ratio", self.ratio, 0.0, None, "[0.75, 1.3333]")
+        return self
+
+
+class RandomCropSpec(BaseModel):
+    """torchvision's RandomCrop(size, padding): zero-pad each side, then crop back at random."""
+
+    model_config = STRICT
+
+    padding: int = Field(ge=1, le=1024, description="Zero pixels added on each side, e.g. 4.")
+
+
+class RandAugmentSpec(BaseModel):
+    """timm's RandAugment (`rand-m9-n2-mstd0.5`): num_ops random ops, each with probability 1/2."""
+
+    model_config = STRICT
+
+    num_ops: int = Field(2, ge=1, le=15, description="Operations drawn per image (timm's n).")
+    magnitude: float = Field(
+        9.0, ge=0.0, le=10.0, description="Strength from 0 to 10 (timm's m, e.g. 9)."
+    )
+    magnitude_std: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="Standard deviation of a normal noise on the magnitude, per op "
+        "(timm's mstd, e.g. 0.5); 0 keeps it fixed.",
+    )
+
+
+class RandomErasingSpec(BaseModel):
+    """timm's RandomErasing (Zhong et al. 2020): one random rectangle replaced per image."""
+
+    model_config = STRICT
+
+    probability: float = Field(
+        0.25, gt=0.0, le=1.0, description="Chance an image gets a rectangle."
+    )
+    scale: Pair = Field(
+        [0.02, 1.0 / 3.0], description="Range of the rectangle's area as a fraction."
+    )
+    ratio: Pair = Field([0.3, 1.0 / 0.3], description="Range of the rectangle's aspect ratio.")
+    value: Annotated[Literal["random"] | float, BeforeValidator(_erase_value)] = Field(
+        "random",
+        description="random: per-pixel normal noise (timm's mode 'pixel'); or a pixel value "
+        "0 to 255 for every erased pixel.",
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "RandomErasingSpec":
+        _pair("scale", self.scale, 0.0, 1.0, "[0.02, 0.33]")
+        _pair("ratio", self.ratio, 0.0, None, "[0.3, 3.3]")
+        return self
+
+
 class AugmentSpec(BaseModel):
-    """Random changes to each training image (as Keras' ImageDataGenerator)."""
+    """Random changes to each training image, and mixes of a batch's images (timm, torchvision)."""
 
     model_config = STRICT
 
@@ -72,6 +177,57 @@ class AugmentSpec(BaseModel):
         0.0, ge=0.0, lt=1.0, description="Shift up-down by up to this fraction of the height."
     )
     zoom: float = Field(0.0, ge=0.0, lt=1.0, description="Zoom in or out by up to this fraction.")
+    random_resized_crop: Annotated[RandomResizedCropSpec | None, BeforeValidator(_switch)] = Field(
+        None, description="A crop of random area and shape, resized (torchvision)."
+    )
+    random_crop: RandomCropSpec | None = Field(
+        None, description="Pad with zeros and crop back at a random place (the CIFAR crop)."
+    )
+    rand_augment: Annotated[RandAugmentSpec | None, BeforeValidator(_switch)] = Field(
+        None, description="timm's RandAugment."
+    )
+    trivial_augment: bool = Field(
+        False, description="torchvision's TrivialAugmentWide: one op of random strength."
+    )
+    color_jitter: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Brightness, contrast and saturation each scaled by a factor in "
+        "[1 - x, 1 + x], in random order (torchvision's ColorJitter(x, x, x)).",
+    )
+    random_erasing: Annotated[RandomErasingSpec | None, BeforeValidator(_switch)] = Field(
+        None, description="Replace a random rectangle with noise (timm's RandomErasing)."
+    )
+    mixup: float = Field(
+        0.0, ge=0.0, le=100.0, description="Alpha of mixup's Beta(alpha, alpha); 0 is off."
+    )
+    cutmix: float = Field(
+        0.0, ge=0.0, le=100.0, description="Alpha of cutmix's Beta(alpha, alpha); 0 is off."
+    )
+    mix_probability: float = Field(
+        1.0, ge=0.0, le=1.0, description="Chance a batch is mixed at all (timm's mixup_prob)."
+    )
+    mix_switch_probability: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="With both on, chance of cutmix rather than mixup (timm's switch_prob).",
+    )
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> "AugmentSpec":
+        if self.rand_augment is not None and self.trivial_augment:
+            raise ValueError(
+                "give one of rand_augment and trivial_augment: both are a policy of random "
+                "ops and would stack. Remove one."
+            )
+        return self
+
+    @property
+    def mixes(self) -> bool:
+        """Whether batches are mixed (mixup or cutmix), so labels become soft targets."""
+        return self.mixup > 0.0 or self.cutmix > 0.0
 
 
 class EvalSpec(BaseModel):

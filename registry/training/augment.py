@@ -1,136 +1,169 @@
-"""Random image augmentation for training: Keras preprocessing layers, run in the tf.data pipeline.
+"""Training augmentation in the tf.data pipeline: per image in parallel, then mixes per batch.
 
-Where it runs: in `tf.data`, on CPU, on whole batches (`augment_dataset`),
-not as layers at the front of the network. Why: the saved `.keras` model
-then holds the network alone, so evaluation, prediction and export need no
-care about a training flag, and the file reloads with `safe_mode=True` like
-any other; augmenting a batch at a time costs one op launch per batch, and
-`prefetch` overlaps it with the training step. The price is that
-augmentation does not run on the accelerator, which for flips, small
-rotations and shifts of 224x224 images is cheap next to a ResNet step.
+Where it runs: in `tf.data`, on CPU, not as layers at the front of the
+network. Why: the saved `.keras` model then holds the network alone, so
+evaluation, prediction and export need no care about a training flag, and
+the file reloads with `safe_mode=True` like any other; `prefetch` overlaps
+the work with the training step.
 
-The arguments mirror Keras' old `ImageDataGenerator`, which the article's
-users had: `rotation=15, width_shift=0.1, height_shift=0.1,
-horizontal_flip=True` is its CIFAR recipe. Pixels pulled in from outside the
-image repeat the nearest edge pixel (`fill_mode="nearest"`), as
-`ImageDataGenerator` did by default.
+Randomness that repeats and differs: each image is paired, before it is
+mapped, with a number from `tf.data.Dataset.random(seed,
+rerandomize_each_iteration=True)`, and every draw for it is a stateless op
+(`tf.random.stateless_*`) seeded from that number. So images can be mapped
+in parallel (`num_parallel_calls=AUTOTUNE`, order kept) without two of them
+reading one seed state (Keras' layers share a state, and parallel batch maps
+once drew the same transform twice); the same seed gives the same images;
+each pass over the data (each epoch) draws new numbers. A resumed run starts
+from `seed + initial_epoch`, as the shuffle does.
+
+Order, as timm's `transforms_imagenet_train` then its `Mixup`: crop
+(random_resized_crop, random_crop), flips, rotation / shifts / zoom, the
+policy (trivial_augment or rand_augment), color_jitter, random_erasing; then
+batching; then mixup / cutmix of each batch with soft targets
+(`registry.training.mix`). Images stay float32 in [0, 255] throughout.
+
+The ops: `registry.training.augment_ops` (geometry, crops, erasing) and
+`registry.training.augment_policies` (RandAugment, TrivialAugmentWide,
+ColorJitter).
 """
 
 from __future__ import annotations
 
-import keras
+from collections.abc import Callable
+
 import tensorflow as tf
 
-_FILL_MODE = "nearest"
+from registry.recipe.train_spec import AugmentSpec
+from registry.training import augment_ops as ops
+from registry.training import augment_policies as policies
+from registry.training.mix import mix_batch
+
+ImageAugment = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+
+# Streams of `seed`: one for the images, one for the batches' mixes.
+_IMAGES, _BATCHES = 0, 1
 
 
-def augmentation(
-    *,
-    horizontal_flip: bool = False,
-    vertical_flip: bool = False,
-    rotation: float = 0.0,
-    width_shift: float = 0.0,
-    height_shift: float = 0.0,
-    zoom: float = 0.0,
-    seed: int | None = None,
-) -> keras.Sequential | None:
-    """Build the augmentation stack, or None when nothing is enabled.
+def image_augment(spec: AugmentSpec) -> ImageAugment | None:
+    """The per-image function `(image, seed) -> image` of `spec`, or None when it changes nothing.
 
-    Args:
-        horizontal_flip: bool. Mirror left-right with probability 1/2.
-        vertical_flip: bool. Mirror top-bottom with probability 1/2.
-        rotation: float. Rotate by a uniform angle in
-            [-rotation, rotation] degrees, 0 to 180.
-        width_shift: float. Shift left-right by a uniform fraction of the
-            width in [-width_shift, width_shift], 0 to below 1.
-        height_shift: float. Shift up-down likewise, as a fraction of the
-            height.
-        zoom: float. Zoom in or out by a uniform fraction in [-zoom, zoom],
-            0 to below 1, the same on both axes so shapes keep their aspect.
-        seed: int or None. Base seed; each layer gets its own (seed + i),
-            so a flip and a rotation do not draw the same numbers.
-
-    Returns:
-        A `keras.Sequential` named "augmentation" of the enabled layers, in
-        the order flip, rotation, translation, zoom; or None.
+    `image` is float32 `(height, width, channels)` in [0, 255]; `seed` an
+    int64 tensor of shape (2,). Each step draws from its own fold of the seed.
     """
-    _check_flag("horizontal_flip", horizontal_flip)
-    _check_flag("vertical_flip", vertical_flip)
-    _check_range("rotation", rotation, 0.0, 180.0, "degrees, e.g. 15", include_high=True)
-    _check_range("width_shift", width_shift, 0.0, 1.0, "a fraction of the width, e.g. 0.1")
-    _check_range("height_shift", height_shift, 0.0, 1.0, "a fraction of the height, e.g. 0.1")
-    _check_range("zoom", zoom, 0.0, 1.0, "a fraction, e.g. 0.1 for 90% to 110%")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"Argument `seed` must be an int or None. Received: seed={seed!r}")
-
-    def seed_of(i: int) -> int | None:
-        return None if seed is None else seed + i
-
-    layers = []
-    if horizontal_flip or vertical_flip:
-        mode = {(True, False): "horizontal", (False, True): "vertical"}.get(
-            (horizontal_flip, vertical_flip), "horizontal_and_vertical"
-        )
-        layers.append(keras.layers.RandomFlip(mode, seed=seed_of(0)))
-    if rotation:
-        # Keras takes the angle as a fraction of a full turn (2 pi): a factor
-        # of f rotates by up to f * 360 degrees, so 15 degrees is 15 / 360.
-        layers.append(
-            keras.layers.RandomRotation(rotation / 360.0, fill_mode=_FILL_MODE, seed=seed_of(1))
-        )
-    if width_shift or height_shift:
-        layers.append(
-            keras.layers.RandomTranslation(
-                height_shift, width_shift, fill_mode=_FILL_MODE, seed=seed_of(2)
+    steps: list[Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = []
+    crop = spec.random_resized_crop
+    if crop is not None:
+        steps.append(
+            lambda x, s: tf.clip_by_value(
+                ops.random_resized_crop(
+                    x, s, tuple(crop.scale), tuple(crop.ratio), crop.interpolation
+                ),
+                0.0,
+                255.0,
             )
         )
-    if zoom:
-        # width_factor=None: the same zoom on both axes.
-        layers.append(keras.layers.RandomZoom(zoom, fill_mode=_FILL_MODE, seed=seed_of(3)))
-    if not layers:
-        return None
-    return keras.Sequential(layers, name="augmentation")
-
-
-def augment_dataset(
-    dataset: tf.data.Dataset, augmenter: keras.Sequential | None
-) -> tf.data.Dataset:
-    """Apply `augmenter` to the images of a batched `(images, labels)` dataset; labels pass through.
-
-    The layers are called one by one rather than through the Sequential:
-    each Keras preprocessing layer knows how to run inside tf.data whatever
-    the Keras backend, which a Sequential around them does not promise.
-    """
-    if augmenter is None:
-        return dataset
-    layers = list(augmenter.layers)
-
-    def apply(images, labels):
-        for layer in layers:
-            images = layer(images, training=True)
-        return images, labels
-
-    # One batch at a time: the layers draw from a seed state they update as
-    # they go, and batches mapped in parallel can read the same state and get
-    # the very same "random" transform (seen: 1 duplicate in 200 batches).
-    # Each call transforms a whole batch, and prefetch overlaps it with the
-    # training step, so this costs no throughput where the step dominates.
-    return dataset.map(apply, num_parallel_calls=None).prefetch(tf.data.AUTOTUNE)
-
-
-def _check_flag(name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"Argument `{name}` must be True or False. Received: {name}={value!r}")
-
-
-def _check_range(
-    name: str, value, low: float, high: float, unit: str, include_high: bool = False
-) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = ok and low <= value and (value <= high if include_high else value < high)
-    if not ok:
-        upper = f"at most {high:g}" if include_high else f"below {high:g}"
-        raise ValueError(
-            f"Argument `{name}` must be a number from {low:g} to {upper} ({unit}); "
-            f"0 turns it off. Received: {name}={value!r}"
+    if spec.random_crop is not None:
+        padding = spec.random_crop.padding
+        steps.append(lambda x, s: ops.random_crop(x, s, padding))
+    if spec.horizontal_flip or spec.vertical_flip:
+        steps.append(lambda x, s: ops.flip(x, s, spec.horizontal_flip, spec.vertical_flip))
+    if spec.rotation or spec.width_shift or spec.height_shift or spec.zoom:
+        steps.append(
+            lambda x, s: ops.affine(
+                x, s, spec.rotation, spec.width_shift, spec.height_shift, spec.zoom
+            )
         )
+    if spec.trivial_augment:
+        steps.append(policies.trivial_augment)
+    if spec.rand_augment is not None:
+        rand = spec.rand_augment
+        steps.append(
+            lambda x, s: policies.rand_augment(
+                x, s, rand.num_ops, rand.magnitude, rand.magnitude_std
+            )
+        )
+    if spec.color_jitter:
+        steps.append(lambda x, s: policies.color_jitter(x, s, spec.color_jitter))
+    erasing = spec.random_erasing
+    if erasing is not None:
+        steps.append(
+            lambda x, s: ops.random_erasing(
+                x,
+                s,
+                erasing.probability,
+                tuple(erasing.scale),
+                tuple(erasing.ratio),
+                erasing.value,
+            )
+        )
+    if not steps:
+        return None
+
+    def augment(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        shape = image.shape
+        image = tf.cast(image, tf.float32)
+        for i, step in enumerate(steps):
+            image = step(image, ops.fold(seed, i))
+            image.set_shape(shape)
+        return image
+
+    return augment
+
+
+def _keyed(dataset: tf.data.Dataset, seed: int, stream: int) -> tf.data.Dataset:
+    """`dataset` zipped with one stateless seed (int64, shape (2,)) per element, new each pass."""
+    numbers = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    keys = numbers.map(lambda n: tf.stack([n, tf.constant(stream, tf.int64)]))
+    return tf.data.Dataset.zip(dataset, keys)
+
+
+def augment_images(
+    spec: AugmentSpec, seed: int
+) -> Callable[[tf.data.Dataset], tf.data.Dataset] | None:
+    """A transformation of an unbatched `(image, label)` dataset, or None when nothing is on.
+
+    For `image_dataset(augment=...)`: maps `image_augment(spec)` over the
+    images in parallel, order kept, each image with its own seed.
+    """
+    augment = image_augment(spec)
+    if augment is None:
+        return None
+
+    def apply(dataset: tf.data.Dataset) -> tf.data.Dataset:
+        return _keyed(dataset, seed, _IMAGES).map(
+            lambda element, key: (augment(element[0], key), *element[1:]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+
+    return apply
+
+
+def mix_batches(
+    dataset: tf.data.Dataset, spec: AugmentSpec, seed: int, smoothing: float = 0.0
+) -> tf.data.Dataset:
+    """Mixup / cutmix over a batched `(images, one_hot)` dataset; targets become soft (timm).
+
+    `smoothing` is the recipe's label smoothing, composed into the targets
+    as timm's `mixup_target` does (so the loss must not smooth again).
+    Returned as is when neither mixup nor cutmix is on.
+    """
+    if not spec.mixes:
+        return dataset
+
+    def mix(element, key):
+        images, one_hot = element
+        return mix_batch(
+            images,
+            one_hot,
+            key,
+            mixup=spec.mixup,
+            cutmix=spec.cutmix,
+            probability=spec.mix_probability,
+            switch_probability=spec.mix_switch_probability,
+            smoothing=smoothing,
+        )
+
+    return _keyed(dataset, seed, _BATCHES).map(
+        mix, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )

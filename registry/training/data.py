@@ -331,6 +331,7 @@ def image_dataset(
     shard: tuple[int, int] = (0, 1),
     channels: int = 3,
     fit: EvalSpec | None = None,
+    augment: Callable[[tf.data.Dataset], tf.data.Dataset] | None = None,
 ) -> tf.data.Dataset:
     """Stream a data source (an image folder, arrays) as batches of `(images, labels)`.
 
@@ -385,6 +386,10 @@ def image_dataset(
             `decode.to_channels` (grey repeated, or RGB to its luma).
         fit: EvalSpec or None. How each image is fitted to `image_size`
             (`decode.fit_uint8`): None (training) squashes.
+        augment: a function of the dataset of single `(image, label)`
+            elements (uint8 images after the cache and the shuffle) that
+            gives float32 images in [0, 255], applied just before batching;
+            `registry.training.augment.augment_images` makes one. None: none.
 
     Returns:
         A `tf.data.Dataset`, with `class_names` and `file_paths` attributes.
@@ -460,6 +465,8 @@ def image_dataset(
             buffer = max(1, min(n, _cache_limit() // 4 // per_image))
             dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         dataset = share(dataset)
+    if augment is not None:
+        dataset = augment(dataset)
     # Cast after batching: one op per batch, and the cache stays uint8.
     dataset = dataset.batch(batch_size // count).map(
         lambda images, labels: (tf.cast(images, tf.float32), labels), **parallel

@@ -64,10 +64,17 @@ class BinaryCrossEntropy(keras.losses.Loss):
 
 
 def make_loss(spec: TrainSpec) -> keras.losses.Loss:
-    """The loss of `spec.loss`, with `spec.label_smoothing`, on the head's probabilities."""
+    """The loss of `spec.loss`, with `spec.label_smoothing`, on the head's probabilities.
+
+    With mixup or cutmix on, the targets arrive soft with the smoothing in
+    them (timm's `mixup_target`), so the loss takes them as they are: timm's
+    SoftTargetCrossEntropy (categorical cross-entropy on soft targets) or
+    its BinaryCrossEntropy without smoothing.
+    """
+    smoothing = 0.0 if spec.augment.mixes else spec.label_smoothing
     if spec.loss == "bce":
-        return BinaryCrossEntropy(smoothing=spec.label_smoothing)
-    return keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing)
+        return BinaryCrossEntropy(smoothing=smoothing)
+    return keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
 
 
 def head_activation(spec: TrainSpec) -> str:

@@ -42,7 +42,7 @@ from registry.recipe import Recipe, load_recipe, validate_recipe
 from registry.recipe.messages import problems_of
 from registry.recipe.train_spec import TrainSpec
 from registry.training import rundir, speed
-from registry.training.augment import augment_dataset, augmentation
+from registry.training.augment import augment_images, mix_batches
 from registry.training.callbacks import (
     CommitEpoch,
     ScalarLog,
@@ -429,7 +429,8 @@ def make_datasets(
 ):
     """(training, validation) tf.data pipelines.
 
-    Decoded, cached, augmented, one-hot labels, prefetched; with `multiple`
+    Decoded, cached, augmented per image, batched, one-hot labels, mixed
+    (mixup / cutmix: soft targets), prefetched; with `multiple`
     > 1, every batch cut to a multiple of it (see `split_batches`); with a
     `shard` (process, processes), this process's slice of every batch.
     """
@@ -447,18 +448,22 @@ def make_datasets(
         shard=shard,
         channels=channels,
     )
-    train_data = image_dataset(train_source, shuffle=True, seed=seed, **batches)
     # Each process draws its own augmentations: the same seed would flip the same places.
     augment_seed = seed + shard[0]
-    train_data = augment_dataset(
-        train_data, augmentation(**spec.augment.model_dump(), seed=augment_seed)
+    train_data = image_dataset(
+        train_source,
+        shuffle=True,
+        seed=seed,
+        augment=augment_images(spec.augment, augment_seed),
+        **batches,
     )
     # Validation is an evaluation: fitted as `evaluate` fits it (train.eval; no test-time flip).
     val_data = image_dataset(val_source, shuffle=False, fit=spec.eval, **batches)
-    return tuple(
-        dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        for dataset in (train_data, val_data)
-    )
+    parallel = dict(num_parallel_calls=tf.data.AUTOTUNE)
+    train_data, val_data = (dataset.map(one_hot, **parallel) for dataset in (train_data, val_data))
+    # With mixup or cutmix, label smoothing goes into the soft targets (timm).
+    train_data = mix_batches(train_data, spec.augment, augment_seed, spec.label_smoothing)
+    return tuple(dataset.prefetch(tf.data.AUTOTUNE) for dataset in (train_data, val_data))
 
 
 def dtype_policy(mixed: bool | str) -> str:
@@ -567,10 +572,10 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
     for raw in (saved, now):
         raw.get("train", {}).pop("epochs", None)
     # A train key added to the format since the run started, left at its default, is no change.
-    defaults = TrainSpec().model_dump(mode="json")
-    for key, value in list(now.get("train", {}).items()):
-        if key not in saved.get("train", {}) and value == defaults.get(key):
-            del now["train"][key]
+    # So is one added inside a section (train.augment's keys).
+    _drop_new_defaults(
+        now.get("train", {}), saved.get("train", {}), TrainSpec().model_dump(mode="json")
+    )
     # How the model is evaluated does not change its training: a shipped recipe that has
     # since declared its `eval` (torchvision's crop) still resumes a run started without it.
     if "eval" not in saved.get("train", {}):
@@ -587,6 +592,17 @@ def _check_same_run(run: RunDir, recipe: Recipe) -> None:
             "same recipe, data and flags (only --epochs may change), pass a new --out, or "
             "start this run over with --restart (it removes the old run's files)."
         )
+
+
+def _drop_new_defaults(now: dict, saved: dict, defaults: dict) -> None:
+    """Removes from `now` the keys `saved` has not and that hold their default, at every depth."""
+    for key, value in list(now.items()):
+        if key not in saved:
+            if value == defaults.get(key):
+                del now[key]
+        elif isinstance(value, dict) and isinstance(saved[key], dict):
+            inner = defaults.get(key)
+            _drop_new_defaults(value, saved[key], inner if isinstance(inner, dict) else {})
 
 
 def _differences(a: Any, b: Any, where: str = "") -> list[tuple[str, Any, Any]]:

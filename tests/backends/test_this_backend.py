@@ -92,6 +92,31 @@ def test_demo_trains_evaluates_and_predicts(tmp_path):
         assert (root / "run" / name).is_file()
 
 
+# The augmentation runs in tf.data whatever the backend; JAX checks it feeds a step
+# (PyTorch's fit reads the same tf.data pipeline through the same adapter).
+@pytest.mark.skipif(BACKEND != "jax", reason="TensorFlow's suite covers it; one other suffices")
+@pytest.mark.slow  # a run: about 65 s on a busy CPU
+def test_an_epoch_trains_with_every_augmentation(tmp_path):
+    from helpers import training_recipe
+
+    from registry.training.run import train
+
+    augment = {
+        "horizontal_flip": True,
+        "random_resized_crop": True,
+        "random_crop": {"padding": 4},
+        "rand_augment": {"num_ops": 2, "magnitude": 9, "magnitude_std": 0.5},
+        "color_jitter": 0.4,
+        "random_erasing": True,
+        "mixup": 0.2,
+        "cutmix": 1.0,
+    }
+    data = write_folder(tmp_path / "data", {"a": 4, "b": 4, "c": 4})
+    recipe = training_recipe(epochs=1, label_smoothing=0.1, augment=augment)
+    result = train(recipe, data=data, out=tmp_path / "run", verbose=0)
+    assert np.isfinite(result.history["loss"][0])
+
+
 # On JAX, test_multi_host.py resumes a run (killed, then launched again) through the same
 # load of last.keras; the 48 s this takes there are CI's to spend on that test.
 @pytest.mark.skipif(BACKEND != "torch", reason="TensorFlow's suite and test_multi_host cover it")

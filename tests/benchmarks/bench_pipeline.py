@@ -32,7 +32,7 @@ def demo_settings() -> dict:
     return {
         "image_size": train.image_hw[0],
         "batch": train.batch_size,
-        "augment": train.augment.model_dump(),
+        "augment": train.augment.model_dump(exclude_defaults=True),
     }
 
 
@@ -44,7 +44,7 @@ class PipelineResult:
         images: int. Images in the training folder.
         image_size: int. Side of the square images.
         batch: int. Images per batch.
-        augment: dict. The `augmentation()` arguments.
+        augment: dict. The recipe's `train.augment` keys.
         pipeline: dict. Mode ("no cache", "memory cache") -> img/s, after a
             first epoch that is not counted.
         first_epoch: dict. Mode -> img/s of the first epoch (for the memory
@@ -76,7 +76,8 @@ class PipelineResult:
 
 def demo_datasets(workdir: Path, image_size: int, batch: int, augment: dict):
     """The folder and a function making the demo's augmented dataset for a cache mode."""
-    from registry.training.augment import augment_dataset, augmentation
+    from registry.recipe.train_spec import AugmentSpec
+    from registry.training.augment import augment_images
     from registry.training.data import image_dataset, scan_image_folder
     from registry.training.digits import write_digits_folder
 
@@ -84,15 +85,15 @@ def demo_datasets(workdir: Path, image_size: int, batch: int, augment: dict):
     folder = scan_image_folder(train_dir)
 
     def make(cache: bool) -> tf.data.Dataset:
-        dataset = image_dataset(
+        return image_dataset(
             folder,
             image_size=(image_size, image_size),
             batch_size=batch,
             shuffle=True,
             seed=0,
             cache=cache,
+            augment=augment_images(AugmentSpec.model_validate(augment), seed=0),
         )
-        return augment_dataset(dataset, augmentation(**augment, seed=0))
 
     return folder, make
 

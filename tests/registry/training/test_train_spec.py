@@ -45,7 +45,7 @@ def test_string_shorthand_for_optimizer_and_schedule():
         (
             {"augment": {"rotaton": 15}},
             "train.augment.rotaton: unknown key 'rotaton'. Did you mean 'rotation'? Valid keys: "
-            "height_shift, horizontal_flip, rotation",
+            "color_jitter, cutmix, height_shift, horizontal_flip",
         ),
         (
             {"optimizer": {"name": "sgd", "momentun": 0.9}},
