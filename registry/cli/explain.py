@@ -1,6 +1,7 @@
 """Commands that look inside a network: explain (Grad-CAM), gradients and landscape."""
 
 import argparse
+import json
 from pathlib import Path
 
 from registry.cli.options import (
@@ -80,6 +81,9 @@ def cmd_landscape(args) -> int:
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     plot_landscape(results, args.out)
+    numbers = args.out.with_suffix(".json")
+    numbers.write_text(json.dumps({label: r.to_dict() for label, r in results.items()}, indent=1))
+    print(f"wrote {numbers} (the grid and the losses)")
     print(f"wrote {args.out}")
     return 0
 

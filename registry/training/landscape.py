@@ -41,6 +41,15 @@ class Landscape:
     losses: np.ndarray
     centre: float
 
+    def to_dict(self) -> dict:
+        """Plain lists and floats (JSON), so a figure can be checked or drawn again."""
+        return {
+            "alphas": self.alphas.tolist(),
+            "betas": None if self.betas is None else self.betas.tolist(),
+            "losses": self.losses.tolist(),
+            "centre": self.centre,
+        }
+
 
 def filter_normalized_direction(model: keras.Model, rng: np.random.Generator) -> list[np.ndarray]:
     """One random direction, an array per trainable weight, filter-normalised (Li et al. 2018).
@@ -188,15 +197,20 @@ def plot_landscape(
     if not two_d:
         figure, ax = plt.subplots(figsize=(6, 4.5))
         for label, each in landscapes.items():
-            ax.plot(each.alphas, each.losses, "-o", markersize=3, label=label or None)
+            name = f"{label}: " if label else ""
+            ax.plot(
+                each.alphas, each.losses, "-o", markersize=3, label=f"{name}{each.centre:.4f} at 0"
+            )
+        every = np.concatenate([np.ravel(each.losses) for each in landscapes.values()])
+        finite = every[np.isfinite(every)]
+        # Far from the weights the loss grows by orders of magnitude: a log axis keeps
+        # the basin around 0 visible next to the walls.
+        if finite.size and finite.min() > 0 and finite.max() > 30 * finite.min():
+            ax.set_yscale("log")
         ax.set_xlabel("α (direction 1, filter-normalised)")
         ax.set_ylabel("training loss")
-        if len(landscapes) > 1:
-            ax.legend()
-        centres = ", ".join(
-            f"{label + ' ' if label else ''}{each.centre:.4f}" for label, each in landscapes.items()
-        )
-        ax.set_title(title or f"loss around the trained weights (centre {centres})")
+        ax.legend()
+        ax.set_title(title or "training loss around the trained weights")
         ax.grid(True, alpha=0.3)
     else:
         panels = len(landscapes)

@@ -1,5 +1,7 @@
 """`resblocks landscape`: filter-normalised directions (Li et al. 2018) and the loss around θ."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -106,3 +108,7 @@ def test_two_runs_share_one_figure(trained, tmp_path, capsys):
     folder = trained[0].parent.name  # a model.keras is named by its folder
     assert [line.split(":")[0] for line in lines[:2]] == [folder, f"{folder} (2)"]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    numbers = json.loads(out.with_suffix(".json").read_text())
+    assert list(numbers) == [folder, f"{folder} (2)"]
+    assert numbers[folder]["alphas"] == [-1.0, 0.0, 1.0] and numbers[folder]["betas"] is None
+    assert numbers[folder]["losses"][1] == pytest.approx(numbers[folder]["centre"])
