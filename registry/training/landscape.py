@@ -233,7 +233,16 @@ def plot_landscape(
 
 
 def _levels(losses: Sequence) -> np.ndarray:
-    """Contour levels spread over the finite losses (a far point can be huge or NaN)."""
+    """Contour levels spread over the finite losses (a far point can be huge or NaN).
+
+    Evenly spaced in the logarithm when the losses span more than 30x, as
+    they do a filter-normalised step away from trained weights: even levels
+    would all crowd the walls and leave the basin, the part worth seeing, blank.
+    """
     finite = np.asarray(losses)[np.isfinite(losses)]
     low, high = float(finite.min()), float(np.percentile(finite, 95))
-    return np.linspace(low, high if high > low else low + 1.0, 15)
+    if high <= low:
+        return np.linspace(low, low + 1.0, 15)
+    if low > 0 and high > 30 * low:
+        return np.geomspace(low * 1.05, high, 15)
+    return np.linspace(low, high, 15)
