@@ -196,7 +196,7 @@ def train(
     multi_host = isinstance(strategy, MultiHost)
     state = run.open() if run.writable or not multi_host else None
     if state is not None and run.writable:
-        _check_same_run(run, resolved)
+        check_same_run(run, resolved)
         check_same_data(run, record)
     resume = run / rundir.LAST if state is not None and (run / rundir.LAST).is_file() else None
     scratch = tempfile.TemporaryDirectory(prefix="resblocks-resume-") if multi_host else None
@@ -562,7 +562,7 @@ def _recipe_hw(recipe: Recipe) -> tuple[int, int]:
     return (h, w)
 
 
-def _check_same_run(run: RunDir, recipe: Recipe) -> None:
+def check_same_run(run: RunDir, recipe: Recipe) -> None:
     """Refuses to resume a run of another recipe or other settings (a longer run is fine)."""
     path = run / rundir.RECIPE
     if not path.is_file():

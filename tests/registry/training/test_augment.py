@@ -171,7 +171,7 @@ def test_a_run_from_before_the_new_keys_resumes_and_a_changed_one_does_not(tmp_p
     import yaml
 
     from registry.training import rundir
-    from registry.training.run import _check_same_run, recipe_yaml, resolve_spec
+    from registry.training.run import check_same_run, recipe_yaml, resolve_spec
     from registry.training.rundir import RunDir, RunDirError
 
     def resolved(raw):  # the recipe as a run records it: every train key filled in
@@ -188,7 +188,7 @@ def test_a_run_from_before_the_new_keys_resumes_and_a_changed_one_does_not(tmp_p
     }
     run = RunDir(tmp_path)
     (tmp_path / rundir.RECIPE).write_text(yaml.safe_dump(old), encoding="utf-8")
-    _check_same_run(run, now)
+    check_same_run(run, now)
     changed = resolved(training_recipe(augment={"horizontal_flip": True, "mixup": 0.2}))
     with pytest.raises(RunDirError, match="train.augment.mixup: None in the run, 0.2 now"):
-        _check_same_run(run, changed)
+        check_same_run(run, changed)
