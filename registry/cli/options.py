@@ -35,6 +35,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_tta_option(parser: argparse.ArgumentParser) -> None:
+    """`--tta none|flip`: test-time flips on or off, whatever the run's recipe says."""
+    parser.add_argument(
+        "--tta",
+        choices=("none", "flip"),
+        help="average in each image's mirror (flip) or not (none); default: the run's "
+        "recipe (train.eval.tta), else none",
+    )
+
+
 def add_data_option(
     parser: argparse.ArgumentParser,
     role: str,

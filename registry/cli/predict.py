@@ -31,7 +31,13 @@ import os
 import sys
 from pathlib import Path
 
-from registry.cli.options import SAVED_PLUGINS_HELP, UsageError, add_recipe_options, positive_int
+from registry.cli.options import (
+    SAVED_PLUGINS_HELP,
+    UsageError,
+    add_recipe_options,
+    add_tta_option,
+    positive_int,
+)
 
 
 def cmd_predict(args) -> int:
@@ -67,6 +73,11 @@ def _predict(args, paths: list[str]) -> int:
         raise UsageError(
             "--embeddings goes with --model NAME --weights FILE of a recipe with an embedding "
             "head, e.g. facenet_inception_resnet_v1."
+        )
+    if args.tta is not None and (args.model is not None or _exported(paths[0])):
+        raise UsageError(
+            "--tta goes with a saved model (MODEL.keras or a run folder); an exported model or "
+            "--model NAME reads each image once."
         )
     if args.model is not None:
         from registry.training.predict_pretrained import is_embedding_recipe, predict_imagenet
@@ -111,6 +122,7 @@ def _predict(args, paths: list[str]) -> int:
         predictions = predict_exported(model, paths, top=args.top or 1, batch_size=args.batch_size)
         results = [[_row(*ranked) for ranked in p.top] for p in predictions]
     else:
+        from registry.training.eval_transform import with_tta
         from registry.training.predict import predict
 
         if len(paths) < 2 or not (paths[0].endswith(".keras") or Path(paths[0]).is_dir()):
@@ -131,6 +143,7 @@ def _predict(args, paths: list[str]) -> int:
             batch_size=args.batch_size,
             image_size=args.image_size,
             allow_plugins=args.allow_plugins,
+            eval_transform=with_tta(model, args.tta),
         )
         results = [[_row(*ranked) for ranked in p.top] for p in predictions]
     if args.json:
@@ -239,6 +252,7 @@ def add_to(commands) -> None:
         help="with --model of an embedding recipe (facenet_inception_resnet_v1): write the "
         "vectors, one row per image",
     )
+    add_tta_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     add_recipe_options(p, help_text=SAVED_PLUGINS_HELP)
     p.set_defaults(run=cmd_predict)

@@ -12,6 +12,7 @@ from registry.cli.options import (
     add_data_option,
     add_image_size_option,
     add_recipe_options,
+    add_tta_option,
     positive_int,
 )
 from registry.errors import MissingFileError
@@ -89,6 +90,7 @@ def _restart(args) -> None:
 
 
 def cmd_evaluate(args) -> int:
+    from registry.training.eval_transform import with_tta
     from registry.training.evaluate import evaluate
 
     model_path = Path(args.model)
@@ -119,6 +121,7 @@ def cmd_evaluate(args) -> int:
         skip_bad_images=args.skip_bad_images,
         allow_plugins=args.allow_plugins,
         download=args.download,
+        eval_transform=with_tta(args.model, args.tta),
     )
     worst_png = None
     if args.worst:
@@ -291,6 +294,7 @@ def add_to(commands) -> None:
         help="images per step (default 32)",
     )
     add_image_size_option(p)
+    add_tta_option(p)
     p.add_argument(
         "--confusion-matrix",
         type=Path,

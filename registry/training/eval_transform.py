@@ -72,6 +72,18 @@ def resolve(
     return eval_spec(given, where="argument `eval_transform`") or run_eval_spec(model)
 
 
+def with_tta(model: str | os.PathLike | keras.Model, tta: str | None) -> EvalSpec | None:
+    """The evaluation transform `model` was trained with, its `tta` replaced when `tta` is given.
+
+    For the command line's `--tta none|flip`: what test-time flips add is
+    measured by evaluating one model both ways.
+    """
+    fit = run_eval_spec(model)
+    if tta is None:
+        return fit
+    return (fit or EvalSpec()).model_copy(update={"tta": tta})
+
+
 def predict_scores(model: keras.Model, inputs: tf.data.Dataset, fit: EvalSpec | None) -> np.ndarray:
     """The model's outputs on a dataset of image batches; `tta: flip` averages in the mirror's.
 

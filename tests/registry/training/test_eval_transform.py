@@ -7,6 +7,7 @@ the filtered case, and the model run on arrays cropped with numpy.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import keras
@@ -21,9 +22,10 @@ from registry import build
 from registry.errors import RecipeError
 from registry.recipe.train_spec import EvalSpec, TrainSpec
 from registry.training import decode
-from registry.training.eval_transform import predict_scores, run_eval_spec
+from registry.training.eval_transform import predict_scores, run_eval_spec, with_tta
 from registry.training.evaluate import evaluate
 from registry.training.predict import predict
+from registry.training.saved import load_trained
 
 CROP = {"resize": "shorter_side", "crop_pct": 0.875, "interpolation": "bilinear"}
 
@@ -156,7 +158,6 @@ def test_predict_of_a_run_uses_its_eval_transform(tmp_path):
 
 def test_evaluate_of_a_run_uses_its_eval_transform(tmp_path):
     from registry.training import explain
-    from registry.training.saved import load_trained
 
     run, image, cropped, _ = _cropping_run(tmp_path)
     evaluation = evaluate(run / "model.keras", tmp_path / "data")
@@ -166,6 +167,24 @@ def test_evaluate_of_a_run_uses_its_eval_transform(tmp_path):
     model = load_trained(run)
     pixels, _ = explain.load_images(model, [str(image)], None, evaluation.eval_transform)
     np.testing.assert_array_equal(pixels[0], np.asarray(Image.open(image))[:, 8:40])
+
+
+def test_tta_on_the_command_line_keeps_the_runs_crop(tmp_path, capsys):
+    from registry.cli.app import main
+
+    run, image, cropped, _ = _cropping_run(tmp_path)
+    assert with_tta(run, None) == run_eval_spec(run)
+    assert with_tta(run, "flip") == EvalSpec(resize="shorter_side", crop_pct=1.0, tta="flip")
+    model = load_trained(run)
+    mirrored = model.predict(
+        np.asarray(Image.open(image))[None, :, 8:40][:, :, ::-1] * 1.0, verbose=0
+    )
+    for tta, expected in (("none", cropped), ("flip", (cropped + mirrored[0]) / 2)):
+        assert main(["predict", str(run), str(image), "--top", "2", "--json", "--tta", tta]) == 0
+        rows = json.loads(capsys.readouterr().out)[0]["predictions"]
+        got = {row["index"]: row["score"] for row in rows}
+        np.testing.assert_allclose([got[0], got[1]], expected, atol=1e-5)
+    assert main(["evaluate", str(run), "--data", str(tmp_path / "data"), "--tta", "flip"]) == 0
 
 
 def test_a_run_without_eval_squashes_as_before(tmp_path):
