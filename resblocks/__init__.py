@@ -4,8 +4,10 @@ Keras and keras.ops only, so any Keras backend can run them; every class is
 registered for safe `.keras` loading under the package name "resblocks".
 """
 
+from resblocks.anti_alias import BlurPool2D
 from resblocks.conv_bn import ConvBN
 from resblocks.drop_path import DropPath
+from resblocks.efficient_channel_attention import EfficientChannelAttention
 from resblocks.embedding import Embedding
 from resblocks.grouped_conv import GroupedConv2D
 from resblocks.heads import Classifier
@@ -40,12 +42,14 @@ from resblocks.stems import (
 
 __all__ = [
     "AvgDownShortcut",
+    "BlurPool2D",
     "BottleNeck",
     "CifarStem",
     "Classifier",
     "ConvBN",
     "DeepStem",
     "DropPath",
+    "EfficientChannelAttention",
     "Embedding",
     "GroupedConv2D",
     "InceptionResBlock17",

@@ -7,18 +7,20 @@ learning the identity through a stack of nonlinear layers (sec. 3.1).
 
 The family's variants are arguments of the same two blocks: ResNeXt's
 cardinality and width (`groups`, `base_width`, Xie et al. 2017), Wide
-ResNets (`base_width`), squeeze-and-excitation (`se_ratio`, Hu et al. 2018),
-ResNet-D's shortcut (`avg_down`, He et al. 2019), dilation, stochastic
-depth and zero-init.
+ResNets (`base_width`), a channel gate (`attention`: squeeze-and-excitation,
+Hu et al. 2018, sized by `se_ratio`, or ECA, Wang et al. 2020), ResNet-D's
+shortcut (`avg_down`, He et al. 2019), anti-aliased downsampling
+(`anti_alias`, Zhang 2019), dilation, stochastic depth and zero-init.
 """
 
 import keras
 
+from resblocks.anti_alias import make_anti_alias
 from resblocks.arguments import given
+from resblocks.channel_attention import make_channel_attention
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBN
 from resblocks.residual_block import ResidualBlock, make_drop_path
-from resblocks.squeeze_excite import make_squeeze_excite
 
 # Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
 # keras.applications) or the 3x3 (torchvision's "ResNet v1.5").
@@ -41,6 +43,12 @@ class PostActivationBlock(ResidualBlock):
     Keyword-only args:
         se_ratio: float or None. Squeeze-and-excitation on the branch
             output before the sum (Hu et al. 2018, Fig. 3); None for none.
+        attention: str or None. The channel gate on the branch output:
+            "se", "eca" (`ATTENTIONS`); None for SE if `se_ratio` is given,
+            else none.
+        anti_alias: str. "none", "avg" or "blur" (`ANTI_ALIASES`): the
+            strided 3x3 convolves at stride 1 and a low-pass filter
+            subsamples after it (`make_anti_alias`), as timm's `aa_layer`.
         avg_down, drop_path_rate, zero_init_last: see `ResidualBlock`.
         dilation: int. Dilation rate of the branch's 3x3 convolutions.
     """
@@ -49,6 +57,8 @@ class PostActivationBlock(ResidualBlock):
         self,
         *,
         se_ratio: float | None = None,
+        attention: str | None = None,
+        anti_alias: str = "none",
         avg_down: bool = False,
         dilation: int = 1,
         drop_path_rate: float = 0.0,
@@ -65,8 +75,8 @@ class PostActivationBlock(ResidualBlock):
         )
 
     def _make_tail(self) -> None:
-        """The SE gate, the activation after the sum and stochastic depth, in that order."""
-        self.se = make_squeeze_excite(self.se_ratio)
+        """The channel gate, the activation after the sum and stochastic depth, in that order."""
+        self.se = make_channel_attention(self.attention, self.se_ratio)
         self.act = keras.layers.Activation(self.activation, name="out")
         self.drop_path = make_drop_path(self.drop_path_rate)
 
@@ -105,6 +115,12 @@ class ResBlock(PostActivationBlock):
         se_ratio: float or None. Squeeze-and-excitation on the residual
             branch before the sum (Hu et al. 2018, Fig. 3), with a bottleneck
             of `filters * se_ratio` channels, se_ratio in (0, 1]; None for none.
+        attention: str or None. The channel gate: "se" (at `se_ratio`, 1/16
+            if None) or "eca" (Wang et al. 2020: a 1-d convolution across the
+            pooled channels, no bottleneck); None: SE if `se_ratio` is given.
+        anti_alias: str. "avg" or "blur": conv1 convolves at stride 1 and
+            a 2x2 average pool or a `BlurPool2D` subsamples its activated
+            output (Zhang 2019; timm's `aa_layer`); "none" strides conv1.
         dilation: int. Dilation rate of the 3x3 convolutions (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
@@ -124,6 +140,8 @@ class ResBlock(PostActivationBlock):
 
     Attributes:
         conv1, conv2: the `ConvBN` layers of the residual branch F(x).
+        aa: the anti-aliasing pool after conv1, or None.
+        se: the channel gate after conv2, or None.
         downsample: the layer that brings x to the output shape, or None
             (identity, or no shortcut at all). Made in `build()`.
         act: the activation after the sum (named `act` in every block;
@@ -148,16 +166,20 @@ class ResBlock(PostActivationBlock):
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
         dilation = self.dilation
-        self.conv1 = self.conv_bn(filters, 3, strides, dilation_rate=dilation, name="conv1")
+        self.aa = make_anti_alias(self.anti_alias, strides)  # None: conv1 strides itself
+        stride = strides if self.aa is None else 1
+        self.conv1 = self.conv_bn(filters, 3, stride, dilation_rate=dilation, name="conv1")
         self.conv2 = self.last_conv_bn(filters, 3, "conv2", dilation_rate=dilation)
         self._make_tail()  # se, act, drop_path
 
     def branch(self) -> list:
-        return [self.conv1, self.conv2]
+        return [self.conv1, self.aa, self.conv2]
 
     def call(self, x, training=None):
         shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
         x = self.conv1(x, training=training)
+        if self.aa is not None:  # the subsampling, low-pass filtered
+            x = self.aa(x)
         x = self.conv2(x, training=training)
         return self.act(self.residual_sum(x, shortcut, training))
 
@@ -198,6 +220,13 @@ class BottleNeck(PostActivationBlock):
         se_ratio: float or None. Squeeze-and-excitation on the branch output
             before the sum (Hu et al. 2018, Fig. 3), in (0, 1]; timm's
             seresnet50 uses 1/16. None for none.
+        attention: str or None. The channel gate after conv3: "se" (at
+            `se_ratio`, 1/16 if None) or "eca" (Wang et al. 2020, timm's
+            ecaresnet50d); None: SE if `se_ratio` is given.
+        anti_alias: str. "avg" or "blur": the 3x3 convolves at stride 1 and
+            a 2x2 average pool or a `BlurPool2D` subsamples its activated
+            output (Zhang 2019; timm's resnetaa50d and resnetblur50). Needs
+            `stride_at="3x3"`. "none" strides the 3x3 itself.
         dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
@@ -215,7 +244,9 @@ class BottleNeck(PostActivationBlock):
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
         width: int. Channels of conv1 and conv2.
-        se: the `SqueezeExcite` after conv3, or None.
+        aa: the anti-aliasing pool after conv2, or None.
+        se: the channel gate after conv3 (`SqueezeExcite` or
+            `EfficientChannelAttention`), or None.
         downsample, act, drop_path, shortcut_kind: as in `ResBlock`.
         expansion: int. Output channels per bottleneck channel: 4, as in
             the paper (a class attribute, as timm's; a saved config's
@@ -239,9 +270,18 @@ class BottleNeck(PostActivationBlock):
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
         check_one_of("stride_at", stride_at, STRIDE_AT)
+        if stride_at == "1x1" and self.anti_alias in ("avg", "blur"):
+            raise ArgumentError(
+                "anti_alias",
+                "the low-pass filter takes the place of the 3x3's stride (timm's aa_layer), "
+                "and this bottleneck strides its 1x1. Use stride_at='3x3' with anti-aliasing. "
+                f"Received: anti_alias={self.anti_alias!r}",
+            )
         self.width = bottleneck_width(filters, base_width, groups)
 
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
+        self.aa = make_anti_alias(self.anti_alias, stride_3x3)  # None: conv2 strides itself
+        stride_3x3 = stride_3x3 if self.aa is None else 1
         self.conv1 = self.conv_bn(self.width, 1, stride_1x1, name="conv1")
         self.conv2 = self.conv_bn(
             self.width, 3, stride_3x3, groups=groups, dilation_rate=self.dilation, name="conv2"
@@ -250,11 +290,13 @@ class BottleNeck(PostActivationBlock):
         self._make_tail()  # se, act, drop_path
 
     def branch(self) -> list:
-        return [self.conv1, self.conv2, self.conv3]
+        return [self.conv1, self.conv2, self.aa, self.conv3]
 
     def call(self, x, training=None):
         shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
         x = self.conv1(x, training=training)  # 1x1: reduce to the bottleneck width
         x = self.conv2(x, training=training)  # 3x3 at that width
+        if self.aa is not None:  # the subsampling, low-pass filtered
+            x = self.aa(x)
         x = self.conv3(x, training=training)  # 1x1: expand by 4
         return self.act(self.residual_sum(x, shortcut, training))

@@ -84,8 +84,9 @@ class ResidualBlock(ConvBNLayer):
         downsample: the layer that brings x to the output shape, or None
             (identity, or no shortcut at all). Made in `build()`, when the
             input width is known.
-        se, drop_path: the squeeze-excite gate and the stochastic depth of
-            the branch, or None.
+        se, drop_path: the channel gate (squeeze-excite or ECA) and the
+            stochastic depth of the branch, or None.
+        aa: the anti-aliasing pool that subsamples the branch, or None.
         act: the activation after the sum, or None (pre-activation blocks
             have none).
         shortcut_kind: str or None. What the sum adds, once built:
@@ -97,6 +98,8 @@ class ResidualBlock(ConvBNLayer):
     # Arguments not every block takes, at the value that turns them off.
     stride_shortcut = "projection"
     se_ratio = None
+    attention = None
+    anti_alias = "none"
     avg_down = False
     dilation = 1
     drop_path_rate = 0.0
@@ -116,7 +119,7 @@ class ResidualBlock(ConvBNLayer):
         # Sublayers not every block has; None is skipped when building. On the
         # instance, not the class: torch's Module keeps sublayers in _modules,
         # where a class attribute of the same name would hide them.
-        self.preact_bn = self.preact_relu = self.se = self.drop_path = self.act = None
+        self.preact_bn = self.preact_relu = self.se = self.drop_path = self.act = self.aa = None
         check_shortcut(self.shortcut)
         check_one_of("stride_shortcut", self.stride_shortcut, STRIDE_SHORTCUTS)
         check_residual_only(self.shortcut, self.drop_path_rate, self.zero_init_last)

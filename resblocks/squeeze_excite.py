@@ -83,8 +83,3 @@ class SqueezeExcite(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), **argument_config(self)}
-
-
-def make_squeeze_excite(se_ratio: float | None) -> SqueezeExcite | None:
-    """The SE layer of a residual branch, or None when `se_ratio` is None."""
-    return None if se_ratio is None else SqueezeExcite(se_ratio, name="se")

@@ -4,7 +4,9 @@ ResNetStem is conv1 and the max-pool of He et al. 2015, Table 1 (224 -> 56);
 DeepStem replaces its 7x7 convolution by three 3x3 ones (ResNet-C of He et
 al. 2019, "Bag of Tricks", Fig. 2b; timm's `stem_type="deep"`); CifarStem
 is the 3x3 stem of the CIFAR networks (sec. 4.2), which keeps 32x32 inputs
-at full size; InceptionResNetStem is the stem of
+at full size. Both ResNet stems take timm's anti-aliased pool
+(`anti_alias`, Zhang 2019), and DeepStem its tiered widths (`tiered`);
+InceptionResNetStem is the stem of
 keras.applications' Inception-ResNet-V2 (299 -> 35) and, with a strided
 convolution for its last pool, that of Inception-ResNet-V1 (Szegedy et al.
 2016, Figure 14).
@@ -14,8 +16,10 @@ from collections.abc import Sequence
 
 import keras
 
+from resblocks.anti_alias import ANTI_ALIASES, BlurPool2D
 from resblocks.arguments import given
 from resblocks.chain import ChainLayer
+from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBNLayer, check_widths, inception_conv
 
 
@@ -35,6 +39,32 @@ def stem_max_pool(enabled: bool) -> tuple:
     )
 
 
+def stem_pool(max_pool: bool, anti_alias: str) -> tuple:
+    """The stem's pooling as timm makes it for its `aa_layer`: (pad, pool, aa), None where absent.
+
+    "none": ResNet's 3x3/2 max-pool (`stem_max_pool`). "avg": a 2x2/2
+    average pool in its place (timm's `nn.AvgPool2d(2)`). "blur": the
+    max-pool at stride 1, then a `BlurPool2D` subsamples (Zhang 2019's
+    MaxBlurPool).
+    """
+    check_one_of("anti_alias", anti_alias, ANTI_ALIASES)
+    if anti_alias != "none" and not max_pool:
+        raise ArgumentError(
+            "anti_alias",
+            "it replaces the stem's max-pool, and this stem has none (max_pool=False). Use "
+            f"max_pool=True, or anti_alias='none'. Received: anti_alias={anti_alias!r}",
+        )
+    if anti_alias == "avg":
+        return None, keras.layers.AveragePooling2D(2, strides=2, name="pool"), None
+    if anti_alias == "blur":
+        return (
+            keras.layers.ZeroPadding2D(1, name="pool_pad"),
+            keras.layers.MaxPooling2D(3, strides=1, name="pool"),
+            BlurPool2D(strides=2, name="aa"),
+        )
+    return (*stem_max_pool(max_pool), None)
+
+
 @keras.saving.register_keras_serializable(package="resblocks")
 class ResNetStem(ChainLayer, ConvBNLayer):
     """conv (7x7/2) -> BN -> ReLU -> max-pool (3x3/2): ResNet's "conv1" and pool.
@@ -47,6 +77,9 @@ class ResNetStem(ChainLayer, ConvBNLayer):
         kernel_size: int. Size of the convolution window.
         strides: int. Stride of the convolution.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
+        anti_alias: str. "none", or the anti-aliased pool in its place
+            (`stem_pool`): "avg" (2x2/2 average) or "blur" (3x3/1 max, then
+            `BlurPool2D`), as timm's `aa_layer`.
 
     Keyword-only args, the settings of the `ConvBN`:
         activation: str. The nonlinearity after BN.
@@ -64,15 +97,16 @@ class ResNetStem(ChainLayer, ConvBNLayer):
         kernel_size: int = 7,
         strides: int = 2,
         max_pool: bool = True,
+        anti_alias: str = "none",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
         self.conv = self.conv_bn(filters, kernel_size, strides, name="conv1")
-        self.pool_pad, self.pool = stem_max_pool(max_pool)
+        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
-        return [self.conv, self.pool_pad, self.pool]
+        return [self.conv, self.pool_pad, self.pool, self.aa]
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -91,6 +125,7 @@ class CifarStem(ResNetStem):
         kernel_size: int = 3,
         strides: int = 1,
         max_pool: bool = False,
+        anti_alias: str = "none",
         **kwargs,
     ):
         super().__init__(**given(locals()))
@@ -103,12 +138,19 @@ class DeepStem(ChainLayer, ConvBNLayer):
     He et al. 2019, Fig. 2(b): a 7x7 convolution costs 5.4 times a 3x3, and
     three 3x3s see as far (7x7) with more nonlinearity. Widths
     `stem_width, stem_width, filters`: 32, 32, 64 in the paper and in timm's
-    resnet50d.
+    resnet50d; timm's tiered stem (`stem_type="deep_tiered"`, its
+    resnet50t and ecaresnet50t) narrows the first to `3 * (stem_width // 4)`:
+    24, 32, 64.
 
     Args:
         filters: int. Output channels (of the third convolution).
-        stem_width: int. Channels of the first two convolutions.
+        stem_width: int. Channels of the second convolution, and of the
+            first unless `tiered`.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
+        tiered: bool. The first convolution has `3 * (stem_width // 4)`
+            channels (timm's "deep_tiered").
+        anti_alias: str. "none", "avg" or "blur": the anti-aliased pool in
+            place of the max-pool, as in `ResNetStem`.
 
     Keyword-only args, the settings of the three `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
@@ -128,20 +170,29 @@ class DeepStem(ChainLayer, ConvBNLayer):
         filters: int = 64,
         stem_width: int = 32,
         max_pool: bool = True,
+        tiered: bool = False,
+        anti_alias: str = "none",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
+        first = 3 * (stem_width // 4) if tiered else stem_width
+        if first < 1:
+            raise ArgumentError(
+                "tiered",
+                f"a tiered stem's first convolution has 3 * ({stem_width} // 4) = 0 channels. "
+                f"Use stem_width >= 4, or tiered=False. Received: tiered={tiered!r}",
+            )
         self.convs = [
-            self.conv_bn(stem_width, 3, 2, name="conv1"),
+            self.conv_bn(first, 3, 2, name="conv1"),
             self.conv_bn(stem_width, 3, name="conv2"),
             self.conv_bn(filters, 3, name="conv3"),
         ]
-        self.pool_pad, self.pool = stem_max_pool(max_pool)
+        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
         """The layers in the order `call` applies them."""
-        return [*self.convs, self.pool_pad, self.pool]
+        return [*self.convs, self.pool_pad, self.pool, self.aa]
 
 
 @keras.saving.register_keras_serializable(package="resblocks")

@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from registry.blocks import signatures
-from registry.blocks.signatures import PADDINGS, POOLINGS, SHORTCUTS, STRIDE_AT, STRIDE_SHORTCUTS
+from registry.blocks.signatures import (
+    ANTI_ALIASES,
+    ATTENTIONS,
+    PADDINGS,
+    POOLINGS,
+    SHORTCUTS,
+    STRIDE_AT,
+    STRIDE_SHORTCUTS,
+)
 from registry.names import did_you_mean
 
 
@@ -108,6 +116,9 @@ RULES: dict[str, Any] = {
     "groups": Annotated[int, Field(ge=1, le=1024)],
     "base_width": Annotated[int, Field(ge=1, le=4096)],
     "se_ratio": Annotated[float, Field(gt=0.0, le=1.0)] | None,
+    # The channel gate (SE or ECA), anti-aliased downsampling: docs/concepts/attention_and_tricks.md
+    "attention": Literal[ATTENTIONS],
+    "anti_alias": Literal[ANTI_ALIASES],
     "stem_width": Annotated[int, Field(ge=1, le=8192)],
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)

@@ -73,6 +73,8 @@ def old_name_rows() -> list[tuple]:
 
 def constants() -> dict[str, tuple]:
     """The allowed values recipes are checked against, as resblocks exports them."""
+    from resblocks.anti_alias import ANTI_ALIASES
+    from resblocks.channel_attention import ATTENTIONS
     from resblocks.conv_bn import PADDINGS
     from resblocks.heads import POOLINGS
     from resblocks.preact import STRIDE_SHORTCUTS
@@ -87,6 +89,8 @@ def constants() -> dict[str, tuple]:
         "MODES": tuple(MODES),
         "STRIDE_AT": tuple(STRIDE_AT),
         "SHORTCUTS": tuple(SHORTCUTS),
+        "ATTENTIONS": tuple(ATTENTIONS),
+        "ANTI_ALIASES": tuple(ANTI_ALIASES),
     }
 
 

@@ -22,6 +22,7 @@ BLOCKS = [
             ("kernel_size", "int", 7),
             ("strides", "int", 2),
             ("max_pool", "bool", True),
+            ("anti_alias", "str", "none"),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
@@ -39,6 +40,7 @@ BLOCKS = [
             ("kernel_size", "int", 3),
             ("strides", "int", 1),
             ("max_pool", "bool", False),
+            ("anti_alias", "str", "none"),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
@@ -80,6 +82,8 @@ BLOCKS = [
             ("filters", "int", 64),
             ("stem_width", "int", 32),
             ("max_pool", "bool", True),
+            ("tiered", "bool", False),
+            ("anti_alias", "str", "none"),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
@@ -118,6 +122,8 @@ BLOCKS = [
             ("strides", "int", 1),
             ("shortcut", "str", "projection"),
             ("se_ratio", "float | None", None),
+            ("attention", "str | None", None),
+            ("anti_alias", "str", "none"),
             ("avg_down", "bool", False),
             ("dilation", "int", 1),
             ("drop_path_rate", "float", 0.0),
@@ -142,6 +148,8 @@ BLOCKS = [
             ("groups", "int", 1),
             ("base_width", "int", 64),
             ("se_ratio", "float | None", None),
+            ("attention", "str | None", None),
+            ("anti_alias", "str", "none"),
             ("avg_down", "bool", False),
             ("dilation", "int", 1),
             ("drop_path_rate", "float", 0.0),
@@ -326,6 +334,8 @@ STRIDE_SHORTCUTS = ("projection", "subsample")
 MODES = ("caffe", "tf", "torch", "facenet", "rescale", "none")
 STRIDE_AT = ("1x1", "3x3")
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
+ATTENTIONS = (None, "se", "eca")
+ANTI_ALIASES = ("none", "avg", "blur")
 
 # The names suggested for a mistyped activation, and every name Keras accepts.
 ACTIVATIONS_KNOWN = (

@@ -11,12 +11,14 @@ The tables are torchvision's `models/resnet.py` names, which timm's
 | its projection shortcut: conv, BN | `.downsample.0`, `.downsample.1` |
 | its ResNet-D shortcut: (pool), conv, BN | `.downsample.1`, `.downsample.2` |
 | its squeeze-and-excitation | `.se.fc1`, `.se.fc2` |
+| its efficient channel attention (ECA) | `.se.conv` |
 | the classifier | `fc` |
 
 Stages are those the recipe's taps `c2`..`c5` close (torchvision's layer1..4).
 A conv weight is (out, in, kh, kw) in PyTorch and (kh, kw, in, out) in
-Keras; a linear weight (out, in) against (in, out); BN's running mean and
-variance are Keras' moving statistics.
+Keras, a 1-d one (out, in, k) against (k, in, out); a linear weight (out,
+in) against (in, out); BN's running mean and variance are Keras' moving
+statistics.
 """
 
 from collections.abc import Iterator
@@ -32,13 +34,14 @@ from resblocks import (
     Classifier,
     ConvBN,
     DeepStem,
+    EfficientChannelAttention,
     Network,
     ResBlock,
     ResNetStem,
     ZeroPadShortcut,
 )
 
-CONV, LINEAR, VECTOR = "conv", "linear", "vector"
+CONV, CONV1D, LINEAR, VECTOR = "conv", "conv1d", "linear", "vector"
 STAGE_TAPS = ("c2", "c3", "c4", "c5")
 # Buffers a state dict holds that are not weights.
 NOT_WEIGHTS = ("num_batches_tracked",)
@@ -52,7 +55,7 @@ class Slot:
         key: the state-dict key, e.g. "layer1.0.conv1.weight".
         variable: the Keras variable.
         where: our layer path, e.g. "conv2_block1/conv1/conv/kernel".
-        kind: CONV, LINEAR or VECTOR: how the array is transposed.
+        kind: CONV, CONV1D, LINEAR or VECTOR: how the array is transposed.
         head: bool. Part of the classifier.
         first: bool. The first convolution, which sees the image's channels.
     """
@@ -69,6 +72,8 @@ def to_keras(array: np.ndarray, kind: str) -> np.ndarray:
     """A PyTorch array in Keras' layout."""
     if kind == CONV:
         return np.transpose(array, (2, 3, 1, 0))
+    if kind == CONV1D:
+        return np.transpose(array, (2, 1, 0))
     if kind == LINEAR:
         return np.transpose(array)
     return array
@@ -78,6 +83,8 @@ def to_torch(array: np.ndarray, kind: str) -> np.ndarray:
     """A Keras array in PyTorch's layout (the inverse of `to_keras`)."""
     if kind == CONV:
         return np.ascontiguousarray(np.transpose(array, (3, 2, 0, 1)))
+    if kind == CONV1D:
+        return np.ascontiguousarray(np.transpose(array, (2, 1, 0)))
     if kind == LINEAR:
         return np.ascontiguousarray(np.transpose(array))
     return array
@@ -88,6 +95,8 @@ def torch_shape(shape: tuple, kind: str) -> tuple:
     if kind == CONV:
         kh, kw, cin, cout = shape
         return (cout, cin, kh, kw)
+    if kind == CONV1D:
+        return tuple(reversed(shape))
     if kind == LINEAR:
         return tuple(reversed(shape))
     return tuple(shape)
@@ -171,7 +180,10 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
         slots += conv_bn_slots(
             layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}", f"{block.name}/{layer.name}"
         )
-    if block.se is not None:
+    if isinstance(block.se, EfficientChannelAttention):  # timm's EcaModule: one Conv1d
+        where = f"{block.name}/se/conv/kernel"
+        slots.append(Slot(f"{prefix}.se.conv.weight", block.se.conv.kernel, where, CONV1D))
+    elif block.se is not None:
         for name, conv in (("fc1", block.se.reduce), ("fc2", block.se.expand)):
             where = f"{block.name}/se/{conv.name}"
             slots.append(Slot(f"{prefix}.se.{name}.weight", conv.kernel, f"{where}/kernel", CONV))

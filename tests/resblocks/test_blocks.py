@@ -198,7 +198,9 @@ def test_config_holds_exactly_the_constructor_arguments(cls):
 
 
 SETTINGS = "activation use_bias bn_epsilon bn_momentum kernel_initializer"
-VARIANTS = "se_ratio avg_down dilation drop_path_rate zero_init_last"
+# attention (SE or ECA) and anti_alias are new (timm's ECA and anti-aliased ResNets); their
+# defaults, None and "none", are the old blocks, so a file saved without them loads as before.
+VARIANTS = "se_ratio attention anti_alias avg_down dilation drop_path_rate zero_init_last"
 # The config keys each layer had in the last release: saved .keras files hold them.
 CONFIG_KEYS = {
     "ConvBN": "filters kernel_size strides padding bn_scale groups dilation_rate "
@@ -207,9 +209,10 @@ CONFIG_KEYS = {
     "BottleNeck": f"filters strides stride_at shortcut groups base_width {VARIANTS} {SETTINGS}",
     "PreActResBlock": f"filters strides shortcut stride_shortcut dropout {SETTINGS}",
     "PreActBottleNeck": f"filters strides shortcut stride_shortcut {SETTINGS}",
-    "ResNetStem": f"filters kernel_size strides max_pool {SETTINGS}",
-    "CifarStem": f"filters kernel_size strides max_pool {SETTINGS}",
-    "DeepStem": f"filters stem_width max_pool {SETTINGS}",
+    # anti_alias and tiered are new too, off by default: the old stems.
+    "ResNetStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
+    "CifarStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
+    "DeepStem": f"filters stem_width max_pool tiered anti_alias {SETTINGS}",
     # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
     # so a file saved without it loads as before.
     "InceptionResBlock17": "scale activation branch_0 branch_1 bn_scale",

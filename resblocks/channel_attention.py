@@ -1,0 +1,46 @@
+"""The channel gate of a residual branch, by kind: squeeze-and-excitation or ECA.
+
+Both gate the branch's output channel by channel before the sum with the
+shortcut, and both sit where timm's blocks keep them (`block.se`, its
+`attn_layer`): SE (Hu et al. 2018) with a bottleneck of `se_ratio` times
+the channels, ECA (Wang et al. 2020) with a 1-d convolution across
+channels. One argument, `attention`, chooses; `se_ratio` alone still means
+SE, as recipes wrote it before ECA existed.
+"""
+
+from resblocks.checks import ArgumentError, check_one_of
+from resblocks.efficient_channel_attention import EfficientChannelAttention
+from resblocks.squeeze_excite import SqueezeExcite
+
+# The channel gates a block can have; None for none.
+ATTENTIONS = (None, "se", "eca")
+# SE's width when `attention="se"` says nothing of it: r = 16, the paper's and timm's.
+DEFAULT_SE_RATIO = 1 / 16
+
+
+def check_attention(attention: str | None, se_ratio: float | None) -> None:
+    """Refuses an unknown kind, and an `se_ratio` given to a gate that has no SE bottleneck."""
+    check_one_of("attention", attention, ATTENTIONS)
+    if attention == "eca" and se_ratio is not None:
+        raise ArgumentError(
+            "se_ratio",
+            "ECA has no bottleneck to size (its 1-d convolution's width follows from the "
+            "channels). Use se_ratio=None with attention='eca', or attention='se'. "
+            f"Received: se_ratio={se_ratio!r}",
+        )
+
+
+def attention_kind(attention: str | None, se_ratio: float | None) -> str | None:
+    """The gate a block has: `attention`, or "se" when only `se_ratio` is given."""
+    return "se" if attention is None and se_ratio is not None else attention
+
+
+def make_channel_attention(attention: str | None, se_ratio: float | None):
+    """The gate of a residual branch, named `se` as in timm, or None for none."""
+    check_attention(attention, se_ratio)
+    kind = attention_kind(attention, se_ratio)
+    if kind == "se":
+        return SqueezeExcite(DEFAULT_SE_RATIO if se_ratio is None else se_ratio, name="se")
+    if kind == "eca":
+        return EfficientChannelAttention(name="se")
+    return None
