@@ -30,7 +30,14 @@ from resblocks.inception_resnet_v1 import (
 from resblocks.network import Network
 from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
 from resblocks.preprocessing import Preprocess
+from resblocks.res2net import Res2NetBottleneck
 from resblocks.residual import BottleNeck, ResBlock
+from resblocks.resnest import ResNestBottleneck, SplitAttention
+from resblocks.selective_kernel import (
+    SelectiveKernel,
+    SelectiveKernelBlock,
+    SelectiveKernelBottleneck,
+)
 from resblocks.shortcut import AvgDownShortcut, ZeroPadShortcut
 from resblocks.squeeze_excite import SqueezeExcite
 from resblocks.stems import (
@@ -70,9 +77,15 @@ __all__ = [
     "ReductionA",
     "ReductionB",
     "ReductionBV1",
+    "Res2NetBottleneck",
     "ResBlock",
+    "ResNestBottleneck",
     "ResNetStem",
     "ScaledResidual",
+    "SelectiveKernel",
+    "SelectiveKernelBlock",
+    "SelectiveKernelBottleneck",
+    "SplitAttention",
     "SqueezeExcite",
     "ZeroPadShortcut",
 ]

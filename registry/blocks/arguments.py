@@ -90,7 +90,8 @@ RULES: dict[str, Any] = {
     "dropout": Annotated[float, Field(ge=0.0, lt=1.0)],
     # The embedding head's bottleneck width (FaceNet: 512); None for none.
     "units": Annotated[int, Field(ge=1, le=65_536)] | None,
-    "scale": Annotated[float, Field(gt=0.0, le=10.0)],
+    # Inception-ResNet's residual scale (a float), Res2Net's number of groups (an int).
+    "scale": Annotated[int | float, Field(gt=0.0, le=10.0)],
     # Reduction-A's widths, named as in Szegedy et al. 2016, Table 1.
     "k": Annotated[int, Field(ge=1, le=8192)],
     "l": Annotated[int, Field(ge=1, le=8192)],
@@ -120,6 +121,12 @@ RULES: dict[str, Any] = {
     "attention": Literal[ATTENTIONS],
     "anti_alias": Literal[ANTI_ALIASES],
     "stem_width": Annotated[int, Field(ge=1, le=8192)],
+    # Res2Net, ResNeSt, Selective Kernel: docs/concepts/split_blocks.md
+    "cardinality": Annotated[int, Field(ge=1, le=1024)],
+    "radix": Annotated[int, Field(ge=1, le=64)],
+    "paths": Annotated[int, Field(ge=1, le=8)],
+    "attn_ratio": Annotated[float, Field(gt=0.0, le=1.0)],
+    "attn_divisor": Annotated[int, Field(ge=1, le=256)],
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
     ],

@@ -27,8 +27,12 @@ from resblocks import (
     PreActStem,
     ReductionA,
     ReductionB,
+    Res2NetBottleneck,
     ResBlock,
+    ResNestBottleneck,
     ResNetStem,
+    SelectiveKernelBlock,
+    SelectiveKernelBottleneck,
 )
 from resblocks.inception_resnet_v1 import V1_WIDTHS
 
@@ -42,6 +46,10 @@ BUILTIN_BLOCKS = [
     (ConvBN,              "block"),
     (ResBlock,            "block"),
     (BottleNeck,          "block"),
+    (Res2NetBottleneck,   "block"),
+    (ResNestBottleneck,   "block"),
+    (SelectiveKernelBlock, "block"),
+    (SelectiveKernelBottleneck, "block"),
     (PreActResBlock,      "block"),
     (PreActBottleNeck,    "block"),
     (PostNorm,            "block"),

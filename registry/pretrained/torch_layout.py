@@ -12,6 +12,10 @@ The tables are torchvision's `models/resnet.py` names, which timm's
 | its ResNet-D shortcut: (pool), conv, BN | `.downsample.1`, `.downsample.2` |
 | its squeeze-and-excitation | `.se.fc1`, `.se.fc2` |
 | its efficient channel attention (ECA) | `.se.conv` |
+| a Res2Net block's 3x3s | `.convs.{k}`, `.bns.{k}` |
+| a ResNeSt block's split attention | `.conv2.conv`, `.bn0`, `.fc1`, `.bn1`, `.fc2` |
+| an SK block's ConvBNs | `.conv{n}.conv`, `.conv{n}.bn` |
+| SK paths; attention | `.paths.{i}.conv`, `.bn`; `.attn.fc_reduce`, `.bn`, `.fc_select` |
 | the classifier | `fc` |
 
 Stages are those the recipe's taps `c2`..`c5` close (torchvision's layer1..4).
@@ -36,8 +40,13 @@ from resblocks import (
     DeepStem,
     EfficientChannelAttention,
     Network,
+    Res2NetBottleneck,
     ResBlock,
+    ResNestBottleneck,
     ResNetStem,
+    SelectiveKernel,
+    SelectiveKernelBlock,
+    SelectiveKernelBottleneck,
     ZeroPadShortcut,
 )
 
@@ -144,18 +153,21 @@ def conv_bn_slots(layer: ConvBN, conv: str, bn: str, where: str, first: bool = F
     slots = [Slot(f"{conv}.weight", layer.conv.kernel, f"{where}/conv/kernel", CONV, first=first)]
     if layer.conv.use_bias:
         slots.append(Slot(f"{conv}.bias", layer.conv.bias, f"{where}/conv/bias", VECTOR))
-    norm = layer.bn
-    for torch_name, variable in (
-        ("weight", norm.gamma),
-        ("bias", norm.beta),
-        ("running_mean", norm.moving_mean),
-        ("running_var", norm.moving_variance),
-    ):
-        if variable is not None:
-            slots.append(
-                Slot(f"{bn}.{torch_name}", variable, f"{where}/bn/{variable.name}", VECTOR)
-            )
-    return slots
+    return slots + bn_slots(layer.bn, bn, f"{where}/bn")
+
+
+def bn_slots(norm: keras.layers.BatchNormalization, bn: str, where: str) -> list[Slot]:
+    """The slots of a batch norm at our path `where`, from torch's `bn` module."""
+    return [
+        Slot(f"{bn}.{torch_name}", variable, f"{where}/{variable.name}", VECTOR)
+        for torch_name, variable in (
+            ("weight", norm.gamma),
+            ("bias", norm.beta),
+            ("running_mean", norm.moving_mean),
+            ("running_var", norm.moving_variance),
+        )
+        if variable is not None
+    ]
 
 
 def _stem(stem: keras.layers.Layer) -> list[Slot]:
@@ -172,13 +184,25 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
 
 
 def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
-    if not isinstance(block, (ResBlock, BottleNeck)):
-        raise _unsupported(block, "block", "res_block or bottleneck")
-    convs = [block.conv1, block.conv2] + ([block.conv3] if isinstance(block, BottleNeck) else [])
-    slots = []
-    for i, layer in enumerate(convs, start=1):
-        slots += conv_bn_slots(
-            layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}", f"{block.name}/{layer.name}"
+    if isinstance(block, Res2NetBottleneck):
+        slots = _res2net_branch(block, prefix)
+    elif isinstance(block, ResNestBottleneck):
+        slots = _resnest_branch(block, prefix)
+    elif isinstance(block, (SelectiveKernelBlock, SelectiveKernelBottleneck)):
+        slots = _sk_branch(block, prefix)
+    elif isinstance(block, (ResBlock, BottleNeck)):
+        convs = [block.conv1, block.conv2]
+        convs += [block.conv3] if isinstance(block, BottleNeck) else []
+        slots = []
+        for i, layer in enumerate(convs, start=1):
+            slots += conv_bn_slots(
+                layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}", f"{block.name}/{layer.name}"
+            )
+    else:
+        raise _unsupported(
+            block,
+            "block",
+            "res_block, bottleneck, res2_net_bottleneck, res_nest_bottleneck or selective_kernel_*",
         )
     if isinstance(block.se, EfficientChannelAttention):  # timm's EcaModule: one Conv1d
         where = f"{block.name}/se/conv/kernel"
@@ -197,6 +221,62 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     elif shortcut is not None and not isinstance(shortcut, ZeroPadShortcut):
         raise _unsupported(shortcut, "shortcut", "a projection")
     return slots
+
+
+def _res2net_branch(block: Res2NetBottleneck, prefix: str) -> list[Slot]:
+    """timm's `Bottle2neck`: conv1/bn1, the 3x3s as `convs.i`/`bns.i`, conv3/bn3."""
+    pairs = [(block.conv1, f"{prefix}.conv1", f"{prefix}.bn1")]
+    pairs += [(c, f"{prefix}.convs.{i}", f"{prefix}.bns.{i}") for i, c in enumerate(block.convs)]
+    pairs.append((block.conv3, f"{prefix}.conv3", f"{prefix}.bn3"))
+    slots = []
+    for layer, conv, bn in pairs:
+        slots += conv_bn_slots(layer, conv, bn, f"{block.name}/{layer.name}")
+    return slots
+
+
+def biased_conv_slots(conv: keras.layers.Conv2D, key: str, where: str) -> list[Slot]:
+    """A convolution with bias (no BN): `key.weight`, `key.bias`."""
+    return [
+        Slot(f"{key}.weight", conv.kernel, f"{where}/kernel", CONV),
+        Slot(f"{key}.bias", conv.bias, f"{where}/bias", VECTOR),
+    ]
+
+
+def _resnest_branch(block: ResNestBottleneck, prefix: str) -> list[Slot]:
+    """timm's `ResNestBottleneck`: conv1/bn1, `conv2` a `SplitAttn`, conv3/bn3."""
+    split, where = block.conv2, f"{block.name}/{block.conv2.name}"
+    return [
+        *conv_bn_slots(block.conv1, f"{prefix}.conv1", f"{prefix}.bn1", f"{block.name}/conv1"),
+        *conv_bn_slots(split.conv, f"{prefix}.conv2.conv", f"{prefix}.conv2.bn0", f"{where}/conv"),
+        *biased_conv_slots(split.fc1, f"{prefix}.conv2.fc1", f"{where}/fc1"),
+        *bn_slots(split.bn1, f"{prefix}.conv2.bn1", f"{where}/bn1"),
+        *biased_conv_slots(split.fc2, f"{prefix}.conv2.fc2", f"{where}/fc2"),
+        *conv_bn_slots(block.conv3, f"{prefix}.conv3", f"{prefix}.bn3", f"{block.name}/conv3"),
+    ]
+
+
+def _sk_branch(block: keras.layers.Layer, prefix: str) -> list[Slot]:
+    """timm's `SelectiveKernelBasic`/`Bottleneck`: `ConvNormAct`s (`.conv`, `.bn`), the SK unit."""
+    slots = []
+    for layer in block.branch():
+        key, where = f"{prefix}.{layer.name}", f"{block.name}/{layer.name}"
+        if isinstance(layer, SelectiveKernel):
+            slots += _selective_kernel(layer, key, where)
+        else:
+            slots += conv_bn_slots(layer, f"{key}.conv", f"{key}.bn", where)
+    return slots
+
+
+def _selective_kernel(unit: SelectiveKernel, key: str, where: str) -> list[Slot]:
+    slots = []
+    for i, path in enumerate(unit.branches):
+        slots += conv_bn_slots(
+            path, f"{key}.paths.{i}.conv", f"{key}.paths.{i}.bn", f"{where}/{path.name}"
+        )
+    for name in ("fc_reduce", "fc_select"):
+        conv = getattr(unit, name)
+        slots.append(Slot(f"{key}.attn.{name}.weight", conv.kernel, f"{where}/{name}/kernel", CONV))
+    return slots + bn_slots(unit.bn, f"{key}.attn.bn", f"{where}/bn")
 
 
 def _head(head: keras.layers.Layer) -> list[Slot]:

@@ -11,7 +11,8 @@ the timm ResNets that need blocks resblocks does not have yet.
 
 PREFIX = "timm/"
 
-# timm name -> recipe, for every timm ResNet whose layout a shipped recipe is.
+# timm name -> recipe, for every timm ResNet whose layout a shipped recipe is (Res2Net,
+# ResNeSt and SK-ResNet included: timm builds them on the same `ResNet` class).
 TIMM_RECIPES = {
     "resnet18": "resnet18",
     "resnet18d": "resnet18d",
@@ -26,6 +27,23 @@ TIMM_RECIPES = {
     "resnet152": "resnet152_tv",
     "resnet152d": "resnet152d",
     "resnet200d": "resnet200d",
+    "res2net50_26w_4s": "res2net50_26w_4s",
+    "res2net50_26w_6s": "res2net50_26w_6s",
+    "res2net50_26w_8s": "res2net50_26w_8s",
+    "res2net50_48w_2s": "res2net50_48w_2s",
+    "res2net50_14w_8s": "res2net50_14w_8s",
+    "res2net101_26w_4s": "res2net101_26w_4s",
+    "res2net50d": "res2net50d",
+    "res2net101d": "res2net101d",
+    "res2next50": "res2next50",
+    "resnest14d": "resnest14d",
+    "resnest26d": "resnest26d",
+    "resnest50d": "resnest50d",
+    "resnest50d_1s4x24d": "resnest50d_1s4x24d",
+    "resnest50d_4s2x40d": "resnest50d_4s2x40d",
+    "resnest101e": "resnest101e",
+    "resnest200e": "resnest200e",
+    "resnest269e": "resnest269e",
     "resnext50_32x4d": "resnext50_32x4d",
     "resnext101_32x8d": "resnext101_32x8d",
     "resnext101_64x4d": "resnext101_64x4d",
@@ -33,6 +51,11 @@ TIMM_RECIPES = {
     "seresnet34": "seresnet34",
     "seresnet50": "seresnet50",
     "seresnext50_32x4d": "seresnext50_32x4d",
+    "skresnet18": "skresnet18",
+    "skresnet34": "skresnet34",
+    "skresnet50": "skresnet50",
+    "skresnet50d": "skresnet50d",
+    "skresnext50_32x4d": "skresnext50_32x4d",
     "wide_resnet50_2": "wide_resnet50_2",
     "wide_resnet101_2": "wide_resnet101_2",
 }
