@@ -58,6 +58,26 @@ TIMM_RECIPES = {
     "skresnext50_32x4d": "skresnext50_32x4d",
     "wide_resnet50_2": "wide_resnet50_2",
     "wide_resnet101_2": "wide_resnet101_2",
+    # Efficient channel attention (`attention: eca`) and anti-aliased downsampling (`anti_alias`).
+    "ecaresnet26t": "ecaresnet26t",
+    "ecaresnet50d": "ecaresnet50d",
+    "ecaresnet50t": "ecaresnet50t",
+    "ecaresnet101d": "ecaresnet101d",
+    "ecaresnet200d": "ecaresnet200d",
+    "ecaresnet269d": "ecaresnet269d",
+    "ecaresnetlight": "ecaresnetlight",
+    "ecaresnext26t_32x4d": "ecaresnext26t_32x4d",
+    "ecaresnext50t_32x4d": "ecaresnext50t_32x4d",
+    "resnetaa34d": "resnetaa34d",
+    "resnetaa50": "resnetaa50",
+    "resnetaa50d": "resnetaa50d",
+    "resnetaa101d": "resnetaa101d",
+    "seresnetaa50d": "seresnetaa50d",
+    "seresnextaa101d_32x8d": "seresnextaa101d_32x8d",
+    "resnetblur18": "resnetblur18",
+    "resnetblur50": "resnetblur50",
+    "resnetblur50d": "resnetblur50d",
+    "resnetblur101d": "resnetblur101d",
 }
 
 

@@ -1,0 +1,67 @@
+"""timm's ECA and anti-aliased ResNets: their checkpoints load into the recipes exactly.
+
+Each network's random state dict comes from torch_reference_attn.py, written
+from timm's layouts without our code (its keys, shapes and logits were
+checked once against timm 1.0.31 itself); its forward pass uses
+torch.nn.functional only. Logits are compared within 1e-5 relative, from
+a .pth and a .safetensors file. One network of each layout runs in `make
+test`, the others in `make test-slow`.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+import torch_reference_attn as reference
+from helpers import representatives
+from test_torch_weights import forward, logits_model, save_pth, save_safetensors
+
+from registry import WeightsError, load_weights
+
+try:
+    import torch
+except ImportError:  # each test's .safetensors half still runs, against stored outputs
+    torch = None
+
+STORED = dict(np.load(reference.DATA))
+
+
+def new_layout_params(names: list[str]) -> list:
+    """`names` as params, in `make test` only those that represent a layout no other recipe has.
+
+    The representatives of all shipped recipes, so a network whose layout
+    an older recipe already loads in `make test` (resnetaa50 is
+    resnet50_tv's layers with Keras' own pools) runs in `make test-slow`.
+    """
+    shown = set(representatives()) & set(names)
+    return [pytest.param(n, id=n, marks=[] if n in shown else [pytest.mark.slow]) for n in names]
+
+
+def assert_logits(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("name", new_layout_params(list(reference.SPECS)))
+def test_checkpoint_gives_the_timm_networks_outputs(name, tmp_path, monkeypatch):
+    state = reference.state_dict(name)
+    x = reference.images()
+    expected = STORED[name]
+    if torch is not None:
+        # The stored outputs are the reference's (torch_reference_attn.py rewrites them).
+        np.testing.assert_allclose(reference.forward(state, x, name), expected, atol=1e-5)
+        model = logits_model(name, weights=save_pth(state, tmp_path / f"{name}.pth"))
+        assert_logits(forward(model, x), expected)
+        del model
+    monkeypatch.setitem(sys.modules, "torch", None)
+    model = logits_model(name, weights=save_safetensors(state, tmp_path / f"{name}.safetensors"))
+    assert_logits(forward(model, x), expected)
+
+
+def test_an_se_file_does_not_load_into_an_eca_network(tmp_path):
+    # Same stages, SE's fc1/fc2 where ECA has one conv: refused, by key.
+    state = reference.state_dict("ecaresnet26t")
+    state = {k: v for k, v in state.items() if ".se.conv." not in k}
+    state["layer1.0.se.fc1.weight"] = np.zeros((16, 256, 1, 1), "float32")
+    model = logits_model("ecaresnet26t")
+    with pytest.raises(WeightsError, match=r"missing from the file: layer1\.0\.se\.conv\.weight"):
+        load_weights(model, save_safetensors(state, tmp_path / "se.safetensors"))
