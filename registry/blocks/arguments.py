@@ -109,6 +109,7 @@ RULES: dict[str, Any] = {
     "base_width": Annotated[int, Field(ge=1, le=4096)],
     "se_ratio": Annotated[float, Field(gt=0.0, le=1.0)] | None,
     "stem_width": Annotated[int, Field(ge=1, le=8192)],
+    "first_width": Width | None,  # the tiered deep stem's first convolution
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
     ],

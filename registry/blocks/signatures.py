@@ -80,6 +80,8 @@ BLOCKS = [
             ("filters", "int", 64),
             ("stem_width", "int", 32),
             ("max_pool", "bool", True),
+            ("first_width", "int | None", None),
+            ("conv_pool", "bool", False),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),

@@ -209,7 +209,9 @@ CONFIG_KEYS = {
     "PreActBottleNeck": f"filters strides shortcut stride_shortcut {SETTINGS}",
     "ResNetStem": f"filters kernel_size strides max_pool {SETTINGS}",
     "CifarStem": f"filters kernel_size strides max_pool {SETTINGS}",
-    "DeepStem": f"filters stem_width max_pool {SETTINGS}",
+    # first_width and conv_pool are new (timm's tiered stem, ResNet-RS); their defaults
+    # are the old stem, so a file saved without them loads as before.
+    "DeepStem": f"filters stem_width max_pool first_width conv_pool {SETTINGS}",
     # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
     # so a file saved without it loads as before.
     "InceptionResBlock17": "scale activation branch_0 branch_1 bn_scale",
@@ -232,6 +234,10 @@ ROUND_TRIP = [
     (lambda: resblocks.ResNetStem(8), (32, 32, 3)),
     (lambda: resblocks.CifarStem(8), (8, 8, 3)),
     (lambda: resblocks.DeepStem(8, stem_width=4), (32, 32, 3)),
+    (
+        lambda: resblocks.DeepStem(8, stem_width=4, first_width=3, max_pool=False, conv_pool=True),
+        (32, 32, 3),
+    ),
     (lambda: resblocks.PreActStem(8), (32, 32, 3)),
     (lambda: resblocks.InceptionResNetStem([4, 4, 8, 8, 8], final_conv=8), (75, 75, 3)),
     (lambda: ConvBN(8), (8, 8, 4)),
