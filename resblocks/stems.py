@@ -1,11 +1,13 @@
 """Stems: the layers between the image and the first residual stage.
 
 ResNetStem is conv1 and the max-pool of He et al. 2015, Table 1 (224 -> 56);
-DeepStem replaces its 7x7 convolution by three 3x3 ones (ResNet-C of He et
-al. 2019, "Bag of Tricks", Fig. 2b; timm's `stem_type="deep"`); CifarStem
+DeepStem replaces its 7x7 convolution by three 3x3 ones (ResNet-C of He
+et al. 2019, "Bag of Tricks", Fig. 2b; timm's `stem_type="deep"`, and
+with `first_width` its "deep_tiered"; with `conv_pool` ResNet-RS's, whose
+max-pool is a strided convolution); CifarStem
 is the 3x3 stem of the CIFAR networks (sec. 4.2), which keeps 32x32 inputs
 at full size. Both ResNet stems take timm's anti-aliased pool
-(`anti_alias`, Zhang 2019), and DeepStem its tiered widths (`tiered`);
+(`anti_alias`, Zhang 2019);
 InceptionResNetStem is the stem of
 keras.applications' Inception-ResNet-V2 (299 -> 35) and, with a strided
 convolution for its last pool, that of Inception-ResNet-V1 (Szegedy et al.
@@ -138,21 +140,26 @@ class DeepStem(ChainLayer, ConvBNLayer):
     He et al. 2019, Fig. 2(b): a 7x7 convolution costs 5.4 times a 3x3, and
     three 3x3s see as far (7x7) with more nonlinearity. Widths
     `stem_width, stem_width, filters`: 32, 32, 64 in the paper and in timm's
-    resnet50d; timm's tiered stem (`stem_type="deep_tiered"`, its
-    resnet50t and ecaresnet50t) narrows the first to `3 * (stem_width // 4)`:
-    24, 32, 64.
+    resnet50d. timm's "tiered" stem (`stem_type="deep_tiered"`, its `t`
+    networks) narrows the first convolution to `first_width` = 24, so the
+    widths climb 24, 32, 64. ResNet-RS (Bello et al. 2021) downsamples with
+    a 3x3/2 conv-BN-ReLU of `filters` channels in place of the max-pool
+    (`conv_pool`, timm's `replace_stem_pool`); timm's anti-aliased networks
+    put an anti-aliased pool there (`anti_alias`, as in `ResNetStem`).
 
     Args:
         filters: int. Output channels (of the third convolution).
         stem_width: int. Channels of the second convolution, and of the
-            first unless `tiered`.
+            first unless `first_width`.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
-        tiered: bool. The first convolution has `3 * (stem_width // 4)`
-            channels (timm's "deep_tiered").
+        first_width: int. Channels of the first convolution (24 in timm's
+            tiered stem); None: `stem_width`.
+        conv_pool: bool. Whether a 3x3/2 conv-BN-ReLU follows, in place of
+            the max-pool (so `max_pool` must be False).
         anti_alias: str. "none", "avg" or "blur": the anti-aliased pool in
             place of the max-pool, as in `ResNetStem`.
 
-    Keyword-only args, the settings of the three `ConvBN`s (`ConvBNLayer`'s):
+    Keyword-only args, the settings of the `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
         use_bias: bool. Bias in the convolutions.
         bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norms.
@@ -160,6 +167,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
 
     Attributes:
         convs: the three `ConvBN` layers.
+        pool_conv: the strided `ConvBN` of `conv_pool`, or None.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / 4, width / 4, filters)` with the defaults.
@@ -170,29 +178,30 @@ class DeepStem(ChainLayer, ConvBNLayer):
         filters: int = 64,
         stem_width: int = 32,
         max_pool: bool = True,
-        tiered: bool = False,
+        first_width: int | None = None,
+        conv_pool: bool = False,
         anti_alias: str = "none",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
-        first = 3 * (stem_width // 4) if tiered else stem_width
-        if first < 1:
+        if conv_pool and max_pool:
             raise ArgumentError(
-                "tiered",
-                f"a tiered stem's first convolution has 3 * ({stem_width} // 4) = 0 channels. "
-                f"Use stem_width >= 4, or tiered=False. Received: tiered={tiered!r}",
+                "conv_pool",
+                "the strided convolution replaces the max-pool, so it needs max_pool=False. "
+                f"Received: conv_pool={conv_pool!r} with max_pool={max_pool!r}",
             )
         self.convs = [
-            self.conv_bn(first, 3, 2, name="conv1"),
+            self.conv_bn(stem_width if first_width is None else first_width, 3, 2, name="conv1"),
             self.conv_bn(stem_width, 3, name="conv2"),
             self.conv_bn(filters, 3, name="conv3"),
         ]
         self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias)
+        self.pool_conv = self.conv_bn(filters, 3, 2, name="pool_conv") if conv_pool else None
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
         """The layers in the order `call` applies them."""
-        return [*self.convs, self.pool_pad, self.pool, self.aa]
+        return [*self.convs, self.pool_pad, self.pool, self.aa, self.pool_conv]
 
 
 @keras.saving.register_keras_serializable(package="resblocks")

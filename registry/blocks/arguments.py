@@ -127,6 +127,7 @@ RULES: dict[str, Any] = {
     "paths": Annotated[int, Field(ge=1, le=8)],
     "attn_ratio": Annotated[float, Field(gt=0.0, le=1.0)],
     "attn_divisor": Annotated[int, Field(ge=1, le=256)],
+    "first_width": Width | None,  # the tiered deep stem's first convolution
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
     ],

@@ -7,6 +7,7 @@ The tables are torchvision's `models/resnet.py` names, which timm's
 |---|---|
 | stem (`res_net_stem`) conv, BN | `conv1`, `bn1` |
 | stem (`deep_stem`) convs, BNs | `conv1.0`, `.1`, `conv1.3`, `.4`, `conv1.6`, `bn1` |
+| its `conv_pool` (ResNet-RS): conv, BN | `maxpool.0`, `maxpool.1` |
 | block j of stage i: conv1..3, their BNs | `layer{i}.{j}.conv1..3`, `.bn1..3` |
 | its projection shortcut: conv, BN | `.downsample.0`, `.downsample.1` |
 | its ResNet-D shortcut: (pool), conv, BN | `.downsample.1`, `.downsample.2` |
@@ -177,10 +178,19 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
             *conv_bn_slots(first, "conv1.0", "conv1.1", f"{stem.name}/{first.name}", first=True),
             *conv_bn_slots(second, "conv1.3", "conv1.4", f"{stem.name}/{second.name}"),
             *conv_bn_slots(third, "conv1.6", "bn1", f"{stem.name}/{third.name}"),
+            *_stem_pool_conv(stem),
         ]
     if isinstance(stem, ResNetStem):
         return conv_bn_slots(stem.conv, "conv1", "bn1", f"{stem.name}/{stem.conv.name}", first=True)
     raise _unsupported(stem, "stem", "res_net_stem or deep_stem")
+
+
+def _stem_pool_conv(stem: DeepStem) -> list[Slot]:
+    """ResNet-RS's strided conv in place of the max-pool: timm keeps the name `maxpool`."""
+    pool = stem.pool_conv
+    if pool is None:
+        return []
+    return conv_bn_slots(pool, "maxpool.0", "maxpool.1", f"{stem.name}/{pool.name}")
 
 
 def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
@@ -332,6 +342,45 @@ KNOWN = {
     ((3, 24, 36, 3), BOTTLE, 1, 64, 32, False, True): "resnet200d",
     ((3, 4, 6, 3), BOTTLE, 1, 64, 32, False, False): "resnet50c",
     ((3, 4, 6, 3), BOTTLE, 1, 64, 64, False, False): "resnet50s",
+    # other depths, widths and SE of the layouts above
+    ((2, 2, 2, 2), BOTTLE, 1, 64, None, False, False): "resnet26",
+    ((3, 4, 6, 3), BASIC, 1, 64, 32, False, True): "resnet34d",
+    ((3, 4, 23, 3), BOTTLE, 1, 64, 32, False, False): "resnet101c",
+    ((3, 8, 36, 3), BOTTLE, 1, 64, 32, False, False): "resnet152c",
+    ((3, 4, 23, 3), BOTTLE, 1, 64, 64, False, False): "resnet101s",
+    ((3, 8, 36, 3), BOTTLE, 1, 64, 64, False, False): "resnet152s",
+    ((3, 24, 36, 3), BOTTLE, 1, 64, None, False, False): "resnet200",
+    ((3, 4, 6, 3), BOTTLE, 32, 128, 32, False, True): "resnext50d_32x4d",
+    ((3, 4, 23, 3), BOTTLE, 32, 128, None, False, False): "resnext101_32x4d",
+    ((3, 4, 23, 3), BOTTLE, 32, 512, None, False, False): "resnext101_32x16d",
+    ((3, 4, 23, 3), BOTTLE, 32, 1024, None, False, False): "resnext101_32x32d",
+    ((3, 4, 23, 3), BOTTLE, 1, 64, None, True, False): "seresnet101",
+    ((3, 8, 36, 3), BOTTLE, 1, 64, None, True, False): "seresnet152",
+    ((3, 8, 36, 3), BOTTLE, 1, 64, 32, True, True): "seresnet152d",
+    ((3, 24, 36, 3), BOTTLE, 1, 64, 32, True, True): "seresnet200d",
+    ((3, 30, 48, 8), BOTTLE, 1, 64, 32, True, True): "seresnet269d",
+    ((2, 2, 2, 2), BOTTLE, 32, 128, 32, True, True): "seresnext26d_32x4d",
+    ((3, 4, 23, 3), BOTTLE, 32, 128, None, True, False): "seresnext101_32x4d",
+    ((3, 4, 23, 3), BOTTLE, 32, 256, None, True, False): "seresnext101_32x8d",
+    ((3, 4, 23, 3), BOTTLE, 64, 256, None, True, False): "seresnext101_64x4d",
+    ((3, 4, 23, 3), BOTTLE, 32, 256, 32, True, True): "seresnext101d_32x8d",
+    # timm's tiered deep stem: its first convolution 24 wide
+    ((1, 1, 1, 1), BASIC, 1, 64, 24, False, True): "resnet10t",
+    ((1, 1, 1, 1), BOTTLE, 1, 64, 24, False, True): "resnet14t",
+    ((2, 2, 2, 2), BOTTLE, 1, 64, 24, False, True): "resnet26t",
+    ((3, 4, 6, 3), BOTTLE, 1, 64, 24, False, True): "resnet50t",
+    ((3, 4, 6, 3), BOTTLE, 1, 64, 24, True, True): "seresnet50t",
+    ((2, 2, 2, 2), BOTTLE, 32, 128, 24, True, True): "seresnext26t_32x4d",
+}
+# The same, for the files whose stem pools with a strided convolution (`maxpool.0`): ResNet-RS.
+KNOWN_CONV_POOL = {
+    ((3, 4, 6, 3), BOTTLE, 1, 64, 32, True, True): "resnetrs50",
+    ((3, 4, 23, 3), BOTTLE, 1, 64, 32, True, True): "resnetrs101",
+    ((3, 8, 36, 3), BOTTLE, 1, 64, 32, True, True): "resnetrs152",
+    ((3, 24, 36, 3), BOTTLE, 1, 64, 32, True, True): "resnetrs200",
+    ((4, 29, 53, 4), BOTTLE, 1, 64, 32, True, True): "resnetrs270",
+    ((4, 36, 72, 4), BOTTLE, 1, 64, 32, True, True): "resnetrs350",
+    ((4, 44, 87, 4), BOTTLE, 1, 64, 32, True, True): "resnetrs420",
 }
 
 
@@ -355,13 +404,16 @@ def describe_torch_file(tensors: dict[str, np.ndarray]) -> str:
     stem_width = int(tensors["conv1.0.weight"].shape[0]) if deep else None
     se = "layer1.0.se.fc1.weight" in tensors
     avg_down = any(key.endswith(".downsample.2.weight") for key in tensors)
+    conv_pool = "maxpool.0.weight" in tensors
     classes = tensors["fc.weight"].shape[0] if "fc.weight" in tensors else None
     shape = (
         f"{', '.join(map(str, stages))} {'bottleneck' if bottleneck else 'basic'} blocks, "
         f"{groups} group(s) of {width // groups} in layer1"
         f"{f', deep stem of width {stem_width}' if deep else ''}{', SE' if se else ''}"
         f"{', average-pool shortcuts' if avg_down else ''}"
+        f"{', a strided convolution for the stem pool' if conv_pool else ''}"
         f"{f', {classes} classes' if classes else ''}"
     )
-    name = KNOWN.get((tuple(stages), bottleneck, groups, width, stem_width, se, avg_down))
+    known = KNOWN_CONV_POOL if conv_pool else KNOWN
+    name = known.get((tuple(stages), bottleneck, groups, width, stem_width, se, avg_down))
     return f"{name} ({shape})" if name else f"a ResNet with {shape}, which no shipped recipe is"

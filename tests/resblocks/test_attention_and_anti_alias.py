@@ -119,7 +119,7 @@ def test_stems_pool_as_timms_aa_layer():
 
 
 def test_tiered_deep_stem_is_24_32_64():
-    stem = DeepStem(tiered=True)
+    stem = DeepStem(first_width=24)
     run(stem, images((32, 32, 3)))
     kernels = [tuple(conv.conv.kernel.shape) for conv in stem.convs]
     assert kernels == [(3, 3, 3, 24), (3, 3, 24, 32), (3, 3, 32, 64)]
@@ -130,7 +130,7 @@ def test_tiered_deep_stem_is_24_32_64():
     [
         (lambda: BottleNeck(4, 2, "3x3", attention="eca", anti_alias="blur", avg_down=True), 16),
         (lambda: ResBlock(8, strides=2, anti_alias="avg", attention="se"), 8),
-        (lambda: DeepStem(8, stem_width=8, tiered=True, anti_alias="blur"), 3),
+        (lambda: DeepStem(8, stem_width=8, first_width=6, anti_alias="blur"), 3),
         (lambda: ResNetStem(8, anti_alias="avg"), 3),
     ],
 )

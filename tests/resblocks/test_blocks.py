@@ -209,10 +209,11 @@ CONFIG_KEYS = {
     "BottleNeck": f"filters strides stride_at shortcut groups base_width {VARIANTS} {SETTINGS}",
     "PreActResBlock": f"filters strides shortcut stride_shortcut dropout {SETTINGS}",
     "PreActBottleNeck": f"filters strides shortcut stride_shortcut {SETTINGS}",
-    # anti_alias and tiered are new too, off by default: the old stems.
+    # anti_alias, first_width and conv_pool are new (timm's anti-aliased pool, tiered
+    # stem, ResNet-RS), off by default: a file saved without them loads as before.
     "ResNetStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
     "CifarStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
-    "DeepStem": f"filters stem_width max_pool tiered anti_alias {SETTINGS}",
+    "DeepStem": f"filters stem_width max_pool first_width conv_pool anti_alias {SETTINGS}",
     # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
     # so a file saved without it loads as before.
     "InceptionResBlock17": "scale activation branch_0 branch_1 bn_scale",
@@ -235,6 +236,10 @@ ROUND_TRIP = [
     (lambda: resblocks.ResNetStem(8), (32, 32, 3)),
     (lambda: resblocks.CifarStem(8), (8, 8, 3)),
     (lambda: resblocks.DeepStem(8, stem_width=4), (32, 32, 3)),
+    (
+        lambda: resblocks.DeepStem(8, stem_width=4, first_width=3, max_pool=False, conv_pool=True),
+        (32, 32, 3),
+    ),
     (lambda: resblocks.PreActStem(8), (32, 32, 3)),
     (lambda: resblocks.InceptionResNetStem([4, 4, 8, 8, 8], final_conv=8), (75, 75, 3)),
     (lambda: ConvBN(8), (8, 8, 4)),

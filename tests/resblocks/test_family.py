@@ -203,6 +203,28 @@ def test_deep_stem_is_three_3x3_convolutions():
     assert kernels == [(3, 3, 3, 32), (3, 3, 32, 32), (3, 3, 32, 64)]
 
 
+def test_tiered_deep_stem_climbs_24_32_64():
+    """timm's stem_type="deep_tiered": the first convolution 3 * (32 // 4) wide."""
+    stem = DeepStem(first_width=24)
+    assert run(stem, images((32, 32, 3))).shape == (2, 8, 8, 64)
+    kernels = [conv.conv.kernel.shape for conv in stem.convs]
+    assert kernels == [(3, 3, 3, 24), (3, 3, 24, 32), (3, 3, 32, 64)]
+
+
+def test_conv_pool_downsamples_with_a_strided_convolution():
+    """ResNet-RS (timm's replace_stem_pool): a 3x3/2 conv-BN-ReLU where the max-pool was."""
+    stem = DeepStem(max_pool=False, conv_pool=True)
+    assert run(stem, images((32, 32, 3))).shape == (2, 8, 8, 64)
+    assert stem.pool is None
+    assert stem.pool_conv.conv.kernel.shape == (3, 3, 64, 64)
+    assert stem.pool_conv.conv.strides == (2, 2)
+
+
+def test_conv_pool_needs_the_max_pool_off():
+    with pytest.raises(ValueError, match="argument `conv_pool`.*needs max_pool=False"):
+        DeepStem(conv_pool=True)
+
+
 @pytest.mark.parametrize(
     "layer",
     [
