@@ -26,6 +26,7 @@ from resblocks.inception_resnet_v1 import (
     ReductionBV1,
 )
 from resblocks.network import Network
+from resblocks.normalization import StdConv2D
 from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
 from resblocks.preprocessing import Preprocess
 from resblocks.residual import BottleNeck, ResBlock
@@ -35,6 +36,7 @@ from resblocks.stems import (
     CifarStem,
     DeepStem,
     InceptionResNetStem,
+    NegInfPadding2D,
     ResNetStem,
 )
 
@@ -57,6 +59,7 @@ __all__ = [
     "InceptionResNetStem",
     "InceptionResNetV1Stem",
     "Mixed5b",
+    "NegInfPadding2D",
     "Network",
     "PostNorm",
     "PreActBottleNeck",
@@ -70,5 +73,6 @@ __all__ = [
     "ResNetStem",
     "ScaledResidual",
     "SqueezeExcite",
+    "StdConv2D",
     "ZeroPadShortcut",
 ]

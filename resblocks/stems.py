@@ -16,23 +16,67 @@ import keras
 
 from resblocks.arguments import given
 from resblocks.chain import ChainLayer
+from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBNLayer, check_widths, inception_conv
 
+# How the stem's 3x3/2 max-pool pads its input: "zeros" (keras.applications,
+# and BiT's `ConstantPad2d(1, 0.)`) or "-inf" (PyTorch's `MaxPool2d(padding=1)`,
+# where a padded pixel never wins).
+POOL_PADDINGS = ("zeros", "-inf")
 
-def stem_max_pool(enabled: bool) -> tuple:
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class NegInfPadding2D(keras.layers.Layer):
+    """Pads height and width with -inf: the padding of PyTorch's `MaxPool2d(padding=...)`.
+
+    Before a max-pool, a -inf pixel never wins, so the border windows take
+    the maximum of their real pixels only. Zero padding is the same after a
+    ReLU; before one (a pre-activation stem, whose conv output is signed) a
+    padded zero beats every negative value at the border.
+
+    Args:
+        padding: int. Pixels added on each side of height and width.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, height + 2 * padding, width + 2 * padding, channels)`.
+    """
+
+    def __init__(self, padding: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = padding
+
+    def call(self, x):
+        p = self.padding
+        return keras.ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], constant_values=float("-inf"))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        grow = 2 * self.padding
+        return (
+            batch,
+            None if height is None else height + grow,
+            None if width is None else width + grow,
+            channels,
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+def stem_max_pool(enabled: bool, padding: str = "zeros") -> tuple:
     """ResNet's 3x3/2 max-pool after the stem conv, padded by 1: (pad, pool) or (None, None).
 
-    Zero padding, as keras.applications does. After a ReLU it is as good as
-    -inf padding, since no padded zero can beat a real value; before one (the
-    pre-activation stem) a zero can win at the border, kept so that keras'
-    weights compute keras' outputs.
+    `padding="zeros"` pads zeros, as keras.applications does. After a ReLU
+    it is as good as -inf padding, since no padded zero can beat a real
+    value; before one (the pre-activation stem) a zero can win at the
+    border, kept so that keras' weights compute keras' outputs.
+    `padding="-inf"` is PyTorch's (timm's ResNetV2, whose stem has no ReLU).
     """
+    check_one_of("pool_padding", padding, POOL_PADDINGS)
     if not enabled:
         return None, None
-    return (
-        keras.layers.ZeroPadding2D(1, name="pool_pad"),
-        keras.layers.MaxPooling2D(3, strides=2, name="pool"),
-    )
+    pad = NegInfPadding2D if padding == "-inf" else keras.layers.ZeroPadding2D
+    return (pad(1, name="pool_pad"), keras.layers.MaxPooling2D(3, strides=2, name="pool"))
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -103,21 +147,32 @@ class DeepStem(ChainLayer, ConvBNLayer):
     He et al. 2019, Fig. 2(b): a 7x7 convolution costs 5.4 times a 3x3, and
     three 3x3s see as far (7x7) with more nonlinearity. Widths
     `stem_width, stem_width, filters`: 32, 32, 64 in the paper and in timm's
-    resnet50d.
+    resnet50d. timm's "tiered" stem (its `t` networks) gives the first two
+    convolutions different widths, 24 and 32: `stem_width=[24, 32]`.
+
+    With `pre_activation`, the third convolution is bare (no BN, no ReLU), as
+    in timm's ResNetV2 `resnetv2_50d`: the first block's pre-activation
+    normalizes the stem's output. Its max-pool then pads with -inf
+    (`pool_padding`), since a padded zero would beat the negative values.
 
     Args:
         filters: int. Output channels (of the third convolution).
-        stem_width: int. Channels of the first two convolutions.
+        stem_width: int or [int, int]. Channels of the first two
+            convolutions: one width for both, or one each (tiered).
         max_pool: bool. Whether a 3x3/2 max-pool follows.
+        pre_activation: bool. The third convolution has no BN or ReLU.
+        pool_padding: str. How the max-pool pads: "zeros" or "-inf"
+            (`POOL_PADDINGS`).
 
-    Keyword-only args, the settings of the three `ConvBN`s (`ConvBNLayer`'s):
+    Keyword-only args, the settings of the `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
         use_bias: bool. Bias in the convolutions.
         bn_epsilon, bn_momentum: float. Epsilon and momentum of the batch norms.
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
-        convs: the three `ConvBN` layers.
+        convs: the three convolutions: `ConvBN` layers, the third a plain
+            Conv2D with `pre_activation`.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / 4, width / 4, filters)` with the defaults.
@@ -126,17 +181,33 @@ class DeepStem(ChainLayer, ConvBNLayer):
     def __init__(
         self,
         filters: int = 64,
-        stem_width: int = 32,
+        stem_width: int | Sequence[int] = 32,
         max_pool: bool = True,
+        pre_activation: bool = False,
+        pool_padding: str = "zeros",
         **kwargs,
     ):
+        if not isinstance(stem_width, int):
+            stem_width = check_widths("stem_width", stem_width, 2)
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
+        first, second = (stem_width, stem_width) if isinstance(stem_width, int) else stem_width
+        if pre_activation:
+            third = keras.layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                use_bias=self.use_bias,
+                kernel_initializer=self.kernel_initializer,
+                name="conv3",
+            )
+        else:
+            third = self.conv_bn(filters, 3, name="conv3")
         self.convs = [
-            self.conv_bn(stem_width, 3, 2, name="conv1"),
-            self.conv_bn(stem_width, 3, name="conv2"),
-            self.conv_bn(filters, 3, name="conv3"),
+            self.conv_bn(first, 3, 2, name="conv1"),
+            self.conv_bn(second, 3, name="conv2"),
+            third,
         ]
-        self.pool_pad, self.pool = stem_max_pool(max_pool)
+        self.pool_pad, self.pool = stem_max_pool(max_pool, pool_padding)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:

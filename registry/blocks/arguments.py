@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from registry.blocks import signatures
-from registry.blocks.signatures import PADDINGS, POOLINGS, SHORTCUTS, STRIDE_AT, STRIDE_SHORTCUTS
+from registry.blocks.signatures import (
+    NORMALIZATIONS,
+    PADDINGS,
+    POOL_PADDINGS,
+    POOLINGS,
+    SHORTCUTS,
+    STRIDE_AT,
+    STRIDE_SHORTCUTS,
+)
 from registry.names import did_you_mean
 
 
@@ -108,7 +116,13 @@ RULES: dict[str, Any] = {
     "groups": Annotated[int, Field(ge=1, le=1024)],
     "base_width": Annotated[int, Field(ge=1, le=4096)],
     "se_ratio": Annotated[float, Field(gt=0.0, le=1.0)] | None,
-    "stem_width": Annotated[int, Field(ge=1, le=8192)],
+    # One width for the deep stem's first two convolutions, or one each (timm's tiered stem).
+    "stem_width": Width | Annotated[list[Width], Field(min_length=2, max_length=2)],
+    "pool_padding": Literal[POOL_PADDINGS],
+    # Group norm and weight standardization (BiT): docs/concepts/normalization.md
+    "normalization": Literal[NORMALIZATIONS],
+    "norm_groups": Annotated[int, Field(ge=1, le=1024)],
+    "weight_standardization": Annotated[float, Field(gt=0.0, le=1.0)] | None,
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
     ],

@@ -27,6 +27,9 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -44,6 +47,9 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -69,6 +75,8 @@ BLOCKS = [
             ("max_pool", "bool", True),
             ("use_bias", "bool", True),
             ("kernel_initializer", "str", "glorot_uniform"),
+            ("pool_padding", "str", "zeros"),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -78,13 +86,18 @@ BLOCKS = [
         "DeepStem",
         (
             ("filters", "int", 64),
-            ("stem_width", "int", 32),
+            ("stem_width", "int | Sequence[int]", 32),
             ("max_pool", "bool", True),
+            ("pre_activation", "bool", False),
+            ("pool_padding", "str", "zeros"),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -106,6 +119,9 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -127,6 +143,9 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -151,6 +170,9 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -164,11 +186,15 @@ BLOCKS = [
             ("shortcut", "str", "projection"),
             ("dropout", "float", 0.0),
             ("stride_shortcut", "str", "projection"),
+            ("avg_down", "bool", False),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -181,11 +207,15 @@ BLOCKS = [
             ("strides", "int", 1),
             ("shortcut", "str", "projection"),
             ("stride_shortcut", "str", "projection"),
+            ("avg_down", "bool", False),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
+            ("weight_standardization", "float | None", None),
         ),
     ),
     (
@@ -197,6 +227,8 @@ BLOCKS = [
             ("activation", "str", "relu"),
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
+            ("normalization", "str", "batch_norm"),
+            ("norm_groups", "int", 32),
         ),
     ),
     ("mixed5b", "block", "resblocks.inception_modules", "Mixed5b", (("bn_scale", "bool", False),)),
@@ -326,6 +358,8 @@ STRIDE_SHORTCUTS = ("projection", "subsample")
 MODES = ("caffe", "tf", "torch", "facenet", "rescale", "none")
 STRIDE_AT = ("1x1", "3x3")
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
+POOL_PADDINGS = ("zeros", "-inf")
+NORMALIZATIONS = ("batch_norm", "group_norm")
 
 # The names suggested for a mistyped activation, and every name Keras accepts.
 ACTIVATIONS_KNOWN = (

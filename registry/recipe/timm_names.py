@@ -35,6 +35,25 @@ TIMM_RECIPES = {
     "seresnext50_32x4d": "seresnext50_32x4d",
     "wide_resnet50_2": "wide_resnet50_2",
     "wide_resnet101_2": "wide_resnet101_2",
+    # timm's ResNetV2 (models/resnetv2.py): the recipes have timm's names
+    "resnetv2_18": "resnetv2_18",
+    "resnetv2_18d": "resnetv2_18d",
+    "resnetv2_34": "resnetv2_34",
+    "resnetv2_34d": "resnetv2_34d",
+    "resnetv2_50": "resnetv2_50",
+    "resnetv2_50d": "resnetv2_50d",
+    "resnetv2_50d_gn": "resnetv2_50d_gn",
+    "resnetv2_50t": "resnetv2_50t",
+    "resnetv2_101": "resnetv2_101",
+    "resnetv2_101d": "resnetv2_101d",
+    "resnetv2_152": "resnetv2_152",
+    "resnetv2_152d": "resnetv2_152d",
+    "resnetv2_50x1_bit": "resnetv2_50x1_bit",
+    "resnetv2_50x3_bit": "resnetv2_50x3_bit",
+    "resnetv2_101x1_bit": "resnetv2_101x1_bit",
+    "resnetv2_101x3_bit": "resnetv2_101x3_bit",
+    "resnetv2_152x2_bit": "resnetv2_152x2_bit",
+    "resnetv2_152x4_bit": "resnetv2_152x4_bit",
 }
 
 
