@@ -28,6 +28,7 @@ from resblocks.inception_resnet_v1 import (
     ReductionBV1,
 )
 from resblocks.network import Network
+from resblocks.normalization import StdConv2D
 from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
 from resblocks.preprocessing import Preprocess
 from resblocks.res2net import Res2NetBottleneck
@@ -44,6 +45,7 @@ from resblocks.stems import (
     CifarStem,
     DeepStem,
     InceptionResNetStem,
+    NegInfPadding2D,
     ResNetStem,
 )
 
@@ -68,6 +70,7 @@ __all__ = [
     "InceptionResNetStem",
     "InceptionResNetV1Stem",
     "Mixed5b",
+    "NegInfPadding2D",
     "Network",
     "PostNorm",
     "PreActBottleNeck",
@@ -87,5 +90,6 @@ __all__ = [
     "SelectiveKernelBottleneck",
     "SplitAttention",
     "SqueezeExcite",
+    "StdConv2D",
     "ZeroPadShortcut",
 ]

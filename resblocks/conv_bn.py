@@ -15,6 +15,7 @@ from resblocks.arguments import argument_config, argument_names, given, keep_arg
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.grouped_conv import GroupedConv2D
+from resblocks.normalization import check_normalization, make_conv, make_norm
 
 PADDINGS = ("same", "valid")
 
@@ -39,6 +40,13 @@ class ConvBNLayer(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
+        normalization: str. "batch_norm", or "group_norm" (Wu & He 2018:
+            statistics over groups of channels of one sample, no running
+            statistics; `bn_epsilon` is its epsilon). `NORMALIZATIONS`.
+        norm_groups: int. The groups of channels of "group_norm" (32).
+        weight_standardization: float or None. None: plain convolutions; a
+            float: each kernel standardized per output channel before use
+            (`StdConv2D`, Qiao et al. 2019) with this epsilon (BiT: 1e-8).
     """
 
     def __init__(
@@ -49,8 +57,12 @@ class ConvBNLayer(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        normalization: str = "batch_norm",
+        norm_groups: int = 32,
+        weight_standardization: float | None = None,
         **kwargs,
     ):
+        check_normalization(normalization)
         arguments = given(locals())
         names = argument_names(type(self))
         super().__init__(**{k: v for k, v in arguments.items() if k not in names})
@@ -63,6 +75,9 @@ class ConvBNLayer(keras.layers.Layer):
             "bn_epsilon": self.bn_epsilon,
             "bn_momentum": self.bn_momentum,
             "kernel_initializer": self.kernel_initializer,
+            "normalization": self.normalization,
+            "norm_groups": self.norm_groups,
+            "weight_standardization": self.weight_standardization,
         }
 
     def conv_bn(self, filters: int, kernel_size, strides: int = 1, **options) -> "ConvBN":
@@ -114,6 +129,11 @@ class ConvBN(ConvBNLayer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm moving-average momentum.
         kernel_initializer: str. Initializer of the convolution kernel.
+        normalization, norm_groups: str, int. The norm after the
+            convolution: "batch_norm", or "group_norm" over `norm_groups`
+            groups (then `bn` is a GroupNormalization).
+        weight_standardization: float or None. A float standardizes the
+            kernel with that epsilon before use (`StdConv2D`).
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, height / strides, width / strides, filters)`.
@@ -153,7 +173,8 @@ class ConvBN(ConvBNLayer):
             else None
         )
         conv = keras.layers.Conv2D if groups == 1 else GroupedConv2D
-        self.conv = conv(
+        self.conv = make_conv(
+            conv,
             filters,
             size,
             strides=strides,
@@ -163,13 +184,16 @@ class ConvBN(ConvBNLayer):
             kernel_initializer=self.kernel_initializer,
             groups=groups,
             name="conv",
+            weight_standardization=self.weight_standardization,
         )
-        self.bn = keras.layers.BatchNormalization(
+        self.bn = make_norm(
+            self.normalization,
             epsilon=self.bn_epsilon,
             momentum=self.bn_momentum,
+            norm_groups=self.norm_groups,
+            name="bn",
             scale=bn_scale,
             gamma_initializer=bn_gamma_initializer,
-            name="bn",
         )
         activation = self.activation
         self.act = keras.layers.Activation(activation, name=activation) if activation else None

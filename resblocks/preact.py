@@ -19,6 +19,7 @@ import keras
 from resblocks.arguments import given, keep_arguments
 from resblocks.chain import ChainLayer
 from resblocks.conv_bn import ConvBN
+from resblocks.normalization import make_conv, make_norm
 from resblocks.residual_block import ResidualBlock
 from resblocks.shortcut import STRIDE_SHORTCUTS
 from resblocks.stems import stem_max_pool
@@ -37,6 +38,9 @@ class PreActivationBlock(ResidualBlock):
         stride_shortcut: str. The shortcut where the block strides but keeps
             its width: "projection" (a strided 1x1 conv) or "subsample"
             (every stride-th pixel, no parameters: keras.applications' V2).
+        avg_down: bool. A projection average-pools 2x2 before its stride-1
+            1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c; timm's
+            `resnetv2_50d`).
 
     Attributes:
         preact_bn, preact_relu: the BN and activation that open the block.
@@ -46,10 +50,14 @@ class PreActivationBlock(ResidualBlock):
 
     pre_activation = True
 
-    def __init__(self, *, stride_shortcut: str = "projection", **kwargs):
+    def __init__(self, *, stride_shortcut: str = "projection", avg_down: bool = False, **kwargs):
         super().__init__(**given(locals()))
-        self.preact_bn = keras.layers.BatchNormalization(
-            epsilon=self.bn_epsilon, momentum=self.bn_momentum, name="preact_bn"
+        self.preact_bn = make_norm(
+            self.normalization,
+            epsilon=self.bn_epsilon,
+            momentum=self.bn_momentum,
+            norm_groups=self.norm_groups,
+            name="preact_bn",
         )
         self.preact_relu = keras.layers.Activation(self.activation, name="preact_relu")
 
@@ -66,13 +74,15 @@ class PreActivationBlock(ResidualBlock):
     def last_conv(self, filters: int, kernel_size: int, name: str) -> keras.layers.Conv2D:
         """The branch's last convolution: a plain Conv2D, no BN after it (the next block's
         pre-activation normalizes the sum), so `use_bias` applies."""
-        return keras.layers.Conv2D(
+        return make_conv(
+            keras.layers.Conv2D,
             filters,
             kernel_size,
             padding="same",
             use_bias=self.use_bias,
             kernel_initializer=self.kernel_initializer,
             name=name,
+            weight_standardization=self.weight_standardization,
         )
 
     def preactivate(self, x, training=None) -> tuple:
@@ -232,7 +242,9 @@ class PreActStem(ChainLayer):
     CIFAR pre-activation networks (kuangliu's PreActResNet, the wide ResNets).
     The pool zero-pads its input as keras.applications does; here the input
     is not a ReLU output, so a padded zero can win at the border: kept, so
-    that keras' weights compute keras' outputs.
+    that keras' weights compute keras' outputs. timm's ResNetV2 (`resnetv2_50`:
+    7x7/2 conv without bias, a max-pool that pads with -inf) is
+    `use_bias=False, pool_padding="-inf"`.
 
     Args:
         filters: int. Output channels of the convolution.
@@ -241,6 +253,11 @@ class PreActStem(ChainLayer):
         max_pool: bool. Whether a 3x3/2 max-pool follows.
         use_bias: bool. Bias in the convolution (keras' V2 has one).
         kernel_initializer: str. Initializer of the convolution kernel.
+        pool_padding: str. How the max-pool pads its input: "zeros"
+            (keras.applications) or "-inf" (PyTorch's `MaxPool2d(padding=1)`,
+            timm's ResNetV2: no padded value wins). `POOL_PADDINGS`.
+        weight_standardization: float or None. A float standardizes the
+            kernel with that epsilon before use (`StdConv2D`; BiT: 1e-8).
 
     Attributes:
         sublayers: list of layers. The layers in the order `call` applies them.
@@ -259,6 +276,8 @@ class PreActStem(ChainLayer):
         max_pool: bool = True,
         use_bias: bool = True,
         kernel_initializer: str = "glorot_uniform",
+        pool_padding: str = "zeros",
+        weight_standardization: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -268,7 +287,8 @@ class PreActStem(ChainLayer):
         # keras' conv1_pad (and `ConvBN`) do, not keras' bottom/right "same".
         symmetric = strides > 1 and kernel_size > 1
         self.pad = keras.layers.ZeroPadding2D(kernel_size // 2, name="pad") if symmetric else None
-        self.conv = keras.layers.Conv2D(
+        self.conv = make_conv(
+            keras.layers.Conv2D,
             filters,
             kernel_size,
             strides=strides,
@@ -276,8 +296,9 @@ class PreActStem(ChainLayer):
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             name="conv",
+            weight_standardization=weight_standardization,
         )
-        self.pool_pad, self.pool = stem_max_pool(self.max_pool)
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool, pool_padding)
 
     @property
     def sublayers(self) -> list:
@@ -299,9 +320,12 @@ class PostNorm(ChainLayer):
         activation: str. The nonlinearity after BN.
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
+        normalization: str. "batch_norm" or "group_norm" (BiT's final
+            `GroupNormAct`). `NORMALIZATIONS`.
+        norm_groups: int. The groups of channels of "group_norm".
 
     Attributes:
-        bn, act: the batch norm and the activation.
+        bn, act: the norm (a batch norm by default) and the activation.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: the same.
@@ -312,12 +336,18 @@ class PostNorm(ChainLayer):
         activation: str = "relu",
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
+        normalization: str = "batch_norm",
+        norm_groups: int = 32,
         **kwargs,
     ):
         super().__init__(**kwargs)
         keep_arguments(self, locals())
-        self.bn = keras.layers.BatchNormalization(
-            epsilon=bn_epsilon, momentum=bn_momentum, name="bn"
+        self.bn = make_norm(
+            normalization,
+            epsilon=bn_epsilon,
+            momentum=bn_momentum,
+            norm_groups=norm_groups,
+            name="bn",
         )
         self.act = keras.layers.Activation(activation, name=activation)
 

@@ -14,6 +14,7 @@ from resblocks.arguments import argument_config, keep_arguments
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
+from resblocks.normalization import make_conv
 
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
 
@@ -95,10 +96,17 @@ class AvgDownShortcut(keras.layers.Layer):
         strides: int. Stride of the pool; 1 leaves only the projection.
         use_bias, bn_epsilon, bn_momentum, kernel_initializer: those of the
             projection's `ConvBN`.
+        batch_norm: bool. A norm after the 1x1 convolution. A pre-activation
+            block's projection (timm's ResNetV2 `DownsampleAvg(preact=True)`)
+            has none: it reads the pre-activated input, and the next block
+            normalizes the sum.
+        normalization, norm_groups, weight_standardization: the
+            projection's norm and kernels (`ConvBNLayer`'s settings).
 
     Attributes:
         pool: the `AveragePooling2D`, or None at stride 1.
-        conv: the 1x1 `ConvBN` projection.
+        conv: the 1x1 projection: a `ConvBN`, or a plain Conv2D without
+            `batch_norm`.
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: `(batch, ceil(height / strides), ceil(width / strides), filters)`.
@@ -112,6 +120,10 @@ class AvgDownShortcut(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        batch_norm: bool = True,
+        normalization: str = "batch_norm",
+        norm_groups: int = 32,
+        weight_standardization: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -121,6 +133,17 @@ class AvgDownShortcut(keras.layers.Layer):
             if strides > 1
             else None
         )
+        if not batch_norm:
+            self.conv = make_conv(
+                keras.layers.Conv2D,
+                filters,
+                1,
+                use_bias=use_bias,
+                kernel_initializer=kernel_initializer,
+                name="conv",
+                weight_standardization=weight_standardization,
+            )
+            return
         self.conv = ConvBN(
             filters,
             1,
@@ -129,6 +152,9 @@ class AvgDownShortcut(keras.layers.Layer):
             bn_epsilon=bn_epsilon,
             bn_momentum=bn_momentum,
             kernel_initializer=kernel_initializer,
+            normalization=normalization,
+            norm_groups=norm_groups,
+            weight_standardization=weight_standardization,
             name="conv",
         )
 
@@ -138,6 +164,8 @@ class AvgDownShortcut(keras.layers.Layer):
     def call(self, x, training=None):
         if self.pool is not None:
             x = self.pool(x)
+        if not self.batch_norm:
+            return self.conv(x)
         return self.conv(x, training=training)
 
     def compute_output_shape(self, input_shape):
@@ -196,14 +224,26 @@ def make_shortcut(
     subsample = in_channels == out_channels and stride_shortcut == "subsample"
     if shortcut == "zero_pad" or subsample:
         return ZeroPadShortcut(out_channels, strides, name="downsample")
+    if pre_activation and avg_down:
+        return AvgDownShortcut(
+            out_channels,
+            strides,
+            use_bias=conv_args.get("use_bias", False),
+            kernel_initializer=conv_args.get("kernel_initializer", "he_normal"),
+            batch_norm=False,
+            weight_standardization=conv_args.get("weight_standardization"),
+            name="downsample",
+        )
     if pre_activation:
-        return keras.layers.Conv2D(
+        return make_conv(
+            keras.layers.Conv2D,
             out_channels,
             1,
             strides=strides,
             use_bias=conv_args.get("use_bias", False),
             kernel_initializer=conv_args.get("kernel_initializer", "he_normal"),
             name="downsample",
+            weight_standardization=conv_args.get("weight_standardization"),
         )
     if avg_down:
         return AvgDownShortcut(out_channels, strides, name="downsample", **conv_args)

@@ -24,30 +24,73 @@ from resblocks.chain import ChainLayer
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBNLayer, check_widths, inception_conv
 
+# How the stem's 3x3/2 max-pool pads its input: "zeros" (keras.applications,
+# and BiT's `ConstantPad2d(1, 0.)`) or "-inf" (PyTorch's `MaxPool2d(padding=1)`,
+# where a padded pixel never wins).
+POOL_PADDINGS = ("zeros", "-inf")
 
-def stem_max_pool(enabled: bool) -> tuple:
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class NegInfPadding2D(keras.layers.Layer):
+    """Pads height and width with -inf: the padding of PyTorch's `MaxPool2d(padding=...)`.
+
+    Before a max-pool, a -inf pixel never wins, so the border windows take
+    the maximum of their real pixels only. Zero padding is the same after a
+    ReLU; before one (a pre-activation stem, whose conv output is signed) a
+    padded zero beats every negative value at the border.
+
+    Args:
+        padding: int. Pixels added on each side of height and width.
+
+    Input shape: `(batch, height, width, channels)`.
+    Output shape: `(batch, height + 2 * padding, width + 2 * padding, channels)`.
+    """
+
+    def __init__(self, padding: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = padding
+
+    def call(self, x):
+        p = self.padding
+        return keras.ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], constant_values=float("-inf"))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        grow = 2 * self.padding
+        return (
+            batch,
+            None if height is None else height + grow,
+            None if width is None else width + grow,
+            channels,
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+def stem_max_pool(enabled: bool, padding: str = "zeros") -> tuple:
     """ResNet's 3x3/2 max-pool after the stem conv, padded by 1: (pad, pool) or (None, None).
 
-    Zero padding, as keras.applications does. After a ReLU it is as good as
-    -inf padding, since no padded zero can beat a real value; before one (the
-    pre-activation stem) a zero can win at the border, kept so that keras'
-    weights compute keras' outputs.
+    `padding="zeros"` pads zeros, as keras.applications does. After a ReLU
+    it is as good as -inf padding, since no padded zero can beat a real
+    value; before one (the pre-activation stem) a zero can win at the
+    border, kept so that keras' weights compute keras' outputs.
+    `padding="-inf"` is PyTorch's (timm's ResNetV2, whose stem has no ReLU).
     """
+    check_one_of("pool_padding", padding, POOL_PADDINGS)
     if not enabled:
         return None, None
-    return (
-        keras.layers.ZeroPadding2D(1, name="pool_pad"),
-        keras.layers.MaxPooling2D(3, strides=2, name="pool"),
-    )
+    pad = NegInfPadding2D if padding == "-inf" else keras.layers.ZeroPadding2D
+    return (pad(1, name="pool_pad"), keras.layers.MaxPooling2D(3, strides=2, name="pool"))
 
 
-def stem_pool(max_pool: bool, anti_alias: str) -> tuple:
+def stem_pool(max_pool: bool, anti_alias: str, pool_padding: str = "zeros") -> tuple:
     """The stem's pooling as timm makes it for its `aa_layer`: (pad, pool, aa), None where absent.
 
     "none": ResNet's 3x3/2 max-pool (`stem_max_pool`). "avg": a 2x2/2
     average pool in its place (timm's `nn.AvgPool2d(2)`). "blur": the
     max-pool at stride 1, then a `BlurPool2D` subsamples (Zhang 2019's
-    MaxBlurPool).
+    MaxBlurPool). `pool_padding` is the max-pool's (`stem_max_pool`).
     """
     check_one_of("anti_alias", anti_alias, ANTI_ALIASES)
     if anti_alias != "none" and not max_pool:
@@ -64,7 +107,7 @@ def stem_pool(max_pool: bool, anti_alias: str) -> tuple:
             keras.layers.MaxPooling2D(3, strides=1, name="pool"),
             BlurPool2D(strides=2, name="aa"),
         )
-    return (*stem_max_pool(max_pool), None)
+    return (*stem_max_pool(max_pool, pool_padding), None)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -147,6 +190,12 @@ class DeepStem(ChainLayer, ConvBNLayer):
     (`conv_pool`, timm's `replace_stem_pool`); timm's anti-aliased networks
     put an anti-aliased pool there (`anti_alias`, as in `ResNetStem`).
 
+
+    With `pre_activation`, the third convolution is bare (no BN, no ReLU), as
+    in timm's ResNetV2 `resnetv2_50d`: the first block's pre-activation
+    normalizes the stem's output. Its max-pool then pads with -inf
+    (`pool_padding`), since a padded zero would beat the negative values.
+
     Args:
         filters: int. Output channels (of the third convolution).
         stem_width: int. Channels of the second convolution, and of the
@@ -158,6 +207,9 @@ class DeepStem(ChainLayer, ConvBNLayer):
             the max-pool (so `max_pool` must be False).
         anti_alias: str. "none", "avg" or "blur": the anti-aliased pool in
             place of the max-pool, as in `ResNetStem`.
+        pre_activation: bool. The third convolution has no BN or ReLU.
+        pool_padding: str. How the max-pool pads: "zeros" or "-inf"
+            (`POOL_PADDINGS`).
 
     Keyword-only args, the settings of the `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
@@ -166,7 +218,8 @@ class DeepStem(ChainLayer, ConvBNLayer):
         kernel_initializer: str. Initializer of the convolution kernels.
 
     Attributes:
-        convs: the three `ConvBN` layers.
+        convs: the three convolutions: `ConvBN` layers, the third a plain
+            Conv2D with `pre_activation`.
         pool_conv: the strided `ConvBN` of `conv_pool`, or None.
 
     Input shape: `(batch, height, width, channels)`.
@@ -181,6 +234,8 @@ class DeepStem(ChainLayer, ConvBNLayer):
         first_width: int | None = None,
         conv_pool: bool = False,
         anti_alias: str = "none",
+        pre_activation: bool = False,
+        pool_padding: str = "zeros",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
@@ -190,12 +245,23 @@ class DeepStem(ChainLayer, ConvBNLayer):
                 "the strided convolution replaces the max-pool, so it needs max_pool=False. "
                 f"Received: conv_pool={conv_pool!r} with max_pool={max_pool!r}",
             )
+        if pre_activation:
+            third = keras.layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                use_bias=self.use_bias,
+                kernel_initializer=self.kernel_initializer,
+                name="conv3",
+            )
+        else:
+            third = self.conv_bn(filters, 3, name="conv3")
         self.convs = [
             self.conv_bn(stem_width if first_width is None else first_width, 3, 2, name="conv1"),
             self.conv_bn(stem_width, 3, name="conv2"),
-            self.conv_bn(filters, 3, name="conv3"),
+            third,
         ]
-        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias)
+        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias, pool_padding)
         self.pool_conv = self.conv_bn(filters, 3, 2, name="pool_conv") if conv_pool else None
 
     @property

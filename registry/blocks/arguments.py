@@ -21,7 +21,9 @@ from registry.blocks import signatures
 from registry.blocks.signatures import (
     ANTI_ALIASES,
     ATTENTIONS,
+    NORMALIZATIONS,
     PADDINGS,
+    POOL_PADDINGS,
     POOLINGS,
     SHORTCUTS,
     STRIDE_AT,
@@ -128,6 +130,11 @@ RULES: dict[str, Any] = {
     "attn_ratio": Annotated[float, Field(gt=0.0, le=1.0)],
     "attn_divisor": Annotated[int, Field(ge=1, le=256)],
     "first_width": Width | None,  # the tiered deep stem's first convolution
+    "pool_padding": Literal[POOL_PADDINGS],
+    # Group norm and weight standardization (BiT): docs/concepts/preactivation.md
+    "normalization": Literal[NORMALIZATIONS],
+    "norm_groups": Annotated[int, Field(ge=1, le=1024)],
+    "weight_standardization": Annotated[float, Field(gt=0.0, le=1.0)] | None,
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)
     ],

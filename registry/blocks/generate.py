@@ -77,10 +77,12 @@ def constants() -> dict[str, tuple]:
     from resblocks.channel_attention import ATTENTIONS
     from resblocks.conv_bn import PADDINGS
     from resblocks.heads import POOLINGS
+    from resblocks.normalization import NORMALIZATIONS
     from resblocks.preact import STRIDE_SHORTCUTS
     from resblocks.preprocessing import MODES
     from resblocks.residual import STRIDE_AT
     from resblocks.shortcut import SHORTCUTS
+    from resblocks.stems import POOL_PADDINGS
 
     return {
         "PADDINGS": tuple(PADDINGS),
@@ -91,6 +93,8 @@ def constants() -> dict[str, tuple]:
         "SHORTCUTS": tuple(SHORTCUTS),
         "ATTENTIONS": tuple(ATTENTIONS),
         "ANTI_ALIASES": tuple(ANTI_ALIASES),
+        "POOL_PADDINGS": tuple(POOL_PADDINGS),
+        "NORMALIZATIONS": tuple(NORMALIZATIONS),
     }
 
 

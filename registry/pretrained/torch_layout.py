@@ -52,6 +52,9 @@ from resblocks import (
 )
 
 CONV, CONV1D, LINEAR, VECTOR = "conv", "conv1d", "linear", "vector"
+# A classifier that is a 1x1 conv in PyTorch (timm's `ClassifierHead(use_conv=True)`,
+# ResNetV2's `head.fc`): (out, in, 1, 1) there, a Dense kernel (in, out) here.
+HEAD_CONV = "head_conv"
 STAGE_TAPS = ("c2", "c3", "c4", "c5")
 # Buffers a state dict holds that are not weights.
 NOT_WEIGHTS = ("num_batches_tracked",)
@@ -86,6 +89,8 @@ def to_keras(array: np.ndarray, kind: str) -> np.ndarray:
         return np.transpose(array, (2, 1, 0))
     if kind == LINEAR:
         return np.transpose(array)
+    if kind == HEAD_CONV and array.ndim == 4 and array.shape[2:] == (1, 1):
+        return np.transpose(array[:, :, 0, 0])
     return array
 
 
@@ -97,6 +102,8 @@ def to_torch(array: np.ndarray, kind: str) -> np.ndarray:
         return np.ascontiguousarray(np.transpose(array, (2, 1, 0)))
     if kind == LINEAR:
         return np.ascontiguousarray(np.transpose(array))
+    if kind == HEAD_CONV:
+        return np.ascontiguousarray(np.transpose(array))[:, :, None, None]
     return array
 
 
@@ -109,6 +116,8 @@ def torch_shape(shape: tuple, kind: str) -> tuple:
         return tuple(reversed(shape))
     if kind == LINEAR:
         return tuple(reversed(shape))
+    if kind == HEAD_CONV:
+        return (*reversed(shape), 1, 1)
     return tuple(shape)
 
 

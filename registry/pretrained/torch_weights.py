@@ -28,6 +28,11 @@ from registry.pretrained.facenet_layout import (
     facenet_slots,
     is_facenet,
 )
+from registry.pretrained.resnetv2_layout import (
+    describe_resnetv2_file,
+    is_resnetv2,
+    resnetv2_slots,
+)
 from registry.pretrained.torch_files import read_torch_file
 from registry.pretrained.torch_layout import (
     describe_torch_file,
@@ -40,6 +45,8 @@ from registry.pretrained.torch_layout import (
 from resblocks import Network
 
 _SHOWN = 6  # keys listed per kind of difference
+# The classifier's keys: torchvision's and timm's ResNets (`fc`), timm's ResNetV2 (`head.fc`).
+HEAD_KEYS = ("fc.weight", "fc.bias", "head.fc.weight", "head.fc.bias")
 
 
 @dataclass
@@ -101,7 +108,7 @@ def load_torch_weights(
     if is_facenet(model):  # facenet-pytorch: its training classifier is never loaded
         report.skipped += facenet_skipped(tensors, model)
     elif model.head is None:  # a model without top: the file's classifier is not needed
-        report.skipped += sorted({"fc.weight", "fc.bias"} & set(tensors))
+        report.skipped += sorted(set(HEAD_KEYS) & set(tensors))
     missing = sorted(expected - set(tensors))
     unused = sorted(set(tensors) - expected - set(report.skipped))
     misshapen, assignments = [], []
@@ -132,9 +139,11 @@ def load_torch_weights(
     for variable, array in assignments:
         variable.assign(array.astype(variable.dtype))
     report.loaded = len(assignments)
-    if any(key.startswith("fc.") for key in report.skipped) and model.head is not None:
+    skipped_head = [key for key in report.skipped if key.endswith("fc.weight")]
+    if skipped_head and model.head is not None:
+        fc, classes = skipped_head[0].removesuffix(".weight"), tensors[skipped_head[0]].shape[0]
         warnings.warn(
-            f"{path.name}: the classifier fc ({tensors['fc.weight'].shape[0]} classes) does not "
+            f"{path.name}: the classifier {fc} ({classes} classes) does not "
             f"fit the head ({model.head.num_classes} classes); the head keeps its "
             "initialization. Train it before predicting.",
             stacklevel=3,
@@ -168,8 +177,11 @@ def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
 
 
 def layout_slots(model: Network) -> list:
-    """The model's slots in the PyTorch layout of its family: facenet-pytorch's or torchvision's."""
-    return facenet_slots(model) if is_facenet(model) else torch_slots(model)
+    """The model's slots in the PyTorch layout of its family: facenet-pytorch's, timm's
+    ResNetV2's (a pre-activation network) or torchvision's."""
+    if is_facenet(model):
+        return facenet_slots(model)
+    return resnetv2_slots(model) if is_resnetv2(model) else torch_slots(model)
 
 
 def _message(path, model, missing, unused, misshapen, tensors) -> str:
@@ -184,9 +196,17 @@ def _message(path, model, missing, unused, misshapen, tensors) -> str:
                 f"; ... ({len(keys)} in all)" if len(keys) > _SHOWN else ""
             )
             parts.append(f"{label}: {shown}.")
-    looks_like = describe_facenet_file(tensors) or describe_torch_file(tensors)
+    looks_like = (
+        describe_facenet_file(tensors)
+        or describe_resnetv2_file(tensors)
+        or describe_torch_file(tensors)
+    )
     parts.append(f"The file looks like {looks_like}.")
-    if misshapen and all(item.startswith("fc.") for item in misshapen) and not missing:
+    if (
+        misshapen
+        and all(item.startswith(("fc.", "head.fc.")) for item in misshapen)
+        and not missing
+    ):
         parts.append(
             "Only the classifier differs: build with num_classes=N to load the rest and train a "
             "new head."

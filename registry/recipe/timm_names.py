@@ -115,6 +115,25 @@ TIMM_RECIPES = {
     "resnetrs270": "resnetrs270",
     "resnetrs350": "resnetrs350",
     "resnetrs420": "resnetrs420",
+    # timm's ResNetV2 (models/resnetv2.py): the recipes have timm's names
+    "resnetv2_18": "resnetv2_18",
+    "resnetv2_18d": "resnetv2_18d",
+    "resnetv2_34": "resnetv2_34",
+    "resnetv2_34d": "resnetv2_34d",
+    "resnetv2_50": "resnetv2_50",
+    "resnetv2_50d": "resnetv2_50d",
+    "resnetv2_50d_gn": "resnetv2_50d_gn",
+    "resnetv2_50t": "resnetv2_50t",
+    "resnetv2_101": "resnetv2_101",
+    "resnetv2_101d": "resnetv2_101d",
+    "resnetv2_152": "resnetv2_152",
+    "resnetv2_152d": "resnetv2_152d",
+    "resnetv2_50x1_bit": "resnetv2_50x1_bit",
+    "resnetv2_50x3_bit": "resnetv2_50x3_bit",
+    "resnetv2_101x1_bit": "resnetv2_101x1_bit",
+    "resnetv2_101x3_bit": "resnetv2_101x3_bit",
+    "resnetv2_152x2_bit": "resnetv2_152x2_bit",
+    "resnetv2_152x4_bit": "resnetv2_152x4_bit",
 }
 
 

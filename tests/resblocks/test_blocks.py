@@ -166,12 +166,13 @@ def test_preprocess_matches_keras_applications(mode):
     np.testing.assert_allclose(keras.ops.convert_to_numpy(Preprocess(mode)(x)), expected, atol=1e-5)
 
 
-# GroupedConv2D is a keras Conv2D: its config is Conv2D's, plus `implementation`
-# (tests/resblocks/test_family.py). The deprecated V1 names are functions.
+# GroupedConv2D and StdConv2D are keras Conv2Ds: their configs are Conv2D's, plus
+# `implementation` (tests/resblocks/test_family.py) or `epsilon`
+# (tests/resblocks/test_normalization.py). The deprecated V1 names are functions.
 LAYERS = [
     getattr(resblocks, name)
     for name in resblocks.__all__
-    if name not in ("Network", "GroupedConv2D")
+    if name not in ("Network", "GroupedConv2D", "StdConv2D")
     and isinstance(getattr(resblocks, name), type)
     and issubclass(getattr(resblocks, name), keras.layers.Layer)
 ]
@@ -197,7 +198,12 @@ def test_config_holds_exactly_the_constructor_arguments(cls):
     assert keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is cls
 
 
-SETTINGS = "activation use_bias bn_epsilon bn_momentum kernel_initializer"
+# normalization, norm_groups and weight_standardization are new (timm's BiT); their
+# defaults are the old layers, so a file saved without them loads as before.
+SETTINGS = (
+    "activation use_bias bn_epsilon bn_momentum kernel_initializer "
+    "normalization norm_groups weight_standardization"
+)
 # attention (SE or ECA) and anti_alias are new (timm's ECA and anti-aliased ResNets); their
 # defaults, None and "none", are the old blocks, so a file saved without them loads as before.
 VARIANTS = "se_ratio attention anti_alias avg_down dilation drop_path_rate zero_init_last"
@@ -207,13 +213,18 @@ CONFIG_KEYS = {
     f"bn_gamma_initializer {SETTINGS}",
     "ResBlock": f"filters strides shortcut {VARIANTS} {SETTINGS}",
     "BottleNeck": f"filters strides stride_at shortcut groups base_width {VARIANTS} {SETTINGS}",
-    "PreActResBlock": f"filters strides shortcut stride_shortcut dropout {SETTINGS}",
-    "PreActBottleNeck": f"filters strides shortcut stride_shortcut {SETTINGS}",
-    # anti_alias, first_width and conv_pool are new (timm's anti-aliased pool, tiered
-    # stem, ResNet-RS), off by default: a file saved without them loads as before.
+    # avg_down is new (timm's resnetv2_50d); False is the old block.
+    "PreActResBlock": f"filters strides shortcut stride_shortcut avg_down dropout {SETTINGS}",
+    "PreActBottleNeck": f"filters strides shortcut stride_shortcut avg_down {SETTINGS}",
+    # anti_alias, first_width, conv_pool, pre_activation and pool_padding are new (timm's
+    # anti-aliased pool, tiered stem, ResNet-RS and ResNetV2), off by default: a file saved
+    # without them loads as before.
     "ResNetStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
     "CifarStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
-    "DeepStem": f"filters stem_width max_pool first_width conv_pool anti_alias {SETTINGS}",
+    "DeepStem": (
+        "filters stem_width max_pool first_width conv_pool anti_alias pre_activation "
+        f"pool_padding {SETTINGS}"
+    ),
     # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
     # so a file saved without it loads as before.
     "InceptionResBlock17": "scale activation branch_0 branch_1 bn_scale",

@@ -165,9 +165,10 @@ def test_a_training_checkpoint_wrapper_and_dataparallel_prefix_are_unwrapped(tmp
     np.testing.assert_allclose(forward(model, reference.images()), STORED["resnet18"], atol=1e-4)
 
 
-def test_a_keras_block_torch_has_not_is_refused(tmp_path):
+def test_keras_applications_v2_layout_is_refused_saying_why(tmp_path):
+    """resnet50v2 is keras.applications' pre-activation layout, neither torchvision's nor timm's."""
     path = save_safetensors(reference.state_dict("resnet50_tv"), tmp_path / "r.safetensors")
-    with pytest.raises(WeightsError, match="torchvision and timm ResNets have no PreActStem"):
+    with pytest.raises(WeightsError, match="is keras.applications' ResNet-V2 layout"):
         build("resnet50v2", input_shape=(64, 64, 3), weights=path)
 
 

@@ -1,0 +1,94 @@
+"""The normalizations a residual network can use in place of batch norm, and standardized kernels.
+
+Batch norm (Ioffe & Szegedy 2015) normalizes each channel over the batch,
+so its statistics are noisy for small batches and differ between training
+and inference. Group norm (Wu & He 2018) normalizes over groups of
+channels within one sample: no batch dependence, no running statistics.
+Weight standardization (Qiao et al. 2019) normalizes each convolution's
+kernel to zero mean and unit variance per output channel before use; with
+group norm it is the recipe of BiT (Kolesnikov et al. 2020, "Big
+Transfer"), whose checkpoints timm's `resnetv2_50x1_bit` etc. hold.
+
+`make_norm` and `make_conv` are what `ConvBNLayer`'s settings
+(`normalization`, `norm_groups`, `weight_standardization`) build.
+"""
+
+import keras
+
+from resblocks.checks import check_one_of
+
+# "batch_norm": BatchNormalization; "group_norm": GroupNormalization over
+# `norm_groups` groups of channels (Wu & He 2018).
+NORMALIZATIONS = ("batch_norm", "group_norm")
+
+
+@keras.saving.register_keras_serializable(package="resblocks")
+class StdConv2D(keras.layers.Conv2D):
+    """A Conv2D whose kernel is standardized per output channel before each use.
+
+    Qiao et al. 2019, "Micro-Batch Training with Batch-Channel Normalization
+    and Weight Standardization", eq. 5: W^ = (W - mean(W)) / sqrt(var(W) + eps),
+    the mean and (biased) variance over each output channel's
+    `kh * kw * in` weights. The layer keeps the raw W, so a checkpoint of
+    raw weights (timm's `StdConv2d`, BiT's `StandardizedConv2D`) loads as is.
+
+    Args:
+        epsilon: float. Added to the variance (timm's BiT networks: 1e-8;
+            timm's `StdConv2d` default: 1e-6).
+        Every other argument is `keras.layers.Conv2D`'s.
+    """
+
+    def __init__(self, *args, epsilon: float = 1e-6, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.epsilon = epsilon
+
+    def standardized_kernel(self, kernel):
+        """The kernel at zero mean and unit variance over each output channel."""
+        mean = keras.ops.mean(kernel, axis=(0, 1, 2), keepdims=True)
+        variance = keras.ops.var(kernel, axis=(0, 1, 2), keepdims=True)
+        return (kernel - mean) / keras.ops.sqrt(variance + self.epsilon)
+
+    def convolution_op(self, inputs, kernel):
+        return super().convolution_op(inputs, self.standardized_kernel(kernel))
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+def check_normalization(normalization: str) -> None:
+    """Raises an ArgumentError in Keras wording for an unknown normalization."""
+    check_one_of("normalization", normalization, NORMALIZATIONS)
+
+
+def make_norm(
+    normalization: str,
+    *,
+    epsilon: float,
+    momentum: float,
+    norm_groups: int = 32,
+    name: str,
+    **options,
+) -> keras.layers.Layer:
+    """The normalization layer a setting names; `options` go to batch norm (scale, initializers)."""
+    check_normalization(normalization)
+    if normalization == "group_norm":
+        return keras.layers.GroupNormalization(
+            groups=norm_groups,
+            epsilon=epsilon,
+            scale=options.get("scale", True),
+            gamma_initializer=options.get("gamma_initializer", "ones"),
+            name=name,
+        )
+    return keras.layers.BatchNormalization(epsilon=epsilon, momentum=momentum, name=name, **options)
+
+
+def make_conv(conv_class, *args, weight_standardization: float | None = None, **kwargs):
+    """`conv_class(*args, **kwargs)`, or a `StdConv2D` with that epsilon if it is a float."""
+    if weight_standardization is None:
+        return conv_class(*args, **kwargs)
+    if conv_class is not keras.layers.Conv2D:
+        raise ValueError(
+            "Weight standardization is implemented for plain convolutions (groups=1) only. "
+            f"Received: a {conv_class.__name__}"
+        )
+    return StdConv2D(*args, epsilon=weight_standardization, **kwargs)

@@ -1,0 +1,115 @@
+"""timm's ResNetV2 checkpoints (`resnetv2_50`, `resnetv2_50d`, ...) load into their recipes.
+
+Each network's random state dict comes from torch_reference_v2.py, written
+from timm's `resnetv2.py` without our code; its forward pass there uses
+torch.nn.functional only. Logits are compared within 1e-5, relative to
+their scale.
+"""
+
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import torch_reference_v2 as reference
+from helpers import representative_params
+from safetensors.numpy import save_file
+
+from registry import WeightsError, build, torch_state_dict
+
+try:
+    import torch
+except ImportError:  # each test's .safetensors half still runs, against stored outputs
+    torch = None
+
+STORED = dict(np.load(reference.DATA))
+LOGITS = {"head.activation": None}
+
+
+def logits_model(name: str, **kwargs) -> keras.Model:
+    shape = kwargs.pop("input_shape", (reference.SIDE, reference.SIDE, 3))
+    return build(name, input_shape=shape, overrides=LOGITS, **kwargs)
+
+
+def forward(model, x) -> np.ndarray:
+    return keras.ops.convert_to_numpy(model(x, training=False))
+
+
+def save_safetensors(state: dict, path: Path) -> Path:
+    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path))
+    return path
+
+
+def assert_close(ours, expected) -> None:
+    """Within 1e-5 of the logits' scale: float32 through up to 150 layers."""
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
+def test_checkpoint_gives_timms_outputs(name, tmp_path, monkeypatch):
+    state = reference.state_dict(name)
+    x = reference.images()
+    expected = STORED[name]
+    if torch is not None:
+        # The stored outputs are the reference's (torch_reference_v2.py rewrites them).
+        np.testing.assert_allclose(reference.forward(state, x, name), expected, atol=1e-6)
+        path = tmp_path / f"{name}.pth"
+        torch.save({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, path)
+        assert_close(forward(logits_model(name, weights=path), x), expected)
+    # Without PyTorch: the .safetensors file alone, against the stored outputs.
+    monkeypatch.setitem(sys.modules, "torch", None)
+    model = logits_model(name, weights=save_safetensors(state, tmp_path / f"{name}.safetensors"))
+    assert_close(forward(model, x), expected)
+
+
+@pytest.mark.parametrize("name", ["resnetv2_18", "resnetv2_50d"])
+def test_torch_state_dict_has_timms_keys_and_shapes(name):
+    ours = torch_state_dict(logits_model(name))
+    theirs = {k: v for k, v in reference.state_dict(name).items() if "num_batches" not in k}
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in theirs.items()}
+
+
+def test_the_stem_pool_pads_with_minus_infinity():
+    """timm's MaxPool2d(padding=1): a border window of negative values keeps its maximum."""
+    model = logits_model("resnetv2_50", include_top=False)
+    stem = model.get_layer("stem")
+    x = -np.abs(np.random.default_rng(0).normal(size=(1, 8, 8, 64))).astype("float32") - 1
+    pooled = keras.ops.convert_to_numpy(stem.pool(stem.pool_pad(x)))
+    assert pooled.shape == (1, 4, 4, 64)
+    assert (pooled < 0).all()  # zero padding would give 0 at every border window
+    np.testing.assert_array_equal(pooled[0, 0, 0], x[0, :2, :2].max(axis=(0, 1)))
+
+
+def test_a_model_without_top_leaves_the_classifier_out(tmp_path):
+    path = save_safetensors(reference.state_dict("resnetv2_18"), tmp_path / "r.safetensors")
+    model = build(
+        "resnetv2_18", input_shape=(64, 64, 3), include_top=False, pooling="avg", weights=path
+    )
+    assert model.output_shape == (None, 512)
+
+
+def test_a_new_head_loads_everything_else(tmp_path):
+    state = reference.state_dict("resnetv2_18")
+    path = save_safetensors(state, tmp_path / "r.safetensors")
+    with pytest.warns(UserWarning, match=r"classifier head.fc \(1000 classes\) does not fit"):
+        model = build("resnetv2_18", input_shape=(64, 64, 3), num_classes=5, weights=path)
+    kernel = keras.ops.convert_to_numpy(model.get_layer("stem").conv.kernel)
+    np.testing.assert_array_equal(kernel, state["stem.conv.weight"].transpose(2, 3, 1, 0))
+
+
+def test_keras_applications_layout_is_refused_saying_why(tmp_path):
+    """resnet50v2 is keras.applications' V2: biases, the stride on a stage's last block."""
+    path = save_safetensors(reference.state_dict("resnetv2_50"), tmp_path / "r.safetensors")
+    with pytest.raises(WeightsError, match="keras.applications' ResNet-V2 layout") as caught:
+        build("resnet50v2", input_shape=(64, 64, 3), weights=path)
+    assert "build timm's layout, e.g. `resnetv2_50`" in str(caught.value)
+
+
+def test_a_file_for_another_resnetv2_names_it(tmp_path):
+    path = save_safetensors(reference.state_dict("resnetv2_34"), tmp_path / "r.safetensors")
+    with pytest.raises(WeightsError) as caught:
+        build("resnetv2_18", input_shape=(64, 64, 3), weights=path)
+    message = str(caught.value)
+    assert "in the file but not in the model: stages.0.blocks.2.conv1.weight" in message
+    assert "looks like timm's ResNetV2 with 3, 4, 6, 3 basic blocks, 1000 classes" in message

@@ -1,0 +1,220 @@
+"""timm's ResNetV2 (`timm/models/resnetv2.py`), written without resblocks, for the weights tests.
+
+`state_dict(name)` makes random weights (BN statistics randomised too) with
+the keys and shapes timm's `ResNetV2` gives each network; `forward(state,
+x, name)` runs them with `torch.nn.functional` only, as timm's modules do:
+the stem (a 7x7/2 conv, or the deep and tiered 3x3 stems, its max-pool
+padded with -inf, or with zeros by BiT's `ConstantPad2d`), pre-activation
+blocks with the stride in a stage's first block and the projection (or
+the average pool and projection) of the pre-activated input, the final
+norm, and the classifier, a 1x1 conv. BiT's networks standardise each
+convolution's weights (`StdConv2d`, eps 1e-8) and normalise by groups of
+channels (`GroupNormAct`, 32 groups). Neither function reads our code.
+
+    python tests/registry/pretrained/torch_reference_v2.py [NAME ...]  # rewrites its outputs
+
+The stored outputs let the loading test run where PyTorch is not installed.
+"""
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch_reference import SEED, SIDE, images
+
+__all__ = ["DATA", "SIDE", "SPECS", "forward", "images", "state_dict"]
+
+DATA = Path(__file__).parent / "data" / "torch_reference_v2.npz"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A timm `ResNetV2(layers, ...)`: the arguments its model functions pass."""
+
+    layers: tuple[int, int, int, int]
+    basic: bool = False  # PreActBasic, channels 64..512; else PreActBottleneck, 256..2048
+    stem: str = ""  # timm stem_type: "", "deep", "tiered" or "fixed" (BiT)
+    avg_down: bool = False
+    width: int = 1  # width_factor
+    norm: str = "batch"  # "batch" (BatchNormAct2d) or "group" (GroupNormAct, 32 groups)
+    std_conv_eps: float | None = None  # StdConv2d's eps; None: a plain conv
+
+
+def _d(layers, basic=False, **kwargs) -> Spec:
+    return Spec(layers, basic, stem="deep", avg_down=True, **kwargs)
+
+
+def _bit(layers, width) -> Spec:
+    return Spec(layers, stem="fixed", width=width, norm="group", std_conv_eps=1e-8)
+
+
+R18, R34, R50, R101, R152 = (2, 2, 2, 2), (3, 4, 6, 3), (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3)
+SPECS = {
+    "resnetv2_18": Spec(R18, basic=True),
+    "resnetv2_18d": _d(R18, basic=True),
+    "resnetv2_34": Spec(R34, basic=True),
+    "resnetv2_34d": _d(R34, basic=True),
+    "resnetv2_50": Spec(R50),
+    "resnetv2_50d": _d(R50),
+    "resnetv2_50t": Spec(R50, stem="tiered", avg_down=True),
+    "resnetv2_101": Spec(R101),
+    "resnetv2_101d": _d(R101),
+    "resnetv2_152": Spec(R152),
+    "resnetv2_152d": _d(R152),
+    "resnetv2_50d_gn": _d(R50, norm="group"),
+    "resnetv2_50x1_bit": _bit(R50, 1),
+    "resnetv2_101x1_bit": _bit(R101, 1),
+}
+# BiT's x2, x3 and x4 networks (217M to 937M parameters) are the layout of
+# resnetv2_50x1_bit and resnetv2_101x1_bit at other widths: their counts are
+# checked (test_timm_resnetv2.py), their random state dicts too big to make here.
+
+
+def make_divisible(v: float, divisor: int = 8) -> int:
+    """timm's `make_divisible` (round to the nearest multiple, never 10% below)."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def _stem_widths(spec: Spec, out: int) -> tuple[int, int]:
+    return (3 * out // 8, out // 2) if spec.stem == "tiered" else (out // 2, out // 2)
+
+
+def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict[str, np.ndarray]:
+    """Random weights in timm's ResNetV2 layout, num_batches_tracked buffers included."""
+    spec = SPECS[name]
+    rng = np.random.default_rng(seed)
+    state: dict[str, np.ndarray] = {}
+
+    def conv(key, out, cin, k, scale=1.0):
+        state[f"{key}.weight"] = rng.normal(
+            0, scale * math.sqrt(2 / (cin * k * k)), (out, cin, k, k)
+        )
+
+    def norm(key, channels):
+        state[f"{key}.weight"] = rng.uniform(0.3, 0.6, channels)
+        state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
+        if spec.norm == "batch":
+            state[f"{key}.running_mean"] = rng.normal(0, 0.1, channels)
+            state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
+            state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
+
+    stem = make_divisible(64 * spec.width)
+    if spec.stem in ("deep", "tiered"):
+        first, second = _stem_widths(spec, stem)
+        conv("stem.conv1", first, 3, 3)
+        norm("stem.norm1", first)
+        conv("stem.conv2", second, first, 3)
+        norm("stem.norm2", second)
+        conv("stem.conv3", stem, second, 3)
+    else:
+        conv("stem.conv", stem, 3, 7)
+    channels = (64, 128, 256, 512) if spec.basic else (256, 512, 1024, 2048)
+    prev = stem
+    for i, (c, depth) in enumerate(zip(channels, spec.layers)):
+        out = make_divisible(c * spec.width)
+        mid = make_divisible(out * (1.0 if spec.basic else 0.25))
+        for j in range(depth):
+            p = f"stages.{i}.blocks.{j}"
+            norm(f"{p}.norm1", prev)
+            if spec.basic:
+                conv(f"{p}.conv1", mid, prev, 3)
+                norm(f"{p}.norm2", mid)
+                conv(f"{p}.conv2", out, mid, 3, scale=0.3)
+            else:
+                conv(f"{p}.conv1", mid, prev, 1)
+                norm(f"{p}.norm2", mid)
+                conv(f"{p}.conv2", mid, mid, 3)
+                norm(f"{p}.norm3", mid)
+                conv(f"{p}.conv3", out, mid, 1, scale=0.3)
+            stride = 2 if i > 0 and j == 0 else 1
+            # PreActBottleneck projects in every stage's first block; PreActBasic
+            # only where the shape changes.
+            if j == 0 and (not spec.basic or stride != 1 or prev != out):
+                conv(f"{p}.downsample.conv", out, prev, 1)
+            prev = out
+    norm("norm", prev)
+    state["head.fc.weight"] = rng.normal(0, 1 / math.sqrt(prev), (num_classes, prev, 1, 1))
+    state["head.fc.bias"] = rng.normal(0, 0.1, num_classes)
+    return {k: v.astype("float32") if v.dtype == np.float64 else v for k, v in state.items()}
+
+
+def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.ndarray:
+    """The network's logits, computed by torch.nn.functional as timm's ResNetV2 computes them."""
+    import torch
+    import torch.nn.functional as F
+
+    spec = SPECS[name]
+    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
+
+    def conv(x, key, stride=1, padding=0):
+        w = t[f"{key}.weight"]
+        if spec.std_conv_eps is not None:  # StdConv2d: standardised per output channel
+            flat = w.reshape(1, w.shape[0], -1)
+            w = F.batch_norm(flat, None, None, training=True, momentum=0.0, eps=spec.std_conv_eps)
+            w = w.reshape_as(t[f"{key}.weight"])
+        return F.conv2d(x, w, None, stride, padding)
+
+    def norm_act(x, key):
+        weight, bias = t[f"{key}.weight"], t[f"{key}.bias"]
+        if spec.norm == "group":
+            x = F.group_norm(x, 32, weight, bias, eps=1e-5)
+        else:
+            mean, var = t[f"{key}.running_mean"], t[f"{key}.running_var"]
+            x = F.batch_norm(x, mean, var, weight, bias, training=False, eps=1e-5)
+        return F.relu(x)
+
+    with torch.no_grad():
+        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
+        if spec.stem in ("deep", "tiered"):
+            x = norm_act(conv(x, "stem.conv1", 2, 1), "stem.norm1")
+            x = norm_act(conv(x, "stem.conv2", 1, 1), "stem.norm2")
+            x = conv(x, "stem.conv3", 1, 1)
+        else:
+            x = conv(x, "stem.conv", 2, 3)
+        if spec.stem == "fixed":  # BiT: ConstantPad2d(1, 0.), then MaxPool2d(3, 2)
+            x = F.max_pool2d(F.pad(x, (1, 1, 1, 1), value=0.0), 3, 2)
+        else:  # MaxPool2d(3, 2, padding=1): the padding never wins
+            x = F.max_pool2d(x, 3, 2, 1)
+        for i, depth in enumerate(spec.layers):
+            for j in range(depth):
+                p = f"stages.{i}.blocks.{j}"
+                stride = 2 if i > 0 and j == 0 else 1
+                preact = norm_act(x, f"{p}.norm1")
+                shortcut = x
+                if f"{p}.downsample.conv.weight" in t:
+                    down = preact
+                    if spec.avg_down and stride > 1:
+                        down = F.avg_pool2d(
+                            down, 2, stride, ceil_mode=True, count_include_pad=False
+                        )
+                        shortcut = conv(down, f"{p}.downsample.conv")
+                    else:
+                        shortcut = conv(down, f"{p}.downsample.conv", stride)
+                if spec.basic:
+                    out = conv(preact, f"{p}.conv1", stride, 1)
+                    out = conv(norm_act(out, f"{p}.norm2"), f"{p}.conv2", 1, 1)
+                else:
+                    out = conv(preact, f"{p}.conv1")
+                    out = conv(norm_act(out, f"{p}.norm2"), f"{p}.conv2", stride, 1)
+                    out = conv(norm_act(out, f"{p}.norm3"), f"{p}.conv3")
+                x = out + shortcut
+        x = norm_act(x, "norm").mean((2, 3))
+        return F.linear(x, t["head.fc.weight"][:, :, 0, 0], t["head.fc.bias"]).numpy()
+
+
+def main(names: list[str]) -> int:
+    """Writes the outputs of `names` (all SPECS if none) into DATA, keeping the others."""
+    outputs = dict(np.load(DATA)) if names and DATA.exists() else {}
+    for name in names or SPECS:
+        outputs[name] = forward(state_dict(name), images(), name)
+    DATA.parent.mkdir(exist_ok=True)
+    np.savez_compressed(DATA, **outputs)
+    print(f"wrote {DATA} ({', '.join(outputs)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
