@@ -65,7 +65,9 @@ def test_pre_activation_avg_down_projects_without_a_norm():
 
 
 def test_tiered_pre_activation_deep_stem():
-    stem = resblocks.DeepStem(16, stem_width=8, first_width=6, pre_activation=True, pool_padding="-inf")
+    stem = resblocks.DeepStem(
+        16, stem_width=8, first_width=6, pre_activation=True, pool_padding="-inf"
+    )
     stem.build((None, 32, 32, 3))
     assert [c.filters if hasattr(c, "filters") else c.conv.filters for c in stem.convs] == [
         6,
