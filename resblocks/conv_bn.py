@@ -2,7 +2,8 @@
 
 The unit every network here is made of: `conv2d_bn` in Inception-ResNet
 (Szegedy et al. 2016) and conv-BN-ReLU in ResNet (He et al. 2015, sec. 3.4).
-Its five settings (activation, bias, BN epsilon and momentum, initializer)
+Its settings (activation, bias, BN epsilon and momentum, initializer, and
+the normalization: batch norm, or group norm as in timm's `resnet50_gn`)
 are declared once, by `ConvBNLayer`, the base of ConvBN and of the ResNet
 blocks and stems that pass them on to their ConvBNs.
 """
@@ -17,12 +18,16 @@ from resblocks.checks import ArgumentError, check_one_of
 from resblocks.grouped_conv import GroupedConv2D
 
 PADDINGS = ("same", "valid")
+# The normalization after each convolution: batch norm (Ioffe and Szegedy
+# 2015), or group norm (Wu and He 2018), which normalizes each sample over
+# groups of channels and so does not depend on the batch.
+NORMS = ("batch", "group")
 
 
 class ConvBNLayer(keras.layers.Layer):
     """The base of the layers whose convolutions and batch norms share one set of settings.
 
-    `ConvBN` takes these five settings, and the ResNet blocks and stems pass
+    `ConvBN` takes these settings, and the ResNet blocks and stems pass
     them to each of their `ConvBN`s. They are declared once, here, as
     keyword-only arguments: a subclass declares its own arguments in its
     `__init__` signature and passes them all up by keyword
@@ -39,6 +44,14 @@ class ConvBNLayer(keras.layers.Layer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         kernel_initializer: str. Initializer of the convolution kernels.
+        norm: str. The normalization after each convolution (`NORMS`):
+            "batch", or "group", group normalization (Wu and He 2018), whose
+            statistics are each sample's own, over `norm_groups` groups of
+            channels: no moving statistics, the same in training and
+            inference, at any batch size (timm's `resnet50_gn`). Its
+            epsilon is `bn_epsilon`; `bn_momentum` does not apply.
+        norm_groups: int. Groups of channels of the group norm (32, as in
+            the paper and timm); each norm's channels must be a multiple.
     """
 
     def __init__(
@@ -49,8 +62,11 @@ class ConvBNLayer(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        norm: str = "batch",
+        norm_groups: int = 32,
         **kwargs,
     ):
+        check_one_of("norm", norm, NORMS)
         arguments = given(locals())
         names = argument_names(type(self))
         super().__init__(**{k: v for k, v in arguments.items() if k not in names})
@@ -63,6 +79,8 @@ class ConvBNLayer(keras.layers.Layer):
             "bn_epsilon": self.bn_epsilon,
             "bn_momentum": self.bn_momentum,
             "kernel_initializer": self.kernel_initializer,
+            "norm": self.norm,
+            "norm_groups": self.norm_groups,
         }
 
     def conv_bn(self, filters: int, kernel_size, strides: int = 1, **options) -> "ConvBN":
@@ -164,12 +182,14 @@ class ConvBN(ConvBNLayer):
             groups=groups,
             name="conv",
         )
-        self.bn = keras.layers.BatchNormalization(
-            epsilon=self.bn_epsilon,
-            momentum=self.bn_momentum,
+        self.bn = make_norm(
+            self.norm,
+            self.norm_groups,
+            filters,
+            self.bn_epsilon,
+            self.bn_momentum,
             scale=bn_scale,
             gamma_initializer=bn_gamma_initializer,
-            name="bn",
         )
         activation = self.activation
         self.act = keras.layers.Activation(activation, name=activation) if activation else None
@@ -194,6 +214,28 @@ class ConvBN(ConvBNLayer):
 
     def compute_output_shape(self, input_shape):
         return chain_output_shape([self.pad, self.conv], input_shape)
+
+
+def make_norm(
+    norm: str, groups: int, channels: int, epsilon: float, momentum: float, **options
+) -> keras.layers.Layer:
+    """The normalization of a `ConvBN`, named "bn" either way (its weights' path).
+
+    `options` (scale, gamma_initializer) go to either layer. A group norm
+    refuses channels that `groups` does not divide, naming `norm_groups`.
+    """
+    if norm == "batch":
+        return keras.layers.BatchNormalization(
+            epsilon=epsilon, momentum=momentum, name="bn", **options
+        )
+    if channels % groups:
+        raise ArgumentError(
+            "norm_groups",
+            f"{groups} groups do not divide the {channels} channels of a group norm. Use a "
+            f"`norm_groups` that divides every width of the network. "
+            f"Received: norm_groups={groups}",
+        )
+    return keras.layers.GroupNormalization(groups, epsilon=epsilon, name="bn", **options)
 
 
 def inception_conv(

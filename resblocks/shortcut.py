@@ -93,8 +93,8 @@ class AvgDownShortcut(keras.layers.Layer):
     Args:
         filters: int. Output channels.
         strides: int. Stride of the pool; 1 leaves only the projection.
-        use_bias, bn_epsilon, bn_momentum, kernel_initializer: those of the
-            projection's `ConvBN`.
+        use_bias, bn_epsilon, bn_momentum, kernel_initializer, norm,
+            norm_groups: those of the projection's `ConvBN`.
 
     Attributes:
         pool: the `AveragePooling2D`, or None at stride 1.
@@ -112,6 +112,8 @@ class AvgDownShortcut(keras.layers.Layer):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         kernel_initializer: str = "he_normal",
+        norm: str = "batch",
+        norm_groups: int = 32,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -129,6 +131,8 @@ class AvgDownShortcut(keras.layers.Layer):
             bn_epsilon=bn_epsilon,
             bn_momentum=bn_momentum,
             kernel_initializer=kernel_initializer,
+            norm=norm,
+            norm_groups=norm_groups,
             name="conv",
         )
 
@@ -170,6 +174,7 @@ def make_shortcut(
     *,
     pre_activation: bool = False,
     stride_shortcut: str = "projection",
+    kernel_size: int = 1,
     **conv_args,
 ) -> keras.layers.Layer | None:
     """The layer that brings x to the block's output shape, or None.
@@ -181,7 +186,8 @@ def make_shortcut(
     stride-th pixel where only the size changes (keras' ResNet-V2). With
     `pre_activation` (He et al. 2016) a projection is a plain 1x1 conv
     with no BN after it: it reads the pre-activated input, and the next
-    block's pre-activation normalizes the sum.
+    block's pre-activation normalizes the sum. `kernel_size` is that of a
+    post-activation projection (SENet-154's is 3x3, padded by 1).
     """
     shape_changes = strides != 1 or in_channels != out_channels
     if shortcut == "none" or not shape_changes:
@@ -207,4 +213,6 @@ def make_shortcut(
         )
     if avg_down:
         return AvgDownShortcut(out_channels, strides, name="downsample", **conv_args)
-    return ConvBN(out_channels, 1, strides=strides, activation=None, name="downsample", **conv_args)
+    return ConvBN(
+        out_channels, kernel_size, strides, activation=None, name="downsample", **conv_args
+    )

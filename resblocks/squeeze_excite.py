@@ -85,6 +85,6 @@ class SqueezeExcite(keras.layers.Layer):
         return {**super().get_config(), **argument_config(self)}
 
 
-def make_squeeze_excite(se_ratio: float | None) -> SqueezeExcite | None:
+def make_squeeze_excite(se_ratio: float | None, divisor: int = 8) -> SqueezeExcite | None:
     """The SE layer of a residual branch, or None when `se_ratio` is None."""
-    return None if se_ratio is None else SqueezeExcite(se_ratio, name="se")
+    return None if se_ratio is None else SqueezeExcite(se_ratio, divisor, name="se")

@@ -16,21 +16,32 @@ import keras
 
 from resblocks.arguments import given
 from resblocks.chain import ChainLayer
+from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBNLayer, check_widths, inception_conv
 
+# How the stem's 3x3/2 max-pool pads: "symmetric", 1 pixel on every side
+# (torchvision, keras.applications); "ceil", none before and 1 after, which
+# is Caffe's `ceil_mode` without padding (the original SENets, timm's legacy_se*).
+POOL_PADDINGS = ("symmetric", "ceil")
 
-def stem_max_pool(enabled: bool) -> tuple:
-    """ResNet's 3x3/2 max-pool after the stem conv, padded by 1: (pad, pool) or (None, None).
+
+def stem_max_pool(enabled: bool, padding: str = "symmetric") -> tuple:
+    """ResNet's 3x3/2 max-pool after the stem conv: (pad, pool) or (None, None).
 
     Zero padding, as keras.applications does. After a ReLU it is as good as
     -inf padding, since no padded zero can beat a real value; before one (the
     pre-activation stem) a zero can win at the border, kept so that keras'
-    weights compute keras' outputs.
+    weights compute keras' outputs. "ceil" pads the bottom and right only:
+    a "valid" pool then has PyTorch's `ceil_mode=True` windows, starting at
+    0, 2, 4, ... with the last one cut by the border, at any size (odd or
+    even), where Keras' own "same" shifts the windows of an odd map.
     """
+    check_one_of("pool_padding", padding, POOL_PADDINGS)
     if not enabled:
         return None, None
+    pad = 1 if padding == "symmetric" else ((0, 1), (0, 1))
     return (
-        keras.layers.ZeroPadding2D(1, name="pool_pad"),
+        keras.layers.ZeroPadding2D(pad, name="pool_pad"),
         keras.layers.MaxPooling2D(3, strides=2, name="pool"),
     )
 
@@ -47,6 +58,9 @@ class ResNetStem(ChainLayer, ConvBNLayer):
         kernel_size: int. Size of the convolution window.
         strides: int. Stride of the convolution.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
+        pool_padding: str. "symmetric" (1 pixel on every side) or "ceil"
+            (none before, 1 after: PyTorch's `ceil_mode`, the original
+            SENets'); `POOL_PADDINGS`.
 
     Keyword-only args, the settings of the `ConvBN`:
         activation: str. The nonlinearity after BN.
@@ -64,11 +78,12 @@ class ResNetStem(ChainLayer, ConvBNLayer):
         kernel_size: int = 7,
         strides: int = 2,
         max_pool: bool = True,
+        pool_padding: str = "symmetric",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
         self.conv = self.conv_bn(filters, kernel_size, strides, name="conv1")
-        self.pool_pad, self.pool = stem_max_pool(max_pool)
+        self.pool_pad, self.pool = stem_max_pool(max_pool, pool_padding)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
@@ -91,6 +106,7 @@ class CifarStem(ResNetStem):
         kernel_size: int = 3,
         strides: int = 1,
         max_pool: bool = False,
+        pool_padding: str = "symmetric",
         **kwargs,
     ):
         super().__init__(**given(locals()))
@@ -109,6 +125,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
         filters: int. Output channels (of the third convolution).
         stem_width: int. Channels of the first two convolutions.
         max_pool: bool. Whether a 3x3/2 max-pool follows.
+        pool_padding: str. "symmetric" or "ceil", as in `ResNetStem`.
 
     Keyword-only args, the settings of the three `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
@@ -128,6 +145,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
         filters: int = 64,
         stem_width: int = 32,
         max_pool: bool = True,
+        pool_padding: str = "symmetric",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
@@ -136,7 +154,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
             self.conv_bn(stem_width, 3, name="conv2"),
             self.conv_bn(filters, 3, name="conv3"),
         ]
-        self.pool_pad, self.pool = stem_max_pool(max_pool)
+        self.pool_pad, self.pool = stem_max_pool(max_pool, pool_padding)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:

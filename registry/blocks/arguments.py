@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from registry.blocks import signatures
-from registry.blocks.signatures import PADDINGS, POOLINGS, SHORTCUTS, STRIDE_AT, STRIDE_SHORTCUTS
+from registry.blocks.signatures import (
+    NORMS,
+    PADDINGS,
+    POOL_PADDINGS,
+    POOLINGS,
+    SHORTCUTS,
+    STRIDE_AT,
+    STRIDE_SHORTCUTS,
+)
 from registry.names import did_you_mean
 
 
@@ -108,6 +116,13 @@ RULES: dict[str, Any] = {
     "groups": Annotated[int, Field(ge=1, le=1024)],
     "base_width": Annotated[int, Field(ge=1, le=4096)],
     "se_ratio": Annotated[float, Field(gt=0.0, le=1.0)] | None,
+    # timm's legacy SENets (SENet-154) and ResNet-50-GN: docs/concepts/attention_and_tricks.md
+    "se_divisor": Annotated[int, Field(ge=1, le=64)],
+    "down_kernel_size": Annotated[int, Field(ge=1, le=7)],
+    "reduce_first": Annotated[int, Field(ge=1, le=64)],
+    "pool_padding": Literal[POOL_PADDINGS],
+    "norm": Literal[NORMS],
+    "norm_groups": Annotated[int, Field(ge=1, le=1024)],
     "stem_width": Annotated[int, Field(ge=1, le=8192)],
     "class_names": Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=100_000)

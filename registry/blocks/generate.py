@@ -73,12 +73,13 @@ def old_name_rows() -> list[tuple]:
 
 def constants() -> dict[str, tuple]:
     """The allowed values recipes are checked against, as resblocks exports them."""
-    from resblocks.conv_bn import PADDINGS
+    from resblocks.conv_bn import NORMS, PADDINGS
     from resblocks.heads import POOLINGS
     from resblocks.preact import STRIDE_SHORTCUTS
     from resblocks.preprocessing import MODES
     from resblocks.residual import STRIDE_AT
     from resblocks.shortcut import SHORTCUTS
+    from resblocks.stems import POOL_PADDINGS
 
     return {
         "PADDINGS": tuple(PADDINGS),
@@ -87,6 +88,8 @@ def constants() -> dict[str, tuple]:
         "MODES": tuple(MODES),
         "STRIDE_AT": tuple(STRIDE_AT),
         "SHORTCUTS": tuple(SHORTCUTS),
+        "NORMS": tuple(NORMS),
+        "POOL_PADDINGS": tuple(POOL_PADDINGS),
     }
 
 

@@ -22,11 +22,14 @@ BLOCKS = [
             ("kernel_size", "int", 7),
             ("strides", "int", 2),
             ("max_pool", "bool", True),
+            ("pool_padding", "str", "symmetric"),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -39,11 +42,14 @@ BLOCKS = [
             ("kernel_size", "int", 3),
             ("strides", "int", 1),
             ("max_pool", "bool", False),
+            ("pool_padding", "str", "symmetric"),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -80,11 +86,14 @@ BLOCKS = [
             ("filters", "int", 64),
             ("stem_width", "int", 32),
             ("max_pool", "bool", True),
+            ("pool_padding", "str", "symmetric"),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -106,6 +115,8 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -117,8 +128,11 @@ BLOCKS = [
             ("filters", "int", "REQUIRED"),
             ("strides", "int", 1),
             ("shortcut", "str", "projection"),
+            ("last_activation", "bool", False),
             ("se_ratio", "float | None", None),
+            ("se_divisor", "int", 8),
             ("avg_down", "bool", False),
+            ("down_kernel_size", "int", 1),
             ("dilation", "int", 1),
             ("drop_path_rate", "float", 0.0),
             ("zero_init_last", "bool", False),
@@ -127,6 +141,8 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -141,8 +157,11 @@ BLOCKS = [
             ("shortcut", "str", "projection"),
             ("groups", "int", 1),
             ("base_width", "int", 64),
+            ("reduce_first", "int", 1),
             ("se_ratio", "float | None", None),
+            ("se_divisor", "int", 8),
             ("avg_down", "bool", False),
+            ("down_kernel_size", "int", 1),
             ("dilation", "int", 1),
             ("drop_path_rate", "float", 0.0),
             ("zero_init_last", "bool", False),
@@ -151,6 +170,8 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -169,6 +190,8 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -186,6 +209,8 @@ BLOCKS = [
             ("bn_epsilon", "float", 1e-05),
             ("bn_momentum", "float", 0.9),
             ("kernel_initializer", "str", "he_normal"),
+            ("norm", "str", "batch"),
+            ("norm_groups", "int", 32),
         ),
     ),
     (
@@ -326,6 +351,8 @@ STRIDE_SHORTCUTS = ("projection", "subsample")
 MODES = ("caffe", "tf", "torch", "facenet", "rescale", "none")
 STRIDE_AT = ("1x1", "3x3")
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
+NORMS = ("batch", "group")
+POOL_PADDINGS = ("symmetric", "ceil")
 
 # The names suggested for a mistyped activation, and every name Keras accepts.
 ACTIVATIONS_KNOWN = (

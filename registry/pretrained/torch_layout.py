@@ -139,8 +139,9 @@ def conv_bn_slots(layer: ConvBN, conv: str, bn: str, where: str, first: bool = F
     for torch_name, variable in (
         ("weight", norm.gamma),
         ("bias", norm.beta),
-        ("running_mean", norm.moving_mean),
-        ("running_var", norm.moving_variance),
+        # A group norm (timm's resnet50_gn) has no running statistics.
+        ("running_mean", getattr(norm, "moving_mean", None)),
+        ("running_var", getattr(norm, "moving_variance", None)),
     ):
         if variable is not None:
             slots.append(

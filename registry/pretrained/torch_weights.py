@@ -28,6 +28,18 @@ from registry.pretrained.facenet_layout import (
     facenet_slots,
     is_facenet,
 )
+from registry.pretrained.legacy_senet_layout import (
+    LEGACY_SENET_CLASSIFIER,
+    describe_legacy_senet_file,
+    is_legacy_senet,
+    legacy_senet_slots,
+)
+from registry.pretrained.timm_inception_layout import (
+    INCEPTION_CLASSIFIER,
+    describe_timm_inception_file,
+    is_timm_inception,
+    timm_inception_slots,
+)
 from registry.pretrained.torch_files import read_torch_file
 from registry.pretrained.torch_layout import (
     describe_torch_file,
@@ -101,7 +113,7 @@ def load_torch_weights(
     if is_facenet(model):  # facenet-pytorch: its training classifier is never loaded
         report.skipped += facenet_skipped(tensors, model)
     elif model.head is None:  # a model without top: the file's classifier is not needed
-        report.skipped += sorted({"fc.weight", "fc.bias"} & set(tensors))
+        report.skipped += sorted(set(classifier_keys(model)) & set(tensors))
     missing = sorted(expected - set(tensors))
     unused = sorted(set(tensors) - expected - set(report.skipped))
     misshapen, assignments = [], []
@@ -132,10 +144,12 @@ def load_torch_weights(
     for variable, array in assignments:
         variable.assign(array.astype(variable.dtype))
     report.loaded = len(assignments)
-    if any(key.startswith("fc.") for key in report.skipped) and model.head is not None:
+    weight, _ = classifier_keys(model)
+    classifier = weight.rsplit(".", 1)[0]
+    if weight in report.skipped and model.head is not None:
         warnings.warn(
-            f"{path.name}: the classifier fc ({tensors['fc.weight'].shape[0]} classes) does not "
-            f"fit the head ({model.head.num_classes} classes); the head keeps its "
+            f"{path.name}: the classifier {classifier} ({tensors[weight].shape[0]} classes) "
+            f"does not fit the head ({model.head.num_classes} classes); the head keeps its "
             "initialization. Train it before predicting.",
             stacklevel=3,
         )
@@ -168,8 +182,26 @@ def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
 
 
 def layout_slots(model: Network) -> list:
-    """The model's slots in the PyTorch layout of its family: facenet-pytorch's or torchvision's."""
+    """The model's slots in the PyTorch layout of its family.
+
+    timm's for an Inception-ResNet-V2 and for the legacy SENets (`senet.py`),
+    facenet-pytorch's for a V1, torchvision's (and timm's `resnet.py`) for
+    the other ResNets.
+    """
+    if is_timm_inception(model):
+        return timm_inception_slots(model)
+    if is_legacy_senet(model):
+        return legacy_senet_slots(model)
     return facenet_slots(model) if is_facenet(model) else torch_slots(model)
+
+
+def classifier_keys(model: Network) -> tuple[str, str]:
+    """The state-dict keys of the classifier's weight and bias in the model's layout."""
+    if is_timm_inception(model):
+        return INCEPTION_CLASSIFIER
+    if is_legacy_senet(model):
+        return LEGACY_SENET_CLASSIFIER
+    return ("fc.weight", "fc.bias")
 
 
 def _message(path, model, missing, unused, misshapen, tensors) -> str:
@@ -184,9 +216,15 @@ def _message(path, model, missing, unused, misshapen, tensors) -> str:
                 f"; ... ({len(keys)} in all)" if len(keys) > _SHOWN else ""
             )
             parts.append(f"{label}: {shown}.")
-    looks_like = describe_facenet_file(tensors) or describe_torch_file(tensors)
+    looks_like = (
+        describe_timm_inception_file(tensors)
+        or describe_legacy_senet_file(tensors)
+        or describe_facenet_file(tensors)
+        or describe_torch_file(tensors)
+    )
     parts.append(f"The file looks like {looks_like}.")
-    if misshapen and all(item.startswith("fc.") for item in misshapen) and not missing:
+    head = classifier_keys(model)[0].rsplit(".", 1)[0] + "."
+    if misshapen and all(item.startswith(head) for item in misshapen) and not missing:
         parts.append(
             "Only the classifier differs: build with num_classes=N to load the rest and train a "
             "new head."

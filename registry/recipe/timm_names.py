@@ -35,6 +35,19 @@ TIMM_RECIPES = {
     "seresnext50_32x4d": "seresnext50_32x4d",
     "wide_resnet50_2": "wide_resnet50_2",
     "wide_resnet101_2": "wide_resnet101_2",
+    # timm's other residual networks: inception_resnet_v2.py, senet.py and resnet50_gn.
+    # Its inception_resnet_v2 is keras.applications' layout with BN scales: another recipe.
+    "inception_resnet_v2": "inception_resnet_v2_timm",
+    "resnet50_gn": "resnet50_gn",
+    "legacy_senet154": "legacy_senet154",
+    "legacy_seresnet18": "legacy_seresnet18",
+    "legacy_seresnet34": "legacy_seresnet34",
+    "legacy_seresnet50": "legacy_seresnet50",
+    "legacy_seresnet101": "legacy_seresnet101",
+    "legacy_seresnet152": "legacy_seresnet152",
+    "legacy_seresnext26_32x4d": "legacy_seresnext26_32x4d",
+    "legacy_seresnext50_32x4d": "legacy_seresnext50_32x4d",
+    "legacy_seresnext101_32x4d": "legacy_seresnext101_32x4d",
 }
 
 
