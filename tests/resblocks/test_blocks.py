@@ -197,19 +197,23 @@ def test_config_holds_exactly_the_constructor_arguments(cls):
     assert keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is cls
 
 
-SETTINGS = "activation use_bias bn_epsilon bn_momentum kernel_initializer"
-VARIANTS = "se_ratio avg_down dilation drop_path_rate zero_init_last"
+# norm, norm_groups (ResNet-50-GN), se_divisor, down_kernel_size, last_activation,
+# reduce_first and pool_padding (timm's legacy SENets) are new; their defaults are the
+# old blocks, so a file saved without them loads as before.
+SETTINGS = "activation use_bias bn_epsilon bn_momentum kernel_initializer norm norm_groups"
+VARIANTS = "se_ratio se_divisor avg_down down_kernel_size dilation drop_path_rate zero_init_last"
 # The config keys each layer had in the last release: saved .keras files hold them.
 CONFIG_KEYS = {
     "ConvBN": "filters kernel_size strides padding bn_scale groups dilation_rate "
     f"bn_gamma_initializer {SETTINGS}",
-    "ResBlock": f"filters strides shortcut {VARIANTS} {SETTINGS}",
-    "BottleNeck": f"filters strides stride_at shortcut groups base_width {VARIANTS} {SETTINGS}",
+    "ResBlock": f"filters strides shortcut last_activation {VARIANTS} {SETTINGS}",
+    "BottleNeck": f"filters strides stride_at shortcut groups base_width reduce_first "
+    f"{VARIANTS} {SETTINGS}",
     "PreActResBlock": f"filters strides shortcut stride_shortcut dropout {SETTINGS}",
     "PreActBottleNeck": f"filters strides shortcut stride_shortcut {SETTINGS}",
-    "ResNetStem": f"filters kernel_size strides max_pool {SETTINGS}",
-    "CifarStem": f"filters kernel_size strides max_pool {SETTINGS}",
-    "DeepStem": f"filters stem_width max_pool {SETTINGS}",
+    "ResNetStem": f"filters kernel_size strides max_pool pool_padding {SETTINGS}",
+    "CifarStem": f"filters kernel_size strides max_pool pool_padding {SETTINGS}",
+    "DeepStem": f"filters stem_width max_pool pool_padding {SETTINGS}",
     # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
     # so a file saved without it loads as before.
     "InceptionResBlock17": "scale activation branch_0 branch_1 bn_scale",
