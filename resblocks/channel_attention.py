@@ -35,12 +35,17 @@ def attention_kind(attention: str | None, se_ratio: float | None) -> str | None:
     return "se" if attention is None and se_ratio is not None else attention
 
 
-def make_channel_attention(attention: str | None, se_ratio: float | None):
-    """The gate of a residual branch, named `se` as in timm, or None for none."""
+def make_channel_attention(attention: str | None, se_ratio: float | None, se_divisor: int = 8):
+    """The gate of a residual branch, named `se` as in timm, or None for none.
+
+    `se_divisor` rounds SE's bottleneck width (`SqueezeExcite`'s `divisor`).
+    """
     check_attention(attention, se_ratio)
     kind = attention_kind(attention, se_ratio)
     if kind == "se":
-        return SqueezeExcite(DEFAULT_SE_RATIO if se_ratio is None else se_ratio, name="se")
+        return SqueezeExcite(
+            DEFAULT_SE_RATIO if se_ratio is None else se_ratio, se_divisor, name="se"
+        )
     if kind == "eca":
         return EfficientChannelAttention(name="se")
     return None

@@ -2,7 +2,8 @@
 
 The unit every network here is made of: `conv2d_bn` in Inception-ResNet
 (Szegedy et al. 2016) and conv-BN-ReLU in ResNet (He et al. 2015, sec. 3.4).
-Its five settings (activation, bias, BN epsilon and momentum, initializer)
+Its settings (activation, bias, BN epsilon and momentum, initializer, and
+the normalization: batch norm, or group norm as in timm's `resnet50_gn`)
 are declared once, by `ConvBNLayer`, the base of ConvBN and of the ResNet
 blocks and stems that pass them on to their ConvBNs.
 """
@@ -23,7 +24,7 @@ PADDINGS = ("same", "valid")
 class ConvBNLayer(keras.layers.Layer):
     """The base of the layers whose convolutions and batch norms share one set of settings.
 
-    `ConvBN` takes these five settings, and the ResNet blocks and stems pass
+    `ConvBN` takes these settings, and the ResNet blocks and stems pass
     them to each of their `ConvBN`s. They are declared once, here, as
     keyword-only arguments: a subclass declares its own arguments in its
     `__init__` signature and passes them all up by keyword
@@ -84,6 +85,16 @@ class ConvBNLayer(keras.layers.Layer):
         """A `ConvBN` with this layer's settings; `options` add to them or replace them."""
         settings = {"activation": self.activation, **self.conv_settings(), **options}
         return ConvBN(filters, kernel_size, strides, **settings)
+
+    def norm(self, name: str) -> keras.layers.Layer:
+        """A norm with this layer's settings, for one outside a `ConvBN` (an attention's)."""
+        return make_norm(
+            self.normalization,
+            epsilon=self.bn_epsilon,
+            momentum=self.bn_momentum,
+            norm_groups=self.norm_groups,
+            name=name,
+        )
 
     def get_config(self):
         return {**super().get_config(), **argument_config(self)}

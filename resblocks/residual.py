@@ -46,10 +46,14 @@ class PostActivationBlock(ResidualBlock):
         attention: str or None. The channel gate on the branch output:
             "se", "eca" (`ATTENTIONS`); None for SE if `se_ratio` is given,
             else none.
+        se_divisor: int. The SE bottleneck's width is rounded to a multiple
+            of it: 8 as timm's `resnet.py` does; 1 keeps channels * se_ratio,
+            as the original SENets (timm's `legacy_se*`) do.
         anti_alias: str. "none", "avg" or "blur" (`ANTI_ALIASES`): the
             strided 3x3 convolves at stride 1 and a low-pass filter
             subsamples after it (`make_anti_alias`), as timm's `aa_layer`.
-        avg_down, drop_path_rate, zero_init_last: see `ResidualBlock`.
+        avg_down, down_kernel_size, drop_path_rate, zero_init_last: see
+            `ResidualBlock`.
         dilation: int. Dilation rate of the branch's 3x3 convolutions.
     """
 
@@ -58,25 +62,33 @@ class PostActivationBlock(ResidualBlock):
         *,
         se_ratio: float | None = None,
         attention: str | None = None,
+        se_divisor: int = 8,
         anti_alias: str = "none",
         avg_down: bool = False,
+        down_kernel_size: int = 1,
         dilation: int = 1,
         drop_path_rate: float = 0.0,
         zero_init_last: bool = False,
         **kwargs,
     ):
         super().__init__(**given(locals()))
+        if avg_down and down_kernel_size != 1:
+            raise ArgumentError(
+                "down_kernel_size",
+                "ResNet-D's shortcut (avg_down) pools, then convolves 1x1. Use "
+                "down_kernel_size=1 with avg_down=True. "
+                f"Received: down_kernel_size={down_kernel_size}",
+            )
 
     def last_conv_bn(self, filters: int, kernel_size: int, name: str, **options) -> ConvBN:
         """The branch's last conv -> BN: linear (a ReLU follows the sum), zero gamma on request."""
         gamma = last_gamma(self.zero_init_last)
-        return self.conv_bn(
-            filters, kernel_size, activation=None, bn_gamma_initializer=gamma, name=name, **options
-        )
+        settings = {"activation": None, "bn_gamma_initializer": gamma, **options}
+        return self.conv_bn(filters, kernel_size, name=name, **settings)
 
     def _make_tail(self) -> None:
         """The channel gate, the activation after the sum and stochastic depth, in that order."""
-        self.se = make_channel_attention(self.attention, self.se_ratio)
+        self.se = make_channel_attention(self.attention, self.se_ratio, self.se_divisor)
         self.act = keras.layers.Activation(self.activation, name="out")
         self.drop_path = make_drop_path(self.drop_path_rate)
 
@@ -110,6 +122,10 @@ class ResBlock(PostActivationBlock):
         shortcut: str. "projection" (1x1 conv + BN where the shape changes,
             identity elsewhere: option B), "zero_pad" (option A), "identity"
             (the shape must not change) or "none" (a plain block).
+        last_activation: bool. The activation after conv2's BN too, before
+            the SE gate and the sum: the original SE-ResNet-18/34 (timm's
+            `legacy_seresnet18/34`, senet.py's SEResNetBlock) do so; the
+            paper's block adds conv2's linear output.
 
     Keyword-only args, the family's variants (`PostActivationBlock`'s):
         se_ratio: float or None. Squeeze-and-excitation on the residual
@@ -162,6 +178,7 @@ class ResBlock(PostActivationBlock):
         filters: int,
         strides: int = 1,
         shortcut: str = "projection",
+        last_activation: bool = False,
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
@@ -169,7 +186,8 @@ class ResBlock(PostActivationBlock):
         self.aa = make_anti_alias(self.anti_alias, strides)  # None: conv1 strides itself
         stride = strides if self.aa is None else 1
         self.conv1 = self.conv_bn(filters, 3, stride, dilation_rate=dilation, name="conv1")
-        self.conv2 = self.last_conv_bn(filters, 3, "conv2", dilation_rate=dilation)
+        last = {"activation": self.activation} if last_activation else {}
+        self.conv2 = self.last_conv_bn(filters, 3, "conv2", dilation_rate=dilation, **last)
         self._make_tail()  # se, act, drop_path
 
     def branch(self) -> list:
@@ -215,6 +233,9 @@ class BottleNeck(PostActivationBlock):
             convolution (ResNeXt, Table 1: 32).
         base_width: int. Channels of each path per 64 planes (ResNeXt's
             bottleneck width d: 4 in 32x4d); 64 with one group is ResNet.
+        reduce_first: int. conv1 outputs `width // reduce_first` channels,
+            the 3x3 widens them back: SENet-154's bottleneck (Hu et al. 2018)
+            halves its first 1x1 (2; timm's `block_reduce_first`).
 
     Keyword-only args, the family's variants (`PostActivationBlock`'s):
         se_ratio: float or None. Squeeze-and-excitation on the branch output
@@ -243,7 +264,7 @@ class BottleNeck(PostActivationBlock):
 
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
-        width: int. Channels of conv1 and conv2.
+        width: int. Channels of conv2 (and of conv1, divided by `reduce_first`).
         aa: the anti-aliasing pool after conv2, or None.
         se: the channel gate after conv3 (`SqueezeExcite` or
             `EfficientChannelAttention`), or None.
@@ -266,6 +287,7 @@ class BottleNeck(PostActivationBlock):
         shortcut: str = "projection",
         groups: int = 1,
         base_width: int = 64,
+        reduce_first: int = 1,
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
@@ -278,11 +300,17 @@ class BottleNeck(PostActivationBlock):
                 f"Received: anti_alias={self.anti_alias!r}",
             )
         self.width = bottleneck_width(filters, base_width, groups)
+        if self.width % reduce_first:
+            raise ArgumentError(
+                "reduce_first",
+                f"it must divide the bottleneck width {self.width}, which conv1 narrows by it. "
+                f"Received: reduce_first={reduce_first}",
+            )
 
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
         self.aa = make_anti_alias(self.anti_alias, stride_3x3)  # None: conv2 strides itself
         stride_3x3 = stride_3x3 if self.aa is None else 1
-        self.conv1 = self.conv_bn(self.width, 1, stride_1x1, name="conv1")
+        self.conv1 = self.conv_bn(self.width // reduce_first, 1, stride_1x1, name="conv1")
         self.conv2 = self.conv_bn(
             self.width, 3, stride_3x3, groups=groups, dilation_rate=self.dilation, name="conv2"
         )

@@ -64,6 +64,9 @@ class ResidualBlock(ConvBNLayer):
     (`PostActivationBlock`'s); the others have them at their "off" value.
 
     Args:
+        down_kernel_size: int. Kernel of the projection shortcut's
+            convolution: 1 (the paper's option B), or 3, padded by 1, as
+            SENet-154 has it (Hu et al. 2018; timm's `down_kernel_size`).
         avg_down: bool. A projection shortcut average-pools 2x2 before a
             stride-1 1x1 convolution (ResNet-D, He et al. 2019, Fig. 2c).
         drop_path_rate: float in [0, 1). Stochastic depth (Huang et al. 2016):
@@ -101,6 +104,7 @@ class ResidualBlock(ConvBNLayer):
     attention = None
     anti_alias = "none"
     avg_down = False
+    down_kernel_size = 1
     dilation = 1
     drop_path_rate = 0.0
     zero_init_last = False
@@ -147,6 +151,7 @@ class ResidualBlock(ConvBNLayer):
             self.out_channels,
             self.strides,
             self.avg_down,
+            kernel_size=self.down_kernel_size,
             pre_activation=self.pre_activation,
             stride_shortcut=self.stride_shortcut,
             **self.conv_settings(),

@@ -14,10 +14,10 @@ As in timm's `ResNestBottleneck`, a strided block moves its stride to a
 
 import keras
 
-from resblocks.arguments import argument_config, given
+from resblocks.arguments import given
 from resblocks.chain import build_chain
 from resblocks.checks import ArgumentError
-from resblocks.conv_bn import ConvBN
+from resblocks.conv_bn import ConvBNLayer
 from resblocks.grouped_conv import GroupedConv2D
 from resblocks.res2net import padded_average_pool
 from resblocks.residual import PostActivationBlock, bottleneck_width
@@ -49,7 +49,7 @@ def grouped_1x1(filters: int, groups: int, name: str) -> keras.layers.Conv2D:
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class SplitAttention(keras.layers.Layer):
+class SplitAttention(ConvBNLayer):
     """Split attention: R splits of K cardinal groups, weighted by a softmax across splits.
 
     Zhang et al. 2020, Fig. 4 (the cardinal-major implementation); timm's
@@ -67,8 +67,11 @@ class SplitAttention(keras.layers.Layer):
         radix: int. R, the splits per cardinal group (2 in ResNeSt-50).
         cardinality: int. K, the cardinal groups (1 in ResNeSt-50).
         dilation_rate: int. Dilation of the convolution.
-        activation, use_bias, bn_epsilon, bn_momentum, kernel_initializer:
-            the settings of the convolution's `ConvBN` (`ConvBNLayer`'s).
+
+    Keyword-only args, the settings of the convolution's `ConvBN` and of the
+    attention's norm (`ConvBNLayer`'s): activation, use_bias, bn_epsilon,
+    bn_momentum, kernel_initializer, normalization, norm_groups,
+    weight_standardization.
 
     Attributes:
         conv: the grouped `ConvBN` that makes the R splits.
@@ -87,14 +90,9 @@ class SplitAttention(keras.layers.Layer):
         radix: int = 2,
         cardinality: int = 1,
         dilation_rate: int = 1,
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
         check_positive("radix", radix, "2 for ResNeSt-50")
         check_positive("cardinality", cardinality, "1 for ResNeSt-50")
         if filters % cardinality:
@@ -103,30 +101,19 @@ class SplitAttention(keras.layers.Layer):
                 f"{cardinality} cardinal groups do not divide the {filters} channels. "
                 f"Received: cardinality={cardinality}",
             )
-        self.filters, self.kernel_size, self.strides = filters, kernel_size, strides
-        self.radix, self.cardinality, self.dilation_rate = radix, cardinality, dilation_rate
-        self.activation, self.use_bias = activation, use_bias
-        self.bn_epsilon, self.bn_momentum = bn_epsilon, bn_momentum
-        self.kernel_initializer = kernel_initializer
-        norm = {"epsilon": bn_epsilon, "momentum": bn_momentum}
-        self.conv = ConvBN(
+        self.conv = self.conv_bn(
             filters * radix,
             kernel_size,
             strides,
             groups=cardinality * radix,
             dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            bn_epsilon=bn_epsilon,
-            bn_momentum=bn_momentum,
-            kernel_initializer=kernel_initializer,
             name="conv",
         )
         self.attention_width = attention_width(filters, radix)
         self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
         self.fc1 = grouped_1x1(self.attention_width, cardinality, "fc1")
-        self.bn1 = keras.layers.BatchNormalization(**norm, name="bn1")
-        self.act1 = keras.layers.Activation(activation, name="act1")
+        self.bn1 = self.norm("bn1")
+        self.act1 = keras.layers.Activation(self.activation, name="act1")
         self.fc2 = grouped_1x1(filters * radix, cardinality, "fc2")
 
     def build(self, input_shape):
@@ -157,9 +144,6 @@ class SplitAttention(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*self.conv.compute_output_shape(input_shape)[:-1], self.filters)
-
-    def get_config(self):
-        return {**super().get_config(), **argument_config(self)}
 
 
 @keras.saving.register_keras_serializable(package="resblocks")

@@ -14,10 +14,10 @@ parameters near those of one 3x3.
 
 import keras
 
-from resblocks.arguments import argument_config, given, keep_arguments
+from resblocks.arguments import given
 from resblocks.chain import build_chain
 from resblocks.checks import ArgumentError
-from resblocks.conv_bn import ConvBN
+from resblocks.conv_bn import ConvBNLayer
 from resblocks.residual import PostActivationBlock, bottleneck_width
 
 
@@ -33,7 +33,7 @@ def attention_width(channels: int, ratio: float, divisor: int) -> int:
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
-class SelectiveKernel(keras.layers.Layer):
+class SelectiveKernel(ConvBNLayer):
     """Split, fuse, select: M conv-BN-ReLU paths mixed per channel by a softmax across them.
 
     Li et al. 2019, Fig. 1; timm's `SelectiveKernel` (`keep_3x3`: path i is
@@ -52,8 +52,11 @@ class SelectiveKernel(keras.layers.Layer):
         attn_divisor: int. z's width is rounded to a multiple of it.
         split_input: bool. Split the input channels across the paths.
         dilation: int. Multiplies every path's dilation.
-        activation, use_bias, bn_epsilon, bn_momentum, kernel_initializer:
-            the settings of the paths' `ConvBN`s (`ConvBNLayer`'s).
+
+    Keyword-only args, the settings of the paths' `ConvBN`s and of the
+    attention's norm (`ConvBNLayer`'s): activation, use_bias, bn_epsilon,
+    bn_momentum, kernel_initializer, normalization, norm_groups,
+    weight_standardization.
 
     Attributes:
         branches: the M path `ConvBN`s.
@@ -75,39 +78,25 @@ class SelectiveKernel(keras.layers.Layer):
         attn_divisor: int = 8,
         split_input: bool = True,
         dilation: int = 1,
-        activation: str = "relu",
-        use_bias: bool = False,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        kernel_initializer: str = "he_normal",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        keep_arguments(self, locals())
+        super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
         if not isinstance(paths, int) or isinstance(paths, bool) or paths < 1:
             raise ArgumentError(
                 "paths",
                 f"it is the number of paths M, an int >= 1 (2 in the paper). "
                 f"Received: paths={paths!r}",
             )
-        settings = {
-            "activation": activation,
-            "use_bias": use_bias,
-            "bn_epsilon": bn_epsilon,
-            "bn_momentum": bn_momentum,
-            "kernel_initializer": kernel_initializer,
-        }
         # Keras refuses a strided dilated convolution: a dilated path convolves
         # at stride 1 and keeps every strides-th pixel (`call`), the same numbers.
         self.branches = [
-            ConvBN(
+            self.conv_bn(
                 filters,
                 3,
                 strides if i == 0 and dilation == 1 else 1,
                 groups=min(filters, groups),
                 dilation_rate=dilation * (i + 1),
                 name=f"path{i + 1}",
-                **settings,
             )
             for i in range(paths)
         ]
@@ -116,10 +105,8 @@ class SelectiveKernel(keras.layers.Layer):
         self.fc_reduce = keras.layers.Conv2D(
             self.attention_width, 1, use_bias=False, name="fc_reduce"
         )
-        self.bn = keras.layers.BatchNormalization(
-            epsilon=bn_epsilon, momentum=bn_momentum, name="bn"
-        )
-        self.act = keras.layers.Activation(activation, name="act")
+        self.bn = self.norm("bn")
+        self.act = keras.layers.Activation(self.activation, name="act")
         self.fc_select = keras.layers.Conv2D(filters * paths, 1, use_bias=False, name="fc_select")
 
     def build(self, input_shape):
@@ -162,9 +149,6 @@ class SelectiveKernel(keras.layers.Layer):
             None if width is None else -(-width // s),
             self.filters,
         )
-
-    def get_config(self):
-        return {**super().get_config(), **argument_config(self)}
 
 
 class SelectiveKernelResidual(PostActivationBlock):

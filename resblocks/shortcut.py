@@ -198,6 +198,7 @@ def make_shortcut(
     *,
     pre_activation: bool = False,
     stride_shortcut: str = "projection",
+    kernel_size: int = 1,
     **conv_args,
 ) -> keras.layers.Layer | None:
     """The layer that brings x to the block's output shape, or None.
@@ -209,7 +210,8 @@ def make_shortcut(
     stride-th pixel where only the size changes (keras' ResNet-V2). With
     `pre_activation` (He et al. 2016) a projection is a plain 1x1 conv
     with no BN after it: it reads the pre-activated input, and the next
-    block's pre-activation normalizes the sum.
+    block's pre-activation normalizes the sum. `kernel_size` is that of a
+    post-activation projection (SENet-154's is 3x3, padded by 1).
     """
     shape_changes = strides != 1 or in_channels != out_channels
     if shortcut == "none" or not shape_changes:
@@ -247,4 +249,6 @@ def make_shortcut(
         )
     if avg_down:
         return AvgDownShortcut(out_channels, strides, name="downsample", **conv_args)
-    return ConvBN(out_channels, 1, strides=strides, activation=None, name="downsample", **conv_args)
+    return ConvBN(
+        out_channels, kernel_size, strides, activation=None, name="downsample", **conv_args
+    )

@@ -25,9 +25,11 @@ from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBNLayer, check_widths, inception_conv
 
 # How the stem's 3x3/2 max-pool pads its input: "zeros" (keras.applications,
-# and BiT's `ConstantPad2d(1, 0.)`) or "-inf" (PyTorch's `MaxPool2d(padding=1)`,
-# where a padded pixel never wins).
-POOL_PADDINGS = ("zeros", "-inf")
+# and BiT's `ConstantPad2d(1, 0.)`), "-inf" (PyTorch's `MaxPool2d(padding=1)`,
+# where a padded pixel never wins), or "ceil": none before and one pixel of
+# zeros after, Caffe's `ceil_mode` without padding (the original SENets,
+# timm's `legacy_se*`).
+POOL_PADDINGS = ("zeros", "-inf", "ceil")
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -76,12 +78,20 @@ def stem_max_pool(enabled: bool, padding: str = "zeros") -> tuple:
     value; before one (the pre-activation stem) a zero can win at the
     border, kept so that keras' weights compute keras' outputs.
     `padding="-inf"` is PyTorch's (timm's ResNetV2, whose stem has no ReLU).
+    `padding="ceil"` pads the bottom and right only: the pool's windows then
+    start at 0, 2, 4, ... as PyTorch's `ceil_mode=True` ones, the last cut
+    by the border, at odd and even sizes alike.
     """
     check_one_of("pool_padding", padding, POOL_PADDINGS)
     if not enabled:
         return None, None
-    pad = NegInfPadding2D if padding == "-inf" else keras.layers.ZeroPadding2D
-    return (pad(1, name="pool_pad"), keras.layers.MaxPooling2D(3, strides=2, name="pool"))
+    if padding == "-inf":
+        pad = NegInfPadding2D(1, name="pool_pad")
+    else:
+        pad = keras.layers.ZeroPadding2D(
+            1 if padding == "zeros" else ((0, 1), (0, 1)), name="pool_pad"
+        )
+    return pad, keras.layers.MaxPooling2D(3, strides=2, name="pool")
 
 
 def stem_pool(max_pool: bool, anti_alias: str, pool_padding: str = "zeros") -> tuple:
@@ -125,6 +135,8 @@ class ResNetStem(ChainLayer, ConvBNLayer):
         anti_alias: str. "none", or the anti-aliased pool in its place
             (`stem_pool`): "avg" (2x2/2 average) or "blur" (3x3/1 max, then
             `BlurPool2D`), as timm's `aa_layer`.
+        pool_padding: str. How the max-pool pads: "zeros", "-inf" or
+            "ceil" (`POOL_PADDINGS`, `stem_max_pool`).
 
     Keyword-only args, the settings of the `ConvBN`:
         activation: str. The nonlinearity after BN.
@@ -143,11 +155,12 @@ class ResNetStem(ChainLayer, ConvBNLayer):
         strides: int = 2,
         max_pool: bool = True,
         anti_alias: str = "none",
+        pool_padding: str = "zeros",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
         self.conv = self.conv_bn(filters, kernel_size, strides, name="conv1")
-        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias)
+        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias, pool_padding)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
@@ -171,6 +184,7 @@ class CifarStem(ResNetStem):
         strides: int = 1,
         max_pool: bool = False,
         anti_alias: str = "none",
+        pool_padding: str = "zeros",
         **kwargs,
     ):
         super().__init__(**given(locals()))
@@ -208,8 +222,8 @@ class DeepStem(ChainLayer, ConvBNLayer):
         anti_alias: str. "none", "avg" or "blur": the anti-aliased pool in
             place of the max-pool, as in `ResNetStem`.
         pre_activation: bool. The third convolution has no BN or ReLU.
-        pool_padding: str. How the max-pool pads: "zeros" or "-inf"
-            (`POOL_PADDINGS`).
+        pool_padding: str. How the max-pool pads: "zeros", "-inf" or
+            "ceil" (`POOL_PADDINGS`, `stem_max_pool`).
 
     Keyword-only args, the settings of the `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.

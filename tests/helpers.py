@@ -231,10 +231,10 @@ def write_image_folder(
     return root
 
 
-# Inception-ResNet-V1 (FaceNet's too) and V2 need 75x75 (their stem and
-# reductions shrink a smaller map to nothing); the rest run at 32
-# (CIFAR-sized) or 64.
-NEEDS_75 = {"inception_resnet_v1", "inception_resnet_v2", "facenet_inception_resnet_v1"}
+# The recipes on Inception-ResNet's stem (V1, V2, FaceNet's, timm's) need
+# 75x75: their stem and reductions shrink a smaller map to nothing. The
+# rest run at 32 (CIFAR-sized) or 64.
+INCEPTION_STEM = "inception_res_net_stem"
 
 
 def small_shape(name: str) -> tuple[int, int, int]:
@@ -243,9 +243,10 @@ def small_shape(name: str) -> tuple[int, int, int]:
     With the recipe's own channels (1 for a grayscale recipe such as
     d2l_resnet18_fashion_mnist): the stem's weights depend on them.
     """
-    if name in NEEDS_75:
+    recipe = load_recipe(name)
+    if recipe.stem.block == INCEPTION_STEM:
         return (75, 75, 3)
-    height, _, channels = load_recipe(name).input_shape
+    height, _, channels = recipe.input_shape
     side = 32 if height is not None and height <= 64 else 64
     return (side, side, channels or 3)
 

@@ -122,6 +122,10 @@ RULES: dict[str, Any] = {
     # The channel gate (SE or ECA), anti-aliased downsampling: docs/concepts/attention_and_tricks.md
     "attention": Literal[ATTENTIONS],
     "anti_alias": Literal[ANTI_ALIASES],
+    # timm's legacy SENets (SENet-154): docs/concepts/attention_and_tricks.md
+    "se_divisor": Annotated[int, Field(ge=1, le=64)],
+    "down_kernel_size": Annotated[int, Field(ge=1, le=7)],
+    "reduce_first": Annotated[int, Field(ge=1, le=64)],
     "stem_width": Annotated[int, Field(ge=1, le=8192)],
     # Res2Net, ResNeSt, Selective Kernel: docs/concepts/split_blocks.md
     "cardinality": Annotated[int, Field(ge=1, le=1024)],

@@ -52,8 +52,13 @@ REDUCTIONS = {ReductionA: "mixed_6a", ReductionB: "mixed_7a"}
 
 
 def is_facenet(model: Network) -> bool:
-    """Whether a Network is an Inception-ResNet, whose PyTorch weights are facenet-pytorch's."""
-    return isinstance(model.body[0], InceptionResNetStem)
+    """Whether a Network is an Inception-ResNet-V1, whose PyTorch weights are facenet-pytorch's.
+
+    V1's stem convolves where V2's pools (`final_conv`); a V2's PyTorch
+    weights are timm's (`timm_inception_layout`).
+    """
+    stem = model.body[0]
+    return isinstance(stem, InceptionResNetStem) and stem.final_conv is not None
 
 
 def facenet_slots(model: Network) -> list[Slot]:
@@ -75,7 +80,7 @@ def facenet_slots(model: Network) -> list[Slot]:
     seen: dict[str, int] = {}
     for block in blocks:
         prefix = _prefix(block, seen)
-        slots += _branches(block, prefix)
+        slots += branch_slots(block, prefix)
         if isinstance(block, (InceptionResBlock35, InceptionResBlock17, InceptionResBlock8)):
             where = f"{block.name}/{block.up.name}"
             slots.append(Slot(f"{prefix}.conv2d.weight", block.up.kernel, f"{where}/kernel", CONV))
@@ -102,12 +107,18 @@ def _prefix(block: keras.layers.Layer, seen: dict[str, int]) -> str:
     return f"{repeat}.{index}"
 
 
-def _branches(block: keras.layers.Layer, prefix: str) -> list[Slot]:
-    """The convolutions of each branch: `.branch{j}` if it has one, else `.branch{j}.{k}`."""
+def branch_slots(block: keras.layers.Layer, prefix: str) -> list[Slot]:
+    """The convolutions of each branch: `.branch{j}` if it is one layer, else `.branch{j}.{k}`.
+
+    k counts the branch's layers, pools included, as an nn.Sequential
+    numbers its modules: timm's Mixed_5b pools before the 1x1 of its
+    branch3, whose keys are `branch3.1`.
+    """
     slots = []
     for j, branch in enumerate(block.branches):
-        convs = [layer for layer in branch if isinstance(layer, ConvBN)]
-        for k, layer in enumerate(convs):
+        for k, layer in enumerate(branch):
+            if not isinstance(layer, ConvBN):
+                continue
             key = f"{prefix}.branch{j}" if len(branch) == 1 else f"{prefix}.branch{j}.{k}"
             slots += conv_bn_slots(layer, f"{key}.conv", f"{key}.bn", f"{block.name}/{layer.name}")
     return slots

@@ -52,6 +52,10 @@ NORM_VARIABLES = (
 )
 
 
+# The classifier of timm's ResNetV2: a 1x1 convolution after the pool.
+RESNETV2_CLASSIFIER = ("head.fc.weight", "head.fc.bias")
+
+
 def is_resnetv2(model: Network) -> bool:
     """Whether a Network is a pre-activation ResNet, whose PyTorch weights are timm's ResNetV2's."""
     return any(isinstance(layer, PRE_ACTIVATION_BLOCKS) for layer in model.body)

@@ -166,15 +166,16 @@ def conv_bn_slots(layer: ConvBN, conv: str, bn: str, where: str, first: bool = F
     return slots + bn_slots(layer.bn, bn, f"{where}/bn")
 
 
-def bn_slots(norm: keras.layers.BatchNormalization, bn: str, where: str) -> list[Slot]:
-    """The slots of a batch norm at our path `where`, from torch's `bn` module."""
+def bn_slots(norm: keras.layers.Layer, bn: str, where: str) -> list[Slot]:
+    """The slots of a batch or group norm at our path `where`, from torch's `bn` module."""
     return [
         Slot(f"{bn}.{torch_name}", variable, f"{where}/{variable.name}", VECTOR)
         for torch_name, variable in (
             ("weight", norm.gamma),
             ("bias", norm.beta),
-            ("running_mean", norm.moving_mean),
-            ("running_var", norm.moving_variance),
+            # A group norm (timm's resnet50_gn, the BiT networks) keeps no running statistics.
+            ("running_mean", getattr(norm, "moving_mean", None)),
+            ("running_var", getattr(norm, "moving_variance", None)),
         )
         if variable is not None
     ]

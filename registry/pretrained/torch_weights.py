@@ -28,10 +28,23 @@ from registry.pretrained.facenet_layout import (
     facenet_slots,
     is_facenet,
 )
+from registry.pretrained.legacy_senet_layout import (
+    LEGACY_SENET_CLASSIFIER,
+    describe_legacy_senet_file,
+    is_legacy_senet,
+    legacy_senet_slots,
+)
 from registry.pretrained.resnetv2_layout import (
+    RESNETV2_CLASSIFIER,
     describe_resnetv2_file,
     is_resnetv2,
     resnetv2_slots,
+)
+from registry.pretrained.timm_inception_layout import (
+    INCEPTION_CLASSIFIER,
+    describe_timm_inception_file,
+    is_timm_inception,
+    timm_inception_slots,
 )
 from registry.pretrained.torch_files import read_torch_file
 from registry.pretrained.torch_layout import (
@@ -45,8 +58,6 @@ from registry.pretrained.torch_layout import (
 from resblocks import Network
 
 _SHOWN = 6  # keys listed per kind of difference
-# The classifier's keys: torchvision's and timm's ResNets (`fc`), timm's ResNetV2 (`head.fc`).
-HEAD_KEYS = ("fc.weight", "fc.bias", "head.fc.weight", "head.fc.bias")
 
 
 @dataclass
@@ -108,7 +119,7 @@ def load_torch_weights(
     if is_facenet(model):  # facenet-pytorch: its training classifier is never loaded
         report.skipped += facenet_skipped(tensors, model)
     elif model.head is None:  # a model without top: the file's classifier is not needed
-        report.skipped += sorted(set(HEAD_KEYS) & set(tensors))
+        report.skipped += sorted(set(classifier_keys(model)) & set(tensors))
     missing = sorted(expected - set(tensors))
     unused = sorted(set(tensors) - expected - set(report.skipped))
     misshapen, assignments = [], []
@@ -139,12 +150,12 @@ def load_torch_weights(
     for variable, array in assignments:
         variable.assign(array.astype(variable.dtype))
     report.loaded = len(assignments)
-    skipped_head = [key for key in report.skipped if key.endswith("fc.weight")]
-    if skipped_head and model.head is not None:
-        fc, classes = skipped_head[0].removesuffix(".weight"), tensors[skipped_head[0]].shape[0]
+    weight, _ = classifier_keys(model)
+    classifier = weight.rsplit(".", 1)[0]
+    if weight in report.skipped and model.head is not None:
         warnings.warn(
-            f"{path.name}: the classifier {fc} ({classes} classes) does not "
-            f"fit the head ({model.head.num_classes} classes); the head keeps its "
+            f"{path.name}: the classifier {classifier} ({tensors[weight].shape[0]} classes) "
+            f"does not fit the head ({model.head.num_classes} classes); the head keeps its "
             "initialization. Train it before predicting.",
             stacklevel=3,
         )
@@ -177,11 +188,30 @@ def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
 
 
 def layout_slots(model: Network) -> list:
-    """The model's slots in the PyTorch layout of its family: facenet-pytorch's, timm's
-    ResNetV2's (a pre-activation network) or torchvision's."""
-    if is_facenet(model):
-        return facenet_slots(model)
-    return resnetv2_slots(model) if is_resnetv2(model) else torch_slots(model)
+    """The model's slots in the PyTorch layout of its family.
+
+    timm's for an Inception-ResNet-V2, for the legacy SENets (`senet.py`)
+    and for a ResNetV2 (a pre-activation network), facenet-pytorch's for a
+    V1, torchvision's (and timm's `resnet.py`) for the other ResNets.
+    """
+    if is_timm_inception(model):
+        return timm_inception_slots(model)
+    if is_legacy_senet(model):
+        return legacy_senet_slots(model)
+    if is_resnetv2(model):
+        return resnetv2_slots(model)
+    return facenet_slots(model) if is_facenet(model) else torch_slots(model)
+
+
+def classifier_keys(model: Network) -> tuple[str, str]:
+    """The state-dict keys of the classifier's weight and bias in the model's layout."""
+    if is_timm_inception(model):
+        return INCEPTION_CLASSIFIER
+    if is_legacy_senet(model):
+        return LEGACY_SENET_CLASSIFIER
+    if is_resnetv2(model):
+        return RESNETV2_CLASSIFIER
+    return ("fc.weight", "fc.bias")  # torchvision's and timm's `resnet.py`
 
 
 def _message(path, model, missing, unused, misshapen, tensors) -> str:
@@ -197,16 +227,15 @@ def _message(path, model, missing, unused, misshapen, tensors) -> str:
             )
             parts.append(f"{label}: {shown}.")
     looks_like = (
-        describe_facenet_file(tensors)
+        describe_timm_inception_file(tensors)
+        or describe_legacy_senet_file(tensors)
+        or describe_facenet_file(tensors)
         or describe_resnetv2_file(tensors)
         or describe_torch_file(tensors)
     )
     parts.append(f"The file looks like {looks_like}.")
-    if (
-        misshapen
-        and all(item.startswith(("fc.", "head.fc.")) for item in misshapen)
-        and not missing
-    ):
+    head = classifier_keys(model)[0].rsplit(".", 1)[0] + "."
+    if misshapen and all(item.startswith(head) for item in misshapen) and not missing:
         parts.append(
             "Only the classifier differs: build with num_classes=N to load the rest and train a "
             "new head."

@@ -134,6 +134,19 @@ TIMM_RECIPES = {
     "resnetv2_101x3_bit": "resnetv2_101x3_bit",
     "resnetv2_152x2_bit": "resnetv2_152x2_bit",
     "resnetv2_152x4_bit": "resnetv2_152x4_bit",
+    # timm's other residual networks: inception_resnet_v2.py, senet.py and resnet50_gn.
+    # Its inception_resnet_v2 is keras.applications' layout with BN scales: another recipe.
+    "inception_resnet_v2": "inception_resnet_v2_timm",
+    "resnet50_gn": "resnet50_gn",
+    "legacy_senet154": "legacy_senet154",
+    "legacy_seresnet18": "legacy_seresnet18",
+    "legacy_seresnet34": "legacy_seresnet34",
+    "legacy_seresnet50": "legacy_seresnet50",
+    "legacy_seresnet101": "legacy_seresnet101",
+    "legacy_seresnet152": "legacy_seresnet152",
+    "legacy_seresnext26_32x4d": "legacy_seresnext26_32x4d",
+    "legacy_seresnext50_32x4d": "legacy_seresnext50_32x4d",
+    "legacy_seresnext101_32x4d": "legacy_seresnext101_32x4d",
 }
 
 

@@ -198,29 +198,36 @@ def test_config_holds_exactly_the_constructor_arguments(cls):
     assert keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is cls
 
 
-# normalization, norm_groups and weight_standardization are new (timm's BiT); their
-# defaults are the old layers, so a file saved without them loads as before.
+# normalization, norm_groups and weight_standardization are new (timm's BiT, resnet50_gn);
+# their defaults are the old layers, so a file saved without them loads as before.
 SETTINGS = (
     "activation use_bias bn_epsilon bn_momentum kernel_initializer "
     "normalization norm_groups weight_standardization"
 )
-# attention (SE or ECA) and anti_alias are new (timm's ECA and anti-aliased ResNets); their
-# defaults, None and "none", are the old blocks, so a file saved without them loads as before.
-VARIANTS = "se_ratio attention anti_alias avg_down dilation drop_path_rate zero_init_last"
+# attention (SE or ECA), anti_alias (timm's ECA and anti-aliased ResNets), se_divisor and
+# down_kernel_size (timm's legacy SENets) are new; their defaults are the old blocks, so a
+# file saved without them loads as before.
+VARIANTS = (
+    "se_ratio attention se_divisor anti_alias avg_down down_kernel_size dilation "
+    "drop_path_rate zero_init_last"
+)
 # The config keys each layer had in the last release: saved .keras files hold them.
 CONFIG_KEYS = {
     "ConvBN": "filters kernel_size strides padding bn_scale groups dilation_rate "
     f"bn_gamma_initializer {SETTINGS}",
-    "ResBlock": f"filters strides shortcut {VARIANTS} {SETTINGS}",
-    "BottleNeck": f"filters strides stride_at shortcut groups base_width {VARIANTS} {SETTINGS}",
+    # last_activation and reduce_first are new (timm's legacy SENets); off by default.
+    "ResBlock": f"filters strides shortcut last_activation {VARIANTS} {SETTINGS}",
+    "BottleNeck": (
+        f"filters strides stride_at shortcut groups base_width reduce_first {VARIANTS} {SETTINGS}"
+    ),
     # avg_down is new (timm's resnetv2_50d); False is the old block.
     "PreActResBlock": f"filters strides shortcut stride_shortcut avg_down dropout {SETTINGS}",
     "PreActBottleNeck": f"filters strides shortcut stride_shortcut avg_down {SETTINGS}",
     # anti_alias, first_width, conv_pool, pre_activation and pool_padding are new (timm's
-    # anti-aliased pool, tiered stem, ResNet-RS and ResNetV2), off by default: a file saved
-    # without them loads as before.
-    "ResNetStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
-    "CifarStem": f"filters kernel_size strides max_pool anti_alias {SETTINGS}",
+    # anti-aliased pool, tiered stem, ResNet-RS, ResNetV2 and legacy SENets), off by default:
+    # a file saved without them loads as before.
+    "ResNetStem": f"filters kernel_size strides max_pool anti_alias pool_padding {SETTINGS}",
+    "CifarStem": f"filters kernel_size strides max_pool anti_alias pool_padding {SETTINGS}",
     "DeepStem": (
         "filters stem_width max_pool first_width conv_pool anti_alias pre_activation "
         f"pool_padding {SETTINGS}"

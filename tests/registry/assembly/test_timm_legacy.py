@@ -1,0 +1,38 @@
+"""timm's Inception-ResNet-V2, legacy SENets and ResNet-50-GN: trainable parameters equal timm's.
+
+Counted from timm 1.0.31's models (`sum(p.numel() for p in
+create_model(name).parameters())`, all trainable) at 1000 classes. The
+recipes of more than 20 blocks build in `make test-slow` only (helpers.is_large).
+"""
+
+import numpy as np
+import pytest
+from helpers import built, recipe_params
+
+from registry import load_recipe
+
+TRAINABLE = {
+    "inception_resnet_v2_timm": 55_843_464,
+    "resnet50_gn": 25_557_032,
+    "legacy_seresnet18": 11_778_592,
+    "legacy_seresnet34": 21_958_868,
+    "legacy_seresnet50": 28_088_024,
+    "legacy_seresnet101": 49_326_872,
+    "legacy_seresnet152": 66_821_848,
+    "legacy_seresnext26_32x4d": 16_790_280,
+    "legacy_seresnext50_32x4d": 27_559_896,
+    "legacy_seresnext101_32x4d": 48_955_416,
+    "legacy_senet154": 115_088_984,
+}
+
+
+@pytest.mark.parametrize("name", recipe_params(list(TRAINABLE)))
+def test_trainable_parameters_equal_timms(name):
+    model = built(name)
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == TRAINABLE[name]
+
+
+def test_timms_inception_resnet_v2_is_the_timm_recipe():
+    # keras.applications' layout has no BN scale; timm's is `inception_resnet_v2_timm`.
+    assert load_recipe("timm/inception_resnet_v2").name == "inception_resnet_v2_timm"
+    assert load_recipe("timm/legacy_senet154").name == "legacy_senet154"
