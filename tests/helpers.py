@@ -11,7 +11,7 @@
 - `small_shape(name)`: the smallest input a shipped recipe is tested at.
 - `is_large(name)`: the one rule for what runs in `make test-slow` only;
   `recipe_params(names)` applies it to a parametrization.
-- `representatives()`: the smallest not-large recipe of each layout;
+- `representatives()`: few small recipes that use every layer class between them;
   `representative_params(names)` marks the others of `names` slow.
 - `built(name, ...)`: a model built once per test run, for read-only uses.
 """
@@ -314,18 +314,25 @@ def layout(name: str) -> frozenset[str]:
 
 
 def representatives(names=None) -> list[str]:
-    """The smallest recipe (fewest blocks, then parameters) of each layout, among those not large.
+    """Few small recipes that between them use every resblocks layer class the others use.
 
     For the checks too costly to run on every recipe in `make test` (each
-    recipe on three backends, each torchvision checkpoint): every layout
-    that has a recipe that is not large keeps one there. `names` limits the
-    choice to those recipes (all shipped ones by default).
+    recipe on three backends, each timm checkpoint): every layer class of a
+    recipe that is not large runs there in at least one recipe. A greedy set
+    cover: the recipe that adds the most classes not yet covered, the
+    cheapest (fewest blocks, then parameters) among equals, until all are
+    covered. `names` limits the choice to those recipes (all shipped ones
+    by default).
     """
     small = [name for name in (list_models() if names is None else names) if not is_large(name)]
-    by_layout: dict[frozenset, str] = {}
-    for name in sorted(small, key=lambda n: (blocks(n), parameters(n), n)):
-        by_layout.setdefault(layout(name), name)
-    return sorted(by_layout.values())
+    small.sort(key=lambda n: (blocks(n), parameters(n), n))
+    uncovered = set().union(*(layout(name) for name in small))
+    chosen = []
+    while uncovered:
+        best = max(small, key=lambda n: len(layout(n) & uncovered))  # the first of the cheapest
+        chosen.append(best)
+        uncovered -= layout(best)
+    return sorted(chosen)
 
 
 def representative_params(names) -> list:
