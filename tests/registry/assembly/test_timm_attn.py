@@ -26,6 +26,7 @@ TRAINABLE = {
     "resnetaa101d": 44_568_392,
     "seresnetaa50d": 28_107_256,
     "seresnextaa101d_32x8d": 93_588_280,
+    "seresnextaa201d_32x8d": 149_394_904,
     "resnetblur18": 11_689_512,
     "resnetblur50": 25_557_032,
     "resnetblur50d": 25_576_264,

@@ -1,4 +1,4 @@
-"""timm's Inception-ResNet-V2, legacy SENets and ResNet-50-GN: trainable parameters equal timm's.
+"""timm's Inception-ResNet-V2, SENets and ResNet-50-GN: trainable parameters equal timm's.
 
 Counted from timm 1.0.31's models (`sum(p.numel() for p in
 create_model(name).parameters())`, all trainable) at 1000 classes. The
@@ -23,6 +23,7 @@ TRAINABLE = {
     "legacy_seresnext50_32x4d": 27_559_896,
     "legacy_seresnext101_32x4d": 48_955_416,
     "legacy_senet154": 115_088_984,
+    "senet154": 115_088_984,
 }
 
 
