@@ -11,6 +11,7 @@ that `predict` with a timm file sees the pixels timm's evaluation does.
 
 import functools
 import json
+import math
 from pathlib import Path
 
 import keras
@@ -85,6 +86,9 @@ def test_the_recipe_evaluates_as_timms_checkpoint(name):
     assert fit.resize == "shorter_side", f"{where}: train.eval.resize"
     assert fit.crop_pct == cfg["crop_pct"], f"{where}: train.eval.crop_pct"
     assert fit.interpolation == cfg["interpolation"], f"{where}: train.eval.interpolation"
+    # timm's transforms_imagenet_eval: Resize(floor(size / crop_pct)), then CenterCrop(size).
+    scale = (math.floor(height / cfg["crop_pct"]), math.floor(width / cfg["crop_pct"]))
+    assert fit.resize_size((height, width)) == scale, f"{where}: the size resized to"
     assert fit.tta == "none", f"{where}: timm evaluates without test-time flips"
     mean, std = tuple(cfg["mean"]), tuple(cfg["std"])
     assert normalises_as(recipe.preprocessing, mean, std), f"{where}: preprocessing"
