@@ -54,7 +54,7 @@ def find_recipe(recipe: str, relative_to: Path | None = None) -> Path:
                 unknown_name_message(
                     "timm model", recipe, timm_names, listed="With a shipped recipe"
                 )
-                + " docs/reference/timm.md lists timm's ResNets and the blocks the others need.",
+                + " docs/reference/timm.md lists timm's ResNets, and why the others are left out.",
             )
         return RECIPE_DIR / f"{name}.yaml"
     if is_path(recipe):

@@ -25,10 +25,10 @@ def test_a_timm_name_builds_the_recipe():
 
 def test_a_timm_model_without_a_recipe_is_named_with_the_closest():
     with pytest.raises(RecipeError) as caught:
-        load_recipe("timm/resnet50_gn")  # group norm: no block for it yet
+        load_recipe("timm/resnet50_clip")  # CLIP's attention pool: left out
     message = str(caught.value)
-    assert "unknown timm model 'timm/resnet50_gn'" in message
-    assert "Did you mean 'timm/resnet50'" in message
+    assert "unknown timm model 'timm/resnet50_clip'" in message
+    assert "Did you mean 'timm/resnet50c' or 'timm/resnet50'" in message
     assert "docs/reference/timm.md" in message
 
 
