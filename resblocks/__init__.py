@@ -28,6 +28,7 @@ from resblocks.inception_resnet_v1 import (
     ReductionBV1,
 )
 from resblocks.network import Network
+from resblocks.norm_activation import EvoNormS0, FilterResponseNormalization
 from resblocks.normalization import StdConv2D
 from resblocks.preact import PostNorm, PreActBottleNeck, PreActResBlock, PreActStem
 from resblocks.preprocessing import Preprocess
@@ -60,6 +61,8 @@ __all__ = [
     "DropPath",
     "EfficientChannelAttention",
     "Embedding",
+    "EvoNormS0",
+    "FilterResponseNormalization",
     "GroupedConv2D",
     "InceptionResBlock17",
     "InceptionResBlock17V1",

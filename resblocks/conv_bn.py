@@ -16,7 +16,7 @@ from resblocks.arguments import argument_config, argument_names, given, keep_arg
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.grouped_conv import GroupedConv2D
-from resblocks.normalization import check_normalization, make_conv, make_norm
+from resblocks.normalization import check_normalization, make_conv, make_norm, make_norm_act
 
 PADDINGS = ("same", "valid")
 
@@ -43,8 +43,13 @@ class ConvBNLayer(keras.layers.Layer):
         kernel_initializer: str. Initializer of the convolution kernels.
         normalization: str. "batch_norm", or "group_norm" (Wu & He 2018:
             statistics over groups of channels of one sample, no running
-            statistics; `bn_epsilon` is its epsilon). `NORMALIZATIONS`.
-        norm_groups: int. The groups of channels of "group_norm" (32).
+            statistics; `bn_epsilon` is its epsilon), or a norm that is its
+            own activation: "frn" (FRN and TLU, Singh & Krishnan 2020) or
+            "evonorm_s0" (Liu et al. 2020). With those, `activation` only
+            says whether a norm is followed by one: the norm's own.
+            `NORMALIZATIONS`.
+        norm_groups: int. The groups of channels of "group_norm" and
+            "evonorm_s0" (32).
         weight_standardization: float or None. None: plain convolutions; a
             float: each kernel standardized per output channel before use
             (`StdConv2D`, Qiao et al. 2019) with this epsilon (BiT: 1e-8).
@@ -142,7 +147,8 @@ class ConvBN(ConvBNLayer):
         kernel_initializer: str. Initializer of the convolution kernel.
         normalization, norm_groups: str, int. The norm after the
             convolution: "batch_norm", or "group_norm" over `norm_groups`
-            groups (then `bn` is a GroupNormalization).
+            groups (then `bn` is a GroupNormalization), or "frn" or
+            "evonorm_s0", which are their own activation (then `act` is None).
         weight_standardization: float or None. A float standardizes the
             kernel with that epsilon before use (`StdConv2D`).
 
@@ -197,8 +203,10 @@ class ConvBN(ConvBNLayer):
             name="conv",
             weight_standardization=self.weight_standardization,
         )
-        self.bn = make_norm(
+        # act is None without an activation, or where the norm is its own (FRN, EvoNorm).
+        self.bn, self.act = make_norm_act(
             self.normalization,
+            self.activation,
             epsilon=self.bn_epsilon,
             momentum=self.bn_momentum,
             norm_groups=self.norm_groups,
@@ -206,8 +214,6 @@ class ConvBN(ConvBNLayer):
             scale=bn_scale,
             gamma_initializer=bn_gamma_initializer,
         )
-        activation = self.activation
-        self.act = keras.layers.Activation(activation, name=activation) if activation else None
 
     def build(self, input_shape):
         if input_shape[-1] is not None and input_shape[-1] % self.groups:

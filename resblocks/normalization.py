@@ -9,17 +9,27 @@ kernel to zero mean and unit variance per output channel before use; with
 group norm it is the recipe of BiT (Kolesnikov et al. 2020, "Big
 Transfer"), whose checkpoints timm's `resnetv2_50x1_bit` etc. hold.
 
-`make_norm` and `make_conv` are what `ConvBNLayer`'s settings
-(`normalization`, `norm_groups`, `weight_standardization`) build.
+Filter Response Normalization (Singh & Krishnan 2020) and EvoNorm-S0
+(Liu et al. 2020) need no batch statistics either, and each is its own
+activation (`resblocks.norm_activation`): where one of them is the norm,
+no activation layer follows it.
+
+`make_norm_act`, `make_norm` and `make_conv` are what `ConvBNLayer`'s
+settings (`normalization`, `norm_groups`, `weight_standardization`) build.
 """
 
 import keras
 
 from resblocks.checks import check_one_of
+from resblocks.norm_activation import EvoNormS0, FilterResponseNormalization
 
 # "batch_norm": BatchNormalization; "group_norm": GroupNormalization over
-# `norm_groups` groups of channels (Wu & He 2018).
-NORMALIZATIONS = ("batch_norm", "group_norm")
+# `norm_groups` groups of channels (Wu & He 2018); "frn": FRN with its TLU
+# (Singh & Krishnan 2020); "evonorm_s0": EvoNorm-S0 over `norm_groups`
+# groups (Liu et al. 2020).
+NORMALIZATIONS = ("batch_norm", "group_norm", "frn", "evonorm_s0")
+# The normalizations that are their own activation: no activation layer follows them.
+NORM_ACTIVATIONS = ("frn", "evonorm_s0")
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -60,6 +70,36 @@ def check_normalization(normalization: str) -> None:
     check_one_of("normalization", normalization, NORMALIZATIONS)
 
 
+def make_norm_act(
+    normalization: str,
+    activation: str | None,
+    *,
+    epsilon: float,
+    momentum: float,
+    norm_groups: int = 32,
+    name: str,
+    act_name: str | None = None,
+    **options,
+) -> tuple[keras.layers.Layer, keras.layers.Layer | None]:
+    """The norm a setting names and the activation after it: the one place the pair is made.
+
+    For batch norm and group norm: the norm, and an `Activation(activation)`
+    named `act_name` (the activation's own name by default), or None
+    without an activation. "frn" and "evonorm_s0" are their own activation
+    (`NORM_ACTIVATIONS`): the layer with its nonlinearity (TLU; EvoNorm's
+    gate) where `activation` is given, whichever it names, and None after
+    it; the layer without its nonlinearity where `activation` is None (the
+    linear norm before a sum). `options` go to the norm (see `make_norm`).
+    """
+    check_normalization(normalization)
+    settings = {"epsilon": epsilon, "momentum": momentum, "norm_groups": norm_groups, **options}
+    if normalization in NORM_ACTIVATIONS:
+        return _norm_layer(normalization, name, activate=activation is not None, **settings), None
+    norm = _norm_layer(normalization, name, activate=False, **settings)
+    act = keras.layers.Activation(activation, name=act_name or activation) if activation else None
+    return norm, act
+
+
 def make_norm(
     normalization: str,
     *,
@@ -69,14 +109,59 @@ def make_norm(
     name: str,
     **options,
 ) -> keras.layers.Layer:
-    """The normalization layer a setting names; `options` go to batch norm (scale, initializers)."""
+    """The normalization layer a setting names, with no activation (FRN without its TLU).
+
+    `options` go to batch norm (scale, initializers); group norm and the
+    norm-activations take `gamma_initializer`, and refuse `scale=False`
+    where they cannot drop their scale (FRN, EvoNorm).
+    """
     check_normalization(normalization)
+    return _norm_layer(
+        normalization,
+        name,
+        activate=False,
+        epsilon=epsilon,
+        momentum=momentum,
+        norm_groups=norm_groups,
+        **options,
+    )
+
+
+def _norm_layer(
+    normalization: str,
+    name: str,
+    *,
+    activate: bool,
+    epsilon: float,
+    momentum: float,
+    norm_groups: int,
+    **options,
+) -> keras.layers.Layer:
+    gamma_initializer = options.get("gamma_initializer", "ones")
     if normalization == "group_norm":
         return keras.layers.GroupNormalization(
             groups=norm_groups,
             epsilon=epsilon,
             scale=options.get("scale", True),
-            gamma_initializer=options.get("gamma_initializer", "ones"),
+            gamma_initializer=gamma_initializer,
+            name=name,
+        )
+    if normalization in NORM_ACTIVATIONS:
+        if not options.get("scale", True):
+            raise ValueError(
+                f"normalization={normalization!r} always learns its scale gamma; a norm "
+                "without one (`bn_scale=False`) is batch norm's or group norm's only. "
+                "Received: scale=False"
+            )
+        if normalization == "frn":
+            return FilterResponseNormalization(
+                epsilon, tlu=activate, gamma_initializer=gamma_initializer, name=name
+            )
+        return EvoNormS0(
+            norm_groups,
+            epsilon,
+            nonlinearity=activate,
+            gamma_initializer=gamma_initializer,
             name=name,
         )
     return keras.layers.BatchNormalization(epsilon=epsilon, momentum=momentum, name=name, **options)

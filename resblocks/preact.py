@@ -19,7 +19,7 @@ import keras
 from resblocks.arguments import given, keep_arguments
 from resblocks.chain import ChainLayer
 from resblocks.conv_bn import ConvBN
-from resblocks.normalization import make_conv, make_norm
+from resblocks.normalization import make_conv, make_norm_act
 from resblocks.residual_block import ResidualBlock
 from resblocks.shortcut import STRIDE_SHORTCUTS
 from resblocks.stems import stem_max_pool
@@ -43,7 +43,9 @@ class PreActivationBlock(ResidualBlock):
             `resnetv2_50d`).
 
     Attributes:
-        preact_bn, preact_relu: the BN and activation that open the block.
+        preact_bn, preact_relu: the BN and activation that open the block;
+            preact_relu is None where the norm is its own activation
+            (`normalization` "frn" or "evonorm_s0").
         branch_layers: list of layers. The residual branch after the
             pre-activation, in order: `branch()`.
     """
@@ -52,14 +54,16 @@ class PreActivationBlock(ResidualBlock):
 
     def __init__(self, *, stride_shortcut: str = "projection", avg_down: bool = False, **kwargs):
         super().__init__(**given(locals()))
-        self.preact_bn = make_norm(
+        # preact_relu is None where the norm is its own activation (FRN, EvoNorm).
+        self.preact_bn, self.preact_relu = make_norm_act(
             self.normalization,
+            self.activation,
             epsilon=self.bn_epsilon,
             momentum=self.bn_momentum,
             norm_groups=self.norm_groups,
             name="preact_bn",
+            act_name="preact_relu",
         )
-        self.preact_relu = keras.layers.Activation(self.activation, name="preact_relu")
 
     @property
     def branch_layers(self) -> list:
@@ -87,7 +91,9 @@ class PreActivationBlock(ResidualBlock):
 
     def preactivate(self, x, training=None) -> tuple:
         """(BN-ReLU of x, what the sum adds): x, or the projection of the normalized x."""
-        preact = self.preact_relu(self.preact_bn(x, training=training))
+        preact = self.preact_bn(x, training=training)
+        if self.preact_relu is not None:
+            preact = self.preact_relu(preact)
         return preact, self.shortcut_of(x, training, preact=preact)
 
 
@@ -321,11 +327,13 @@ class PostNorm(ChainLayer):
         bn_epsilon: float. Batch norm epsilon.
         bn_momentum: float. Batch norm momentum.
         normalization: str. "batch_norm" or "group_norm" (BiT's final
-            `GroupNormAct`). `NORMALIZATIONS`.
-        norm_groups: int. The groups of channels of "group_norm".
+            `GroupNormAct`), or "frn" or "evonorm_s0", norms that are their
+            own activation. `NORMALIZATIONS`.
+        norm_groups: int. The groups of channels of "group_norm" and "evonorm_s0".
 
     Attributes:
-        bn, act: the norm (a batch norm by default) and the activation.
+        bn, act: the norm (a batch norm by default) and the activation
+            (None where the norm is its own: "frn", "evonorm_s0").
 
     Input shape: `(batch, height, width, channels)`.
     Output shape: the same.
@@ -342,15 +350,15 @@ class PostNorm(ChainLayer):
     ):
         super().__init__(**kwargs)
         keep_arguments(self, locals())
-        self.bn = make_norm(
+        self.bn, self.act = make_norm_act(
             normalization,
+            activation,
             epsilon=bn_epsilon,
             momentum=bn_momentum,
             norm_groups=norm_groups,
             name="bn",
         )
-        self.act = keras.layers.Activation(activation, name=activation)
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
-        return [self.bn, self.act]
+        return [layer for layer in (self.bn, self.act) if layer is not None]

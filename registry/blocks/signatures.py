@@ -414,7 +414,7 @@ SHORTCUTS = ('projection', 'zero_pad', 'identity', 'none')
 ATTENTIONS = (None, 'se', 'eca')
 ANTI_ALIASES = ('none', 'avg', 'blur')
 POOL_PADDINGS = ('zeros', '-inf', 'ceil')
-NORMALIZATIONS = ('batch_norm', 'group_norm')
+NORMALIZATIONS = ('batch_norm', 'group_norm', 'frn', 'evonorm_s0')
 
 # The names suggested for a mistyped activation, and every name Keras accepts.
 ACTIVATIONS_KNOWN = ('celu',
