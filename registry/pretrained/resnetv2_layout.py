@@ -12,6 +12,7 @@ BiT networks, ...) names its modules so:
 | its last conv (conv2 of a basic block, conv3 of a bottleneck) | `.conv2` / `.conv3` |
 | its projection shortcut (after the pool with `avg_down`) | `.downsample.conv` |
 | the norm after the last block (`post_norm`) | `norm` |
+| a norm's gamma, beta (and BN's statistics; FRN's tau, EvoNorm's v1) | `.weight`, `.bias` (`.running_mean`, `.running_var`; `.tau`, `.v`) |
 | the classifier: a 1x1 conv in timm, a Dense here | `head.fc` |
 
 Stages are those the recipe's taps `c2`..`c4` close (timm's `stages.0..2`);
@@ -42,13 +43,16 @@ from resblocks import (
 
 PRE_ACTIVATION_BLOCKS = (PreActResBlock, PreActBottleNeck)
 STAGE_TAPS = ("c2", "c3", "c4")
-# A BatchNormalization's variables and their torch names; a norm without
-# running statistics (GroupNorm) has only the first two.
+# A norm's variables and their torch names: a BatchNormalization's four; a
+# norm without running statistics (GroupNorm) has only the first two; FRN's
+# TLU adds its threshold tau, EvoNorm-S0 its gate's v1 (timm's `v`).
 NORM_VARIABLES = (
     ("gamma", "weight"),
     ("beta", "bias"),
     ("moving_mean", "running_mean"),
     ("moving_variance", "running_var"),
+    ("tau", "tau"),
+    ("v1", "v"),
 )
 
 
@@ -82,7 +86,7 @@ def resnetv2_slots(model: Network) -> list[Slot]:
 
 
 def norm_slots(norm: keras.layers.Layer, key: str, where: str) -> list[Slot]:
-    """The slots of a normalization layer (batch or group norm) from torch's module `key`."""
+    """The slots of a normalization layer (batch, group norm, FRN, EvoNorm) from torch's `key`."""
     slots = []
     for ours, theirs in NORM_VARIABLES:
         variable = getattr(norm, ours, None)

@@ -124,6 +124,8 @@ TIMM_RECIPES = {
     "resnetv2_50": "resnetv2_50",
     "resnetv2_50d": "resnetv2_50d",
     "resnetv2_50d_gn": "resnetv2_50d_gn",
+    "resnetv2_50d_frn": "resnetv2_50d_frn",
+    "resnetv2_50d_evos": "resnetv2_50d_evos",
     "resnetv2_50t": "resnetv2_50t",
     "resnetv2_101": "resnetv2_101",
     "resnetv2_101d": "resnetv2_101d",

@@ -23,6 +23,9 @@ TIMM_RESNETV2 = {
     "resnetv2_152": 60_185_128,
     "resnetv2_152d": 60_204_360,
     "resnetv2_50d_gn": 25_568_584,
+    # FRN with TLU, EvoNorm-S0: one more vector per norm (tau, v) than batch norm's two
+    "resnetv2_50d_frn": 25_591_368,
+    "resnetv2_50d_evos": 25_591_368,
     # BiT: group norm and weight-standardized convolutions
     "resnetv2_50x1_bit": 25_549_352,
     "resnetv2_50x3_bit": 217_319_080,
