@@ -12,7 +12,7 @@ BiT networks, ...) names its modules so:
 | its last conv (conv2 of a basic block, conv3 of a bottleneck) | `.conv2` / `.conv3` |
 | its projection shortcut (after the pool with `avg_down`) | `.downsample.conv` |
 | the norm after the last block (`post_norm`) | `norm` |
-| a norm's gamma, beta (and BN's statistics; FRN's tau, EvoNorm's v1) | `.weight`, `.bias` (`.running_mean`, `.running_var`; `.tau`, `.v`) |
+| a norm's gamma, beta; FRN's tau; EvoNorm-S0's v1 | `.weight`, `.bias`; `.tau`; `.v` |
 | the classifier: a 1x1 conv in timm, a Dense here | `head.fc` |
 
 Stages are those the recipe's taps `c2`..`c4` close (timm's `stages.0..2`);

@@ -9,7 +9,10 @@ blocks with the stride in a stage's first block and the projection (or
 the average pool and projection) of the pre-activated input, the final
 norm, and the classifier, a 1x1 conv. BiT's networks standardise each
 convolution's weights (`StdConv2d`, eps 1e-8) and normalise by groups of
-channels (`GroupNormAct`, 32 groups). Neither function reads our code.
+channels (`GroupNormAct`, 32 groups). `resnetv2_50d_frn` and
+`resnetv2_50d_evos` put a norm that is its own activation in place of
+every norm-ReLU: `FilterResponseNormTlu2d` (FRN and TLU, eps 1e-5) and
+`EvoNorm2dS0` (32 groups, eps 1e-5). Neither function reads our code.
 
     python tests/registry/pretrained/torch_reference_v2.py [NAME ...]  # rewrites its outputs
 
@@ -38,7 +41,9 @@ class Spec:
     stem: str = ""  # timm stem_type: "", "deep", "tiered" or "fixed" (BiT)
     avg_down: bool = False
     width: int = 1  # width_factor
-    norm: str = "batch"  # "batch" (BatchNormAct2d) or "group" (GroupNormAct, 32 groups)
+    # "batch" (BatchNormAct2d), "group" (GroupNormAct, 32 groups), "frn"
+    # (FilterResponseNormTlu2d) or "evos" (EvoNorm2dS0, 32 groups)
+    norm: str = "batch"
     std_conv_eps: float | None = None  # StdConv2d's eps; None: a plain conv
 
 
@@ -64,6 +69,8 @@ SPECS = {
     "resnetv2_152": Spec(R152),
     "resnetv2_152d": _d(R152),
     "resnetv2_50d_gn": _d(R50, norm="group"),
+    "resnetv2_50d_frn": _d(R50, norm="frn"),
+    "resnetv2_50d_evos": _d(R50, norm="evos"),
     "resnetv2_50x1_bit": _bit(R50, 1),
     "resnetv2_101x1_bit": _bit(R101, 1),
 }
@@ -96,6 +103,10 @@ def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict[str
     def norm(key, channels):
         state[f"{key}.weight"] = rng.uniform(0.3, 0.6, channels)
         state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
+        if spec.norm == "frn":  # TLU's threshold
+            state[f"{key}.tau"] = rng.normal(0, 0.2, channels)
+        if spec.norm == "evos":  # the gate's slope
+            state[f"{key}.v"] = rng.uniform(0.5, 1.5, channels)
         if spec.norm == "batch":
             state[f"{key}.running_mean"] = rng.normal(0, 0.1, channels)
             state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
@@ -159,6 +170,17 @@ def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.n
 
     def norm_act(x, key):
         weight, bias = t[f"{key}.weight"], t[f"{key}.bias"]
+        channel = (1, -1, 1, 1)
+        if spec.norm == "frn":  # x / rms over H, W; affine; TLU: max(y, tau)
+            x = x * torch.rsqrt(x.square().mean((2, 3), keepdim=True) + 1e-5)
+            x = x * weight.view(channel) + bias.view(channel)
+            return torch.maximum(x, t[f"{key}.tau"].view(channel))
+        if spec.norm == "evos":  # x * sigmoid(v x) / std over each group of 32; affine
+            b, c, h, w = x.shape
+            std = x.reshape(b, 32, c // 32, h, w).var((2, 3, 4), unbiased=False, keepdim=True)
+            std = (std + 1e-5).sqrt().expand(b, 32, c // 32, h, w).reshape(b, c, h, w)
+            x = x * torch.sigmoid(x * t[f"{key}.v"].view(channel)) / std
+            return x * weight.view(channel) + bias.view(channel)
         if spec.norm == "group":
             x = F.group_norm(x, 32, weight, bias, eps=1e-5)
         else:
