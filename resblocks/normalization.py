@@ -115,16 +115,16 @@ def make_norm(
     norm-activations take `gamma_initializer`, and refuse `scale=False`
     where they cannot drop their scale (FRN, EvoNorm).
     """
-    check_normalization(normalization)
-    return _norm_layer(
+    norm, _ = make_norm_act(
         normalization,
-        name,
-        activate=False,
+        None,
         epsilon=epsilon,
         momentum=momentum,
         norm_groups=norm_groups,
+        name=name,
         **options,
     )
+    return norm
 
 
 def _norm_layer(
@@ -137,6 +137,7 @@ def _norm_layer(
     norm_groups: int,
     **options,
 ) -> keras.layers.Layer:
+    """The norm alone; `activate`: FRN with its TLU, EvoNorm-S0 with its gate."""
     gamma_initializer = options.get("gamma_initializer", "ones")
     if normalization == "group_norm":
         return keras.layers.GroupNormalization(
