@@ -27,6 +27,11 @@ import keras
 from resblocks.checks import ArgumentError
 
 
+def _float32(x):
+    """x in float32: the statistics of a float16 or bfloat16 map, computed without overflow."""
+    return keras.ops.cast(x, "float32")
+
+
 def _per_channel(layer: keras.layers.Layer, name: str, channels: int, initializer) -> object:
     return layer.add_weight(name=name, shape=(channels,), initializer=initializer, trainable=True)
 
@@ -75,8 +80,10 @@ class FilterResponseNormalization(keras.layers.Layer):
         self.tau = _per_channel(self, "tau", channels, self.tau_initializer) if self.tlu else None
 
     def call(self, x, training=None):
-        nu2 = keras.ops.mean(keras.ops.square(x), axis=(1, 2), keepdims=True)
-        x = x * keras.ops.rsqrt(nu2 + self.epsilon) * self.gamma + self.beta
+        # The statistic in float32 even under mixed precision, as timm computes it.
+        nu2 = keras.ops.mean(keras.ops.square(_float32(x)), axis=(1, 2), keepdims=True)
+        inverse_rms = keras.ops.cast(keras.ops.rsqrt(nu2 + self.epsilon), x.dtype)
+        x = x * inverse_rms * self.gamma + self.beta
         return keras.ops.maximum(x, self.tau) if self.tlu else x
 
     def compute_output_shape(self, input_shape):
@@ -161,12 +168,12 @@ class EvoNormS0(keras.layers.Layer):
         shape = keras.ops.shape(x)
         channels = x.shape[-1]
         grouped = keras.ops.reshape(
-            x, (shape[0], shape[1], shape[2], self.groups, channels // self.groups)
+            _float32(x), (shape[0], shape[1], shape[2], self.groups, channels // self.groups)
         )
-        variance = keras.ops.var(grouped, axis=(1, 2, 4), keepdims=True)
+        variance = keras.ops.var(grouped, axis=(1, 2, 4), keepdims=True)  # float32, as timm's
         std = keras.ops.sqrt(variance + self.epsilon)
         std = keras.ops.repeat(std, channels // self.groups, axis=4)
-        return keras.ops.reshape(std, (shape[0], 1, 1, channels))
+        return keras.ops.cast(keras.ops.reshape(std, (shape[0], 1, 1, channels)), x.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

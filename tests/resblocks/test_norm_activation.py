@@ -149,3 +149,16 @@ def test_each_layer_round_trips_through_a_keras_file(make, shape, tmp_path):
     x = sample((2, *shape), seed=3)
     np.testing.assert_allclose(numpy(loaded(x)), numpy(model(x)), atol=1e-5)
     assert loaded.layers[1].get_config() == model.layers[1].get_config()
+
+
+@pytest.mark.parametrize("make", [FilterResponseNormalization, lambda: EvoNormS0(groups=4)])
+def test_mixed_precision_keeps_the_statistics_in_float32(make):
+    """Values whose squares overflow float16 (above 256) still normalize to the float32 result."""
+    x = sample() * 1000
+    exact = make()
+    expected = numpy(exact(x))
+    layer = make()
+    layer.dtype_policy = keras.DTypePolicy("mixed_float16")
+    got = numpy(layer(x))
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype("float32"), expected, atol=2e-2, rtol=1e-2)
