@@ -35,6 +35,17 @@ def chain_output_shape(layers: Sequence[keras.layers.Layer | None], input_shape)
     return shape
 
 
+def strided_output_shape(input_shape, strides: int, channels: int) -> tuple:
+    """The output shape of a "same"-padded layer of stride `strides`: ceil(h / s), ceil(w / s)."""
+    batch, height, width, _ = input_shape
+    return (
+        batch,
+        None if height is None else -(-height // strides),
+        None if width is None else -(-width // strides),
+        channels,
+    )
+
+
 def call_chain(layers: Sequence[keras.layers.Layer | None], x, training=None):
     """Applies `layers` to x in order, skipping None.
 

@@ -32,6 +32,18 @@ def check_one_of(argument: str, value, allowed: Sequence) -> None:
         )
 
 
+def check_positive_int(argument: str, value, meaning: str) -> None:
+    """Raises an ArgumentError unless `value` is an int >= 1 (a bool is not one).
+
+    `meaning` says what the count is, with an example: "the splits per
+    cardinal group, 2 in ResNeSt-50".
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ArgumentError(
+            argument, f"it is {meaning}: an int >= 1. Received: {argument}={value!r}"
+        )
+
+
 def choices_text(allowed: Sequence) -> str:
     """`"same" or "valid"`, `None, "avg" or "max"`, or `one of a, b, c, d` for longer lists."""
     values = [v for v in allowed if v is not None]

@@ -20,24 +20,8 @@ import keras
 
 from resblocks.arguments import given
 from resblocks.chain import build_chain
-from resblocks.checks import ArgumentError
-from resblocks.residual import PostActivationBlock
-
-
-def res2net_width(filters: int, base_width: int, cardinality: int) -> int:
-    """Channels of one group: floor(filters * base_width / 64) * cardinality (timm's rule).
-
-    Res2Net-50 26w4s's conv2 stage: floor(64 * 26 / 64) = 26 channels per
-    group, 4 groups, so its 1x1 reduces to 104 channels (ResNet-50: 64).
-    """
-    width = int(filters * base_width / 64) * cardinality
-    if width < 1:
-        raise ArgumentError(
-            "base_width",
-            f"each group would have int({filters} * {base_width} / 64) = 0 channels. Use "
-            f"base_width >= {-(-64 // filters)}. Received: base_width={base_width}",
-        )
-    return width
+from resblocks.checks import check_positive_int
+from resblocks.residual import PostActivationBlock, bottleneck_width
 
 
 def padded_average_pool(strides: int) -> tuple:
@@ -116,13 +100,10 @@ class Res2NetBottleneck(PostActivationBlock):
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
-        if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
-            raise ArgumentError(
-                "scale",
-                "it is the number of groups the 1x1's output is split into: an int >= 1, "
-                f"e.g. 4 for Res2Net-50 26w4s. Received: scale={scale!r}",
-            )
-        self.width = res2net_width(filters, base_width, cardinality)
+        check_positive_int("scale", scale, "the groups the 1x1's output is split into, 4 in 26w4s")
+        # timm's rule, torchvision's: Res2Net-50 26w4s's conv2 stage has
+        # int(64 * 26 / 64) = 26 channels per group, so its 1x1 reduces to 104.
+        self.width = bottleneck_width(filters, base_width, cardinality)
         self.conv1 = self.conv_bn(self.width * scale, 1, name="conv1")
         self.convs = [
             self.conv_bn(
@@ -160,8 +141,7 @@ class Res2NetBottleneck(PostActivationBlock):
         self.conv3.build((*outputs[:-1], self.width * self.scale))
         super().build(input_shape)  # the shortcut, SE, act
 
-    def call(self, x, training=None):
-        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+    def residual(self, x, training=None):
         x = self.conv1(x, training=training)  # 1x1: reduce to scale * width
         groups = keras.ops.split(x, self.scale, axis=-1) if self.scale > 1 else [x]
         outputs, y = [], None
@@ -173,8 +153,7 @@ class Res2NetBottleneck(PostActivationBlock):
             last = groups[-1]
             outputs.append(last if self.pool is None else self.pool(self.pool_pad(last)))
         x = keras.ops.concatenate(outputs, axis=-1) if len(outputs) > 1 else outputs[0]
-        x = self.conv3(x, training=training)  # 1x1: expand by 4
-        return self.act(self.residual_sum(x, shortcut, training))
+        return self.conv3(x, training=training)  # 1x1: expand by 4
 
     def compute_output_shape(self, input_shape):
         batch, *_ = input_shape

@@ -38,7 +38,9 @@ class PostActivationBlock(ResidualBlock):
     Not a block of its own. The variants both blocks take are keyword-only
     arguments, declared once here (each block's docstring says what they do
     there). A subclass makes its branch after `super().__init__`, its last
-    conv with `last_conv_bn` (no activation, zero-init), then `_make_tail()`.
+    conv with `last_conv_bn` (no activation, zero-init), then `_make_tail()`,
+    and writes `residual(x)`, F(x), as its figure draws it: `call` is the
+    same for every 2015 block, act(gate(F(x)) + shortcut(x)).
 
     Keyword-only args:
         se_ratio: float or None. Squeeze-and-excitation on the branch
@@ -91,6 +93,15 @@ class PostActivationBlock(ResidualBlock):
         self.se = make_channel_attention(self.attention, self.se_ratio, self.se_divisor)
         self.act = keras.layers.Activation(self.activation, name="out")
         self.drop_path = make_drop_path(self.drop_path_rate)
+
+    def residual(self, x, training=None):
+        """F(x): the residual branch, from the block's input to its last BN."""
+        raise TypeError(f"{type(self).__name__} must define residual(x, training): F(x)")
+
+    def call(self, x, training=None):
+        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+        x = self.residual(x, training)
+        return self.act(self.residual_sum(x, shortcut, training))
 
 
 def bottleneck_width(filters: int, base_width: int, groups: int) -> int:
@@ -193,13 +204,11 @@ class ResBlock(PostActivationBlock):
     def branch(self) -> list:
         return [self.conv1, self.aa, self.conv2]
 
-    def call(self, x, training=None):
-        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+    def residual(self, x, training=None):
         x = self.conv1(x, training=training)
         if self.aa is not None:  # the subsampling, low-pass filtered
             x = self.aa(x)
-        x = self.conv2(x, training=training)
-        return self.act(self.residual_sum(x, shortcut, training))
+        return self.conv2(x, training=training)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -320,11 +329,9 @@ class BottleNeck(PostActivationBlock):
     def branch(self) -> list:
         return [self.conv1, self.conv2, self.aa, self.conv3]
 
-    def call(self, x, training=None):
-        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+    def residual(self, x, training=None):
         x = self.conv1(x, training=training)  # 1x1: reduce to the bottleneck width
         x = self.conv2(x, training=training)  # 3x3 at that width
         if self.aa is not None:  # the subsampling, low-pass filtered
             x = self.aa(x)
-        x = self.conv3(x, training=training)  # 1x1: expand by 4
-        return self.act(self.residual_sum(x, shortcut, training))
+        return self.conv3(x, training=training)  # 1x1: expand by 4

@@ -5,7 +5,9 @@ He et al. 2015 (post-activation: `ResBlock`, `BottleNeck`) and He et al.
 the BN and ReLU go, not in the plumbing around the branch: storing the
 arguments, the shortcut made once the input width is known, the sum, the
 shape and the config. That plumbing is `ResidualBlock`; each block's branch
-and its `call`, which read like the paper's figure, stay in its own class.
+and its forward pass, which read like the paper's figure, stay in its own
+class (a post-activation block writes only F(x), `residual`: its `call` is
+`PostActivationBlock`'s).
 As in timm's `resnet.py`, `expansion` is a class attribute, and as in
 keras-hub's `resnet_backbone.py`, one flag (`pre_activation`) tells the
 shortcut factory which of the two orderings it serves.
@@ -55,8 +57,9 @@ class ResidualBlock(ConvBNLayer):
     `__init__` signature, passes them all by keyword
     (`super().__init__(**given(locals()))`: the base keeps one attribute per
     argument and a config of exactly those), makes its branch, lists it in
-    `branch()`, and writes `call` as its figure draws it, with
-    `shortcut_of(x)` for what the sum adds and `residual_sum` for the sum.
+    `branch()`, and writes its forward pass as its figure draws it, with
+    `shortcut_of(x)` for what the sum adds and `residual_sum` for the sum
+    (`PostActivationBlock.call` does both for the 2015 blocks).
 
     Every block also takes `ConvBNLayer`'s keyword-only settings
     (activation, use_bias, bn_epsilon, bn_momentum, kernel_initializer).

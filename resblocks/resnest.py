@@ -16,29 +16,14 @@ import keras
 
 from resblocks.arguments import given
 from resblocks.chain import build_chain
-from resblocks.checks import ArgumentError
+from resblocks.checks import ArgumentError, check_positive_int
 from resblocks.conv_bn import ConvBNLayer
 from resblocks.grouped_conv import GroupedConv2D
 from resblocks.res2net import padded_average_pool
 from resblocks.residual import PostActivationBlock, bottleneck_width
+from resblocks.squeeze_excite import make_divisible
 
-
-def attention_width(channels: int, radix: int) -> int:
-    """The attention's inner width: channels * radix / 4, a multiple of 8, at least 32.
-
-    timm's `make_divisible(in_channels * radix * 0.25, 8, min_value=32)`;
-    ResNeSt-50's conv2 stage: 64 * 2 / 4 = 32.
-    """
-    value = channels * radix * 0.25
-    width = max(32, int(value + 4) // 8 * 8)
-    return width + 8 if width < 0.9 * value else width
-
-
-def check_positive(argument: str, value, example: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ArgumentError(
-            argument, f"it must be an int >= 1, e.g. {example}. Received: {argument}={value!r}"
-        )
+CARDINALITY = "K, the cardinal groups, 1 in ResNeSt-50"
 
 
 def grouped_1x1(filters: int, groups: int, name: str) -> keras.layers.Conv2D:
@@ -93,8 +78,8 @@ class SplitAttention(ConvBNLayer):
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
-        check_positive("radix", radix, "2 for ResNeSt-50")
-        check_positive("cardinality", cardinality, "1 for ResNeSt-50")
+        check_positive_int("radix", radix, "R, the splits per cardinal group, 2 in ResNeSt-50")
+        check_positive_int("cardinality", cardinality, CARDINALITY)
         if filters % cardinality:
             raise ArgumentError(
                 "cardinality",
@@ -109,7 +94,9 @@ class SplitAttention(ConvBNLayer):
             dilation_rate=dilation_rate,
             name="conv",
         )
-        self.attention_width = attention_width(filters, radix)
+        # timm's make_divisible(in_channels * radix * 0.25, 8, min_value=32);
+        # ResNeSt-50's conv2 stage: 64 * 2 / 4 = 32.
+        self.attention_width = make_divisible(filters * radix * 0.25, 8, min_value=32)
         self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
         self.fc1 = grouped_1x1(self.attention_width, cardinality, "fc1")
         self.bn1 = self.norm("bn1")
@@ -208,7 +195,7 @@ class ResNestBottleneck(PostActivationBlock):
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
-        check_positive("cardinality", cardinality, "1 for ResNeSt-50")
+        check_positive_int("cardinality", cardinality, CARDINALITY)
         self.width = bottleneck_width(filters, base_width, cardinality)
         pooled = avd and strides > 1  # timm: the stride moves to the pool
         self.avd_pad, self.avd_pool = padded_average_pool(strides) if pooled else (None, None)
@@ -232,13 +219,11 @@ class ResNestBottleneck(PostActivationBlock):
         first, last = (pool, []) if self.avd_first else ([], pool)
         return [self.conv1, *first, self.conv2, *last, self.conv3]
 
-    def call(self, x, training=None):
-        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+    def residual(self, x, training=None):
         x = self.conv1(x, training=training)  # 1x1: reduce to the inner width
         if self.avd_pool is not None and self.avd_first:
             x = self.avd_pool(self.avd_pad(x))  # the stride, as an average pool
         x = self.conv2(x, training=training)  # split attention over R * K groups
         if self.avd_pool is not None and not self.avd_first:
             x = self.avd_pool(self.avd_pad(x))
-        x = self.conv3(x, training=training)  # 1x1: expand by 4
-        return self.act(self.residual_sum(x, shortcut, training))
+        return self.conv3(x, training=training)  # 1x1: expand by 4

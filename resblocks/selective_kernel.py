@@ -15,21 +15,11 @@ parameters near those of one 3x3.
 import keras
 
 from resblocks.arguments import given
-from resblocks.chain import build_chain
-from resblocks.checks import ArgumentError
+from resblocks.chain import build_chain, strided_output_shape
+from resblocks.checks import check_positive_int
 from resblocks.conv_bn import ConvBNLayer
 from resblocks.residual import PostActivationBlock, bottleneck_width
-
-
-def attention_width(channels: int, ratio: float, divisor: int) -> int:
-    """The width of z: channels * ratio, to the nearest multiple of divisor, at least divisor.
-
-    timm's `make_divisible(channels * rd_ratio, rd_divisor)` (never more
-    than 10% below channels * ratio); the paper's d = max(C / r, L) with L = 32.
-    """
-    value = channels * ratio
-    width = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return width + divisor if width < 0.9 * value else width
+from resblocks.squeeze_excite import make_divisible
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -81,12 +71,7 @@ class SelectiveKernel(ConvBNLayer):
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
-        if not isinstance(paths, int) or isinstance(paths, bool) or paths < 1:
-            raise ArgumentError(
-                "paths",
-                f"it is the number of paths M, an int >= 1 (2 in the paper). "
-                f"Received: paths={paths!r}",
-            )
+        check_positive_int("paths", paths, "the number of paths M, 2 in the paper")
         # Keras refuses a strided dilated convolution: a dilated path convolves
         # at stride 1 and keeps every strides-th pixel (`call`), the same numbers.
         self.branches = [
@@ -100,7 +85,9 @@ class SelectiveKernel(ConvBNLayer):
             )
             for i in range(paths)
         ]
-        self.attention_width = attention_width(filters, attn_ratio, attn_divisor)
+        # timm's make_divisible(filters * rd_ratio, rd_divisor) (never more than
+        # 10% below it); the paper's d = max(C / r, L) with L = 32.
+        self.attention_width = make_divisible(filters * attn_ratio, attn_divisor)
         self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
         self.fc_reduce = keras.layers.Conv2D(
             self.attention_width, 1, use_bias=False, name="fc_reduce"
@@ -141,14 +128,7 @@ class SelectiveKernel(ConvBNLayer):
         return keras.ops.sum(u * a, axis=3)
 
     def compute_output_shape(self, input_shape):
-        batch, height, width, _ = input_shape
-        s = self.strides
-        return (
-            batch,
-            None if height is None else -(-height // s),
-            None if width is None else -(-width // s),
-            self.filters,
-        )
+        return strided_output_shape(input_shape, self.strides, self.filters)
 
 
 class SelectiveKernelResidual(PostActivationBlock):
@@ -234,11 +214,9 @@ class SelectiveKernelBlock(SelectiveKernelResidual):
     def branch(self) -> list:
         return [self.conv1, self.conv2]
 
-    def call(self, x, training=None):
-        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+    def residual(self, x, training=None):
         x = self.conv1(x, training=training)  # selective kernel: 3x3 and "5x5", mixed
-        x = self.conv2(x, training=training)
-        return self.act(self.residual_sum(x, shortcut, training))
+        return self.conv2(x, training=training)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -298,9 +276,7 @@ class SelectiveKernelBottleneck(SelectiveKernelResidual):
     def branch(self) -> list:
         return [self.conv1, self.conv2, self.conv3]
 
-    def call(self, x, training=None):
-        shortcut = self.shortcut_of(x, training)  # x, or x brought to the new shape
+    def residual(self, x, training=None):
         x = self.conv1(x, training=training)  # 1x1: reduce to the inner width
         x = self.conv2(x, training=training)  # selective kernel at that width
-        x = self.conv3(x, training=training)  # 1x1: expand by 4
-        return self.act(self.residual_sum(x, shortcut, training))
+        return self.conv3(x, training=training)  # 1x1: expand by 4

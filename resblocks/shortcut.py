@@ -11,7 +11,7 @@ a stride-1 projection, so the shortcut no longer skips three quarters of x.
 import keras
 
 from resblocks.arguments import argument_config, keep_arguments
-from resblocks.chain import build_chain, chain_output_shape
+from resblocks.chain import build_chain, chain_output_shape, strided_output_shape
 from resblocks.checks import check_one_of
 from resblocks.conv_bn import ConvBN
 from resblocks.normalization import make_conv
@@ -68,14 +68,7 @@ class ZeroPadShortcut(keras.layers.Layer):
         return x
 
     def compute_output_shape(self, input_shape):
-        batch, height, width, _ = input_shape
-        s = self.strides
-        return (
-            batch,
-            None if height is None else -(-height // s),
-            None if width is None else -(-width // s),
-            self.filters,
-        )
+        return strided_output_shape(input_shape, self.strides, self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "strides": self.strides}

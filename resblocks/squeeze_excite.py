@@ -15,6 +15,19 @@ from resblocks.chain import build_chain, call_chain
 from resblocks.checks import ArgumentError
 
 
+def make_divisible(
+    value: float, divisor: int, min_value: int | None = None, round_limit: float = 0.9
+) -> int:
+    """`value` to the nearest multiple of `divisor`, at least `min_value` (`divisor` if None).
+
+    timm's `make_divisible`, the width rule of every attention bottleneck
+    (SE, the selective kernel's z, ResNeSt's split attention): a width that
+    rounding took below `round_limit * value` goes up by one more `divisor`.
+    """
+    width = max(min_value or divisor, int(value + divisor / 2) // divisor * divisor)
+    return width + divisor if width < round_limit * value else width
+
+
 def se_channels(channels: int, se_ratio: float, divisor: int = 8) -> int:
     """The width of the SE bottleneck: channels * se_ratio, rounded to a multiple of divisor.
 
@@ -22,7 +35,7 @@ def se_channels(channels: int, se_ratio: float, divisor: int = 8) -> int:
     nearest multiple, at least `divisor`. For ResNet's widths at ratio 1/16
     it is channels / 16, the paper's reduction r = 16.
     """
-    return max(divisor, int(channels * se_ratio + divisor / 2) // divisor * divisor)
+    return make_divisible(channels * se_ratio, divisor, round_limit=0.0)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")

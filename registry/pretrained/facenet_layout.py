@@ -29,9 +29,14 @@ out of loading (`CLASSIFIER`).
 import keras
 
 from registry.errors import WeightsError
-from registry.pretrained.torch_layout import CONV, LINEAR, VECTOR, Slot, conv_bn_slots
+from registry.pretrained.inception_resnet_layout import (
+    block_slots,
+    describe_repeats,
+    module_prefix,
+    stem_slots,
+)
+from registry.pretrained.torch_layout import LINEAR, VECTOR, Slot
 from resblocks import (
-    ConvBN,
     Embedding,
     InceptionResBlock8,
     InceptionResBlock17,
@@ -47,7 +52,11 @@ STEM_KEYS = ("conv2d_1a", "conv2d_2a", "conv2d_2b", "conv2d_3b", "conv2d_4a", "c
 CLASSIFIER = ("logits.weight", "logits.bias")
 HEAD_MODULES = ("last_linear.", "last_bn.")
 # Residual blocks, in the order facenet-pytorch's `repeat_1..3` hold them.
-REPEATS = {InceptionResBlock35: "repeat_1", InceptionResBlock17: "repeat_2"}
+REPEATS = {
+    InceptionResBlock35: "repeat_1",
+    InceptionResBlock17: "repeat_2",
+    InceptionResBlock8: "repeat_3",
+}
 REDUCTIONS = {ReductionA: "mixed_6a", ReductionB: "mixed_7a"}
 
 
@@ -71,56 +80,15 @@ def facenet_slots(model: Network) -> list[Slot]:
     stem, *blocks = model.body
     if stem.final_conv is None:
         raise _unsupported(stem, "stem", "Inception-ResNet-V2's: it pools where V1 convolves")
-    convs = [*stem.convs_1, *stem.convs_2, stem.conv_6]
-    slots = []
-    for i, (layer, key) in enumerate(zip(convs, STEM_KEYS)):
-        slots += conv_bn_slots(
-            layer, f"{key}.conv", f"{key}.bn", f"stem/{layer.name}", first=i == 0
-        )
+    slots = stem_slots(stem, [*stem.convs_1, *stem.convs_2, stem.conv_6], STEM_KEYS)
     seen: dict[str, int] = {}
     for block in blocks:
-        prefix = _prefix(block, seen)
-        slots += branch_slots(block, prefix)
-        if isinstance(block, (InceptionResBlock35, InceptionResBlock17, InceptionResBlock8)):
-            where = f"{block.name}/{block.up.name}"
-            slots.append(Slot(f"{prefix}.conv2d.weight", block.up.kernel, f"{where}/kernel", CONV))
-            slots.append(Slot(f"{prefix}.conv2d.bias", block.up.bias, f"{where}/bias", VECTOR))
+        prefix = module_prefix(block, seen, REDUCTIONS, REPEATS)
+        if prefix is None:
+            raise _unsupported(block, "block", "an Inception-ResNet-V1 block")
+        slots += block_slots(block, prefix)
     if model.head is not None:
         slots += _head(model.head)
-    return slots
-
-
-def _prefix(block: keras.layers.Layer, seen: dict[str, int]) -> str:
-    """facenet-pytorch's module name of a body block, counting the repeats seen so far."""
-    if type(block) in REDUCTIONS:
-        return REDUCTIONS[type(block)]
-    if isinstance(block, InceptionResBlock8):
-        if block.activation is None:  # Block8(noReLU=True), the network's last
-            return "block8"
-        repeat = "repeat_3"
-    elif type(block) in REPEATS:
-        repeat = REPEATS[type(block)]
-    else:
-        raise _unsupported(block, "block", "an Inception-ResNet-V1 block")
-    index = seen.get(repeat, 0)
-    seen[repeat] = index + 1
-    return f"{repeat}.{index}"
-
-
-def branch_slots(block: keras.layers.Layer, prefix: str) -> list[Slot]:
-    """The convolutions of each branch: `.branch{j}` if it is one layer, else `.branch{j}.{k}`.
-
-    k counts the branch's layers, pools included, as an nn.Sequential
-    numbers its modules: timm's Mixed_5b pools before the 1x1 of its
-    branch3, whose keys are `branch3.1`.
-    """
-    slots = []
-    for j, branch in enumerate(block.branches):
-        for k, layer in enumerate(branch):
-            if not isinstance(layer, ConvBN):
-                continue
-            key = f"{prefix}.branch{j}" if len(branch) == 1 else f"{prefix}.branch{j}.{k}"
-            slots += conv_bn_slots(layer, f"{key}.conv", f"{key}.bn", f"{block.name}/{layer.name}")
     return slots
 
 
@@ -154,13 +122,8 @@ def describe_facenet_file(tensors: dict) -> str | None:
     """ "facenet_inception_resnet_v1 (...)" for a facenet-pytorch state dict, else None."""
     if "conv2d_1a.conv.weight" not in tensors:
         return None
-    repeats = [
-        len({key.split(".")[1] for key in tensors if key.startswith(f"{name}.")})
-        for name in ("repeat_1", "repeat_2", "repeat_3")
-    ]
     identities = tensors["logits.weight"].shape[0] if "logits.weight" in tensors else None
-    gamma = "with" if "conv2d_1a.bn.weight" in tensors else "without"
-    shape = f"{', '.join(map(str, repeats))} Block35/17/8 repeats, batch-norm scale {gamma}" + (
+    shape = describe_repeats(tensors, REPEATS) + (
         f", a classifier of {identities} identities" if identities else ""
     )
     return f"facenet-pytorch's InceptionResnetV1, facenet_inception_resnet_v1 ({shape})"

@@ -19,7 +19,7 @@ The blocks' convolutions, batch norms and projections (`downsample.0`,
 
 import dataclasses
 
-from registry.pretrained.torch_layout import Slot, torch_slots
+from registry.pretrained.torch_layout import Slot, count_modules, torch_slots
 from resblocks import DeepStem, Network, ResNetStem
 
 LEGACY_SENET_CLASSIFIER = ("last_linear.weight", "last_linear.bias")
@@ -75,10 +75,7 @@ def describe_legacy_senet_file(tensors: dict) -> str | None:
     """ "legacy_seresnet50 (...)" for a timm senet.py state dict, else None."""
     if "layer0.conv1.weight" not in tensors:
         return None
-    stages = tuple(
-        len({key.split(".")[1] for key in tensors if key.startswith(f"layer{stage}.")})
-        for stage in range(1, 5)
-    )
+    stages = tuple(count_modules(tensors, f"layer{stage}.") for stage in range(1, 5))
     bottleneck = "layer1.0.conv3.weight" in tensors
     conv2 = tensors.get("layer1.0.conv2.weight")
     groups = int(conv2.shape[0] // conv2.shape[1]) if conv2 is not None and conv2.ndim == 4 else 1

@@ -23,15 +23,20 @@ another layout (the stride on a stage's last block, whose shortcut
 subsamples, and biases), which this refuses, saying so.
 """
 
-from collections.abc import Iterator
-
 import keras
 
 from registry.errors import WeightsError
-from registry.pretrained.torch_layout import CONV, HEAD_CONV, VECTOR, Slot
+from registry.pretrained.torch_layout import (
+    HEAD_CONV,
+    Slot,
+    bn_slots,
+    classifier_slots,
+    conv_slots,
+    count_modules,
+    stage_indices,
+)
 from resblocks import (
     AvgDownShortcut,
-    Classifier,
     DeepStem,
     Network,
     PostNorm,
@@ -43,19 +48,6 @@ from resblocks import (
 
 PRE_ACTIVATION_BLOCKS = (PreActResBlock, PreActBottleNeck)
 STAGE_TAPS = ("c2", "c3", "c4")
-# A norm's variables and their torch names: a BatchNormalization's four; a
-# norm without running statistics (GroupNorm) has only the first two; FRN's
-# TLU adds its threshold tau, EvoNorm-S0 its gate's v1 (timm's `v`).
-NORM_VARIABLES = (
-    ("gamma", "weight"),
-    ("beta", "bias"),
-    ("moving_mean", "running_mean"),
-    ("moving_variance", "running_var"),
-    ("tau", "tau"),
-    ("v1", "v"),
-)
-
-
 # The classifier of timm's ResNetV2: a 1x1 convolution after the pool.
 RESNETV2_CLASSIFIER = ("head.fc.weight", "head.fc.bias")
 
@@ -75,29 +67,15 @@ def resnetv2_slots(model: Network) -> list[Slot]:
     stem, *blocks = model.body
     _check_timm_layout(model, blocks)
     slots = _stem(stem)
-    for (stage, index), block in zip(_stage_indices(model, blocks), blocks):
+    stages = stage_indices(model, blocks, STAGE_TAPS, "timm's stages.0..stages.2")
+    for (stage, index), block in zip(stages, blocks):
         if isinstance(block, PostNorm):
-            slots += norm_slots(block.bn, "norm", f"{block.name}/bn")
+            slots += bn_slots(block.bn, "norm", f"{block.name}/bn")
             continue
         slots += _block(block, f"stages.{stage}.blocks.{index}")
     if model.head is not None:
-        slots += _head(model.head)
+        slots += classifier_slots(model.head, "head.fc", "timm's ResNetV2 ends", HEAD_CONV)
     return slots
-
-
-def norm_slots(norm: keras.layers.Layer, key: str, where: str) -> list[Slot]:
-    """The slots of a normalization layer (batch, group norm, FRN, EvoNorm) from torch's `key`."""
-    slots = []
-    for ours, theirs in NORM_VARIABLES:
-        variable = getattr(norm, ours, None)
-        if variable is not None:
-            slots.append(Slot(f"{key}.{theirs}", variable, f"{where}/{variable.name}", VECTOR))
-    return slots
-
-
-def conv_slots(conv: keras.layers.Layer, key: str, where: str, first: bool = False) -> list[Slot]:
-    """The slots of a convolution (timm's have no bias) from torch's module `key`."""
-    return [Slot(f"{key}.weight", conv.kernel, f"{where}/kernel", CONV, first=first)]
 
 
 def _check_timm_layout(model: Network, blocks: list) -> None:
@@ -127,21 +105,6 @@ def _check_timm_layout(model: Network, blocks: list) -> None:
             raise _unsupported(shortcut, "shortcut")
 
 
-def _stage_indices(model: Network, blocks: list) -> Iterator[tuple[int, int]]:
-    ends = [model.taps.get(tap) for tap in STAGE_TAPS]
-    if None in ends:
-        raise WeightsError(
-            f"{model.name} does not mark its stages with the taps c2..c4, which say where "
-            "timm's stages.0..stages.2 end. Add `tap: c2` .. `tap: c4` to the recipe's stages."
-        )
-    stage, index = 0, 0
-    for block in blocks:
-        yield stage, index
-        index += 1
-        if stage < len(ends) and block.name == ends[stage]:
-            stage, index = stage + 1, 0
-
-
 def _stem(stem: keras.layers.Layer) -> list[Slot]:
     if isinstance(stem, PreActStem):
         return conv_slots(stem.conv, "stem.conv", f"{stem.name}/conv", first=True)
@@ -149,9 +112,9 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
         first, second, third = stem.convs
         return [
             *conv_slots(first.conv, "stem.conv1", f"{stem.name}/conv1/conv", first=True),
-            *norm_slots(first.bn, "stem.norm1", f"{stem.name}/conv1/bn"),
+            *bn_slots(first.bn, "stem.norm1", f"{stem.name}/conv1/bn"),
             *conv_slots(second.conv, "stem.conv2", f"{stem.name}/conv2/conv"),
-            *norm_slots(second.bn, "stem.norm2", f"{stem.name}/conv2/bn"),
+            *bn_slots(second.bn, "stem.norm2", f"{stem.name}/conv2/bn"),
             *conv_slots(third, "stem.conv3", f"{stem.name}/conv3"),
         ]
     raise _unsupported(stem, "stem")
@@ -159,14 +122,14 @@ def _stem(stem: keras.layers.Layer) -> list[Slot]:
 
 def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     where = block.name
-    slots = norm_slots(block.preact_bn, f"{prefix}.norm1", f"{where}/preact_bn")
+    slots = bn_slots(block.preact_bn, f"{prefix}.norm1", f"{where}/preact_bn")
     if isinstance(block, PreActBottleNeck):
         inner, last = [block.conv1, block.conv2], ("conv3", block.conv3)
     else:
         inner, last = [block.conv1], ("conv2", block.conv2)
     for i, layer in enumerate(inner, start=1):
         slots += conv_slots(layer.conv, f"{prefix}.conv{i}", f"{where}/{layer.name}/conv")
-        slots += norm_slots(layer.bn, f"{prefix}.norm{i + 1}", f"{where}/{layer.name}/bn")
+        slots += bn_slots(layer.bn, f"{prefix}.norm{i + 1}", f"{where}/{layer.name}/bn")
     slots += conv_slots(last[1], f"{prefix}.{last[0]}", f"{where}/{last[1].name}")
     shortcut = block.downsample
     if isinstance(shortcut, AvgDownShortcut):
@@ -174,20 +137,6 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     elif shortcut is not None:
         slots += conv_slots(shortcut, f"{prefix}.downsample.conv", f"{where}/downsample")
     return slots
-
-
-def _head(head: keras.layers.Layer) -> list[Slot]:
-    if not isinstance(head, Classifier) or head.hidden_units:
-        raise WeightsError(
-            "timm's ResNetV2 ends in one classifier `head.fc` (a 1x1 conv); this head "
-            f"({type(head).__name__}, hidden_units={getattr(head, 'hidden_units', None)}) has "
-            "others. Build without hidden_units, or with include_top=False and your own head."
-        )
-    dense = head.predictions
-    return [
-        Slot("head.fc.weight", dense.kernel, "head/predictions/kernel", HEAD_CONV, head=True),
-        Slot("head.fc.bias", dense.bias, "head/predictions/bias", VECTOR, head=True),
-    ]
 
 
 def _unsupported(layer: keras.layers.Layer, role: str) -> WeightsError:
@@ -203,10 +152,7 @@ def describe_resnetv2_file(tensors: dict) -> str | None:
     """The network a timm ResNetV2 state dict is for, read off its keys; None if not one."""
     if "stem.conv.weight" not in tensors and "stem.conv1.weight" not in tensors:
         return None
-    stages = []
-    for stage in range(4):
-        blocks = {key.split(".")[3] for key in tensors if key.startswith(f"stages.{stage}.blocks.")}
-        stages.append(len(blocks))
+    stages = [count_modules(tensors, f"stages.{stage}.blocks.") for stage in range(4)]
     bottleneck = "stages.0.blocks.0.conv3.weight" in tensors
     deep = "stem.conv1.weight" in tensors
     classes = tensors["head.fc.weight"].shape[0] if "head.fc.weight" in tensors else None

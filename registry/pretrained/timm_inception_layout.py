@@ -29,10 +29,18 @@ loader names the missing scale and `inception_resnet_v2_timm`.
 import keras
 
 from registry.errors import WeightsError
-from registry.pretrained.facenet_layout import branch_slots
-from registry.pretrained.torch_layout import CONV, LINEAR, VECTOR, Slot, conv_bn_slots
+from registry.pretrained.inception_resnet_layout import (
+    block_slots,
+    describe_repeats,
+    module_prefix,
+    stem_slots,
+)
+from registry.pretrained.torch_layout import (
+    Slot,
+    classifier_slots,
+    conv_bn_slots,
+)
 from resblocks import (
-    Classifier,
     ConvBN,
     InceptionResBlock8,
     InceptionResBlock17,
@@ -47,7 +55,11 @@ from resblocks import (
 STEM_KEYS = ("conv2d_1a", "conv2d_2a", "conv2d_2b", "conv2d_3b", "conv2d_4a")
 INCEPTION_CLASSIFIER = ("classif.weight", "classif.bias")
 # Residual blocks, in the order timm's `repeat`, `repeat_1` and `repeat_2` hold them.
-REPEATS = {InceptionResBlock35: "repeat", InceptionResBlock17: "repeat_1"}
+REPEATS = {
+    InceptionResBlock35: "repeat",
+    InceptionResBlock17: "repeat_1",
+    InceptionResBlock8: "repeat_2",
+}
 MODULES = {Mixed5b: "mixed_5b", ReductionA: "mixed_6a", ReductionB: "mixed_7a"}
 
 
@@ -65,11 +77,7 @@ def timm_inception_slots(model: Network) -> list[Slot]:
             block, a second 1x1 after the body, a head with hidden layers).
     """
     stem, *blocks = model.body
-    convs = [*stem.convs_1, *stem.convs_2]
-    slots = []
-    for i, (layer, key) in enumerate(zip(convs, STEM_KEYS)):
-        where = f"{stem.name}/{layer.name}"
-        slots += conv_bn_slots(layer, f"{key}.conv", f"{key}.bn", where, first=i == 0)
+    slots = stem_slots(stem, [*stem.convs_1, *stem.convs_2], STEM_KEYS)
     seen: dict[str, int] = {}
     for block in blocks:
         if isinstance(block, ConvBN):
@@ -78,61 +86,21 @@ def timm_inception_slots(model: Network) -> list[Slot]:
             seen["conv2d_7b"] = 1
             slots += conv_bn_slots(block, "conv2d_7b.conv", "conv2d_7b.bn", block.name)
             continue
-        prefix = _prefix(block, seen)
-        slots += branch_slots(block, prefix)
-        if isinstance(block, (InceptionResBlock35, InceptionResBlock17, InceptionResBlock8)):
-            where = f"{block.name}/{block.up.name}"
-            slots.append(Slot(f"{prefix}.conv2d.weight", block.up.kernel, f"{where}/kernel", CONV))
-            slots.append(Slot(f"{prefix}.conv2d.bias", block.up.bias, f"{where}/bias", VECTOR))
+        prefix = module_prefix(block, seen, MODULES, REPEATS)
+        if prefix is None:
+            raise _unsupported(block, "block", "an Inception-ResNet-V2 module")
+        slots += block_slots(block, prefix)
     if model.head is not None:
-        slots += _head(model.head)
+        slots += classifier_slots(model.head, "classif", "timm's InceptionResnetV2 ends")
     return slots
-
-
-def _prefix(block: keras.layers.Layer, seen: dict[str, int]) -> str:
-    """timm's module name of a body block, counting the repeats seen so far."""
-    if type(block) in MODULES:
-        return MODULES[type(block)]
-    if isinstance(block, InceptionResBlock8):
-        if block.activation is None:  # Block8(no_relu=True), the network's last
-            return "block8"
-        repeat = "repeat_2"
-    elif type(block) in REPEATS:
-        repeat = REPEATS[type(block)]
-    else:
-        raise _unsupported(block, "block", "an Inception-ResNet-V2 module")
-    index = seen.get(repeat, 0)
-    seen[repeat] = index + 1
-    return f"{repeat}.{index}"
-
-
-def _head(head: keras.layers.Layer) -> list[Slot]:
-    if not isinstance(head, Classifier) or head.hidden_units:
-        raise WeightsError(
-            "timm's InceptionResnetV2 ends in one linear layer `classif`; this head "
-            f"({type(head).__name__}) has others. Build without hidden_units, or with "
-            "include_top=False and your own head."
-        )
-    dense = head.predictions
-    return [
-        Slot("classif.weight", dense.kernel, "head/predictions/kernel", LINEAR, head=True),
-        Slot("classif.bias", dense.bias, "head/predictions/bias", VECTOR, head=True),
-    ]
 
 
 def describe_timm_inception_file(tensors: dict) -> str | None:
     """ "timm's inception_resnet_v2 (...)" for a timm Inception-ResNet-V2 state dict, else None."""
     if "mixed_5b.branch0.conv.weight" not in tensors:
         return None
-    repeats = [
-        len({key.split(".")[1] for key in tensors if key.startswith(f"{name}.")})
-        for name in ("repeat", "repeat_1", "repeat_2")
-    ]
-    gamma = "with" if "conv2d_1a.bn.weight" in tensors else "without"
     classes = tensors["classif.weight"].shape[0] if "classif.weight" in tensors else None
-    shape = f"{', '.join(map(str, repeats))} Block35/17/8 repeats, batch-norm scale {gamma}" + (
-        f", {classes} classes" if classes else ""
-    )
+    shape = describe_repeats(tensors, REPEATS) + (f", {classes} classes" if classes else "")
     return f"timm's inception_resnet_v2, recipe inception_resnet_v2_timm ({shape})"
 
 

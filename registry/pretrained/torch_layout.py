@@ -26,7 +26,7 @@ in) against (in, out); BN's running mean and variance are Keras' moving
 statistics.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -131,53 +131,113 @@ def torch_slots(model: Network) -> list[Slot]:
     """
     stem, *blocks = model.body
     slots = list(_stem(stem))
-    for (stage, index), block in zip(_stage_indices(model, blocks), blocks):
-        slots += _block(block, f"layer{stage}.{index}")
-    if model.head is not None:
-        slots += _head(model.head)
-    return slots
-
-
-def _stage_indices(model: Network, blocks: list) -> Iterator[tuple[int, int]]:
-    ends = [model.taps.get(tap) for tap in STAGE_TAPS]
-    if None in ends:
-        raise WeightsError(
-            f"{model.name} does not mark its four stages with the taps c2..c5, which say where "
-            "torchvision's layer1..layer4 end. Add `tap: c2` .. `tap: c5` to the recipe's stages."
-        )
-    stage, index = 1, 0
-    for block in blocks:
-        if stage > len(ends):
+    stages = stage_indices(model, blocks, STAGE_TAPS, "torchvision's layer1..layer4")
+    for (stage, index), block in zip(stages, blocks):
+        if stage == len(STAGE_TAPS):
             raise WeightsError(
                 f"{model.name} has a block after its last stage (tap c5): {block.name}, which a "
                 "torchvision ResNet does not have."
             )
+        slots += _block(block, f"layer{stage + 1}.{index}")
+    if model.head is not None:
+        slots += classifier_slots(model.head, "fc", "torchvision and timm ResNets end")
+    return slots
+
+
+def stage_indices(
+    model: Network, blocks: list, taps: Sequence[str], stages: str
+) -> Iterator[tuple[int, int]]:
+    """(stage, index in it) of each body block, stages counted from 0 and closed by `taps`.
+
+    The blocks after the last tap are stage `len(taps)`; `stages` names the
+    file's modules the taps mark, for the error when one is missing.
+    """
+    ends = [model.taps.get(tap) for tap in taps]
+    if None in ends:
+        raise WeightsError(
+            f"{model.name} does not mark its stages with the taps {taps[0]}..{taps[-1]}, which "
+            f"say where {stages} end. Add `tap: {taps[0]}` .. `tap: {taps[-1]}` to the recipe's "
+            "stages."
+        )
+    stage, index = 0, 0
+    for block in blocks:
         yield stage, index
         index += 1
-        if block.name == ends[stage - 1]:
+        if stage < len(ends) and block.name == ends[stage]:
             stage, index = stage + 1, 0
+
+
+def conv_slots(
+    conv: keras.layers.Layer, key: str, where: str, kind: str = CONV, first: bool = False
+) -> list[Slot]:
+    """The slots of a convolution at our path `where`: torch's `key.weight` (and `key.bias`)."""
+    slots = [Slot(f"{key}.weight", conv.kernel, f"{where}/kernel", kind, first=first)]
+    if conv.use_bias:
+        slots.append(Slot(f"{key}.bias", conv.bias, f"{where}/bias", VECTOR))
+    return slots
 
 
 def conv_bn_slots(layer: ConvBN, conv: str, bn: str, where: str, first: bool = False) -> list[Slot]:
     """The slots of a ConvBN at our path `where`, from torch's `conv` and `bn` modules."""
-    slots = [Slot(f"{conv}.weight", layer.conv.kernel, f"{where}/conv/kernel", CONV, first=first)]
-    if layer.conv.use_bias:
-        slots.append(Slot(f"{conv}.bias", layer.conv.bias, f"{where}/conv/bias", VECTOR))
-    return slots + bn_slots(layer.bn, bn, f"{where}/bn")
+    return [
+        *conv_slots(layer.conv, conv, f"{where}/conv", first=first),
+        *bn_slots(layer.bn, bn, f"{where}/bn"),
+    ]
+
+
+def named_conv_bn_slots(
+    prefix: str, where: str, named: list[tuple[ConvBN, str, str]]
+) -> list[Slot]:
+    """The slots of ConvBNs under our path `where`, each (layer, conv, bn) from torch's
+    modules `prefix.conv` and `prefix.bn`: a block's table, one row per ConvBN."""
+    slots = []
+    for layer, conv, bn in named:
+        slots += conv_bn_slots(layer, f"{prefix}.{conv}", f"{prefix}.{bn}", f"{where}/{layer.name}")
+    return slots
+
+
+# A norm's variables and their torch names: a BatchNormalization's four; a
+# norm without running statistics (a group norm: timm's resnet50_gn, the BiT
+# networks) has only the first two; FRN's TLU adds its threshold tau,
+# EvoNorm-S0 its gate's v1 (timm's `v`).
+NORM_VARIABLES = (
+    ("gamma", "weight"),
+    ("beta", "bias"),
+    ("moving_mean", "running_mean"),
+    ("moving_variance", "running_var"),
+    ("tau", "tau"),
+    ("v1", "v"),
+)
 
 
 def bn_slots(norm: keras.layers.Layer, bn: str, where: str) -> list[Slot]:
-    """The slots of a batch or group norm at our path `where`, from torch's `bn` module."""
+    """The slots of a norm (batch, group, FRN, EvoNorm) at our path `where`, from torch's `bn`."""
     return [
         Slot(f"{bn}.{torch_name}", variable, f"{where}/{variable.name}", VECTOR)
-        for torch_name, variable in (
-            ("weight", norm.gamma),
-            ("bias", norm.beta),
-            # A group norm (timm's resnet50_gn, the BiT networks) keeps no running statistics.
-            ("running_mean", getattr(norm, "moving_mean", None)),
-            ("running_var", getattr(norm, "moving_variance", None)),
+        for ours, torch_name in NORM_VARIABLES
+        if (variable := getattr(norm, ours, None)) is not None
+    ]
+
+
+def classifier_slots(
+    head: keras.layers.Layer, key: str, network: str, kind: str = LINEAR
+) -> list[Slot]:
+    """The slots of a classifier's one dense layer, from torch's module `key` (`fc`, `head.fc`).
+
+    Raises:
+        WeightsError: a head that is not a `Classifier` of one layer; the
+            message says that `network` ("timm's ResNetV2 ends") ends in `key`.
+    """
+    if not isinstance(head, Classifier) or head.hidden_units:
+        raise WeightsError(
+            f"{network} in one classifier `{key}`; this head ({type(head).__name__}, "
+            f"hidden_units={getattr(head, 'hidden_units', None)}) has others. Build without "
+            "hidden_units, or with include_top=False and your own head."
         )
-        if variable is not None
+    dense = head.predictions
+    return [
+        Slot(f"{key}.weight", dense.kernel, "head/predictions/kernel", kind, head=True),
+        Slot(f"{key}.bias", dense.bias, "head/predictions/bias", VECTOR, head=True),
     ]
 
 
@@ -204,34 +264,30 @@ def _stem_pool_conv(stem: DeepStem) -> list[Slot]:
 
 
 def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
+    """A block's branch (its own table), its channel gate `se` and its shortcut `downsample`."""
     if isinstance(block, Res2NetBottleneck):
         slots = _res2net_branch(block, prefix)
     elif isinstance(block, ResNestBottleneck):
         slots = _resnest_branch(block, prefix)
     elif isinstance(block, (SelectiveKernelBlock, SelectiveKernelBottleneck)):
         slots = _sk_branch(block, prefix)
-    elif isinstance(block, (ResBlock, BottleNeck)):
+    elif isinstance(block, (ResBlock, BottleNeck)):  # torchvision's conv{i}, bn{i}
         convs = [block.conv1, block.conv2]
         convs += [block.conv3] if isinstance(block, BottleNeck) else []
-        slots = []
-        for i, layer in enumerate(convs, start=1):
-            slots += conv_bn_slots(
-                layer, f"{prefix}.conv{i}", f"{prefix}.bn{i}", f"{block.name}/{layer.name}"
-            )
+        named = [(layer, f"conv{i}", f"bn{i}") for i, layer in enumerate(convs, start=1)]
+        slots = named_conv_bn_slots(prefix, block.name, named)
     else:
         raise _unsupported(
             block,
             "block",
             "res_block, bottleneck, res2_net_bottleneck, res_nest_bottleneck or selective_kernel_*",
         )
-    if isinstance(block.se, EfficientChannelAttention):  # timm's EcaModule: one Conv1d
-        where = f"{block.name}/se/conv/kernel"
-        slots.append(Slot(f"{prefix}.se.conv.weight", block.se.conv.kernel, where, CONV1D))
-    elif block.se is not None:
-        for name, conv in (("fc1", block.se.reduce), ("fc2", block.se.expand)):
-            where = f"{block.name}/se/{conv.name}"
-            slots.append(Slot(f"{prefix}.se.{name}.weight", conv.kernel, f"{where}/kernel", CONV))
-            slots.append(Slot(f"{prefix}.se.{name}.bias", conv.bias, f"{where}/bias", VECTOR))
+    se, where = block.se, f"{block.name}/se"
+    if isinstance(se, EfficientChannelAttention):  # timm's EcaModule: one Conv1d
+        slots += conv_slots(se.conv, f"{prefix}.se.conv", f"{where}/conv", CONV1D)
+    elif se is not None:  # timm's SEModule: fc1, fc2, 1x1 convolutions with bias
+        slots += conv_slots(se.reduce, f"{prefix}.se.fc1", f"{where}/{se.reduce.name}")
+        slots += conv_slots(se.expand, f"{prefix}.se.fc2", f"{where}/{se.expand.name}")
     shortcut, where = block.downsample, f"{block.name}/downsample"
     if isinstance(shortcut, AvgDownShortcut):  # downsample.0 is the pool
         down = (f"{prefix}.downsample.1", f"{prefix}.downsample.2", f"{where}/conv")
@@ -245,33 +301,22 @@ def _block(block: keras.layers.Layer, prefix: str) -> list[Slot]:
 
 def _res2net_branch(block: Res2NetBottleneck, prefix: str) -> list[Slot]:
     """timm's `Bottle2neck`: conv1/bn1, the 3x3s as `convs.i`/`bns.i`, conv3/bn3."""
-    pairs = [(block.conv1, f"{prefix}.conv1", f"{prefix}.bn1")]
-    pairs += [(c, f"{prefix}.convs.{i}", f"{prefix}.bns.{i}") for i, c in enumerate(block.convs)]
-    pairs.append((block.conv3, f"{prefix}.conv3", f"{prefix}.bn3"))
-    slots = []
-    for layer, conv, bn in pairs:
-        slots += conv_bn_slots(layer, conv, bn, f"{block.name}/{layer.name}")
-    return slots
-
-
-def biased_conv_slots(conv: keras.layers.Conv2D, key: str, where: str) -> list[Slot]:
-    """A convolution with bias (no BN): `key.weight`, `key.bias`."""
-    return [
-        Slot(f"{key}.weight", conv.kernel, f"{where}/kernel", CONV),
-        Slot(f"{key}.bias", conv.bias, f"{where}/bias", VECTOR),
-    ]
+    named = [(block.conv1, "conv1", "bn1")]
+    named += [(conv, f"convs.{i}", f"bns.{i}") for i, conv in enumerate(block.convs)]
+    named.append((block.conv3, "conv3", "bn3"))
+    return named_conv_bn_slots(prefix, block.name, named)
 
 
 def _resnest_branch(block: ResNestBottleneck, prefix: str) -> list[Slot]:
     """timm's `ResNestBottleneck`: conv1/bn1, `conv2` a `SplitAttn`, conv3/bn3."""
-    split, where = block.conv2, f"{block.name}/{block.conv2.name}"
+    split, key, where = block.conv2, f"{prefix}.conv2", f"{block.name}/{block.conv2.name}"
     return [
-        *conv_bn_slots(block.conv1, f"{prefix}.conv1", f"{prefix}.bn1", f"{block.name}/conv1"),
-        *conv_bn_slots(split.conv, f"{prefix}.conv2.conv", f"{prefix}.conv2.bn0", f"{where}/conv"),
-        *biased_conv_slots(split.fc1, f"{prefix}.conv2.fc1", f"{where}/fc1"),
-        *bn_slots(split.bn1, f"{prefix}.conv2.bn1", f"{where}/bn1"),
-        *biased_conv_slots(split.fc2, f"{prefix}.conv2.fc2", f"{where}/fc2"),
-        *conv_bn_slots(block.conv3, f"{prefix}.conv3", f"{prefix}.bn3", f"{block.name}/conv3"),
+        *named_conv_bn_slots(prefix, block.name, [(block.conv1, "conv1", "bn1")]),
+        *conv_bn_slots(split.conv, f"{key}.conv", f"{key}.bn0", f"{where}/conv"),
+        *conv_slots(split.fc1, f"{key}.fc1", f"{where}/fc1"),
+        *bn_slots(split.bn1, f"{key}.bn1", f"{where}/bn1"),
+        *conv_slots(split.fc2, f"{key}.fc2", f"{where}/fc2"),
+        *named_conv_bn_slots(prefix, block.name, [(block.conv3, "conv3", "bn3")]),
     ]
 
 
@@ -279,37 +324,25 @@ def _sk_branch(block: keras.layers.Layer, prefix: str) -> list[Slot]:
     """timm's `SelectiveKernelBasic`/`Bottleneck`: `ConvNormAct`s (`.conv`, `.bn`), the SK unit."""
     slots = []
     for layer in block.branch():
-        key, where = f"{prefix}.{layer.name}", f"{block.name}/{layer.name}"
         if isinstance(layer, SelectiveKernel):
-            slots += _selective_kernel(layer, key, where)
+            slots += _selective_kernel(
+                layer, f"{prefix}.{layer.name}", f"{block.name}/{layer.name}"
+            )
         else:
-            slots += conv_bn_slots(layer, f"{key}.conv", f"{key}.bn", where)
+            slots += named_conv_bn_slots(
+                prefix, block.name, [(layer, f"{layer.name}.conv", f"{layer.name}.bn")]
+            )
     return slots
 
 
 def _selective_kernel(unit: SelectiveKernel, key: str, where: str) -> list[Slot]:
-    slots = []
-    for i, path in enumerate(unit.branches):
-        slots += conv_bn_slots(
-            path, f"{key}.paths.{i}.conv", f"{key}.paths.{i}.bn", f"{where}/{path.name}"
-        )
-    for name in ("fc_reduce", "fc_select"):
-        conv = getattr(unit, name)
-        slots.append(Slot(f"{key}.attn.{name}.weight", conv.kernel, f"{where}/{name}/kernel", CONV))
-    return slots + bn_slots(unit.bn, f"{key}.attn.bn", f"{where}/bn")
-
-
-def _head(head: keras.layers.Layer) -> list[Slot]:
-    if not isinstance(head, Classifier) or head.hidden_units:
-        raise WeightsError(
-            "torchvision and timm ResNets end in one linear layer `fc`; this head "
-            f"({type(head).__name__}, hidden_units={getattr(head, 'hidden_units', None)}) has "
-            "others. Build without hidden_units, or with include_top=False and your own head."
-        )
-    dense = head.predictions
+    """timm's `SelectiveKernel`: `paths.{i}` ConvNormActs, `attn` (fc_reduce, bn, fc_select)."""
+    named = [(path, f"paths.{i}.conv", f"paths.{i}.bn") for i, path in enumerate(unit.branches)]
     return [
-        Slot("fc.weight", dense.kernel, "head/predictions/kernel", LINEAR, head=True),
-        Slot("fc.bias", dense.bias, "head/predictions/bias", VECTOR, head=True),
+        *named_conv_bn_slots(key, where, named),
+        *conv_slots(unit.fc_reduce, f"{key}.attn.fc_reduce", f"{where}/fc_reduce"),
+        *conv_slots(unit.fc_select, f"{key}.attn.fc_select", f"{where}/fc_select"),
+        *bn_slots(unit.bn, f"{key}.attn.bn", f"{where}/bn"),
     ]
 
 
@@ -394,12 +427,14 @@ KNOWN_CONV_POOL = {
 }
 
 
+def count_modules(tensors: dict, prefix: str) -> int:
+    """How many numbered modules a state dict holds under `prefix` ("layer1." -> its blocks)."""
+    return len({key[len(prefix) :].split(".")[0] for key in tensors if key.startswith(prefix)})
+
+
 def describe_torch_file(tensors: dict[str, np.ndarray]) -> str:
     """The network a state dict is for, read off its keys: "resnet50_tv (3, 4, 6, 3 ...)"."""
-    stages = []
-    for stage in range(1, 5):
-        blocks = {key.split(".")[1] for key in tensors if key.startswith(f"layer{stage}.")}
-        stages.append(len(blocks))
+    stages = [count_modules(tensors, f"layer{stage}.") for stage in range(1, 5)]
     conv2 = tensors.get("layer1.0.conv2.weight")
     if not all(stages) or conv2 is None or conv2.ndim != 4:
         sample = ", ".join(sorted(tensors)[:4])
