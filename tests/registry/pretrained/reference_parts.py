@@ -292,3 +292,77 @@ class Functional:
     def logits(self, x, key: str = "fc") -> np.ndarray:
         """The global average pool and the linear classifier `key`, as numpy."""
         return self.F.linear(x.mean((2, 3)), self.t[f"{key}.weight"], self.t[f"{key}.bias"]).numpy()
+
+
+# === The Inception-ResNets (timm's inception_resnet_v2, facenet-pytorch's V1) ===
+# A stem is a list of (module, in, out, kernel, stride, padding) of ConvNormActs;
+# a body a list of (module, branches, residual width, scale, ReLU after the sum),
+# each branch a list of (in, out, kernel, stride, padding), "avg" for a 3x3/1
+# average pool before its convolutions, or a string alone ("max", "pool") for a
+# 3x3/2 max-pool branch; the residual modules end in a 1x1 conv `conv2d` with bias.
+
+
+def branch_key(module: str, j: int, branch: list, k: int) -> str:
+    """A lone ConvNormAct is the branch itself; several modules are an nn.Sequential."""
+    return f"{module}.branch{j}" if len(branch) == 1 else f"{module}.branch{j}.{k}"
+
+
+def inception_weights(
+    w: RandomWeights, stem: list, body: list, up: Callable[[str, int, int], None]
+) -> None:
+    """The stem's and body's ConvNormActs (`.conv`, `.bn`); `up(module, width, mixed)` the 1x1s."""
+
+    def conv_norm_act(key, cin, out, kernel):
+        w.conv(f"{key}.conv", out, cin, kernel)
+        w.norm(f"{key}.bn", out)
+
+    for key, cin, out, kernel, _, _ in stem:
+        conv_norm_act(key, cin, out, kernel)
+    for module, branches, width, _, _ in body:
+        mixed = 0
+        for j, branch in enumerate(branches):
+            if isinstance(branch, str):  # a max-pool branch
+                continue
+            for k, item in enumerate(branch):
+                if not isinstance(item, str):
+                    cin, out, kernel, _, _ = item
+                    conv_norm_act(branch_key(module, j, branch, k), cin, out, kernel)
+            mixed += branch[-1][1]
+        if width is not None:  # the linear 1x1 back to the input width, with bias
+            up(module, width, mixed)
+
+
+def inception_layers(fn: Functional, x, stem: list, pool_after: tuple[str, ...], body: list):
+    """The stem (a 3x3/2 max-pool after each module of `pool_after`) and the body."""
+    F, torch = fn.F, fn.torch
+
+    def conv_norm_act(x, key, stride, padding):
+        return fn.conv_bn(x, f"{key}.conv", f"{key}.bn", stride, padding)
+
+    for key, _, _, _, stride, padding in stem:
+        x = conv_norm_act(x, key, stride, padding)
+        if key in pool_after:
+            x = F.max_pool2d(x, 3, 2)
+    for module, branches, width, scale, relu in body:
+        outs = []
+        for j, branch in enumerate(branches):
+            if isinstance(branch, str):
+                outs.append(F.max_pool2d(x, 3, 2))
+                continue
+            out = x
+            for k, item in enumerate(branch):
+                if item == "avg":
+                    out = F.avg_pool2d(out, 3, 1, 1, count_include_pad=False)
+                    continue
+                _, _, _, stride, padding = item
+                out = conv_norm_act(out, branch_key(module, j, branch, k), stride, padding)
+            outs.append(out)
+        out = torch.cat(outs, 1)
+        if width is None:  # the reductions (Mixed_6a, Mixed_7a) and Mixed_5b
+            x = out
+            continue
+        out = F.conv2d(out, fn[f"{module}.conv2d.weight"], fn[f"{module}.conv2d.bias"])
+        x = out * scale + x
+        if relu:
+            x = F.relu(x)
+    return x
