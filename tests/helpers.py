@@ -14,6 +14,8 @@
 - `representatives()`: few small recipes that use every layer class between them;
   `representative_params(names)` marks the others of `names` slow.
 - `built(name, ...)`: a model built once per test run, for read-only uses.
+- `trainable_parameters(layer)`, and `trainable_parameters_test(counts)`:
+  the test that recipes have the trainable parameters counted elsewhere.
 """
 
 from __future__ import annotations
@@ -339,6 +341,27 @@ def representative_params(names) -> list:
     """`pytest.param`s of `names`: the representatives of their layouts, the others marked slow."""
     shown = set(representatives(names))
     return [pytest.param(n, id=n, marks=[] if n in shown else [pytest.mark.slow]) for n in names]
+
+
+def trainable_parameters(layer) -> int:
+    """A model's or layer's trainable parameters: what PyTorch's sum(p.numel()) counts."""
+    return sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+
+
+def trainable_parameters_test(counts: dict[str, int]):
+    """A test that each recipe of `counts` has that many trainable parameters.
+
+    Parametrized by `recipe_params` (large recipes slow), each model shared
+    through `built`. A test module assigns it to its own test name, which
+    keeps the counts beside what they document and the test ids per module:
+    `test_trainable_parameters_equal_timms = trainable_parameters_test(TRAINABLE)`.
+    """
+
+    @pytest.mark.parametrize("name", recipe_params(list(counts)))
+    def test(name):
+        assert trainable_parameters(built(name)) == counts[name]
+
+    return test
 
 
 # Built models kept for the whole run, oldest dropped first: 12 of the
