@@ -14,6 +14,8 @@
 - `representatives()`: few small recipes that use every layer class between them;
   `representative_params(names)` marks the others of `names` slow.
 - `built(name, ...)`: a model built once per test run, for read-only uses.
+- `assert_keras_round_trip(layer, shape, tmp_path)`: a layer alone survives
+  a safe .keras round trip.
 - `trainable_parameters(layer)`, and `trainable_parameters_test(counts)`:
   the test that recipes have the trainable parameters counted elsewhere.
 """
@@ -30,6 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pytest
 import yaml
@@ -341,6 +344,25 @@ def representative_params(names) -> list:
     """`pytest.param`s of `names`: the representatives of their layouts, the others marked slow."""
     shown = set(representatives(names))
     return [pytest.param(n, id=n, marks=[] if n in shown else [pytest.mark.slow]) for n in names]
+
+
+def assert_keras_round_trip(layer, shape, tmp_path: Path, *, atol=1e-5, seed=1) -> None:
+    """A layer alone in a model, saved as .keras and loaded with safe_mode=True, is the same.
+
+    The same outputs (inference mode, within `atol`, on normal inputs of
+    `shape` drawn with `seed`) and the same config.
+    """
+    inputs = keras.Input(shape)
+    model = keras.Model(inputs, layer(inputs))
+    model.save(tmp_path / "block.keras")
+    loaded = keras.saving.load_model(tmp_path / "block.keras", safe_mode=True)
+    x = np.random.default_rng(seed).normal(size=(2, *shape)).astype("float32")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x, training=False)),
+        keras.ops.convert_to_numpy(model(x, training=False)),
+        atol=atol,
+    )
+    assert loaded.layers[1].get_config() == model.layers[1].get_config()
 
 
 def trainable_parameters(layer) -> int:
