@@ -4,8 +4,9 @@ Each `test_*_weights.py` takes a random state dict from its reference
 (`torch_reference*.py`, `facenet_reference.py`), writes it as a `.pth`
 file (where PyTorch is installed) and a `.safetensors` file, loads each
 into a recipe-built network and compares its outputs with the reference's:
-`check_checkpoint`. Without PyTorch only the `.safetensors` half runs,
-against the outputs stored in data/.
+`check_checkpoint` (`check_network` for the references of named ResNets).
+Without PyTorch only the `.safetensors` half runs, against the outputs
+stored in data/.
 """
 
 from __future__ import annotations
@@ -114,3 +115,26 @@ def check_checkpoint(
     model = load(save_safetensors(state, tmp_path / "checkpoint.safetensors"))
     close(outputs(model, x), expected)
     return model
+
+
+def check_network(
+    reference, name: str, expected: np.ndarray, close: Close, tmp_path: Path, monkeypatch, **kwargs
+) -> keras.Model:
+    """check_checkpoint for the recipe `name`, with the state dict and forward pass of `reference`.
+
+    `reference`: a module with `state_dict(name)`, `images()` and
+    `forward(state, x, name)` (torch_reference*.py). `kwargs` go to
+    check_checkpoint (`reference_close`).
+    """
+    state, x = reference.state_dict(name), reference.images()
+    return check_checkpoint(
+        lambda path: logits_model(name, weights=path),
+        state,
+        x,
+        expected,
+        close,
+        tmp_path,
+        monkeypatch,
+        reference=lambda: reference.forward(state, x, name),
+        **kwargs,
+    )

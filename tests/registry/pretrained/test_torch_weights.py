@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch_reference as reference
 from helpers import representative_params
-from loading import check_checkpoint, logits_model, outputs, save_pth, save_safetensors, torch
+from loading import check_network, logits_model, outputs, save_pth, save_safetensors, torch
 
 from registry import WeightsError, build, load_weights
 
@@ -37,17 +37,14 @@ def assert_unchanged(model, before) -> None:
 # test-slow` runs them.
 @pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
 def test_checkpoint_gives_the_torch_networks_outputs(name, tmp_path, monkeypatch):
-    state, x = reference.state_dict(name), reference.images()
-    check_checkpoint(
-        lambda path: logits_model(name, weights=path),
-        state,
-        x,
+    check_network(
+        reference,
+        name,
         STORED[name],
         partial(np.testing.assert_allclose, atol=1e-4),
         tmp_path,
         monkeypatch,
         # The stored outputs are the reference's (torch_reference.py rewrites them).
-        reference=lambda: reference.forward(state, x, name),
         reference_close=partial(np.testing.assert_allclose, atol=1e-5),
     )
 

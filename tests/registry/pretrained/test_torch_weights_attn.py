@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch_reference_attn as reference
 from helpers import representatives
-from loading import assert_relatively_close, check_checkpoint, logits_model, save_safetensors
+from loading import assert_relatively_close, check_network, logits_model, save_safetensors
 
 from registry import WeightsError, load_weights
 
@@ -34,17 +34,14 @@ def new_layout_params(names: list[str]) -> list:
 
 @pytest.mark.parametrize("name", new_layout_params(list(reference.SPECS)))
 def test_checkpoint_gives_the_timm_networks_outputs(name, tmp_path, monkeypatch):
-    state, x = reference.state_dict(name), reference.images()
-    check_checkpoint(
-        lambda path: logits_model(name, weights=path),
-        state,
-        x,
+    check_network(
+        reference,
+        name,
         STORED[name],
         partial(assert_relatively_close, rtol=1e-5),
         tmp_path,
         monkeypatch,
         # The stored outputs are the reference's (torch_reference_attn.py rewrites them).
-        reference=lambda: reference.forward(state, x, name),
         reference_close=partial(np.testing.assert_allclose, atol=1e-5),
     )
 

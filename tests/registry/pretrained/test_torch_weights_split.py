@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch_reference_split as reference
 from helpers import representative_params
-from loading import assert_relatively_close, check_checkpoint, logits_model
+from loading import assert_relatively_close, check_network
 
 STORED = dict(np.load(reference.DATA))
 # Within 1e-5 of the largest logit (of 1, where the logits are smaller).
@@ -24,15 +24,5 @@ assert_close = partial(assert_relatively_close, relative=1e-5, floor=1.0)
 
 @pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
 def test_checkpoint_gives_timms_outputs(name, tmp_path, monkeypatch):
-    state, x = reference.state_dict(name), reference.images()
-    check_checkpoint(
-        lambda path: logits_model(name, weights=path),
-        state,
-        x,
-        STORED[name],
-        assert_close,
-        tmp_path,
-        monkeypatch,
-        # The stored outputs are the reference's (torch_reference_split.py rewrites them).
-        reference=lambda: reference.forward(state, x, name),
-    )
+    # The stored outputs are the reference's (torch_reference_split.py rewrites them).
+    check_network(reference, name, STORED[name], assert_close, tmp_path, monkeypatch)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch_reference_v2 as reference
 from helpers import representative_params
-from loading import assert_relatively_close, check_checkpoint, logits_model, save_safetensors
+from loading import assert_relatively_close, check_network, logits_model, save_safetensors
 
 from registry import WeightsError, build, torch_state_dict
 
@@ -33,17 +33,14 @@ def assert_close(ours, expected, name: str) -> None:
 
 @pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
 def test_checkpoint_gives_timms_outputs(name, tmp_path, monkeypatch):
-    state, x = reference.state_dict(name), reference.images()
-    check_checkpoint(
-        lambda path: logits_model(name, weights=path),
-        state,
-        x,
+    check_network(
+        reference,
+        name,
         STORED[name],
         partial(assert_close, name=name),
         tmp_path,
         monkeypatch,
         # The stored outputs are the reference's (torch_reference_v2.py rewrites them).
-        reference=lambda: reference.forward(state, x, name),
         reference_close=partial(np.testing.assert_allclose, atol=1e-6),
     )
 
