@@ -14,6 +14,10 @@
 - `representatives()`: few small recipes that use every layer class between them;
   `representative_params(names)` marks the others of `names` slow.
 - `built(name, ...)`: a model built once per test run, for read-only uses.
+- `assert_keras_round_trip(layer, shape, tmp_path)`: a layer alone survives
+  a safe .keras round trip.
+- `trainable_parameters(layer)`, and `trainable_parameters_test(counts)`:
+  the test that recipes have the trainable parameters counted elsewhere.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pytest
 import yaml
@@ -339,6 +344,46 @@ def representative_params(names) -> list:
     """`pytest.param`s of `names`: the representatives of their layouts, the others marked slow."""
     shown = set(representatives(names))
     return [pytest.param(n, id=n, marks=[] if n in shown else [pytest.mark.slow]) for n in names]
+
+
+def assert_keras_round_trip(layer, shape, tmp_path: Path, *, atol=1e-5, seed=1) -> None:
+    """A layer alone in a model, saved as .keras and loaded with safe_mode=True, is the same.
+
+    The same outputs (inference mode, within `atol`, on normal inputs of
+    `shape` drawn with `seed`) and the same config.
+    """
+    inputs = keras.Input(shape)
+    model = keras.Model(inputs, layer(inputs))
+    model.save(tmp_path / "block.keras")
+    loaded = keras.saving.load_model(tmp_path / "block.keras", safe_mode=True)
+    x = np.random.default_rng(seed).normal(size=(2, *shape)).astype("float32")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x, training=False)),
+        keras.ops.convert_to_numpy(model(x, training=False)),
+        atol=atol,
+    )
+    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+
+
+def trainable_parameters(layer) -> int:
+    """A model's or layer's trainable parameters: what PyTorch's sum(p.numel()) counts."""
+    return sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+
+
+def trainable_parameters_test(counts: dict[str, int]):
+    """A test that each recipe of `counts` has that many trainable parameters.
+
+    Parametrized by `recipe_params` (large recipes slow), each model shared
+    through `built`. A test module assigns it to its own test name, which
+    keeps the counts beside what they document and the test ids per module:
+    `test_trainable_parameters_equal_timms = trainable_parameters_test(TRAINABLE)`.
+    """
+
+    @pytest.mark.parametrize("name", recipe_params(list(counts)))
+    def test(name):
+        assert trainable_parameters(built(name)) == counts[name]
+
+    return test
 
 
 # Built models kept for the whole run, oldest dropped first: 12 of the

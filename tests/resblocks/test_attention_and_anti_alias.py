@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from helpers import assert_keras_round_trip
 
 from resblocks import (
     BlurPool2D,
@@ -135,10 +136,4 @@ def test_tiered_deep_stem_is_24_32_64():
     ],
 )
 def test_new_layers_survive_a_safe_keras_round_trip(layer, shape, tmp_path):
-    inputs = keras.Input((8, 8, shape))
-    model = keras.Model(inputs, layer()(inputs))
-    x = images((8, 8, shape))
-    path = tmp_path / "m.keras"
-    model.save(path)
-    reloaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(run(reloaded, x), run(model, x), atol=1e-6)
+    assert_keras_round_trip(layer(), (8, 8, shape), tmp_path, atol=1e-6, seed=0)

@@ -5,7 +5,12 @@ import inspect
 import keras
 import numpy as np
 import pytest
-from helpers import constructor_arguments, tiny_recipe
+from helpers import (
+    assert_keras_round_trip,
+    constructor_arguments,
+    tiny_recipe,
+    trainable_parameters,
+)
 
 import resblocks
 from resblocks import (
@@ -27,10 +32,6 @@ def run(layer, shape):
     return keras.ops.convert_to_numpy(layer(x))
 
 
-def params(layer):
-    return sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
-
-
 @pytest.mark.parametrize("strides, out", [(1, (8, 8, 16)), (2, (4, 4, 16))])
 def test_res_block_shapes(strides, out):
     assert run(ResBlock(16, strides), (8, 8, 16)).shape == (2, *out)
@@ -46,7 +47,7 @@ def test_res_block_projection_only_where_shape_changes():
     # 1x1x16x32 projection + its BN's gamma and beta.
     padded = ResBlock(32, strides=2, shortcut="zero_pad")
     run(padded, (8, 8, 16))
-    assert params(wider) - params(padded) == 16 * 32 + 2 * 32
+    assert trainable_parameters(wider) - trainable_parameters(padded) == 16 * 32 + 2 * 32
 
 
 def test_zero_pad_shortcut_is_parameter_free_and_pads_zeros():
@@ -154,7 +155,7 @@ def test_classifier_head_of_the_resnet101_article():
     out = run(head, (4, 4, 2048))
     assert out.shape == (2, 5)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
-    assert params(head) == 2048 * 1024 + 1024 + 1024 * 5 + 5
+    assert trainable_parameters(head) == 2048 * 1024 + 1024 + 1024 * 5 + 5
 
 
 @pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
@@ -278,15 +279,7 @@ ROUND_TRIP = [
 
 @pytest.mark.parametrize("make, shape", ROUND_TRIP, ids=lambda v: "" if callable(v) else str(v))
 def test_each_block_round_trips_through_a_keras_file(make, shape, tmp_path):
-    inputs = keras.Input(shape)
-    model = keras.Model(inputs, make()(inputs))
-    model.save(tmp_path / "block.keras")
-    loaded = keras.saving.load_model(tmp_path / "block.keras", safe_mode=True)
-    x = np.random.default_rng(1).normal(size=(2, *shape)).astype("float32")
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-5
-    )
-    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+    assert_keras_round_trip(make(), shape, tmp_path)
 
 
 @pytest.mark.parametrize("cls", [ResBlock, BottleNeck, resblocks.PreActResBlock])

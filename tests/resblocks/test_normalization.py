@@ -9,6 +9,7 @@ max-pool padding), the pre-activation deep stem and ResNet-D shortcut.
 import keras
 import numpy as np
 import pytest
+from helpers import assert_keras_round_trip
 
 import resblocks
 from resblocks import ConvBN, StdConv2D
@@ -96,10 +97,4 @@ ROUND_TRIP = [
 
 @pytest.mark.parametrize("make, shape", ROUND_TRIP, ids=lambda v: "" if callable(v) else str(v))
 def test_each_new_layer_round_trips_through_a_keras_file(make, shape, tmp_path):
-    inputs = keras.Input(shape)
-    model = keras.Model(inputs, make()(inputs))
-    model.save(tmp_path / "block.keras")
-    loaded = keras.saving.load_model(tmp_path / "block.keras", safe_mode=True)
-    x = np.random.default_rng(1).normal(size=(2, *shape)).astype("float32")
-    np.testing.assert_allclose(numpy(loaded(x)), numpy(model(x)), atol=1e-5)
-    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+    assert_keras_round_trip(make(), shape, tmp_path)

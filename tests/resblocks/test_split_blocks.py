@@ -8,6 +8,7 @@ test_torch_weights_split.py.
 import keras
 import numpy as np
 import pytest
+from helpers import assert_keras_round_trip
 
 from resblocks import (
     Res2NetBottleneck,
@@ -120,12 +121,4 @@ ROUND_TRIP = [
 
 @pytest.mark.parametrize("make, shape", ROUND_TRIP, ids=lambda v: "" if callable(v) else str(v))
 def test_each_block_round_trips_through_a_keras_file(make, shape, tmp_path):
-    inputs = keras.Input(shape)
-    model = keras.Model(inputs, make()(inputs))
-    model.save(tmp_path / "block.keras")
-    loaded = keras.saving.load_model(tmp_path / "block.keras", safe_mode=True)
-    x = np.random.default_rng(1).normal(size=(2, *shape)).astype("float32")
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-5
-    )
-    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+    assert_keras_round_trip(make(), shape, tmp_path)

@@ -8,7 +8,7 @@ calls; `predict` would trace a graph of hundreds of layers for one batch.
 import keras
 import numpy as np
 import pytest
-from helpers import built, recipe_params, small_shape
+from helpers import built, recipe_params, small_shape, trainable_parameters
 
 from registry import build
 
@@ -107,8 +107,7 @@ TRAINABLE = [
 
 @pytest.mark.parametrize("name, expected", TRAINABLE)
 def test_trainable_parameters_equal_the_reference(name, expected):
-    model = small_model(name)
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == expected
+    assert trainable_parameters(small_model(name)) == expected
 
 
 def test_layer_names_follow_keras_applications():

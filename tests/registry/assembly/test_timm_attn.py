@@ -6,9 +6,7 @@ the anti-aliasing pools and blurs add none, so resnetaa50 and resnetblur50
 count as ResNet-50. Large recipes (more than 20 blocks) run in `make test-slow`.
 """
 
-import numpy as np
-import pytest
-from helpers import built, recipe_params
+from helpers import trainable_parameters_test
 
 TRAINABLE = {
     "ecaresnet26t": 16_011_916,
@@ -34,7 +32,4 @@ TRAINABLE = {
 }
 
 
-@pytest.mark.parametrize("name", recipe_params(list(TRAINABLE)))
-def test_trainable_parameters_equal_timms(name):
-    model = built(name)
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == TRAINABLE[name]
+test_trainable_parameters_equal_timms = trainable_parameters_test(TRAINABLE)

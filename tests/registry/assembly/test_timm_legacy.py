@@ -5,9 +5,7 @@ create_model(name).parameters())`, all trainable) at 1000 classes. The
 recipes of more than 20 blocks build in `make test-slow` only (helpers.is_large).
 """
 
-import numpy as np
-import pytest
-from helpers import built, recipe_params
+from helpers import trainable_parameters_test
 
 from registry import load_recipe
 
@@ -27,10 +25,7 @@ TRAINABLE = {
 }
 
 
-@pytest.mark.parametrize("name", recipe_params(list(TRAINABLE)))
-def test_trainable_parameters_equal_timms(name):
-    model = built(name)
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == TRAINABLE[name]
+test_trainable_parameters_equal_timms = trainable_parameters_test(TRAINABLE)
 
 
 def test_timms_inception_resnet_v2_is_the_timm_recipe():

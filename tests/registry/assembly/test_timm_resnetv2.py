@@ -6,9 +6,7 @@ small input (the count does not depend on it) and shared through
 `helpers.built`; the big ones are slow-marked by `recipe_params`.
 """
 
-import numpy as np
-import pytest
-from helpers import built, recipe_params
+from helpers import trainable_parameters_test
 
 TIMM_RESNETV2 = {
     "resnetv2_18": 11_687_720,
@@ -36,7 +34,4 @@ TIMM_RESNETV2 = {
 }
 
 
-@pytest.mark.parametrize("name", recipe_params(list(TIMM_RESNETV2)))
-def test_trainable_parameters_equal_timms(name):
-    model = built(name)
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == TIMM_RESNETV2[name]
+test_trainable_parameters_equal_timms = trainable_parameters_test(TIMM_RESNETV2)

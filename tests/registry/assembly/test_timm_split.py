@@ -5,9 +5,8 @@ Trainable parameters at 1000 classes, counted from timm 1.0.31's models
 aliases name these recipes.
 """
 
-import numpy as np
 import pytest
-from helpers import built, recipe_params
+from helpers import trainable_parameters_test
 
 from registry import load_recipe
 
@@ -37,10 +36,7 @@ TRAINABLE = {
 }
 
 
-@pytest.mark.parametrize("name", recipe_params(list(TRAINABLE)))
-def test_trainable_parameters_equal_timms(name):
-    model = built(name)
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == TRAINABLE[name]
+test_trainable_parameters_equal_timms = trainable_parameters_test(TRAINABLE)
 
 
 @pytest.mark.parametrize("name", list(TRAINABLE))

@@ -6,9 +6,8 @@ timm). The recipes of more than 20 blocks are built in `make test-slow`
 only (helpers.is_large); `timm/NAME` names each recipe.
 """
 
-import numpy as np
 import pytest
-from helpers import built, recipe_params
+from helpers import trainable_parameters_test
 
 from registry import load_recipe
 
@@ -54,11 +53,7 @@ TIMM_TRAINABLE = {
 }
 
 
-@pytest.mark.parametrize("name", recipe_params(list(TIMM_TRAINABLE)))
-def test_trainable_parameters_equal_timms(name):
-    model = built(name)
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert trainable == TIMM_TRAINABLE[name]
+test_trainable_parameters_equal_timms = trainable_parameters_test(TIMM_TRAINABLE)
 
 
 @pytest.mark.parametrize("name", list(TIMM_TRAINABLE))

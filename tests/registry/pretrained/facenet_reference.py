@@ -7,7 +7,7 @@ network with `torch.nn.functional` only, as that module's `forward` does
 with `classify=False`: the L2-normalised 512-d embedding. Neither reads
 our code.
 
-    python tests/registry/pretrained/facenet_reference.py   # rewrites data/facenet_reference.npz
+    python tests/registry/pretrained/facenet_reference.py [full|short]  # rewrites its .npz
 
 The stored embeddings let the loading test run where PyTorch is not installed.
 """
@@ -17,10 +17,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import reference_parts as parts
+from reference_parts import (
+    SEED,
+    Functional,
+    RandomWeights,
+    inception_layers,
+    inception_weights,
+    write_outputs,
+)
 
 DATA = Path(__file__).parent / "data" / "facenet_reference.npz"
 SIDE = 75  # the smallest input the network takes: 1x1 after mixed_7a
-SEED = 0
 IDENTITIES = 8631  # VGGFace2's classifier; CASIA-WebFace's has 10575
 
 # (module, in, out, kernel, stride, padding) of each BasicConv2d of the stem.
@@ -74,55 +82,24 @@ def body(repeats: tuple[int, int, int] = REPEATS) -> list:
     )
 
 
-def branch_key(module: str, j: int, branch: list, k: int) -> str:
-    """A lone BasicConv2d is the branch itself; several are an nn.Sequential."""
-    return f"{module}.branch{j}" if len(branch) == 1 else f"{module}.branch{j}.{k}"
-
-
 def state_dict(repeats: tuple[int, int, int] = REPEATS, seed: int = SEED) -> dict[str, np.ndarray]:
     """Random weights in facenet-pytorch's layout, num_batches_tracked and logits included."""
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
+    w = RandomWeights(seed, gamma=(0.3, 1.2))
 
-    def basic_conv(key, cin, out, kernel):
-        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
-        state[f"{key}.conv.weight"] = rng.normal(
-            0, math.sqrt(2 / (cin * kh * kw)), (out, cin, kh, kw)
-        )
-        bn(f"{key}.bn", out)
+    def up(module, width, mixed):
+        w.state[f"{module}.conv2d.weight"] = w.normal(0.3 / math.sqrt(mixed), (width, mixed, 1, 1))
+        w.state[f"{module}.conv2d.bias"] = w.normal(0.1, width)
 
-    def bn(key, channels):
-        state[f"{key}.weight"] = rng.uniform(0.3, 1.2, channels)
-        state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
-        state[f"{key}.running_mean"] = rng.normal(0, 0.1, channels)
-        state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
-        state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
-
-    for key, cin, out, kernel, _, _ in STEM:
-        basic_conv(key, cin, out, kernel)
-    for module, branches, width, _, _ in body(repeats):
-        mixed = 0
-        for j, branch in enumerate(branches):
-            if branch == "pool":
-                continue
-            for k, (cin, out, kernel, _, _) in enumerate(branch):
-                basic_conv(branch_key(module, j, branch, k), cin, out, kernel)
-            mixed += branch[-1][1]
-        if width is not None:  # the linear 1x1 back to the input width, with bias
-            state[f"{module}.conv2d.weight"] = rng.normal(
-                0, 0.3 / math.sqrt(mixed), (width, mixed, 1, 1)
-            )
-            state[f"{module}.conv2d.bias"] = rng.normal(0, 0.1, width)
-    state["last_linear.weight"] = rng.normal(0, 1 / math.sqrt(1792), (512, 1792))
-    bn("last_bn", 512)
-    state["logits.weight"] = rng.normal(0, 1 / math.sqrt(512), (IDENTITIES, 512))
-    state["logits.bias"] = rng.normal(0, 0.1, IDENTITIES)
-    return {k: v.astype("float32") if v.dtype == np.float64 else v for k, v in state.items()}
+    inception_weights(w, STEM, body(repeats), up)
+    w.linear("last_linear", 512, 1792, bias=False)
+    w.norm("last_bn", 512)
+    w.linear("logits", IDENTITIES, 512)
+    return w.state_dict()
 
 
 def images(n: int = 2, seed: int = SEED) -> np.ndarray:
     """Face crops as the network sees them (already standardised), NHWC."""
-    return np.random.default_rng(seed + 1).normal(size=(n, SIDE, SIDE, 3)).astype("float32")
+    return parts.images(SIDE, n, seed)
 
 
 def forward(
@@ -132,63 +109,20 @@ def forward(
     import torch
     import torch.nn.functional as F
 
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
-
-    def bn(x, key):
-        return F.batch_norm(
-            x,
-            t[f"{key}.running_mean"],
-            t[f"{key}.running_var"],
-            t[f"{key}.weight"],
-            t[f"{key}.bias"],
-            training=False,
-            eps=0.001,
-        )
-
-    def basic_conv(x, key, stride, padding):
-        x = F.conv2d(x, t[f"{key}.conv.weight"], None, stride, padding)
-        return F.relu(bn(x, f"{key}.bn"))
-
+    fn = Functional(state, bn_eps=0.001)
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
-        for key, _, _, _, stride, padding in STEM:
-            x = basic_conv(x, key, stride, padding)
-            if key == "conv2d_2b":
-                x = F.max_pool2d(x, 3, 2)  # maxpool_3a
-        for module, branches, width, scale, relu in body(repeats):
-            outs = []
-            for j, branch in enumerate(branches):
-                if branch == "pool":
-                    outs.append(F.max_pool2d(x, 3, 2))
-                    continue
-                out = x
-                for k, (_, _, _, stride, padding) in enumerate(branch):
-                    out = basic_conv(out, branch_key(module, j, branch, k), stride, padding)
-                outs.append(out)
-            out = torch.cat(outs, 1)
-            if width is None:  # Mixed_6a, Mixed_7a
-                x = out
-                continue
-            out = F.conv2d(out, t[f"{module}.conv2d.weight"], t[f"{module}.conv2d.bias"])
-            x = out * scale + x
-            if relu:
-                x = F.relu(x)
+        pools = ("conv2d_2b",)  # maxpool_3a
+        x = inception_layers(fn, fn.input(x_nhwc), STEM, pools, body(repeats))
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)  # avgpool_1a; dropout is off in eval
-        x = F.linear(x, t["last_linear.weight"])
-        x = bn(x, "last_bn")
+        x = fn.bn(F.linear(x, fn["last_linear.weight"]), "last_bn")
         return F.normalize(x, p=2, dim=1).numpy()
 
 
-def main() -> int:
-    outputs = {
-        "full": forward(state_dict(), images()),
-        "short": forward(state_dict(SHORT), images(), SHORT),
-    }
-    DATA.parent.mkdir(exist_ok=True)
-    np.savez_compressed(DATA, **outputs)
-    print(f"wrote {DATA} ({', '.join(outputs)})")
-    return 0
+def output(name: str) -> np.ndarray:
+    """The stored embeddings: of the whole network ("full") or one block of each kind ("short")."""
+    repeats = SHORT if name == "short" else REPEATS
+    return forward(state_dict(repeats), images(), repeats)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(write_outputs(DATA, output, sys.argv[1:] or ["full", "short"]))

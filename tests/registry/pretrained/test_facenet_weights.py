@@ -9,21 +9,16 @@ kind (the same keys at fewer indices); the whole network, 22 blocks, is
 large (helpers.is_large) and runs in `make test-slow`.
 """
 
-import sys
+from functools import partial
 from pathlib import Path
 
 import facenet_reference as reference
 import keras
 import numpy as np
 import pytest
-from safetensors.numpy import save_file
+from loading import check_checkpoint, into_zeroed, outputs, save_safetensors, zeroed
 
 from registry import WeightsError, build, load_weights, torch_state_dict
-
-try:
-    import torch
-except ImportError:  # the .safetensors half still runs, against stored embeddings
-    torch = None
 
 NAME = "facenet_inception_resnet_v1"
 STORED = dict(np.load(reference.DATA))
@@ -31,39 +26,22 @@ SHAPE = (reference.SIDE, reference.SIDE, 3)
 SHORT = {"stages.0.repeats": 1, "stages.2.repeats": 1, "stages.4.repeats": 1}
 
 
-def save_pth(state: dict, path: Path) -> Path:
-    torch.save({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, path)
-    return path
-
-
-def save_safetensors(state: dict, path: Path) -> Path:
-    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path))
-    return path
-
-
-def embed(model, x) -> np.ndarray:
-    return keras.ops.convert_to_numpy(model(x, training=False))
-
-
-def zeroed(model) -> keras.Model:
-    """The model with every weight set to zero: what loads next cannot be left over."""
-    for weight in model.weights:
-        weight.assign(np.zeros(weight.shape, weight.dtype))
-    return model
-
-
 def check_embeddings(model, tmp_path, monkeypatch, repeats, expected):
-    state = reference.state_dict(repeats)
-    x = reference.images()
-    if torch is not None:
+    """A .pt and a .safetensors file, each loaded into the zeroed model, give the embeddings."""
+    state, x = reference.state_dict(repeats), reference.images()
+    check_checkpoint(
+        into_zeroed(model),
+        state,
+        x,
+        expected,
+        partial(np.testing.assert_allclose, atol=1e-5),
+        tmp_path,
+        monkeypatch,
         # The stored embeddings are the reference's (facenet_reference.py rewrites them).
-        np.testing.assert_allclose(reference.forward(state, x, repeats), expected, atol=1e-6)
-        load_weights(zeroed(model), save_pth(state, tmp_path / "facenet.pt"))
-        np.testing.assert_allclose(embed(model, x), expected, atol=1e-5)
-    # Without PyTorch: the .safetensors file alone, against the stored embeddings.
-    monkeypatch.setitem(sys.modules, "torch", None)
-    load_weights(zeroed(model), save_safetensors(state, tmp_path / "facenet.safetensors"))
-    np.testing.assert_allclose(embed(model, x), expected, atol=1e-5)
+        reference=lambda: reference.forward(state, x, repeats),
+        reference_close=partial(np.testing.assert_allclose, atol=1e-6),
+        pth_suffix=".pt",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +95,7 @@ def test_the_classifier_of_the_file_is_left_out_and_not_needed(short_model, tmp_
     state = reference.state_dict(reference.SHORT)
     without = {k: v for k, v in state.items() if not k.startswith("logits.")}
     load_weights(zeroed(short_model), save_safetensors(without, tmp_path / "no_logits"))
-    np.testing.assert_allclose(embed(short_model, reference.images()), STORED["short"], atol=1e-5)
+    np.testing.assert_allclose(outputs(short_model, reference.images()), STORED["short"], atol=1e-5)
 
 
 def test_without_top_the_body_loads_and_the_head_is_left_out(short_file):
@@ -194,7 +172,7 @@ def test_predict_prints_norms_and_writes_the_embeddings(short_model, short_file,
     assert lines[-1] == f"wrote 2 embeddings of 512 values to {out}"
     load_weights(short_model, short_file)
     x = np.stack([np.asarray(Image.open(p), dtype="float32") for p in photos])
-    np.testing.assert_allclose(np.load(out), embed(short_model, (x - 127.5) / 128), atol=1e-5)
+    np.testing.assert_allclose(np.load(out), outputs(short_model, (x - 127.5) / 128), atol=1e-5)
 
 
 def test_embeddings_without_an_embedding_recipe_is_a_usage_error(capsys):

@@ -9,67 +9,34 @@ keys at fewer indices; the whole network, 43 blocks, runs in `make
 test-slow`), the smallest legacy SENet of each layout, and ResNet-50-GN.
 """
 
-import sys
-from pathlib import Path
-
-import keras
 import numpy as np
 import pytest
 import torch_reference_legacy as reference
 from helpers import representative_params
-from safetensors.numpy import save_file
+from loading import LOGITS, assert_relatively_close, check_checkpoint, into_zeroed, save_safetensors
 
 from registry import WeightsError, build, load_weights, torch_state_dict
 
-try:
-    import torch
-except ImportError:  # the .safetensors half still runs, against the stored logits
-    torch = None
-
 STORED = dict(np.load(reference.DATA))
-LOGITS = {"head.activation": None}
 INCEPTION = "inception_resnet_v2_timm"
 INCEPTION_SHAPE = (reference.INCEPTION_SIDE, reference.INCEPTION_SIDE, 3)
 # One Block35, Block17 and Block8 before the last: stages 1, 3 and 5 of the recipe.
 INCEPTION_SHORT = {"stages.1.repeats": 1, "stages.3.repeats": 1, "stages.5.repeats": 1}
 
 
-def save_pth(state: dict, path: Path) -> Path:
-    torch.save({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, path)
-    return path
-
-
-def save_safetensors(state: dict, path: Path) -> Path:
-    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path))
-    return path
-
-
-def logits(model, x) -> np.ndarray:
-    return keras.ops.convert_to_numpy(model(x, training=False))
-
-
-def zeroed(model) -> keras.Model:
-    """The model with every weight set to zero: what loads next cannot be left over."""
-    for weight in model.weights:
-        weight.assign(np.zeros(weight.shape, weight.dtype))
-    return model
-
-
-def assert_close(actual, expected) -> None:
-    """Within 1e-5 of the largest logit's magnitude."""
-    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
-
-
 def check_logits(model, state, x, forward, expected, tmp_path, monkeypatch) -> None:
-    if torch is not None:
+    """Each file loaded into the zeroed `model` gives the logits within 1e-5 of the largest."""
+    check_checkpoint(
+        into_zeroed(model),
+        state,
+        x,
+        expected,
+        assert_relatively_close,
+        tmp_path,
+        monkeypatch,
         # The stored logits are the reference's (torch_reference_legacy.py rewrites them).
-        assert_close(forward(state, x), expected)
-        load_weights(zeroed(model), save_pth(state, tmp_path / "timm.pth"))
-        assert_close(logits(model, x), expected)
-    # Without PyTorch: the .safetensors file alone, against the stored logits.
-    monkeypatch.setitem(sys.modules, "torch", None)
-    load_weights(zeroed(model), save_safetensors(state, tmp_path / "timm.safetensors"))
-    assert_close(logits(model, x), expected)
+        reference=lambda: forward(state, x),
+    )
 
 
 # === timm's inception_resnet_v2 ===

@@ -7,44 +7,19 @@ head's softmax off), within 1e-4.
 """
 
 import sys
-from pathlib import Path
+from functools import partial
 
 import keras
 import numpy as np
 import pytest
 import torch_reference as reference
 from helpers import representative_params
-from safetensors.numpy import save_file
+from loading import check_network, logits_model, outputs, save_pth, save_safetensors, torch
 
 from registry import WeightsError, build, load_weights
 
-try:
-    import torch
-except ImportError:  # each test's .safetensors half still runs, against stored outputs
-    torch = None
-
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 STORED = dict(np.load(reference.DATA))
-LOGITS = {"head.activation": None}
-
-
-def logits_model(name: str, **kwargs) -> keras.Model:
-    shape = kwargs.pop("input_shape", (reference.SIDE, reference.SIDE, 3))
-    return build(name, input_shape=shape, overrides=LOGITS, **kwargs)
-
-
-def forward(model, x) -> np.ndarray:
-    return keras.ops.convert_to_numpy(model(x, training=False))
-
-
-def save_pth(state: dict, path: Path) -> Path:
-    torch.save({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, path)
-    return path
-
-
-def save_safetensors(state: dict, path: Path) -> Path:
-    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path))
-    return path
 
 
 def weights_of(model) -> list[np.ndarray]:
@@ -62,19 +37,16 @@ def assert_unchanged(model, before) -> None:
 # test-slow` runs them.
 @pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
 def test_checkpoint_gives_the_torch_networks_outputs(name, tmp_path, monkeypatch):
-    state = reference.state_dict(name)
-    x = reference.images()
-    expected = STORED[name]
-    if torch is not None:
+    check_network(
+        reference,
+        name,
+        STORED[name],
+        partial(np.testing.assert_allclose, atol=1e-4),
+        tmp_path,
+        monkeypatch,
         # The stored outputs are the reference's (torch_reference.py rewrites them).
-        np.testing.assert_allclose(reference.forward(state, x, name), expected, atol=1e-5)
-        model = logits_model(name, weights=save_pth(state, tmp_path / f"{name}.pth"))
-        np.testing.assert_allclose(forward(model, x), expected, atol=1e-4)
-        del model
-    # Without PyTorch: the .safetensors file alone, against the stored outputs.
-    monkeypatch.setitem(sys.modules, "torch", None)
-    model = logits_model(name, weights=save_safetensors(state, tmp_path / f"{name}.safetensors"))
-    np.testing.assert_allclose(forward(model, x), expected, atol=1e-4)
+        reference_close=partial(np.testing.assert_allclose, atol=1e-5),
+    )
 
 
 # === Files that do not fit: one WeightsError, the model unchanged ===
@@ -162,7 +134,7 @@ def test_a_training_checkpoint_wrapper_and_dataparallel_prefix_are_unwrapped(tmp
     }
     torch.save(wrapped, tmp_path / "checkpoint.pth")
     model = logits_model("resnet18", weights=tmp_path / "checkpoint.pth")
-    np.testing.assert_allclose(forward(model, reference.images()), STORED["resnet18"], atol=1e-4)
+    np.testing.assert_allclose(outputs(model, reference.images()), STORED["resnet18"], atol=1e-4)
 
 
 def test_keras_applications_v2_layout_is_refused_saying_why(tmp_path):
@@ -198,7 +170,7 @@ def test_one_channel_sums_the_rgb_filters(tmp_path):
     rgb = logits_model("resnet50d", weights=path)
     gray = logits_model("resnet50d", input_shape=(64, 64, 1), weights=path)
     x = reference.images()[..., :1]
-    np.testing.assert_allclose(forward(gray, x), forward(rgb, np.repeat(x, 3, axis=-1)), atol=1e-4)
+    np.testing.assert_allclose(outputs(gray, x), outputs(rgb, np.repeat(x, 3, axis=-1)), atol=1e-4)
 
 
 def test_four_channels_repeat_the_filters_scaled_by_three_quarters(tmp_path):
@@ -230,7 +202,7 @@ def test_torch_state_dict_round_trips(tmp_path):
     path = save_safetensors(torch_state_dict(model), tmp_path / "ours.safetensors")
     again = logits_model("resnet50d", weights=path)
     x = reference.images()
-    np.testing.assert_array_equal(forward(again, x), forward(model, x))
+    np.testing.assert_array_equal(outputs(again, x), outputs(model, x))
 
 
 def test_fine_tuning_starts_from_a_torchvision_file(tmp_path):

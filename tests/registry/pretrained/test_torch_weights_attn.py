@@ -8,20 +8,15 @@ a .pth and a .safetensors file. One network of each layout runs in `make
 test`, the others in `make test-slow`.
 """
 
-import sys
+from functools import partial
 
 import numpy as np
 import pytest
 import torch_reference_attn as reference
 from helpers import representatives
-from test_torch_weights import forward, logits_model, save_pth, save_safetensors
+from loading import assert_relatively_close, check_network, logits_model, save_safetensors
 
 from registry import WeightsError, load_weights
-
-try:
-    import torch
-except ImportError:  # each test's .safetensors half still runs, against stored outputs
-    torch = None
 
 STORED = dict(np.load(reference.DATA))
 
@@ -37,24 +32,18 @@ def new_layout_params(names: list[str]) -> list:
     return [pytest.param(n, id=n, marks=[] if n in shown else [pytest.mark.slow]) for n in names]
 
 
-def assert_logits(actual, expected):
-    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
-
-
 @pytest.mark.parametrize("name", new_layout_params(list(reference.SPECS)))
 def test_checkpoint_gives_the_timm_networks_outputs(name, tmp_path, monkeypatch):
-    state = reference.state_dict(name)
-    x = reference.images()
-    expected = STORED[name]
-    if torch is not None:
+    check_network(
+        reference,
+        name,
+        STORED[name],
+        partial(assert_relatively_close, rtol=1e-5),
+        tmp_path,
+        monkeypatch,
         # The stored outputs are the reference's (torch_reference_attn.py rewrites them).
-        np.testing.assert_allclose(reference.forward(state, x, name), expected, atol=1e-5)
-        model = logits_model(name, weights=save_pth(state, tmp_path / f"{name}.pth"))
-        assert_logits(forward(model, x), expected)
-        del model
-    monkeypatch.setitem(sys.modules, "torch", None)
-    model = logits_model(name, weights=save_safetensors(state, tmp_path / f"{name}.safetensors"))
-    assert_logits(forward(model, x), expected)
+        reference_close=partial(np.testing.assert_allclose, atol=1e-5),
+    )
 
 
 def test_an_se_file_does_not_load_into_an_eca_network(tmp_path):

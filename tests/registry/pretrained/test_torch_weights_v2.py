@@ -6,39 +6,18 @@ torch.nn.functional only. Logits are compared within 1e-5 (3e-5 with BiT's
 standardized kernels), relative to their scale.
 """
 
-import sys
-from pathlib import Path
+from functools import partial
 
 import keras
 import numpy as np
 import pytest
 import torch_reference_v2 as reference
 from helpers import representative_params
-from safetensors.numpy import save_file
+from loading import assert_relatively_close, check_network, logits_model, save_safetensors
 
 from registry import WeightsError, build, torch_state_dict
 
-try:
-    import torch
-except ImportError:  # each test's .safetensors half still runs, against stored outputs
-    torch = None
-
 STORED = dict(np.load(reference.DATA))
-LOGITS = {"head.activation": None}
-
-
-def logits_model(name: str, **kwargs) -> keras.Model:
-    shape = kwargs.pop("input_shape", (reference.SIDE, reference.SIDE, 3))
-    return build(name, input_shape=shape, overrides=LOGITS, **kwargs)
-
-
-def forward(model, x) -> np.ndarray:
-    return keras.ops.convert_to_numpy(model(x, training=False))
-
-
-def save_safetensors(state: dict, path: Path) -> Path:
-    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path))
-    return path
 
 
 def assert_close(ours, expected, name: str) -> None:
@@ -48,25 +27,22 @@ def assert_close(ours, expected, name: str) -> None:
     magnifies float32 rounding: resnetv2_101x1_bit's logits differ by 1.9e-5
     of their scale (measured), its batch-norm twin resnetv2_101's by less than 1e-5.
     """
-    scale = 1e-5 if reference.SPECS[name].std_conv_eps is None else 3e-5
-    np.testing.assert_allclose(ours, expected, rtol=0, atol=scale * np.abs(expected).max())
+    relative = 1e-5 if reference.SPECS[name].std_conv_eps is None else 3e-5
+    assert_relatively_close(ours, expected, relative)
 
 
 @pytest.mark.parametrize("name", representative_params(list(reference.SPECS)))
 def test_checkpoint_gives_timms_outputs(name, tmp_path, monkeypatch):
-    state = reference.state_dict(name)
-    x = reference.images()
-    expected = STORED[name]
-    if torch is not None:
+    check_network(
+        reference,
+        name,
+        STORED[name],
+        partial(assert_close, name=name),
+        tmp_path,
+        monkeypatch,
         # The stored outputs are the reference's (torch_reference_v2.py rewrites them).
-        np.testing.assert_allclose(reference.forward(state, x, name), expected, atol=1e-6)
-        path = tmp_path / f"{name}.pth"
-        torch.save({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, path)
-        assert_close(forward(logits_model(name, weights=path), x), expected, name)
-    # Without PyTorch: the .safetensors file alone, against the stored outputs.
-    monkeypatch.setitem(sys.modules, "torch", None)
-    model = logits_model(name, weights=save_safetensors(state, tmp_path / f"{name}.safetensors"))
-    assert_close(forward(model, x), expected, name)
+        reference_close=partial(np.testing.assert_allclose, atol=1e-6),
+    )
 
 
 @pytest.mark.parametrize("name", ["resnetv2_18", "resnetv2_50d"])

@@ -8,7 +8,7 @@ weights with timm's keys and shapes; `forward(state, x, name)` runs them
 with `torch.nn.functional` only, as timm's `models/resnet.py` does. Neither
 reads our code.
 
-    python tests/registry/pretrained/torch_reference_attn.py  # rewrites its .npz in data/
+    python tests/registry/pretrained/torch_reference_attn.py [NAME ...]  # rewrites its .npz
 """
 
 import math
@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from torch_reference import SEED, SIDE, images
+from reference_parts import (
+    SEED,
+    SIDE,
+    Functional,
+    RandomWeights,
+    images,
+    se_channels,
+    write_outputs,
+)
 
 __all__ = ["DATA", "SIDE", "SPECS", "forward", "images", "state_dict"]
 
@@ -76,91 +84,37 @@ def eca_kernel(channels: int, gamma: float = 2, beta: float = 1) -> int:
 def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict[str, np.ndarray]:
     """Random weights in timm's layout, num_batches_tracked buffers included."""
     spec = SPECS[name]
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
-
-    def conv(key, out, cin, *kernel, bias=False):
-        fan_in = cin * math.prod(kernel)
-        state[f"{key}.weight"] = rng.normal(0, math.sqrt(2 / fan_in), (out, cin, *kernel))
-        if bias:
-            state[f"{key}.bias"] = rng.normal(0, 0.1, out)
-
-    def bn(key, channels, gamma=(0.3, 0.6)):
-        state[f"{key}.weight"] = rng.uniform(*gamma, channels)
-        state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
-        state[f"{key}.running_mean"] = rng.normal(0, 0.1, channels)
-        state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
-        state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
-
+    w = RandomWeights(seed)
     stem_width = 32
-    inplanes = 2 * stem_width if spec.stem else 64
-    if spec.stem:
-        first = 3 * (stem_width // 4) if "tiered" in spec.stem else stem_width
-        conv("conv1.0", first, 3, 3, 3)
-        bn("conv1.1", first)
-        conv("conv1.3", stem_width, first, 3, 3)
-        bn("conv1.4", stem_width)
-        conv("conv1.6", inplanes, stem_width, 3, 3)
-    else:
-        conv("conv1", 64, 3, 7, 7)
-    bn("bn1", inplanes)
-    expansion = 4 if spec.bottleneck else 1
-    for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512), spec.layers)):
-        stride = 1 if i == 0 else 2
-        for j in range(blocks):
-            p = f"layer{i + 1}.{j}"
-            out = planes * expansion
-            if spec.bottleneck:
-                width = int(planes * (spec.width_per_group / 64.0)) * spec.groups
-                conv(f"{p}.conv1", width, inplanes, 1, 1)
-                bn(f"{p}.bn1", width)
-                conv(f"{p}.conv2", width, width // spec.groups, 3, 3)
-                bn(f"{p}.bn2", width)
-                conv(f"{p}.conv3", out, width, 1, 1)
-                bn(f"{p}.bn3", out, gamma=(0.1, 0.3))
-            else:
-                conv(f"{p}.conv1", planes, inplanes, 3, 3)
-                bn(f"{p}.bn1", planes)
-                conv(f"{p}.conv2", planes, planes, 3, 3)
-                bn(f"{p}.bn2", planes, gamma=(0.1, 0.3))
-            if spec.attn == "se":  # SEModule: make_divisible(out / 16, 8), 1x1 convs with bias
-                reduced = max(8, int(out / 16 + 4) // 8 * 8)
-                conv(f"{p}.se.fc1", reduced, out, 1, 1, bias=True)
-                conv(f"{p}.se.fc2", out, reduced, 1, 1, bias=True)
-            elif spec.attn == "eca":  # EcaModule: Conv1d(1, 1, k, bias=False)
-                conv(f"{p}.se.conv", 1, 1, eca_kernel(out))
-            if j == 0 and (stride != 1 or inplanes != out):
-                first = 1 if spec.avg_down else 0  # downsample.0 is the pool
-                conv(f"{p}.downsample.{first}", out, inplanes, 1, 1)
-                bn(f"{p}.downsample.{first + 1}", out)
-            inplanes = out
-            stride = 1
-    state["fc.weight"] = rng.normal(0, 1 / math.sqrt(inplanes), (num_classes, inplanes))
-    state["fc.bias"] = rng.normal(0, 0.1, num_classes)
-    return {k: v.astype("float32") if v.dtype == np.float64 else v for k, v in state.items()}
+    first = 3 * (stem_width // 4) if "tiered" in spec.stem else stem_width
+    inplanes = w.resnet_stem((first, stem_width, 2 * stem_width) if spec.stem else None)
+
+    def attention(p, channels):
+        if spec.attn == "se":  # SEModule: make_divisible(out / 16, 8), 1x1 convs with bias
+            w.se(f"{p}.se", channels, se_channels(channels))
+        elif spec.attn == "eca":  # EcaModule: Conv1d(1, 1, k, bias=False)
+            w.conv(f"{p}.se.conv", 1, 1, (eca_kernel(channels),))
+
+    inplanes = w.resnet_layers(
+        spec.layers,
+        inplanes,
+        bottleneck=spec.bottleneck,
+        groups=spec.groups,
+        width_per_group=spec.width_per_group,
+        avg_down=spec.avg_down,
+        attention=attention,
+    )
+    w.linear("fc", num_classes, inplanes)
+    return w.state_dict()
 
 
 def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.ndarray:
     """The network's logits, computed by torch.nn.functional as timm computes them."""
     import torch
-    import torch.nn.functional as F
 
     spec = SPECS[name]
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
-
-    def conv(x, key, stride=1, padding=0, groups=1):
-        return F.conv2d(x, t[f"{key}.weight"], t.get(f"{key}.bias"), stride, padding, 1, groups)
-
-    def bn(x, key):
-        return F.batch_norm(
-            x,
-            t[f"{key}.running_mean"],
-            t[f"{key}.running_var"],
-            t[f"{key}.weight"],
-            t[f"{key}.bias"],
-            training=False,
-            eps=1e-5,
-        )
+    fn = Functional(state)
+    F = fn.F
 
     def blur_pool(x):  # BlurPool2d(filt_size=3, stride=2): reflect pad 1, [1, 2, 1] / 4 squared
         row = torch.tensor([1.0, 2.0, 1.0]) / 4
@@ -170,67 +124,32 @@ def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.n
     def aa(x):  # create_aa: nn.AvgPool2d(2), or BlurPool2d
         return F.avg_pool2d(x, 2) if spec.aa == "avg" else blur_pool(x)
 
-    def eca(x, key):
-        weight = t[f"{key}.weight"]
-        y = x.mean((2, 3)).view(x.shape[0], 1, -1)
-        y = F.conv1d(y, weight, padding=(weight.shape[-1] - 1) // 2)
-        return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
+    def attention(out, p):
+        if spec.attn == "se":
+            return fn.se(out, f"{p}.se")
+        if spec.attn == "eca":
+            weight = fn[f"{p}.se.conv.weight"]
+            y = out.mean((2, 3)).view(out.shape[0], 1, -1)
+            y = F.conv1d(y, weight, padding=(weight.shape[-1] - 1) // 2)
+            return out * torch.sigmoid(y).view(out.shape[0], -1, 1, 1)
+        return out
 
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
-        if spec.stem:
-            x = F.relu(bn(conv(x, "conv1.0", 2, 1), "conv1.1"))
-            x = F.relu(bn(conv(x, "conv1.3", 1, 1), "conv1.4"))
-            x = F.relu(bn(conv(x, "conv1.6", 1, 1), "bn1"))
-        else:
-            x = F.relu(bn(conv(x, "conv1", 2, 3), "bn1"))
+        x = fn.resnet_stem(fn.input(x_nhwc), bool(spec.stem))
         if spec.aa == "avg":  # the stem's pool: nn.AvgPool2d(2) in place of the max-pool
             x = F.avg_pool2d(x, 2)
         elif spec.aa == "blur":  # a stride-1 max-pool, then BlurPool2d
             x = blur_pool(F.max_pool2d(x, 3, 1, 1))
         else:
             x = F.max_pool2d(x, 3, 2, 1)
-        for i, blocks in enumerate(spec.layers):
-            for j in range(blocks):
-                p = f"layer{i + 1}.{j}"
-                stride = 2 if i > 0 and j == 0 else 1
-                use_aa = spec.aa is not None and stride == 2
-                conv_stride = 1 if use_aa else stride
-                if spec.bottleneck:  # the stride (or the aa) on the 3x3
-                    out = F.relu(bn(conv(x, f"{p}.conv1"), f"{p}.bn1"))
-                    groups = out.shape[1] // t[f"{p}.conv2.weight"].shape[1]
-                    out = F.relu(bn(conv(out, f"{p}.conv2", conv_stride, 1, groups), f"{p}.bn2"))
-                    out = aa(out) if use_aa else out
-                    out = bn(conv(out, f"{p}.conv3"), f"{p}.bn3")
-                else:
-                    out = F.relu(bn(conv(x, f"{p}.conv1", conv_stride, 1), f"{p}.bn1"))
-                    out = aa(out) if use_aa else out
-                    out = bn(conv(out, f"{p}.conv2", 1, 1), f"{p}.bn2")
-                if spec.attn == "se":
-                    s = out.mean((2, 3), keepdim=True)
-                    s = torch.sigmoid(conv(F.relu(conv(s, f"{p}.se.fc1")), f"{p}.se.fc2"))
-                    out = out * s
-                elif spec.attn == "eca":
-                    out = eca(out, f"{p}.se.conv")
-                identity = x
-                if f"{p}.downsample.0.weight" in t:
-                    identity = bn(conv(x, f"{p}.downsample.0", stride), f"{p}.downsample.1")
-                elif f"{p}.downsample.1.weight" in t:
-                    if stride > 1:
-                        x = F.avg_pool2d(x, 2, stride, ceil_mode=True, count_include_pad=False)
-                    identity = bn(conv(x, f"{p}.downsample.1"), f"{p}.downsample.2")
-                x = F.relu(out + identity)
-        x = x.mean((2, 3))
-        return F.linear(x, t["fc.weight"], t["fc.bias"]).numpy()
-
-
-def main() -> int:
-    outputs = {name: forward(state_dict(name), images(), name) for name in SPECS}
-    DATA.parent.mkdir(exist_ok=True)
-    np.savez_compressed(DATA, **outputs)
-    print(f"wrote {DATA} ({', '.join(outputs)})")
-    return 0
+        aa_layer = aa if spec.aa is not None else None  # the stride after the 3x3
+        x = fn.resnet_layers(x, spec.layers, spec.bottleneck, attention=attention, aa=aa_layer)
+        return fn.logits(x)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(
+        write_outputs(
+            DATA, lambda name: forward(state_dict(name), images(), name), sys.argv[1:] or SPECS
+        )
+    )

@@ -7,7 +7,7 @@ For the weights tests of those layouts: `*_state_dict` make random weights
 `torch.nn.functional` only, as those modules' `forward` do in eval mode.
 Neither reads our code.
 
-    python tests/registry/pretrained/torch_reference_legacy.py  # rewrites its .npz in data/
+    python tests/registry/pretrained/torch_reference_legacy.py [NAME ...]  # rewrites its .npz
 
 The stored logits let the loading tests run where PyTorch is not installed.
 """
@@ -18,9 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from reference_parts import (
+    LAST,
+    SEED,
+    Functional,
+    RandomWeights,
+    images,
+    inception_layers,
+    inception_weights,
+    write_outputs,
+)
 
 DATA = Path(__file__).parent / "data" / "torch_reference_legacy.npz"
-SEED = 0
+GAMMA = (0.3, 1.2)  # the norms' scales: wider than the ResNets', as these were drawn
 
 # === timm's inception_resnet_v2 ===
 
@@ -92,62 +102,20 @@ def inception_body(repeats: tuple[int, int, int] = REPEATS) -> list:
     )
 
 
-def branch_key(module: str, j: int, branch: list, k: int) -> str:
-    """A lone ConvNormAct is the branch itself; several modules are an nn.Sequential."""
-    return f"{module}.branch{j}" if len(branch) == 1 else f"{module}.branch{j}.{k}"
-
-
-def _bn(state, rng, key, channels, gamma=(0.3, 1.2)):
-    state[f"{key}.weight"] = rng.uniform(*gamma, channels)
-    state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
-    state[f"{key}.running_mean"] = rng.normal(0, 0.1, channels)
-    state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
-    state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
-
-
-def _conv(state, rng, key, out, cin, kernel, bias=False, gain=1.0):
-    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
-    state[f"{key}.weight"] = rng.normal(
-        0, gain * math.sqrt(2 / (cin * kh * kw)), (out, cin, kh, kw)
-    )
-    if bias:
-        state[f"{key}.bias"] = rng.normal(0, 0.1, out)
-
-
-def _float32(state: dict) -> dict:
-    return {k: v.astype("float32") if v.dtype == np.float64 else v for k, v in state.items()}
-
-
 def inception_state_dict(
     repeats: tuple[int, int, int] = REPEATS, num_classes: int = 1000, seed: int = SEED
 ) -> dict[str, np.ndarray]:
     """Random weights in timm's InceptionResnetV2 layout, num_batches_tracked included."""
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
+    w = RandomWeights(seed, gamma=GAMMA)
 
-    def conv_norm_act(key, cin, out, kernel):
-        _conv(state, rng, f"{key}.conv", out, cin, kernel)
-        _bn(state, rng, f"{key}.bn", out)
+    def up(module, width, mixed):
+        w.conv(f"{module}.conv2d", width, mixed, 1, bias=True, gain=0.2)
 
-    for key, cin, out, kernel, _, _ in STEM:
-        conv_norm_act(key, cin, out, kernel)
-    for module, branches, width, _, _ in inception_body(repeats):
-        mixed = 0
-        for j, branch in enumerate(branches):
-            if branch == "max":
-                continue
-            for k, item in enumerate(branch):
-                if item == "avg":
-                    continue
-                cin, out, kernel, _, _ = item
-                conv_norm_act(branch_key(module, j, branch, k), cin, out, kernel)
-            mixed += branch[-1][1]
-        if width is not None:  # the linear 1x1 back to the input width, with bias
-            _conv(state, rng, f"{module}.conv2d", width, mixed, 1, bias=True, gain=0.2)
-    conv_norm_act("conv2d_7b", 2080, 1536, 1)
-    state["classif.weight"] = rng.normal(0, 1 / math.sqrt(1536), (num_classes, 1536))
-    state["classif.bias"] = rng.normal(0, 0.1, num_classes)
-    return _float32(state)
+    inception_weights(w, STEM, inception_body(repeats), up)
+    w.conv("conv2d_7b.conv", 1536, 2080, 1)
+    w.norm("conv2d_7b.bn", 1536)
+    w.linear("classif", num_classes, 1536)
+    return w.state_dict()
 
 
 def inception_forward(
@@ -155,54 +123,13 @@ def inception_forward(
 ) -> np.ndarray:
     """The logits, computed by torch.nn.functional as InceptionResnetV2.forward does."""
     import torch
-    import torch.nn.functional as F
 
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
-
-    def conv_norm_act(x, key, stride, padding):
-        x = F.conv2d(x, t[f"{key}.conv.weight"], None, stride, padding)
-        x = F.batch_norm(
-            x,
-            t[f"{key}.bn.running_mean"],
-            t[f"{key}.bn.running_var"],
-            t[f"{key}.bn.weight"],
-            t[f"{key}.bn.bias"],
-            training=False,
-            eps=0.001,
-        )
-        return F.relu(x)
-
+    fn = Functional(state, bn_eps=0.001)
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
-        for key, _, _, _, stride, padding in STEM:
-            x = conv_norm_act(x, key, stride, padding)
-            if key in ("conv2d_2b", "conv2d_4a"):
-                x = F.max_pool2d(x, 3, 2)  # maxpool_3a, maxpool_5a
-        for module, branches, width, scale, relu in inception_body(repeats):
-            outs = []
-            for j, branch in enumerate(branches):
-                if branch == "max":
-                    outs.append(F.max_pool2d(x, 3, 2))
-                    continue
-                out = x
-                for k, item in enumerate(branch):
-                    if item == "avg":
-                        out = F.avg_pool2d(out, 3, 1, 1, count_include_pad=False)
-                        continue
-                    _, _, _, stride, padding = item
-                    out = conv_norm_act(out, branch_key(module, j, branch, k), stride, padding)
-                outs.append(out)
-            out = torch.cat(outs, 1)
-            if width is None:  # Mixed_5b, Mixed_6a, Mixed_7a
-                x = out
-                continue
-            out = F.conv2d(out, t[f"{module}.conv2d.weight"], t[f"{module}.conv2d.bias"])
-            x = out * scale + x
-            if relu:
-                x = F.relu(x)
-        x = conv_norm_act(x, "conv2d_7b", 1, 0)
-        x = x.mean((2, 3))  # global_pool; head_drop is off in eval
-        return F.linear(x, t["classif.weight"], t["classif.bias"]).numpy()
+        pools = ("conv2d_2b", "conv2d_4a")  # maxpool_3a, maxpool_5a
+        x = inception_layers(fn, fn.input(x_nhwc), STEM, pools, inception_body(repeats))
+        x = fn.conv_bn(x, "conv2d_7b.conv", "conv2d_7b.bn")
+        return fn.logits(x, "classif")  # global_pool; head_drop is off in eval
 
 
 # === timm's legacy SENets (models/senet.py) ===
@@ -261,15 +188,14 @@ def _senet_convs(spec: SENetSpec, planes: int, inplanes: int) -> list[tuple[int,
 def senet_state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict:
     """Random weights in timm's senet.py layout, num_batches_tracked included."""
     spec = SENETS[name]
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
+    w = RandomWeights(seed, gamma=GAMMA)
     if spec.input_3x3:
         for i, (out, cin) in enumerate(((64, 3), (64, 64), (spec.inplanes, 64)), start=1):
-            _conv(state, rng, f"layer0.conv{i}", out, cin, 3)
-            _bn(state, rng, f"layer0.bn{i}", out)
+            w.conv(f"layer0.conv{i}", out, cin, 3)
+            w.norm(f"layer0.bn{i}", out)
     else:
-        _conv(state, rng, "layer0.conv1", spec.inplanes, 3, 7)
-        _bn(state, rng, "layer0.bn1", spec.inplanes)
+        w.conv("layer0.conv1", spec.inplanes, 3, 7)
+        w.norm("layer0.bn1", spec.inplanes)
     inplanes = spec.inplanes
     expansion = 1 if spec.block == "basic" else 4
     for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512), spec.layers)):
@@ -278,19 +204,16 @@ def senet_state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> di
             p = f"layer{i + 1}.{j}"
             convs = _senet_convs(spec, planes, inplanes)
             for k, (width, cin, kernel) in enumerate(convs, start=1):
-                _conv(state, rng, f"{p}.conv{k}", width, cin, kernel)
-                last = k == len(convs)
-                _bn(state, rng, f"{p}.bn{k}", width, gamma=(0.1, 0.3) if last else (0.3, 1.2))
-            _conv(state, rng, f"{p}.se_module.fc1", out // 16, out, 1, bias=True)
-            _conv(state, rng, f"{p}.se_module.fc2", out, out // 16, 1, bias=True)
+                w.conv(f"{p}.conv{k}", width, cin, kernel)
+                w.norm(f"{p}.bn{k}", width, LAST if k == len(convs) else None)
+            w.se(f"{p}.se_module", out, out // 16)
             if j == 0 and (i > 0 or inplanes != out):
                 kernel = spec.downsample_kernel_size if i > 0 else 1
-                _conv(state, rng, f"{p}.downsample.0", out, inplanes, kernel)
-                _bn(state, rng, f"{p}.downsample.1", out)
+                w.conv(f"{p}.downsample.0", out, inplanes, kernel)
+                w.norm(f"{p}.downsample.1", out)
             inplanes = out
-    state["last_linear.weight"] = rng.normal(0, 1 / math.sqrt(inplanes), (num_classes, inplanes))
-    state["last_linear.bias"] = rng.normal(0, 0.1, num_classes)
-    return _float32(state)
+    w.linear("last_linear", num_classes, inplanes)
+    return w.state_dict()
 
 
 def senet_forward(state: dict, x_nhwc: np.ndarray, name: str) -> np.ndarray:
@@ -299,24 +222,11 @@ def senet_forward(state: dict, x_nhwc: np.ndarray, name: str) -> np.ndarray:
     import torch.nn.functional as F
 
     spec = SENETS[name]
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
-
-    def conv(x, key, stride=1, padding=0, groups=1):
-        return F.conv2d(x, t[f"{key}.weight"], t.get(f"{key}.bias"), stride, padding, 1, groups)
-
-    def bn(x, key):
-        return F.batch_norm(
-            x,
-            t[f"{key}.running_mean"],
-            t[f"{key}.running_var"],
-            t[f"{key}.weight"],
-            t[f"{key}.bias"],
-            training=False,
-            eps=1e-5,
-        )
+    fn = Functional(state)
+    conv, bn, t = fn.conv, fn.bn, fn.t
 
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
+        x = fn.input(x_nhwc)
         if spec.input_3x3:
             x = F.relu(bn(conv(x, "layer0.conv1", 2, 1), "layer0.bn1"))
             x = F.relu(bn(conv(x, "layer0.conv2", 1, 1), "layer0.bn2"))
@@ -337,17 +247,14 @@ def senet_forward(state: dict, x_nhwc: np.ndarray, name: str) -> np.ndarray:
                     out = F.relu(bn(conv(x, f"{p}.conv1", s1), f"{p}.bn1"))
                     out = F.relu(bn(conv(out, f"{p}.conv2", s2, 1, spec.groups), f"{p}.bn2"))
                     out = bn(conv(out, f"{p}.conv3"), f"{p}.bn3")
-                s = out.mean((2, 3), keepdim=True)
-                s = conv(F.relu(conv(s, f"{p}.se_module.fc1")), f"{p}.se_module.fc2")
-                out = out * torch.sigmoid(s)
+                out = fn.se(out, f"{p}.se_module")
                 shortcut = x
                 if f"{p}.downsample.0.weight" in t:
                     kernel = t[f"{p}.downsample.0.weight"].shape[-1]
                     down = conv(x, f"{p}.downsample.0", stride, (kernel - 1) // 2)
                     shortcut = bn(down, f"{p}.downsample.1")
                 x = F.relu(out + shortcut)
-        x = x.mean((2, 3))  # global_pool; dropout is off in eval
-        return F.linear(x, t["last_linear.weight"], t["last_linear.bias"]).numpy()
+        return fn.logits(x, "last_linear")  # global_pool; dropout is off in eval
 
 
 # === timm's resnet50_gn (models/resnet.py, norm_layer='groupnorm') ===
@@ -358,14 +265,12 @@ GN_GROUPS = 32
 
 def gn_state_dict(num_classes: int = 1000, seed: int = SEED) -> dict:
     """Random weights of timm's resnet50_gn: ResNet-50 v1.5 keys, each norm a GroupNorm."""
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
+    w = RandomWeights(seed, gamma=GAMMA)
 
-    def gn(key, channels, gamma=(0.3, 1.2)):
-        state[f"{key}.weight"] = rng.uniform(*gamma, channels)
-        state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
+    def gn(key, channels, gamma=None):
+        w.norm(key, channels, gamma, statistics=False)
 
-    _conv(state, rng, "conv1", 64, 3, 7)
+    w.conv("conv1", 64, 3, 7)
     gn("bn1", 64)
     inplanes = 64
     for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512), (3, 4, 6, 3))):
@@ -374,15 +279,14 @@ def gn_state_dict(num_classes: int = 1000, seed: int = SEED) -> dict:
             for k, (out, cin, kernel) in enumerate(
                 [(planes, inplanes, 1), (planes, planes, 3), (planes * 4, planes, 1)], start=1
             ):
-                _conv(state, rng, f"{p}.conv{k}", out, cin, kernel)
-                gn(f"{p}.bn{k}", out, gamma=(0.1, 0.3) if k == 3 else (0.3, 1.2))
+                w.conv(f"{p}.conv{k}", out, cin, kernel)
+                gn(f"{p}.bn{k}", out, LAST if k == 3 else None)
             if j == 0:
-                _conv(state, rng, f"{p}.downsample.0", planes * 4, inplanes, 1)
+                w.conv(f"{p}.downsample.0", planes * 4, inplanes, 1)
                 gn(f"{p}.downsample.1", planes * 4)
             inplanes = planes * 4
-    state["fc.weight"] = rng.normal(0, 1 / math.sqrt(inplanes), (num_classes, inplanes))
-    state["fc.bias"] = rng.normal(0, 0.1, num_classes)
-    return _float32(state)
+    w.linear("fc", num_classes, inplanes)
+    return w.state_dict()
 
 
 def gn_forward(state: dict, x_nhwc: np.ndarray) -> np.ndarray:
@@ -390,16 +294,14 @@ def gn_forward(state: dict, x_nhwc: np.ndarray) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
-
-    def conv(x, key, stride=1, padding=0):
-        return F.conv2d(x, t[f"{key}.weight"], None, stride, padding)
+    fn = Functional(state)
+    conv, t = fn.conv, fn.t
 
     def gn(x, key):
         return F.group_norm(x, GN_GROUPS, t[f"{key}.weight"], t[f"{key}.bias"], eps=1e-5)
 
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
+        x = fn.input(x_nhwc)
         x = F.relu(gn(conv(x, "conv1", 2, 3), "bn1"))
         x = F.max_pool2d(x, 3, 2, 1)
         for i, blocks in enumerate((3, 4, 6, 3)):
@@ -413,35 +315,21 @@ def gn_forward(state: dict, x_nhwc: np.ndarray) -> np.ndarray:
                 if j == 0:
                     shortcut = gn(conv(x, f"{p}.downsample.0", stride), f"{p}.downsample.1")
                 x = F.relu(out + shortcut)
-        x = x.mean((2, 3))
-        return F.linear(x, t["fc.weight"], t["fc.bias"]).numpy()
+        return fn.logits(x)
 
 
-def images(side: int, n: int = 2, seed: int = SEED) -> np.ndarray:
-    """Inputs as the network sees them (already preprocessed), NHWC."""
-    return np.random.default_rng(seed + 1).normal(size=(n, side, side, 3)).astype("float32")
+def output(name: str) -> np.ndarray:
+    """The stored output `name`: inception_short, inception_full, resnet50_gn or a SENet's."""
+    if name.startswith("inception_"):
+        repeats = SHORT if name == "inception_short" else REPEATS
+        x = images(INCEPTION_SIDE)
+        return inception_forward(inception_state_dict(repeats), x, repeats)
+    if name == "resnet50_gn":
+        return gn_forward(gn_state_dict(), images(GN_SIDE))
+    return senet_forward(senet_state_dict(name), images(SENET_SIDE), name)
 
 
-def outputs() -> dict[str, np.ndarray]:
-    """Every stored output, by name."""
-    x = images(INCEPTION_SIDE)
-    stored = {
-        "inception_short": inception_forward(inception_state_dict(SHORT), x, SHORT),
-        "inception_full": inception_forward(inception_state_dict(), x),
-        "resnet50_gn": gn_forward(gn_state_dict(), images(GN_SIDE)),
-    }
-    for name in SENETS:
-        stored[name] = senet_forward(senet_state_dict(name), images(SENET_SIDE), name)
-    return stored
-
-
-def main() -> int:
-    stored = outputs()
-    DATA.parent.mkdir(exist_ok=True)
-    np.savez_compressed(DATA, **stored)
-    print(f"wrote {DATA} ({', '.join(stored)})")
-    return 0
-
+OUTPUTS = ["inception_short", "inception_full", "resnet50_gn", *SENETS]
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(write_outputs(DATA, output, sys.argv[1:] or OUTPUTS))

@@ -7,7 +7,7 @@ and the selective kernel (models/sknet.py, layers/selective_kernel.py).
 `state_dict(name)` makes random weights (BN statistics randomised) with
 the keys and shapes timm gives each network; `forward(state, x, name)`
 runs them with `torch.nn.functional` only, as those modules do. Neither
-reads our code; torch_reference.py (the plain ResNets) lends the inputs.
+reads our code; reference_parts.py lends the pieces all the references share.
 
     python tests/registry/pretrained/torch_reference_split.py [NAME ...]
 
@@ -16,16 +16,25 @@ rewrites data/torch_reference_split.npz (all networks, or those named).
 The stored outputs let the loading test run where PyTorch is not installed.
 """
 
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch_reference as plain
+from reference_parts import (
+    PLANES,
+    SEED,
+    SIDE,
+    Functional,
+    RandomWeights,
+    images,
+    make_divisible,
+    write_outputs,
+)
+
+__all__ = ["DATA", "SIDE", "SPECS", "forward", "images", "state_dict"]
 
 DATA = Path(__file__).parent / "data" / "torch_reference_split.npz"
-PLANES = (64, 128, 256, 512)
 
 
 @dataclass(frozen=True)
@@ -82,34 +91,15 @@ SPECS = {
 }
 
 
-def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
-    """timm.layers.helpers.make_divisible, round_limit 0.9."""
-    min_value = min_value or divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
-
-
 def expansion(spec: Spec) -> int:
     return 1 if spec.family == "sk" and not spec.bottleneck else 4
 
 
-def state_dict(name: str, num_classes: int = 1000, seed: int = plain.SEED) -> dict:
+def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict:
     """Random weights in timm's layout of the network, num_batches_tracked buffers included."""
     spec = SPECS[name]
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
-
-    def conv(key, out, cin, k, bias=False):
-        state[f"{key}.weight"] = rng.normal(0, math.sqrt(2 / (cin * k * k)), (out, cin, k, k))
-        if bias:
-            state[f"{key}.bias"] = rng.normal(0, 0.1, out)
-
-    def bn(key, channels, gamma=(0.3, 0.6)):
-        state[f"{key}.weight"] = rng.uniform(*gamma, channels)
-        state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
-        state[f"{key}.running_mean"] = rng.normal(0, 0.1, channels)
-        state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
-        state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
+    w = RandomWeights(seed)
+    conv, bn = w.conv, w.norm
 
     def selective_kernel(p, cin, out, groups):
         groups = min(out, groups)
@@ -122,17 +112,8 @@ def state_dict(name: str, num_classes: int = 1000, seed: int = plain.SEED) -> di
         bn(f"{p}.attn.bn", attn)
         conv(f"{p}.attn.fc_select", 2 * out, attn, 1)
 
-    inplanes = 2 * spec.stem_width if spec.deep_stem else 64
-    if spec.deep_stem:
-        w = spec.stem_width
-        conv("conv1.0", w, 3, 3)
-        bn("conv1.1", w)
-        conv("conv1.3", w, w, 3)
-        bn("conv1.4", w)
-        conv("conv1.6", inplanes, w, 3)
-    else:
-        conv("conv1", 64, 3, 7)
-    bn("bn1", inplanes)
+    width = spec.stem_width
+    inplanes = w.resnet_stem((width, width, 2 * width) if spec.deep_stem else None)
     card = spec.cardinality
     for i, (planes, blocks) in enumerate(zip(PLANES, spec.layers)):
         for j in range(blocks):
@@ -171,13 +152,10 @@ def state_dict(name: str, num_classes: int = 1000, seed: int = plain.SEED) -> di
                 conv(f"{p}.conv2.conv", out, planes, 3)
                 bn(f"{p}.conv2.bn", out, gamma=(0.1, 0.3))
             if j == 0 and (stride != 1 or inplanes != out):
-                first = 1 if spec.avg_down else 0  # timm: downsample.0 is the pool
-                conv(f"{p}.downsample.{first}", out, inplanes, 1)
-                bn(f"{p}.downsample.{first + 1}", out)
+                w.downsample(p, out, inplanes, spec.avg_down)
             inplanes = out
-    state["fc.weight"] = rng.normal(0, 1 / math.sqrt(inplanes), (num_classes, inplanes))
-    state["fc.bias"] = rng.normal(0, 0.1, num_classes)
-    return {k: v.astype("float32") if v.dtype == np.float64 else v for k, v in state.items()}
+    w.linear("fc", num_classes, inplanes)
+    return w.state_dict()
 
 
 def forward(state: dict, x_nhwc: np.ndarray, name: str) -> np.ndarray:
@@ -186,18 +164,8 @@ def forward(state: dict, x_nhwc: np.ndarray, name: str) -> np.ndarray:
     import torch.nn.functional as F
 
     spec = SPECS[name]
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
-
-    def conv(x, key, stride=1, padding=0, groups=1, dilation=1):
-        w, b = t[f"{key}.weight"], t.get(f"{key}.bias")
-        return F.conv2d(x, w, b, stride, padding, dilation, groups)
-
-    def bn(x, key):
-        m, v, w, b = (t[f"{key}.{n}"] for n in ("running_mean", "running_var", "weight", "bias"))
-        return F.batch_norm(x, m, v, w, b, training=False, eps=1e-5)
-
-    def groups_of(x, key):
-        return x.shape[1] // t[f"{key}.weight"].shape[1]
+    fn = Functional(state)
+    conv, bn, groups_of = fn.conv, fn.bn, fn.groups
 
     def avg_pool_3x3(x, stride):  # nn.AvgPool2d(3, stride, padding=1): zeros counted
         return F.avg_pool2d(x, 3, stride, 1)
@@ -269,42 +237,19 @@ def forward(state: dict, x_nhwc: np.ndarray, name: str) -> np.ndarray:
 
     branch = {"res2net": res2net, "resnest": resnest, "sk": sk}[spec.family]
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
-        if spec.deep_stem:
-            x = F.relu(bn(conv(x, "conv1.0", 2, 1), "conv1.1"))
-            x = F.relu(bn(conv(x, "conv1.3", 1, 1), "conv1.4"))
-            x = F.relu(bn(conv(x, "conv1.6", 1, 1), "bn1"))
-        else:
-            x = F.relu(bn(conv(x, "conv1", 2, 3), "bn1"))
-        x = F.max_pool2d(x, 3, 2, 1)
+        x = F.max_pool2d(fn.resnet_stem(fn.input(x_nhwc), spec.deep_stem), 3, 2, 1)
         for i, blocks in enumerate(spec.layers):
             for j in range(blocks):
                 p, stride = f"layer{i + 1}.{j}", 2 if i > 0 and j == 0 else 1
-                first = f"{p}.downsample.0.weight" in t or f"{p}.downsample.1.weight" in t
+                first = f"{p}.downsample.0.weight" in fn or f"{p}.downsample.1.weight" in fn
                 out = branch(x, p, stride, first)
-                identity = x
-                if f"{p}.downsample.0.weight" in t:
-                    identity = bn(conv(x, f"{p}.downsample.0", stride), f"{p}.downsample.1")
-                elif f"{p}.downsample.1.weight" in t:
-                    pooled = x
-                    if stride > 1:
-                        pooled = F.avg_pool2d(x, 2, stride, ceil_mode=True, count_include_pad=False)
-                    identity = bn(conv(pooled, f"{p}.downsample.1"), f"{p}.downsample.2")
-                x = F.relu(out + identity)
-        x = x.mean((2, 3))
-        return F.linear(x, t["fc.weight"], t["fc.bias"]).numpy()
-
-
-def main(names=None) -> int:
-    names = names or list(SPECS)
-    outputs = dict(np.load(DATA)) if DATA.exists() else {}
-    for name in names:
-        outputs[name] = forward(state_dict(name), plain.images(), name)
-    DATA.parent.mkdir(exist_ok=True)
-    np.savez_compressed(DATA, **{k: outputs[k] for k in sorted(outputs)})
-    print(f"wrote {DATA} ({', '.join(names)})")
-    return 0
+                x = F.relu(out + fn.shortcut(x, p, stride))
+        return fn.logits(x)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(
+        write_outputs(
+            DATA, lambda name: forward(state_dict(name), images(), name), sys.argv[1:] or SPECS
+        )
+    )

@@ -19,13 +19,20 @@ every norm-ReLU: `FilterResponseNormTlu2d` (FRN and TLU, eps 1e-5) and
 The stored outputs let the loading test run where PyTorch is not installed.
 """
 
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from torch_reference import SEED, SIDE, images
+from reference_parts import (
+    SEED,
+    SIDE,
+    Functional,
+    RandomWeights,
+    images,
+    make_divisible,
+    write_outputs,
+)
 
 __all__ = ["DATA", "SIDE", "SPECS", "forward", "images", "state_dict"]
 
@@ -79,12 +86,6 @@ SPECS = {
 # checked (test_timm_resnetv2.py), their random state dicts too big to make here.
 
 
-def make_divisible(v: float, divisor: int = 8) -> int:
-    """timm's `make_divisible` (round to the nearest multiple, never 10% below)."""
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
-
-
 def _stem_widths(spec: Spec, out: int) -> tuple[int, int]:
     return (3 * out // 8, out // 2) if spec.stem == "tiered" else (out // 2, out // 2)
 
@@ -92,25 +93,17 @@ def _stem_widths(spec: Spec, out: int) -> tuple[int, int]:
 def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict[str, np.ndarray]:
     """Random weights in timm's ResNetV2 layout, num_batches_tracked buffers included."""
     spec = SPECS[name]
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
+    w = RandomWeights(seed)
 
     def conv(key, out, cin, k, scale=1.0):
-        state[f"{key}.weight"] = rng.normal(
-            0, scale * math.sqrt(2 / (cin * k * k)), (out, cin, k, k)
-        )
+        w.conv(key, out, cin, k, gain=scale)
 
     def norm(key, channels):
-        state[f"{key}.weight"] = rng.uniform(0.3, 0.6, channels)
-        state[f"{key}.bias"] = rng.normal(0, 0.1, channels)
+        w.norm(key, channels, statistics=spec.norm == "batch")
         if spec.norm == "frn":  # TLU's threshold
-            state[f"{key}.tau"] = rng.normal(0, 0.2, channels)
+            w.state[f"{key}.tau"] = w.normal(0.2, channels)
         if spec.norm == "evos":  # the gate's slope
-            state[f"{key}.v"] = rng.uniform(0.5, 1.5, channels)
-        if spec.norm == "batch":
-            state[f"{key}.running_mean"] = rng.normal(0, 0.1, channels)
-            state[f"{key}.running_var"] = rng.uniform(0.5, 1.5, channels)
-            state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
+            w.state[f"{key}.v"] = w.rng.uniform(0.5, 1.5, channels)
 
     stem = make_divisible(64 * spec.width)
     if spec.stem in ("deep", "tiered"):
@@ -147,9 +140,8 @@ def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict[str
                 conv(f"{p}.downsample.conv", out, prev, 1)
             prev = out
     norm("norm", prev)
-    state["head.fc.weight"] = rng.normal(0, 1 / math.sqrt(prev), (num_classes, prev, 1, 1))
-    state["head.fc.bias"] = rng.normal(0, 0.1, num_classes)
-    return {k: v.astype("float32") if v.dtype == np.float64 else v for k, v in state.items()}
+    w.linear("head.fc", num_classes, prev, kernel=(1, 1))  # a 1x1 conv
+    return w.state_dict()
 
 
 def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.ndarray:
@@ -158,7 +150,8 @@ def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.n
     import torch.nn.functional as F
 
     spec = SPECS[name]
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
+    fn = Functional(state)
+    t = fn.t
 
     def conv(x, key, stride=1, padding=0):
         w = t[f"{key}.weight"]
@@ -189,7 +182,7 @@ def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.n
         return F.relu(x)
 
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
+        x = fn.input(x_nhwc)
         if spec.stem in ("deep", "tiered"):
             x = norm_act(conv(x, "stem.conv1", 2, 1), "stem.norm1")
             x = norm_act(conv(x, "stem.conv2", 1, 1), "stem.norm2")
@@ -227,16 +220,9 @@ def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.n
         return F.linear(x, t["head.fc.weight"][:, :, 0, 0], t["head.fc.bias"]).numpy()
 
 
-def main(names: list[str]) -> int:
-    """Writes the outputs of `names` (all SPECS if none) into DATA, keeping the others."""
-    outputs = dict(np.load(DATA)) if names and DATA.exists() else {}
-    for name in names or SPECS:
-        outputs[name] = forward(state_dict(name), images(), name)
-    DATA.parent.mkdir(exist_ok=True)
-    np.savez_compressed(DATA, **outputs)
-    print(f"wrote {DATA} ({', '.join(outputs)})")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(
+        write_outputs(
+            DATA, lambda name: forward(state_dict(name), images(), name), sys.argv[1:] or SPECS
+        )
+    )

@@ -22,13 +22,12 @@ timm's keys and shapes; `forward(state, x, name)` runs them with
 The stored outputs let the loading test run where PyTorch is not installed.
 """
 
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from torch_reference import SEED, images
+from reference_parts import SEED, Functional, RandomWeights, images, se_channels, write_outputs
 
 DATA = Path(__file__).parent / "data" / "torch_reference_variants.npz"
 
@@ -96,11 +95,6 @@ SPECS = {
 }
 
 
-def se_channels(channels: int, rd_ratio: float) -> int:
-    """timm's make_divisible(channels * rd_ratio, 8, round_limit=0.)."""
-    return max(8, int(channels * rd_ratio + 4) // 8 * 8)
-
-
 def stem_widths(spec: Spec) -> tuple[int, int, int]:
     """The deep stem's three widths (timm's create_stem): tiered (24, 32, 64) or (w, w, 2w)."""
     first = 3 * (spec.stem_width // 4) if spec.stem_type == "deep_tiered" else spec.stem_width
@@ -110,140 +104,48 @@ def stem_widths(spec: Spec) -> tuple[int, int, int]:
 def state_dict(name: str, num_classes: int = 1000, seed: int = SEED) -> dict[str, np.ndarray]:
     """Random weights in timm's layout of `name`, num_batches_tracked buffers included."""
     spec = SPECS[name]
-    rng = np.random.default_rng(seed)
-    state: dict[str, np.ndarray] = {}
-
-    def normal(std, shape):
-        return rng.standard_normal(shape, dtype=np.float32) * np.float32(std)
-
-    def uniform(low, high, n):
-        return rng.uniform(low, high, n).astype("float32")
-
-    def conv(key, out, cin, k, bias=False):
-        state[f"{key}.weight"] = normal(math.sqrt(2 / (cin * k * k)), (out, cin, k, k))
-        if bias:
-            state[f"{key}.bias"] = normal(0.1, out)
-
-    def bn(key, channels, gamma=(0.3, 0.6)):
-        state[f"{key}.weight"] = uniform(*gamma, channels)
-        state[f"{key}.bias"] = normal(0.1, channels)
-        state[f"{key}.running_mean"] = normal(0.1, channels)
-        state[f"{key}.running_var"] = uniform(0.5, 1.5, channels)
-        state[f"{key}.num_batches_tracked"] = np.array(100, dtype=np.int64)
-
-    if spec.stem_type:
-        first, second, inplanes = stem_widths(spec)
-        conv("conv1.0", first, 3, 3)
-        bn("conv1.1", first)
-        conv("conv1.3", second, first, 3)
-        bn("conv1.4", second)
-        conv("conv1.6", inplanes, second, 3)
-    else:
-        inplanes = 64
-        conv("conv1", inplanes, 3, 7)
-    bn("bn1", inplanes)
+    w = RandomWeights(seed, float32_draws=True)
+    inplanes = w.resnet_stem(stem_widths(spec) if spec.stem_type else None)
     if spec.replace_stem_pool:
-        conv("maxpool.0", inplanes, inplanes, 3)
-        bn("maxpool.1", inplanes)
-    expansion = 4 if spec.bottleneck else 1
-    for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512), spec.layers)):
-        stride = 1 if i == 0 else 2
-        for j in range(blocks):
-            p = f"layer{i + 1}.{j}"
-            out = planes * expansion
-            if spec.bottleneck:
-                width = int(math.floor(planes * (spec.base_width / 64)) * spec.cardinality)
-                conv(f"{p}.conv1", width, inplanes, 1)
-                bn(f"{p}.bn1", width)
-                conv(f"{p}.conv2", width, width // spec.cardinality, 3)
-                bn(f"{p}.bn2", width)
-                conv(f"{p}.conv3", out, width, 1)
-                bn(f"{p}.bn3", out, gamma=(0.1, 0.3))
-            else:
-                conv(f"{p}.conv1", planes, inplanes, 3)
-                bn(f"{p}.bn1", planes)
-                conv(f"{p}.conv2", planes, planes, 3)
-                bn(f"{p}.bn2", planes, gamma=(0.1, 0.3))
-            if spec.se_ratio is not None:
-                reduced = se_channels(out, spec.se_ratio)
-                conv(f"{p}.se.fc1", reduced, out, 1, bias=True)
-                conv(f"{p}.se.fc2", out, reduced, 1, bias=True)
-            if j == 0 and (stride != 1 or inplanes != out):
-                first = 1 if spec.avg_down else 0  # downsample.0 is the pool (an Identity at 1)
-                conv(f"{p}.downsample.{first}", out, inplanes, 1)
-                bn(f"{p}.downsample.{first + 1}", out)
-            inplanes, stride = out, 1
-    state["fc.weight"] = normal(1 / math.sqrt(inplanes), (num_classes, inplanes))
-    state["fc.bias"] = normal(0.1, num_classes)
-    return state
+        w.conv("maxpool.0", inplanes, inplanes, 3)
+        w.norm("maxpool.1", inplanes)
+
+    def se(p, channels):
+        w.se(f"{p}.se", channels, se_channels(channels, spec.se_ratio))
+
+    inplanes = w.resnet_layers(
+        spec.layers,
+        inplanes,
+        bottleneck=spec.bottleneck,
+        groups=spec.cardinality,
+        width_per_group=spec.base_width,
+        avg_down=spec.avg_down,
+        attention=se if spec.se_ratio is not None else None,
+    )
+    w.linear("fc", num_classes, inplanes)
+    return w.state_dict()
 
 
 def forward(state: dict[str, np.ndarray], x_nhwc: np.ndarray, name: str) -> np.ndarray:
     """The logits timm's ResNet computes (eval mode), with torch.nn.functional."""
     import torch
-    import torch.nn.functional as F
 
     spec = SPECS[name]
-    t = {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}
-
-    def conv(x, key, stride=1, padding=0, groups=1):
-        return F.conv2d(x, t[f"{key}.weight"], t.get(f"{key}.bias"), stride, padding, 1, groups)
-
-    def bn(x, key):
-        mean, var = t[f"{key}.running_mean"], t[f"{key}.running_var"]
-        return F.batch_norm(x, mean, var, t[f"{key}.weight"], t[f"{key}.bias"], False, 0.0, 1e-5)
-
+    fn = Functional(state)
     with torch.no_grad():
-        x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous()
-        if spec.stem_type:
-            x = F.relu(bn(conv(x, "conv1.0", 2, 1), "conv1.1"))
-            x = F.relu(bn(conv(x, "conv1.3", 1, 1), "conv1.4"))
-            x = F.relu(bn(conv(x, "conv1.6", 1, 1), "bn1"))
-        else:
-            x = F.relu(bn(conv(x, "conv1", 2, 3), "bn1"))
+        x = fn.resnet_stem(fn.input(x_nhwc), bool(spec.stem_type))
         if spec.replace_stem_pool:
-            x = F.relu(bn(conv(x, "maxpool.0", 2, 1), "maxpool.1"))
+            x = fn.conv_bn(x, "maxpool.0", "maxpool.1", 2, 1)
         else:
-            x = F.max_pool2d(x, 3, 2, 1)
-        for i, blocks in enumerate(spec.layers):
-            for j in range(blocks):
-                p = f"layer{i + 1}.{j}"
-                stride = 2 if i > 0 and j == 0 else 1
-                if spec.bottleneck:  # timm's Bottleneck: the stride on the 3x3
-                    out = F.relu(bn(conv(x, f"{p}.conv1"), f"{p}.bn1"))
-                    out = F.relu(
-                        bn(conv(out, f"{p}.conv2", stride, 1, spec.cardinality), f"{p}.bn2")
-                    )
-                    out = bn(conv(out, f"{p}.conv3"), f"{p}.bn3")
-                else:
-                    out = F.relu(bn(conv(x, f"{p}.conv1", stride, 1), f"{p}.bn1"))
-                    out = bn(conv(out, f"{p}.conv2", 1, 1), f"{p}.bn2")
-                if spec.se_ratio is not None:  # SEModule: mean, fc1, ReLU, fc2, sigmoid
-                    s = out.mean((2, 3), keepdim=True)
-                    out = out * torch.sigmoid(conv(F.relu(conv(s, f"{p}.se.fc1")), f"{p}.se.fc2"))
-                identity = x
-                if f"{p}.downsample.0.weight" in t:
-                    identity = bn(conv(x, f"{p}.downsample.0", stride), f"{p}.downsample.1")
-                elif f"{p}.downsample.1.weight" in t:  # downsample_avg
-                    pooled = x
-                    if stride > 1:
-                        pooled = F.avg_pool2d(x, 2, stride, ceil_mode=True, count_include_pad=False)
-                    identity = bn(conv(pooled, f"{p}.downsample.1"), f"{p}.downsample.2")
-                x = F.relu(out + identity)
-        x = x.mean((2, 3))
-        return F.linear(x, t["fc.weight"], t["fc.bias"]).numpy()
-
-
-def main(names: list[str]) -> int:
-    """Stores the logits of `names` (all networks if none), keeping the others stored."""
-    stored = dict(np.load(DATA)) if DATA.is_file() else {}
-    for name in names or SPECS:
-        stored[name] = forward(state_dict(name), images(), name)
-        DATA.parent.mkdir(exist_ok=True)
-        np.savez_compressed(DATA, **stored)  # after each, so an interrupted run keeps its part
-        print(f"wrote {name} to {DATA}", flush=True)
-    return 0
+            x = fn.F.max_pool2d(x, 3, 2, 1)
+        attention = (lambda out, p: fn.se(out, f"{p}.se")) if spec.se_ratio is not None else None
+        x = fn.resnet_layers(x, spec.layers, spec.bottleneck, attention=attention)
+        return fn.logits(x)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(
+        write_outputs(
+            DATA, lambda name: forward(state_dict(name), images(), name), sys.argv[1:] or SPECS
+        )
+    )
