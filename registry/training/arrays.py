@@ -164,7 +164,9 @@ class ImageArrays:
 
         return self._indexed(), load
 
-    def in_memory(self, image_size: tuple[int, int], fit=None):
+    def in_memory(
+        self, image_size: tuple[int, int], fit=None
+    ) -> tuple[tf.data.Dataset, tf.Tensor] | None:
         """(dataset of (index, label), the images as one tensor) when they need no fitting.
 
         That is when they are `image_size` already and `fit` keeps such an
