@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from registry.training.data import DataError
-from registry.training.decode import fit_uint8
+from registry.training.decode import changes_pixels, fit_uint8
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -158,17 +158,33 @@ class ImageArrays:
         taken from the array when it is loaded.
         """
         images = tf.constant(self.images)
-        elements = tf.data.Dataset.from_tensor_slices(
+
+        def load(index, label):
+            return fit_uint8(tf.gather(images, index), image_size, fit), label
+
+        return self._indexed(), load
+
+    def in_memory(
+        self, image_size: tuple[int, int], fit=None
+    ) -> tuple[tf.data.Dataset, tf.Tensor] | None:
+        """(dataset of (index, label), the images as one tensor) when they need no fitting.
+
+        That is when they are `image_size` already and `fit` keeps such an
+        image as it is (`load` would give the array's own pixels); else None,
+        and `image_dataset` loads each image with `elements`' `load`.
+        """
+        if tuple(self.images.shape[1:3]) != tuple(image_size) or changes_pixels(fit):
+            return None
+        return self._indexed(), tf.constant(self.images)
+
+    def _indexed(self) -> tf.data.Dataset:
+        """(index into `images`, label) of each image, in order."""
+        return tf.data.Dataset.from_tensor_slices(
             (
                 tf.constant(self._positions(), tf.int64),
                 tf.constant(self.labels, tf.int32),
             )
         )
-
-        def load(index, label):
-            return fit_uint8(tf.gather(images, index), image_size, fit), label
-
-        return elements, load
 
     def _positions(self) -> np.ndarray:
         if self.indices is None:

@@ -87,6 +87,13 @@ class ImageSource(Protocol):
         that turns one into `(uint8 image (height, width, 1 or 3), label)`, fitted to
         `image_size` by `fit` (`decode.fit_uint8`; None squashes)."""
 
+    def in_memory(
+        self, image_size: tuple[int, int], fit: EvalSpec | None = None
+    ) -> tuple[tf.data.Dataset, tf.Tensor] | None:
+        """(the elements of `elements`, every image as one uint8 tensor `(n, height, width, 1
+        or 3)` indexed by an element's first part) when the source holds its images in memory
+        already as `load` would give them; None when each has to be loaded (decoded, resized)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class ImageFolder:
@@ -199,6 +206,10 @@ class ImageFolder:
             return decode.load_resized(path, route, image_size, fit), label
 
         return elements, load
+
+    def in_memory(self, image_size: tuple[int, int], fit: EvalSpec | None = None) -> None:
+        """None: a folder's images are decoded from their files by the `load` of `elements`."""
+        return None
 
     def subset(self, indices: Sequence[int]) -> ImageFolder:
         """A folder of the images at `indices`, same classes, same root."""
@@ -346,7 +357,12 @@ def image_dataset(
     the dataset (a uniform reshuffle every epoch from memory); when they are
     not, the file list is shuffled before decoding (cheap: strings only).
     With a memory cache the first batch waits for the first full pass, since
-    the shuffle buffer has to fill.
+    the shuffle buffer has to fill. A source that holds its images in memory
+    already as they would be loaded (`in_memory`: arrays at `image_size`)
+    needs neither loading nor a cache: only indices are shuffled and shared,
+    and each batch is gathered with one op, as Keras' `fit` slices arrays;
+    the same seed gives the same order as a cache would (the shuffle sees
+    only how many elements there are), and no first pass is waited for.
 
     Args:
         source: ImageSource. An `ImageFolder` (what `scan_image_folder` or
@@ -426,51 +442,38 @@ def image_dataset(
         raise ValueError(f"Argument `channels` must be 1 or 3. Received: channels={channels!r}")
 
     n = len(source)
-    elements, load_native = source.elements(image_size, fit)
-    dataset = elements
-
-    def load(*element):
-        image, label = load_native(*element)
-        return decode.to_channels(image, channels), label
-
     parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
-    if cache == "auto":
-        cache = n * image_size[0] * image_size[1] * channels <= _cache_limit()
 
     def share(dataset):
         return _share_batches(dataset, batch_size, multiple, shard)
 
-    if cache is False:
-        if shuffle:
-            dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        dataset = share(dataset).map(load, **parallel)
-    elif cache is True:
-        dataset = dataset.map(load, **parallel).cache()
+    # Images held in memory already skip loading and the cache (a file cache
+    # asked for by name is still written). `per_batch`: the map that gathers
+    # a whole batch of them, when no per-image augmentation needs them singly.
+    held = source.in_memory(image_size, fit) if cache == "auto" or isinstance(cache, bool) else None
+    per_batch = None
+    if held is not None:
+        dataset, images = held
         if shuffle:
             dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
         dataset = share(dataset)
+
+        def gather(index, *rest):
+            return (decode.to_channels(tf.gather(images, index), channels), *rest)
+
+        if augment is None:
+            per_batch = gather
+        else:
+            dataset = dataset.map(gather, **parallel)
     else:
-        if shuffle:
-            # Fixed once, so the file cache does not hold images class by class.
-            dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=False)
-        # Only a fit that changes the pixels names another cache: a squash keeps the old one.
-        changed = (fit.model_dump_json(),) if decode.changes_pixels(fit) else ()
-        key = (source.cache_key(), channels, *changed)
-        cache_file = _cache_file(cache, repr(key), image_size)
-        dataset = dataset.map(load, **parallel).cache(cache_file)
-        if shuffle:
-            # A full buffer would hold the whole set in memory, which a file
-            # cache exists to avoid; the one-time shuffle above makes up for it.
-            per_image = image_size[0] * image_size[1] * channels
-            buffer = max(1, min(n, _cache_limit() // 4 // per_image))
-            dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-        dataset = share(dataset)
+        dataset = _loaded(source, image_size, fit, channels, cache, shuffle, seed, share, parallel)
     if augment is not None:
         dataset = augment(dataset)
+    dataset = dataset.batch(batch_size // count)
+    if per_batch is not None:
+        dataset = dataset.map(per_batch, **parallel)
     # Cast after batching: one op per batch, and the cache stays uint8.
-    dataset = dataset.batch(batch_size // count).map(
-        lambda images, labels: (tf.cast(images, tf.float32), labels), **parallel
-    )
+    dataset = dataset.map(lambda images, labels: (tf.cast(images, tf.float32), labels), **parallel)
     if multiple > 1 or count > 1:  # tf.data cannot count the batches after unbatch()
         full, rest = divmod(n, batch_size)
         batches = full + (rest >= multiple)
@@ -479,6 +482,56 @@ def image_dataset(
     dataset.class_names = list(source.class_names)
     dataset.file_paths = list(source.paths)
     return dataset
+
+
+def _loaded(
+    source: ImageSource,
+    image_size: tuple[int, int],
+    fit: EvalSpec | None,
+    channels: int,
+    cache: bool | str,
+    shuffle: bool,
+    seed: int | None,
+    share: Callable[[tf.data.Dataset], tf.data.Dataset],
+    parallel: dict,
+) -> tf.data.Dataset:
+    """The single `(uint8 image, label)` elements of `source`, loaded, cached and shuffled as
+    `image_dataset`'s `cache` says, then shared (`share`)."""
+    n = len(source)
+    elements, load_native = source.elements(image_size, fit)
+    dataset = elements
+
+    def load(*element):
+        image, label = load_native(*element)
+        return decode.to_channels(image, channels), label
+
+    if cache == "auto":
+        cache = n * image_size[0] * image_size[1] * channels <= _cache_limit()
+
+    if cache is False:
+        if shuffle:
+            dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        return share(dataset).map(load, **parallel)
+    if cache is True:
+        dataset = dataset.map(load, **parallel).cache()
+        if shuffle:
+            dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        return share(dataset)
+    if shuffle:
+        # Fixed once, so the file cache does not hold images class by class.
+        dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=False)
+    # Only a fit that changes the pixels names another cache: a squash keeps the old one.
+    changed = (fit.model_dump_json(),) if decode.changes_pixels(fit) else ()
+    key = (source.cache_key(), channels, *changed)
+    cache_file = _cache_file(cache, repr(key), image_size)
+    dataset = dataset.map(load, **parallel).cache(cache_file)
+    if shuffle:
+        # A full buffer would hold the whole set in memory, which a file
+        # cache exists to avoid; the one-time shuffle above makes up for it.
+        per_image = image_size[0] * image_size[1] * channels
+        buffer = max(1, min(n, _cache_limit() // 4 // per_image))
+        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    return share(dataset)
 
 
 def _share_batches(

@@ -119,6 +119,54 @@ def test_shards_of_a_batch_are_disjoint_and_make_the_whole_batch():
         assert not set(first.tolist()) & set(second.tolist())
 
 
+class OneByOne:
+    """The same arrays as a source that loads (and caches) each image, as a folder does."""
+
+    def __init__(self, arrays):
+        self.arrays = arrays
+
+    def __getattr__(self, name):
+        return getattr(self.arrays, name)
+
+    def __len__(self):
+        return len(self.arrays)
+
+    def in_memory(self, image_size, fit=None):
+        return None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(shuffle=True, seed=3),
+        dict(shuffle=False),
+        dict(shuffle=True, seed=4, batch_size=8, multiple=4, shard=(1, 2)),
+        dict(shuffle=True, seed=5, channels=1, augment="flip"),
+    ],
+    ids=["shuffled", "in order", "shard", "augmented grey"],
+)
+def test_arrays_at_the_input_size_give_the_batches_loading_each_image_gives(options):
+    """Arrays that need no resizing skip the per-image load and cache: the same batches, epochs."""
+    from registry.recipe.train_spec import AugmentSpec
+    from registry.training.augment import augment_images
+
+    x, y = class_images(5, 8)
+    arrays = ImageArrays.from_arrays(x, y)
+    assert arrays.in_memory((8, 8)) is not None and arrays.in_memory((9, 9)) is None
+    if options.get("augment"):
+        options["augment"] = augment_images(AugmentSpec(horizontal_flip=True), seed=1)
+    common = {"image_size": (8, 8), "batch_size": 16, **options}
+    held = image_dataset(arrays, **common)
+    first, second = batches(held), batches(held)  # two epochs
+    for cache in (True, False):
+        loaded = image_dataset(OneByOne(arrays), cache=cache, **common)
+        for mine, theirs in zip((first, second), (batches(loaded), batches(loaded))):
+            np.testing.assert_array_equal(mine[0], theirs[0])
+            np.testing.assert_array_equal(mine[1], theirs[1])
+    if options.get("shuffle"):
+        assert not np.array_equal(first[1], second[1])  # reshuffled each epoch
+
+
 def test_the_fingerprint_changes_with_one_pixel():
     x, y = class_images(2, 8)
     one = ImageArrays.from_arrays(x, y).fingerprint()
