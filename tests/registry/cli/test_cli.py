@@ -42,8 +42,8 @@ def test_validate_exits_2_with_the_located_error(tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     # The closest first; the Res2Net, ResNeSt and SK bottlenecks come after it.
-    expected = "bad.yaml: stages[0].block: unknown block 'bottlenek'. Did you mean 'bottle_neck' or "
-    assert expected in err
+    located = "bad.yaml: stages[0].block: unknown block 'bottlenek'."
+    assert f"{located} Did you mean 'bottle_neck' or " in err
     assert "Traceback" not in err
 
 
