@@ -266,11 +266,12 @@ def inception_conv(
     )
 
 
-def check_widths(argument: str, widths, convolutions: int) -> list[int]:
+def check_widths(argument: str, widths, convolutions: int, of: str = "the branch") -> list[int]:
     """`widths` as a list of `convolutions` positive ints, or an ArgumentError saying why.
 
     The Inception modules take each branch's widths as one argument, one
-    number per convolution of the branch in order.
+    number per convolution of the branch in order; a pruned bottleneck its
+    three convolutions' (`of`: what the convolutions are those of).
     """
     widths = [widths] if isinstance(widths, int) else list(widths)
     if len(widths) != convolutions or not all(
@@ -278,7 +279,7 @@ def check_widths(argument: str, widths, convolutions: int) -> list[int]:
     ):
         raise ArgumentError(
             argument,
-            f"expected {convolutions} positive int(s), the filters of each convolution of the "
-            f"branch in order. Received: {argument}={widths!r}",
+            f"expected {convolutions} positive int(s), the filters of each convolution of "
+            f"{of} in order. Received: {argument}={widths!r}",
         )
     return widths

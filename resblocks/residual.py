@@ -13,13 +13,15 @@ shortcut (`avg_down`, He et al. 2019), anti-aliased downsampling
 (`anti_alias`, Zhang 2019), dilation, stochastic depth and zero-init.
 """
 
+from collections.abc import Sequence
+
 import keras
 
 from resblocks.anti_alias import make_anti_alias
 from resblocks.arguments import given
 from resblocks.channel_attention import make_channel_attention
 from resblocks.checks import ArgumentError, check_one_of
-from resblocks.conv_bn import ConvBN
+from resblocks.conv_bn import ConvBN, check_widths
 from resblocks.residual_block import ResidualBlock, make_drop_path
 
 # Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
@@ -51,6 +53,10 @@ class PostActivationBlock(ResidualBlock):
         se_divisor: int. The SE bottleneck's width is rounded to a multiple
             of it: 8 as timm's `resnet.py` does; 1 keeps channels * se_ratio,
             as the original SENets (timm's `legacy_se*`) do.
+        eca_kernel_size: int or None. ECA's k, odd, with `attention="eca"`;
+            None for the paper's adaptive k of the branch's output channels.
+            A pruned network keeps the k of the width it was trained at
+            (timm's `ecaresnet50d_pruned`: 5 where 19 channels would give 3).
         anti_alias: str. "none", "avg" or "blur" (`ANTI_ALIASES`): the
             strided 3x3 convolves at stride 1 and a low-pass filter
             subsamples after it (`make_anti_alias`), as timm's `aa_layer`.
@@ -65,6 +71,7 @@ class PostActivationBlock(ResidualBlock):
         se_ratio: float | None = None,
         attention: str | None = None,
         se_divisor: int = 8,
+        eca_kernel_size: int | None = None,
         anti_alias: str = "none",
         avg_down: bool = False,
         down_kernel_size: int = 1,
@@ -90,7 +97,9 @@ class PostActivationBlock(ResidualBlock):
 
     def _make_tail(self) -> None:
         """The channel gate, the activation after the sum and stochastic depth, in that order."""
-        self.se = make_channel_attention(self.attention, self.se_ratio, self.se_divisor)
+        self.se = make_channel_attention(
+            self.attention, self.se_ratio, self.se_divisor, self.eca_kernel_size
+        )
         self.act = keras.layers.Activation(self.activation, name="out")
         self.drop_path = make_drop_path(self.drop_path_rate)
 
@@ -245,6 +254,14 @@ class BottleNeck(PostActivationBlock):
         reduce_first: int. conv1 outputs `width // reduce_first` channels,
             the 3x3 widens them back: SENet-154's bottleneck (Hu et al. 2018)
             halves its first 1x1 (2; timm's `block_reduce_first`).
+        conv_widths: list of 3 ints, or None. The output channels of conv1,
+            conv2 and conv3, in order, in place of the widths `filters`,
+            `groups`, `base_width` and `reduce_first` give; conv3's is the
+            block's output (and the projection's). A pruned bottleneck
+            (Aflalo et al. 2020; timm's `ecaresnet50d_pruned`, whose first
+            block is [47, 18, 19] where ResNet-50's is [64, 64, 256]):
+            `filters` then names the planes it was pruned from and sizes
+            nothing. None: the rule above.
 
     Keyword-only args, the family's variants (`PostActivationBlock`'s):
         se_ratio: float or None. Squeeze-and-excitation on the branch output
@@ -273,7 +290,8 @@ class BottleNeck(PostActivationBlock):
 
     Attributes:
         conv1, conv2, conv3: the `ConvBN` layers of the residual branch.
-        width: int. Channels of conv2 (and of conv1, divided by `reduce_first`).
+        width: int. Channels of conv2 (and of conv1, divided by
+            `reduce_first`), or `conv_widths[1]`.
         aa: the anti-aliasing pool after conv2, or None.
         se: the channel gate after conv3 (`SqueezeExcite` or
             `EfficientChannelAttention`), or None.
@@ -283,7 +301,8 @@ class BottleNeck(PostActivationBlock):
             `"expansion": 4` still loads, another value is refused).
 
     Input shape: `(batch, height, width, channels)`.
-    Output shape: `(batch, height / strides, width / strides, filters * expansion)`.
+    Output shape: `(batch, height / strides, width / strides, filters * expansion)`,
+    or `conv_widths[2]` channels.
     """
 
     expansion = 4
@@ -297,6 +316,7 @@ class BottleNeck(PostActivationBlock):
         groups: int = 1,
         base_width: int = 64,
         reduce_first: int = 1,
+        conv_widths: Sequence[int] | None = None,
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
@@ -308,23 +328,55 @@ class BottleNeck(PostActivationBlock):
                 "and this bottleneck strides its 1x1. Use stride_at='3x3' with anti-aliasing. "
                 f"Received: anti_alias={self.anti_alias!r}",
             )
-        self.width = bottleneck_width(filters, base_width, groups)
-        if self.width % reduce_first:
-            raise ArgumentError(
-                "reduce_first",
-                f"it must divide the bottleneck width {self.width}, which conv1 narrows by it. "
-                f"Received: reduce_first={reduce_first}",
-            )
+        first, self.width = self._inner_widths()
 
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
         self.aa = make_anti_alias(self.anti_alias, stride_3x3)  # None: conv2 strides itself
         stride_3x3 = stride_3x3 if self.aa is None else 1
-        self.conv1 = self.conv_bn(self.width // reduce_first, 1, stride_1x1, name="conv1")
+        self.conv1 = self.conv_bn(first, 1, stride_1x1, name="conv1")
         self.conv2 = self.conv_bn(
             self.width, 3, stride_3x3, groups=groups, dilation_rate=self.dilation, name="conv2"
         )
         self.conv3 = self.last_conv_bn(self.out_channels, 1, "conv3")
         self._make_tail()  # se, act, drop_path
+
+    def _inner_widths(self) -> tuple[int, int]:
+        """conv1's and conv2's channels: `conv_widths`, or the rule of `filters`."""
+        if self.conv_widths is None:
+            width = bottleneck_width(self.filters, self.base_width, self.groups)
+            if width % self.reduce_first:
+                raise ArgumentError(
+                    "reduce_first",
+                    f"it must divide the bottleneck width {width}, which conv1 narrows by it. "
+                    f"Received: reduce_first={self.reduce_first}",
+                )
+            return width // self.reduce_first, width
+        widths = check_widths("conv_widths", self.conv_widths, 3, "the block (conv1, conv2, conv3)")
+        for name, value, off in (
+            ("base_width", self.base_width, 64),
+            ("reduce_first", self.reduce_first, 1),
+        ):
+            if value != off:
+                raise ArgumentError(
+                    name,
+                    "it sizes conv1 and conv2 from `filters`, and `conv_widths` gives their "
+                    f"widths. Use one of them. Received: {name}={value!r}, "
+                    f"conv_widths={list(self.conv_widths)!r}",
+                )
+        if widths[0] % self.groups or widths[1] % self.groups:
+            raise ArgumentError(
+                "conv_widths",
+                "the grouped 3x3 needs its input and output widths divisible by "
+                f"groups={self.groups}. Received: conv_widths={widths!r}",
+            )
+        return widths[0], widths[1]
+
+    @property
+    def out_channels(self) -> int:
+        """conv3's width: `filters * expansion`, or `conv_widths[2]`."""
+        if self.conv_widths is None:
+            return self.filters * self.expansion
+        return self.conv_widths[2]
 
     def branch(self) -> list:
         return [self.conv1, self.conv2, self.aa, self.conv3]

@@ -216,7 +216,7 @@ def model_from_recipe(
             # it for dilation (per_block).
             others = {"strides": 1} if "strides" in stage.call.args else {}
             stride = {} if j == stage.strided_block else others
-            body.append(make(stage.call, name, **{**stride, **per_block[j]}))
+            body.append(make(stage.block_call(j), name, **{**stride, **per_block[j]}))
     head = make(recipe.head, "head") if include_top and recipe.head else None
     _check_input_size(recipe, body, where)
     try:

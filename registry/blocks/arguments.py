@@ -124,6 +124,10 @@ RULES: dict[str, Any] = {
     "anti_alias": Literal[ANTI_ALIASES],
     # timm's legacy SENets (SENet-154): docs/concepts/attention_and_tricks.md
     "se_divisor": Annotated[int, Field(ge=1, le=64)],
+    # ECA's k where the paper's rule is not wanted (a pruned network's): odd, checked by the block.
+    "eca_kernel_size": Annotated[int, Field(ge=1, le=31)] | None,
+    # A pruned bottleneck's convolutions, one width each in order (the block checks the count).
+    "conv_widths": Annotated[list[Width], Field(min_length=1, max_length=8)] | None,
     "down_kernel_size": Annotated[int, Field(ge=1, le=7)],
     "reduce_first": Annotated[int, Field(ge=1, le=64)],
     "stem_width": Annotated[int, Field(ge=1, le=8192)],

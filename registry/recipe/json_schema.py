@@ -24,6 +24,8 @@ def recipe_schema() -> dict[str, Any]:
         for name in [n for kind in kinds for n in list_blocks(kind=kind)]:
             args = get_block(name).args.model_json_schema()
             properties = {**structural, **args.get("properties", {}), "block": {"const": name}}
+            if "per_block" in structural:  # each block's own arguments: this block's, all optional
+                properties["per_block"] = per_block_schema(structural["per_block"], args)
             variants.append(
                 {
                     "title": name,
@@ -38,3 +40,16 @@ def recipe_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "resblocks recipe"
     return schema
+
+
+def per_block_schema(structural: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """A stage's `per_block`: a list of mappings of the block's arguments, none required.
+
+    `strides` is the stage's (validation refuses it there too).
+    """
+    own = {k: v for k, v in args.get("properties", {}).items() if k != "strides"}
+    item = {"type": "object", "properties": own, "additionalProperties": False}
+    return {
+        "anyOf": [{"type": "array", "items": item}, {"type": "null"}],
+        "description": structural.get("description", ""),
+    }

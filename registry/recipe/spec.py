@@ -51,6 +51,11 @@ class StageSpec(BlockCall):
     )
     name: LayerName | None = Field(None, description='Layer-name prefix (default "stage<N>").')
     tap: Identifier | None = Field(None, description="Feature name of the stage's output, e.g. c3.")
+    per_block: Annotated[list[dict[Identifier, Any]], Field(max_length=1000)] | None = Field(
+        None,
+        description="One mapping per block (as many as `repeats`): arguments of that block, "
+        "merged over the stage's own ({} keeps them). A pruned network's widths, block by block.",
+    )
 
 
 class HeadSpec(BlockCall):

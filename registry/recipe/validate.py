@@ -16,7 +16,7 @@ from registry.blocks import Entry, get_block, list_blocks
 from registry.errors import Problem, RecipeError, short_repr
 from registry.names import unknown_name_message
 from registry.recipe.messages import problems_of
-from registry.recipe.spec import BlockCall, RecipeSpec, ReferenceSpec
+from registry.recipe.spec import BlockCall, RecipeSpec, ReferenceSpec, StageSpec
 from registry.recipe.train_spec import TrainSpec
 
 
@@ -37,7 +37,12 @@ class Call:
 
 @dataclass(frozen=True)
 class Stage:
-    """A run of `repeats` blocks of one kind, named `layer_names`."""
+    """A run of `repeats` blocks of one kind, named `layer_names`.
+
+    `call` holds the stage's arguments; `per_block`, where the recipe gives
+    it, one `Call` per block with that block's own arguments merged over
+    them (`block_call(j)` reads either).
+    """
 
     call: Call
     repeats: int
@@ -45,6 +50,11 @@ class Stage:
     tap: str | None
     layer_names: list[str]
     stride_at_block: str = "first"
+    per_block: tuple[Call, ...] = ()
+
+    def block_call(self, j: int) -> Call:
+        """The block `j`'s call: its own with `per_block`, else the stage's."""
+        return self.per_block[j] if self.per_block else self.call
 
     @property
     def strided_block(self) -> int:
@@ -120,6 +130,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
             stage, f"stages[{i}]", ("block", "stem"), spec.defaults, used_defaults, stage_problems
         )
         name = stage.name or f"stage{i + 1}"
+        per_block = _per_block(stage, call, f"stages[{i}]", stage_problems)
         stages.append(
             Stage(
                 call,
@@ -128,6 +139,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str = "<recipe given in code
                 stage.tap,
                 _layer_names(name, stage.repeats),
                 stage.stride_at_block,
+                per_block,
             )
         )
         if "stride_at_block" in stage.model_fields_set and call is not None:
@@ -288,6 +300,58 @@ def _call(spec: BlockCall, location: str, kinds, defaults, used_defaults, proble
                     problems.append(problem)
     name = entry.alias_of or entry.name  # an old name is recorded as the new one
     return Call(name, entry, args.model_dump(exclude_unset=True), location)
+
+
+def _per_block(
+    stage: StageSpec, call: Call | None, location: str, problems: list[Problem]
+) -> tuple[Call, ...]:
+    """A stage's `per_block`: one call per block, each mapping merged over the stage's arguments.
+
+    Refused, at `stages[i].per_block...`: a list whose length is not
+    `repeats`, a stage key (`repeats`, `tap`, ...) or `strides` in a
+    mapping, and an argument the block does not take or a bad value, as
+    the block's argument model words it.
+    """
+    if stage.per_block is None or call is None:  # none given, or the block is already wrong
+        return ()
+    where = f"{location}.per_block"
+    if len(stage.per_block) != stage.repeats:
+        problems.append(
+            Problem(
+                where,
+                f"gives {len(stage.per_block)} mapping(s), but the stage has repeats: "
+                f"{stage.repeats}. Give one mapping per block, in order ({{}} for a block "
+                "that keeps the stage's arguments), or change repeats.",
+            )
+        )
+        return ()
+    calls, stage_keys = [], [k for k in StageSpec.model_fields if k != "block"]
+    for j, own in enumerate(stage.per_block):
+        located = f"{where}[{j}]"
+        refused = [k for k in own if k in (*stage_keys, "block", "strides")]
+        for key in refused:
+            problems.append(Problem(f"{located}.{key}", _NOT_PER_BLOCK.get(key, _STAGE_KEY)))
+        try:
+            args = call.entry.args.model_validate({**call.args, **own})
+        except ValidationError as error:
+            items = [
+                item for item in error.errors() if not item["loc"] or item["loc"][0] not in refused
+            ]
+            problems.extend(problems_of(items, located, call.entry.args, block=call.block))
+            continue
+        if not refused:
+            calls.append(Call(call.block, call.entry, args.model_dump(exclude_unset=True), located))
+    return tuple(calls) if len(calls) == stage.repeats else ()
+
+
+# Why a key cannot be one block's own (`stages[i].per_block[j].KEY`).
+_STAGE_KEY = "a key of the stage, not an argument of its blocks. Give it on the stage itself."
+_NOT_PER_BLOCK = {
+    "block": "every block of a stage is of the stage's kind. Start another stage for another "
+    "block.",
+    "strides": "the stage's `strides` goes to its first block (its last with stride_at_block: "
+    "last) and the others get 1. Give strides on the stage, or start another stage.",
+}
 
 
 def _merged(problems: list[Problem]) -> list[Problem]:
