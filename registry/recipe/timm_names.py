@@ -66,6 +66,9 @@ TIMM_RECIPES = {
     "ecaresnet200d": "ecaresnet200d",
     "ecaresnet269d": "ecaresnet269d",
     "ecaresnetlight": "ecaresnetlight",
+    # Pruned (each block's widths its own: a stage's `per_block`).
+    "ecaresnet50d_pruned": "ecaresnet50d_pruned",
+    "ecaresnet101d_pruned": "ecaresnet101d_pruned",
     "ecaresnext26t_32x4d": "ecaresnext26t_32x4d",
     "ecaresnext50t_32x4d": "ecaresnext50t_32x4d",
     "resnetaa34d": "resnetaa34d",
