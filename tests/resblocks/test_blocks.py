@@ -206,20 +206,22 @@ SETTINGS = (
     "normalization norm_groups weight_standardization"
 )
 # attention (SE or ECA), anti_alias (timm's ECA and anti-aliased ResNets), se_divisor and
-# down_kernel_size (timm's legacy SENets) are new; their defaults are the old blocks, so a
-# file saved without them loads as before.
+# down_kernel_size (timm's legacy SENets) and eca_kernel_size (timm's pruned ECA-ResNets) are
+# new; their defaults are the old blocks, so a file saved without them loads as before.
 VARIANTS = (
-    "se_ratio attention se_divisor anti_alias avg_down down_kernel_size dilation "
-    "drop_path_rate zero_init_last"
+    "se_ratio attention se_divisor eca_kernel_size anti_alias avg_down down_kernel_size "
+    "dilation drop_path_rate zero_init_last"
 )
 # The config keys each layer had in the last release: saved .keras files hold them.
 CONFIG_KEYS = {
     "ConvBN": "filters kernel_size strides padding bn_scale groups dilation_rate "
     f"bn_gamma_initializer {SETTINGS}",
-    # last_activation and reduce_first are new (timm's legacy SENets); off by default.
+    # last_activation and reduce_first are new (timm's legacy SENets), conv_widths too (its
+    # pruned ECA-ResNets); off by default.
     "ResBlock": f"filters strides shortcut last_activation {VARIANTS} {SETTINGS}",
     "BottleNeck": (
-        f"filters strides stride_at shortcut groups base_width reduce_first {VARIANTS} {SETTINGS}"
+        "filters strides stride_at shortcut groups base_width reduce_first conv_widths "
+        f"{VARIANTS} {SETTINGS}"
     ),
     # avg_down is new (timm's resnetv2_50d); False is the old block.
     "PreActResBlock": f"filters strides shortcut stride_shortcut avg_down dropout {SETTINGS}",
