@@ -16,6 +16,8 @@
 - `built(name, ...)`: a model built once per test run, for read-only uses.
 - `assert_keras_round_trip(layer, shape, tmp_path)`: a layer alone survives
   a safe .keras round trip.
+- `measures(name)`: a recipe's parameter counts and layer classes, one
+  build per test run.
 - `trainable_parameters(layer)`, and `trainable_parameters_test(counts)`:
   the test that recipes have the trainable parameters counted elsewhere.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import dataclasses
 import functools
 import inspect
 import os
@@ -273,19 +276,40 @@ def blocks(name: str) -> int:
     return sum(stage.repeats for stage in load_recipe(name).stages)
 
 
+@dataclasses.dataclass(frozen=True)
+class Measures:
+    """What the tests read off a recipe's model at its small input, default classes.
+
+    `params`: Keras' count_params (BN statistics included); `trainable`:
+    what PyTorch's sum(p.numel()) counts; `layout`: see `layout`.
+    """
+
+    params: int
+    trainable: int
+    layout: frozenset[str]
+
+
 @functools.cache
-def _measured(name: str) -> tuple[int, frozenset[str]]:
-    """(parameters, layout) of a recipe, read off its model at its small input."""
-    model = built(name)
+def measures(name: str) -> Measures:
+    """A recipe's `Measures`, from one build per test run.
+
+    `representatives()` measures every recipe that is not large while
+    pytest collects; the count tests read the same measures, so the build
+    they share is not repeated (a model kept in `built` would be evicted
+    long before them).
+    """
+    model = build(name, input_shape=small_shape(name))
     classes = {type(layer) for layer in sublayers(model, recursive=True)}
-    return model.count_params(), frozenset(
-        c.__name__ for c in classes if c.__module__.startswith("resblocks.")
+    return Measures(
+        model.count_params(),
+        trainable_parameters(model),
+        frozenset(c.__name__ for c in classes if c.__module__.startswith("resblocks.")),
     )
 
 
 def parameters(name: str) -> int:
     """A recipe's parameter count (Keras' count, BN statistics included)."""
-    return _measured(name)[0]
+    return measures(name).params
 
 
 @functools.cache
@@ -299,11 +323,20 @@ def is_large(name: str) -> bool:
 
 
 def recipe_params(names=None, *, marks=()) -> list:
-    """`pytest.param`s of recipe names (all shipped recipes by default), large ones marked slow."""
+    """`pytest.param`s of recipe names (all shipped recipes by default), large ones marked slow.
+
+    An entry may be a tuple whose first item is the recipe name, for a
+    parametrization by `name, expected, ...`.
+    """
     names = list_models() if names is None else names
+    rows = [n if isinstance(n, tuple) else (n,) for n in names]
     return [
-        pytest.param(n, id=n, marks=[*marks, pytest.mark.slow] if is_large(n) else list(marks))
-        for n in names
+        pytest.param(
+            *row,
+            id="-".join(map(str, row)),
+            marks=[*marks, pytest.mark.slow] if is_large(row[0]) else list(marks),
+        )
+        for row in rows
     ]
 
 
@@ -315,7 +348,7 @@ def layout(name: str) -> frozenset[str]:
     convolution, a zero-padding shortcut or a channel gate makes another.
     Keras' own layers do not count: a dropout rate is an argument.
     """
-    return _measured(name)[1]
+    return measures(name).layout
 
 
 def representatives(names=None) -> list[str]:
@@ -373,15 +406,15 @@ def trainable_parameters(layer) -> int:
 def trainable_parameters_test(counts: dict[str, int]):
     """A test that each recipe of `counts` has that many trainable parameters.
 
-    Parametrized by `recipe_params` (large recipes slow), each model shared
-    through `built`. A test module assigns it to its own test name, which
+    Parametrized by `recipe_params` (large recipes slow), each count read
+    from the recipe's `measures`. A test module assigns it to its own test name, which
     keeps the counts beside what they document and the test ids per module:
     `test_trainable_parameters_equal_timms = trainable_parameters_test(TRAINABLE)`.
     """
 
     @pytest.mark.parametrize("name", recipe_params(list(counts)))
     def test(name):
-        assert trainable_parameters(built(name)) == counts[name]
+        assert measures(name).trainable == counts[name]
 
     return test
 

@@ -1,14 +1,17 @@
 """Every shipped recipe: validates, builds, runs, and round-trips through .keras.
 
-Each recipe is built once, at a small input, and shared by the tests: the
-parameter count does not depend on the input size. Forward passes are eager
-calls; `predict` would trace a graph of hundreds of layers for one batch.
+Each recipe is built at a small input: the parameter count does not
+depend on the input size. The counts come from `helpers.measures`, the one
+build per run that `representatives()` makes of each recipe while pytest
+collects; recipes of more than 20 blocks are counted in `make test-slow`.
+Forward passes are eager calls; `predict` would trace a graph of hundreds
+of layers for one batch.
 """
 
 import keras
 import numpy as np
 import pytest
-from helpers import built, recipe_params, small_shape, trainable_parameters
+from helpers import built, measures, recipe_params, small_shape
 
 from registry import build
 
@@ -48,11 +51,12 @@ KERAS_APPLICATIONS = [
 ]
 
 
-@pytest.mark.parametrize("name, num_classes, expected", KERAS_APPLICATIONS)
+@pytest.mark.parametrize("name, num_classes, expected", recipe_params(KERAS_APPLICATIONS))
 def test_parameter_count_equals_keras_applications(name, num_classes, expected):
-    assert (
-        small_model(name, None if num_classes == 1000 else num_classes).count_params() == expected
-    )
+    if num_classes == 1000:  # the recipe's own head
+        assert measures(name).params == expected
+    else:
+        assert small_model(name, num_classes).count_params() == expected
 
 
 # Trainable parameters only: torchvision's resnet18/34 (no conv biases),
@@ -105,9 +109,9 @@ TRAINABLE = [
 ]
 
 
-@pytest.mark.parametrize("name, expected", TRAINABLE)
+@pytest.mark.parametrize("name, expected", recipe_params(TRAINABLE))
 def test_trainable_parameters_equal_the_reference(name, expected):
-    assert trainable_parameters(small_model(name)) == expected
+    assert measures(name).trainable == expected
 
 
 def test_layer_names_follow_keras_applications():

@@ -2,8 +2,8 @@
 
 Counted from timm 1.0.31's models, `sum(p.numel() for p in
 create_model(name).parameters())` at 1000 classes. Each model is built at a
-small input (the count does not depend on it) and shared through
-`helpers.built`; the big ones are slow-marked by `recipe_params`.
+small input (the count does not depend on it) and counted once, in
+`helpers.measures`; the big ones are slow-marked by `recipe_params`.
 """
 
 from helpers import trainable_parameters_test

@@ -73,10 +73,10 @@ def test_inception_resnet_with_its_preprocessing_gives_heatmaps_in_0_1_at_the_in
     assert 0.0 <= heatmaps.min() and heatmaps.max() <= 1.0
 
 
-# Every shipped recipe. `make test` runs one of each layout, whose models
-# `representatives()` has built at collection (9 heatmaps: about 14 s on a
-# loaded 2-core machine); the others, large ones included, are slow, since
-# building all 19 that are not large again costs about a minute there.
+# Every shipped recipe. `make test` runs the representatives (every layer
+# class: 12 heatmaps, 20 s on a loaded 2-core machine); the others, large
+# ones included, are slow: building the other 80 that are not large again
+# would cost about two minutes there.
 @pytest.mark.parametrize("name", representative_params(list_models()))
 def test_every_shipped_recipe_gives_heatmaps(name):
     """Grad-CAM (what `resblocks explain` draws) on each recipe at its small input, random weights.
