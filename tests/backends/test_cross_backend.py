@@ -49,15 +49,14 @@ def compare(result, reference: dict, direction: str) -> None:
 
 # `make test` compares the smallest network of each layout: the smallest
 # recipe made of each set of layer classes (helpers.representatives) with
-# one block per stage (exchange.SHALLOW). The training step, three per case
-# (a step on JAX runs op by op: 40 to 80 s a case even at one block per
-# stage, measured on 2 busy cores), is compared there on the
-# representatives of at most TRAIN_PARAMS parameters at full size (the
-# CIFAR nets and ResNet-18: basic blocks with every shortcut, and
-# pre-activation); the grouped convolution trains on every backend in
-# tests/resblocks. `make test-slow` compares every full recipe (all 34 took
-# about 25 minutes on 2 cores), with the training step on each
-# representative.
+# one block per stage (exchange.SHALLOW). The training step, three per
+# case (compiled on JAX: 6.6 s for resnest14d on 2 cores), is compared
+# there on the representatives of at most TRAIN_PARAMS parameters at full
+# size (5 of the 12: preact_resnet18_cifar, resnetblur18, resnest14d,
+# skresnet18 and fashion_mnist_best); the grouped convolution trains on
+# every backend in tests/resblocks. `make test-slow` compares every full
+# recipe (34 took about 25 minutes on 2 cores), with the training step on
+# each representative.
 TRAIN_PARAMS = 12_000_000
 
 
