@@ -29,10 +29,12 @@ BACKEND_EXTRAS = cpu,test,$*
 # run in about 0.6 of the time of one (TensorFlow's suite, 2 cores: 1,450 s
 # in one process, 875 s in two). --dist loadfile keeps each test file in
 # one process, so a module's fixtures (a trained run, its exports, the
-# cross-backend test's JAX and PyTorch workers) are made once.
+# cross-backend test's JAX and PyTorch workers) are made once; the files go
+# out in the order pytest collects them (--no-loadscope-reorder: by number
+# of tests, the cross-backend test's 12 long cases would start last).
 # `make test TEST_PROCESSES=0` runs the suite in this process.
 TEST_PROCESSES ?= 2
-PYTEST := python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile --durations=25
+PYTEST := python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder --durations=25
 
 # $(call timed,PART,COMMAND): runs COMMAND and says how long it took.
 timed = start=$$(date +%s); $(2); status=$$?; \
