@@ -32,9 +32,12 @@ BACKEND_EXTRAS = cpu,test,$*
 # cross-backend test's JAX and PyTorch workers) are made once; the files go
 # out in the order pytest collects them (--no-loadscope-reorder: by number
 # of tests, the cross-backend test's 12 long cases would start last).
-# `make test TEST_PROCESSES=0` runs the suite in this process.
+# `make test TEST_PROCESSES=0` runs the suite in this process. PyTorch's
+# suite always does: 48 s in one process, 151 s in two (its demo training
+# took 83 s instead of 10, PyTorch's threads contending for the cores).
 TEST_PROCESSES ?= 2
-PYTEST := python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder --durations=25
+test-torch: TEST_PROCESSES = 0
+PYTEST = python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder --durations=25
 
 # $(call timed,PART,COMMAND): runs COMMAND and says how long it took.
 timed = start=$$(date +%s); $(2); status=$$?; \
