@@ -9,6 +9,7 @@ from resblocks.conv_bn import ConvBN
 from resblocks.drop_path import DropPath
 from resblocks.efficient_channel_attention import EfficientChannelAttention
 from resblocks.embedding import Embedding
+from resblocks.global_context import GlobalContext
 from resblocks.grouped_conv import GroupedConv2D
 from resblocks.heads import Classifier
 from resblocks.inception_modules import Mixed5b, ReductionA, ReductionB
@@ -63,6 +64,7 @@ __all__ = [
     "Embedding",
     "EvoNormS0",
     "FilterResponseNormalization",
+    "GlobalContext",
     "GroupedConv2D",
     "InceptionResBlock17",
     "InceptionResBlock17V1",

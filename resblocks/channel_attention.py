@@ -1,10 +1,12 @@
-"""The channel gate of a residual branch, by kind: squeeze-and-excitation or ECA.
+"""The channel gate of a residual branch, by kind: squeeze-and-excitation, ECA or global context.
 
 Both gate the branch's output channel by channel before the sum with the
 shortcut, and both sit where timm's blocks keep them (`block.se`, its
 `attn_layer`): SE (Hu et al. 2018) with a bottleneck of `se_ratio` times
 the channels, ECA (Wang et al. 2020) with a 1-d convolution across
-channels. One argument, `attention`, chooses; `se_ratio` alone still means
+channels; global context (Cao et al. 2019, GCNet) adds a softmax-pooled,
+transformed context vector instead of gating (timm's "gca", at its ratio
+1/8). One argument, `attention`, chooses; `se_ratio` alone still means
 SE, as recipes wrote it before ECA existed. `eca_kernel_size` fixes ECA's k
 where the paper's rule would read it off the channels: a pruned network
 (timm's `ecaresnet50d_pruned`) keeps the k of the width it was trained at.
@@ -12,10 +14,11 @@ where the paper's rule would read it off the channels: a pruned network
 
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.efficient_channel_attention import EfficientChannelAttention
+from resblocks.global_context import GlobalContext
 from resblocks.squeeze_excite import SqueezeExcite
 
 # The channel gates a block can have; None for none.
-ATTENTIONS = (None, "se", "eca")
+ATTENTIONS = (None, "se", "eca", "gc")
 # SE's width when `attention="se"` says nothing of it: r = 16, the paper's and timm's.
 DEFAULT_SE_RATIO = 1 / 16
 
@@ -56,6 +59,13 @@ def check_attention(
             "channels). Use se_ratio=None with attention='eca', or attention='se'. "
             f"Received: se_ratio={se_ratio!r}",
         )
+    if attention == "gc" and se_ratio is not None:
+        raise ArgumentError(
+            "se_ratio",
+            "it sizes SE's bottleneck; the global context block's transform is 1/8 of the "
+            "channels, as timm's 'gca'. Use se_ratio=None with attention='gc', or "
+            f"attention='se'. Received: se_ratio={se_ratio!r}",
+        )
 
 
 def attention_kind(attention: str | None, se_ratio: float | None) -> str | None:
@@ -68,8 +78,9 @@ def make_channel_attention(
     se_ratio: float | None,
     se_divisor: int = 8,
     eca_kernel_size: int | None = None,
+    name: str = "se",
 ):
-    """The gate of a residual branch, named `se` as in timm, or None for none.
+    """The gate of a residual branch, named `se` as in timm's resnet.py unless `name`, or None.
 
     `se_divisor` rounds SE's bottleneck width (`SqueezeExcite`'s `divisor`);
     `eca_kernel_size` is ECA's k (None: the paper's, from the channels).
@@ -78,8 +89,10 @@ def make_channel_attention(
     kind = attention_kind(attention, se_ratio)
     if kind == "se":
         return SqueezeExcite(
-            DEFAULT_SE_RATIO if se_ratio is None else se_ratio, se_divisor, name="se"
+            DEFAULT_SE_RATIO if se_ratio is None else se_ratio, se_divisor, name=name
         )
     if kind == "eca":
-        return EfficientChannelAttention(eca_kernel_size, name="se")
+        return EfficientChannelAttention(eca_kernel_size, name=name)
+    if kind == "gc":
+        return GlobalContext(name=name)
     return None

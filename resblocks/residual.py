@@ -27,6 +27,10 @@ from resblocks.residual_block import ResidualBlock, make_drop_path
 # Which convolution of a bottleneck strides: the first 1x1 (He et al. 2015,
 # keras.applications) or the 3x3 (torchvision's "ResNet v1.5").
 STRIDE_AT = ("1x1", "3x3")
+# Where a bottleneck's channel gate sits: after the last 1x1, on the block's
+# output width (timm's resnet.py, the SE paper), or after the 3x3, on the
+# bottleneck width (timm's byobnet.py `BottleneckBlock`: gcresnet50t).
+ATTENTION_AT = ("last", "3x3")
 
 
 def last_gamma(zero_init_last: bool) -> str:
@@ -274,6 +278,10 @@ class BottleNeck(PostActivationBlock):
             a 2x2 average pool or a `BlurPool2D` subsamples its activated
             output (Zhang 2019; timm's resnetaa50d and resnetblur50). Needs
             `stride_at="3x3"`. "none" strides the 3x3 itself.
+        attention_at: str. Where the gate sits (`ATTENTION_AT`): "last",
+            after conv3, before the sum (timm's resnet.py); "3x3", after
+            the 3x3 (and its anti-aliasing), before conv3, as timm's
+            byobnet.py `BottleneckBlock` places its `attn` (gcresnet50t).
         dilation: int. Dilation rate of the 3x3 convolution (DeepLab; torchvision's
             `replace_stride_with_dilation`): the receptive field grows as if
             the network had strided, but the map keeps its size.
@@ -293,8 +301,9 @@ class BottleNeck(PostActivationBlock):
         width: int. Channels of conv2 (and of conv1, divided by
             `reduce_first`), or `conv_widths[1]`.
         aa: the anti-aliasing pool after conv2, or None.
-        se: the channel gate after conv3 (`SqueezeExcite` or
-            `EfficientChannelAttention`), or None.
+        se: the channel gate after conv3 (`SqueezeExcite`,
+            `EfficientChannelAttention` or `GlobalContext`), or None.
+        attn: the gate after the 3x3 with `attention_at="3x3"`, or None.
         downsample, act, drop_path, shortcut_kind: as in `ResBlock`.
         expansion: int. Output channels per bottleneck channel: 4, as in
             the paper (a class attribute, as timm's; a saved config's
@@ -317,10 +326,12 @@ class BottleNeck(PostActivationBlock):
         base_width: int = 64,
         reduce_first: int = 1,
         conv_widths: Sequence[int] | None = None,
+        attention_at: str = "last",
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
         check_one_of("stride_at", stride_at, STRIDE_AT)
+        check_one_of("attention_at", attention_at, ATTENTION_AT)
         if stride_at == "1x1" and self.anti_alias in ("avg", "blur"):
             raise ArgumentError(
                 "anti_alias",
@@ -339,6 +350,10 @@ class BottleNeck(PostActivationBlock):
         )
         self.conv3 = self.last_conv_bn(self.out_channels, 1, "conv3")
         self._make_tail()  # se, act, drop_path
+        self.attn = None
+        if attention_at == "3x3":  # the gate moves inside the branch, named as in byobnet.py
+            gate = (self.attention, self.se_ratio, self.se_divisor, self.eca_kernel_size)
+            self.attn, self.se = make_channel_attention(*gate, name="attn"), None
 
     def _inner_widths(self) -> tuple[int, int]:
         """conv1's and conv2's channels: `conv_widths`, or the rule of `filters`."""
@@ -379,11 +394,13 @@ class BottleNeck(PostActivationBlock):
         return self.conv_widths[2]
 
     def branch(self) -> list:
-        return [self.conv1, self.conv2, self.aa, self.conv3]
+        return [self.conv1, self.conv2, self.aa, self.attn, self.conv3]
 
     def residual(self, x, training=None):
         x = self.conv1(x, training=training)  # 1x1: reduce to the bottleneck width
         x = self.conv2(x, training=training)  # 3x3 at that width
         if self.aa is not None:  # the subsampling, low-pass filtered
             x = self.aa(x)
+        if self.attn is not None:  # the gate at the bottleneck width (attention_at="3x3")
+            x = self.attn(x)
         return self.conv3(x, training=training)  # 1x1: expand by 4

@@ -203,7 +203,9 @@ class DeepStem(ChainLayer, ConvBNLayer):
     a 3x3/2 conv-BN-ReLU of `filters` channels in place of the max-pool
     (`conv_pool`, timm's `replace_stem_pool`); timm's anti-aliased networks
     put an anti-aliased pool there (`anti_alias`, as in `ResNetStem`).
-
+    timm's byobnet.py stem without a pool (`stem_pool=""`: gcresnet50t)
+    strides its third convolution instead (`stride_last`), so the stem
+    still reduces by 4.
 
     With `pre_activation`, the third convolution is bare (no BN, no ReLU), as
     in timm's ResNetV2 `resnetv2_50d`: the first block's pre-activation
@@ -224,6 +226,9 @@ class DeepStem(ChainLayer, ConvBNLayer):
         pre_activation: bool. The third convolution has no BN or ReLU.
         pool_padding: str. How the max-pool pads: "zeros", "-inf" or
             "ceil" (`POOL_PADDINGS`, `stem_max_pool`).
+        stride_last: bool. The third convolution strides by 2 as well, in
+            place of any pool (so `max_pool` and `conv_pool` must be False):
+            timm's byobnet `Stem` with `stem_pool=""`.
 
     Keyword-only args, the settings of the `ConvBN`s (`ConvBNLayer`'s):
         activation: str. The nonlinearity after each BN.
@@ -250,6 +255,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
         anti_alias: str = "none",
         pre_activation: bool = False,
         pool_padding: str = "zeros",
+        stride_last: bool = False,
         **kwargs,
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
@@ -258,6 +264,14 @@ class DeepStem(ChainLayer, ConvBNLayer):
                 "conv_pool",
                 "the strided convolution replaces the max-pool, so it needs max_pool=False. "
                 f"Received: conv_pool={conv_pool!r} with max_pool={max_pool!r}",
+            )
+        if stride_last and (max_pool or conv_pool or pre_activation):
+            raise ArgumentError(
+                "stride_last",
+                "the strided third convolution replaces the pool, so it needs max_pool=False "
+                "and conv_pool=False (and a third conv-BN-ReLU: pre_activation=False). "
+                f"Received: stride_last=True with max_pool={max_pool!r}, "
+                f"conv_pool={conv_pool!r}, pre_activation={pre_activation!r}",
             )
         if pre_activation:
             third = keras.layers.Conv2D(
@@ -269,7 +283,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
                 name="conv3",
             )
         else:
-            third = self.conv_bn(filters, 3, name="conv3")
+            third = self.conv_bn(filters, 3, 2 if stride_last else 1, name="conv3")
         self.convs = [
             self.conv_bn(stem_width if first_width is None else first_width, 3, 2, name="conv1"),
             self.conv_bn(stem_width, 3, name="conv2"),

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from registry.blocks import signatures
 from registry.blocks.signatures import (
     ANTI_ALIASES,
+    ATTENTION_AT,
     ATTENTIONS,
     NORMALIZATIONS,
     PADDINGS,
@@ -119,8 +120,9 @@ RULES: dict[str, Any] = {
     "groups": Annotated[int, Field(ge=1, le=1024)],
     "base_width": Annotated[int, Field(ge=1, le=4096)],
     "se_ratio": Annotated[float, Field(gt=0.0, le=1.0)] | None,
-    # The channel gate (SE or ECA), anti-aliased downsampling: docs/concepts/attention_and_tricks.md
+    # The channel gate (SE, ECA, GC), where it sits: docs/concepts/attention_and_tricks.md
     "attention": Literal[ATTENTIONS],
+    "attention_at": Literal[ATTENTION_AT],
     "anti_alias": Literal[ANTI_ALIASES],
     # timm's legacy SENets (SENet-154): docs/concepts/attention_and_tricks.md
     "se_divisor": Annotated[int, Field(ge=1, le=64)],

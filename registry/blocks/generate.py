@@ -80,7 +80,7 @@ def constants() -> dict[str, tuple]:
     from resblocks.normalization import NORMALIZATIONS
     from resblocks.preact import STRIDE_SHORTCUTS
     from resblocks.preprocessing import MODES
-    from resblocks.residual import STRIDE_AT
+    from resblocks.residual import ATTENTION_AT, STRIDE_AT
     from resblocks.shortcut import SHORTCUTS
     from resblocks.stems import POOL_PADDINGS
 
@@ -92,6 +92,7 @@ def constants() -> dict[str, tuple]:
         "STRIDE_AT": tuple(STRIDE_AT),
         "SHORTCUTS": tuple(SHORTCUTS),
         "ATTENTIONS": tuple(ATTENTIONS),
+        "ATTENTION_AT": tuple(ATTENTION_AT),
         "ANTI_ALIASES": tuple(ANTI_ALIASES),
         "POOL_PADDINGS": tuple(POOL_PADDINGS),
         "NORMALIZATIONS": tuple(NORMALIZATIONS),

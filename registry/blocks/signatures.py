@@ -97,6 +97,7 @@ BLOCKS = [
             ("anti_alias", "str", "none"),
             ("pre_activation", "bool", False),
             ("pool_padding", "str", "zeros"),
+            ("stride_last", "bool", False),
             ("activation", "str | None", "relu"),
             ("use_bias", "bool", False),
             ("bn_epsilon", "float", 1e-05),
@@ -175,6 +176,7 @@ BLOCKS = [
             ("base_width", "int", 64),
             ("reduce_first", "int", 1),
             ("conv_widths", "Sequence[int] | None", None),
+            ("attention_at", "str", "last"),
             ("se_ratio", "float | None", None),
             ("attention", "str | None", None),
             ("se_divisor", "int", 8),
@@ -512,7 +514,8 @@ STRIDE_SHORTCUTS = ("projection", "subsample")
 MODES = ("caffe", "tf", "torch", "facenet", "rescale", "none")
 STRIDE_AT = ("1x1", "3x3")
 SHORTCUTS = ("projection", "zero_pad", "identity", "none")
-ATTENTIONS = (None, "se", "eca")
+ATTENTIONS = (None, "se", "eca", "gc")
+ATTENTION_AT = ("last", "3x3")
 ANTI_ALIASES = ("none", "avg", "blur")
 POOL_PADDINGS = ("zeros", "-inf", "ceil")
 NORMALIZATIONS = ("batch_norm", "group_norm", "frn", "evonorm_s0")

@@ -154,6 +154,8 @@ TIMM_RECIPES = {
     "legacy_seresnext26_32x4d": "legacy_seresnext26_32x4d",
     "legacy_seresnext50_32x4d": "legacy_seresnext50_32x4d",
     "legacy_seresnext101_32x4d": "legacy_seresnext101_32x4d",
+    # byobnet.py's ReLU ResNet-50-T with global context (`attention: gc`) after each 3x3.
+    "gcresnet50t": "gcresnet50t",
 }
 
 
