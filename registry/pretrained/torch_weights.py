@@ -22,6 +22,12 @@ import keras
 import numpy as np
 
 from registry.errors import WeightsError
+from registry.pretrained.byobnet_layout import (
+    BYOBNET_CLASSIFIER,
+    byobnet_slots,
+    describe_byobnet_file,
+    is_byobnet,
+)
 from registry.pretrained.facenet_layout import (
     describe_facenet_file,
     facenet_skipped,
@@ -190,8 +196,9 @@ def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
 def layout_slots(model: Network) -> list:
     """The model's slots in the PyTorch layout of its family.
 
-    timm's for an Inception-ResNet-V2, for the legacy SENets (`senet.py`)
-    and for a ResNetV2 (a pre-activation network), facenet-pytorch's for a
+    timm's for an Inception-ResNet-V2, for the legacy SENets (`senet.py`),
+    for a ResNetV2 (a pre-activation network) and for a byobnet.py ResNet
+    (gcresnet50t), facenet-pytorch's for a
     V1, torchvision's (and timm's `resnet.py`) for the other ResNets.
     """
     if is_timm_inception(model):
@@ -200,6 +207,8 @@ def layout_slots(model: Network) -> list:
         return legacy_senet_slots(model)
     if is_resnetv2(model):
         return resnetv2_slots(model)
+    if is_byobnet(model):
+        return byobnet_slots(model)
     return facenet_slots(model) if is_facenet(model) else torch_slots(model)
 
 
@@ -211,6 +220,8 @@ def classifier_keys(model: Network) -> tuple[str, str]:
         return LEGACY_SENET_CLASSIFIER
     if is_resnetv2(model):
         return RESNETV2_CLASSIFIER
+    if is_byobnet(model):
+        return BYOBNET_CLASSIFIER
     return ("fc.weight", "fc.bias")  # torchvision's and timm's `resnet.py`
 
 
@@ -231,6 +242,7 @@ def _message(path, model, missing, unused, misshapen, tensors) -> str:
         or describe_legacy_senet_file(tensors)
         or describe_facenet_file(tensors)
         or describe_resnetv2_file(tensors)
+        or describe_byobnet_file(tensors)
         or describe_torch_file(tensors)
     )
     parts.append(f"The file looks like {looks_like}.")
