@@ -8,7 +8,8 @@ learning the identity through a stack of nonlinear layers (sec. 3.1).
 The family's variants are arguments of the same two blocks: ResNeXt's
 cardinality and width (`groups`, `base_width`, Xie et al. 2017), Wide
 ResNets (`base_width`), a channel gate (`attention`: squeeze-and-excitation,
-Hu et al. 2018, sized by `se_ratio`, or ECA, Wang et al. 2020), ResNet-D's
+Hu et al. 2018, sized by `se_ratio`, ECA, Wang et al. 2020, or global
+context, Cao et al. 2019), ResNet-D's
 shortcut (`avg_down`, He et al. 2019), anti-aliased downsampling
 (`anti_alias`, Zhang 2019), dilation, stochastic depth and zero-init.
 """
@@ -52,8 +53,8 @@ class PostActivationBlock(ResidualBlock):
         se_ratio: float or None. Squeeze-and-excitation on the branch
             output before the sum (Hu et al. 2018, Fig. 3); None for none.
         attention: str or None. The channel gate on the branch output:
-            "se", "eca" (`ATTENTIONS`); None for SE if `se_ratio` is given,
-            else none.
+            "se", "eca", "gc" (`ATTENTIONS`); None for SE if `se_ratio` is
+            given, else none.
         se_divisor: int. The SE bottleneck's width is rounded to a multiple
             of it: 8 as timm's `resnet.py` does; 1 keeps channels * se_ratio,
             as the original SENets (timm's `legacy_se*`) do.
@@ -156,8 +157,9 @@ class ResBlock(PostActivationBlock):
             branch before the sum (Hu et al. 2018, Fig. 3), with a bottleneck
             of `filters * se_ratio` channels, se_ratio in (0, 1]; None for none.
         attention: str or None. The channel gate: "se" (at `se_ratio`, 1/16
-            if None) or "eca" (Wang et al. 2020: a 1-d convolution across the
-            pooled channels, no bottleneck); None: SE if `se_ratio` is given.
+            if None), "eca" (Wang et al. 2020: a 1-d convolution across the
+            pooled channels, no bottleneck) or "gc" (global context, Cao et
+            al. 2019, added, not multiplied); None: SE if `se_ratio` is given.
         anti_alias: str. "avg" or "blur": conv1 convolves at stride 1 and
             a 2x2 average pool or a `BlurPool2D` subsamples its activated
             output (Zhang 2019; timm's `aa_layer`); "none" strides conv1.
@@ -272,8 +274,9 @@ class BottleNeck(PostActivationBlock):
             before the sum (Hu et al. 2018, Fig. 3), in (0, 1]; timm's
             seresnet50 uses 1/16. None for none.
         attention: str or None. The channel gate after conv3: "se" (at
-            `se_ratio`, 1/16 if None) or "eca" (Wang et al. 2020, timm's
-            ecaresnet50d); None: SE if `se_ratio` is given.
+            `se_ratio`, 1/16 if None), "eca" (Wang et al. 2020, timm's
+            ecaresnet50d) or "gc", global context (Cao et al. 2019, timm's
+            gcresnet50t); None: SE if `se_ratio` is given.
         anti_alias: str. "avg" or "blur": the 3x3 convolves at stride 1 and
             a 2x2 average pool or a `BlurPool2D` subsamples its activated
             output (Zhang 2019; timm's resnetaa50d and resnetblur50). Needs

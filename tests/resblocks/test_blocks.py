@@ -217,23 +217,24 @@ CONFIG_KEYS = {
     "ConvBN": "filters kernel_size strides padding bn_scale groups dilation_rate "
     f"bn_gamma_initializer {SETTINGS}",
     # last_activation and reduce_first are new (timm's legacy SENets), conv_widths too (its
-    # pruned ECA-ResNets); off by default.
+    # pruned ECA-ResNets), attention_at too (timm's gcresnet50t; "last" is the old block); off
+    # by default.
     "ResBlock": f"filters strides shortcut last_activation {VARIANTS} {SETTINGS}",
     "BottleNeck": (
         "filters strides stride_at shortcut groups base_width reduce_first conv_widths "
-        f"{VARIANTS} {SETTINGS}"
+        f"attention_at {VARIANTS} {SETTINGS}"
     ),
     # avg_down is new (timm's resnetv2_50d); False is the old block.
     "PreActResBlock": f"filters strides shortcut stride_shortcut avg_down dropout {SETTINGS}",
     "PreActBottleNeck": f"filters strides shortcut stride_shortcut avg_down {SETTINGS}",
-    # anti_alias, first_width, conv_pool, pre_activation and pool_padding are new (timm's
-    # anti-aliased pool, tiered stem, ResNet-RS, ResNetV2 and legacy SENets), off by default:
-    # a file saved without them loads as before.
+    # anti_alias, first_width, conv_pool, pre_activation, pool_padding and stride_last are new
+    # (timm's anti-aliased pool, tiered stem, ResNet-RS, ResNetV2, legacy SENets and byobnet's
+    # pool-less stem), off by default: a file saved without them loads as before.
     "ResNetStem": f"filters kernel_size strides max_pool anti_alias pool_padding {SETTINGS}",
     "CifarStem": f"filters kernel_size strides max_pool anti_alias pool_padding {SETTINGS}",
     "DeepStem": (
         "filters stem_width max_pool first_width conv_pool anti_alias pre_activation "
-        f"pool_padding {SETTINGS}"
+        f"pool_padding stride_last {SETTINGS}"
     ),
     # bn_scale is new (facenet-pytorch's learned gamma); its default False is the old block,
     # so a file saved without it loads as before.
