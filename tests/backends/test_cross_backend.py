@@ -52,7 +52,7 @@ def compare(result, reference: dict, direction: str) -> None:
 # one block per stage (exchange.SHALLOW). The training step, three per
 # case (compiled on JAX: 6.6 s for resnest14d on 2 cores), is compared
 # there on the representatives of at most TRAIN_PARAMS parameters at full
-# size (5 of the 12: preact_resnet18_cifar, resnetblur18, resnest14d,
+# size (5 of the 13: preact_resnet18_cifar, resnetblur18, resnest14d,
 # skresnet18 and fashion_mnist_best); the grouped convolution trains on
 # every backend in tests/resblocks. `make test-slow` compares every full
 # recipe (34 took about 25 minutes on 2 cores), with the training step on

@@ -74,7 +74,7 @@ def test_inception_resnet_with_its_preprocessing_gives_heatmaps_in_0_1_at_the_in
 
 
 # Every shipped recipe. `make test` runs the representatives (every layer
-# class: 12 heatmaps, 20 s on a loaded 2-core machine); the others, large
+# class: 13 heatmaps, about 20 s on a loaded 2-core machine); the others, large
 # ones included, are slow: building the other 80 that are not large again
 # would cost about two minutes there.
 @pytest.mark.parametrize("name", representative_params(list_models()))
