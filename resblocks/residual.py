@@ -9,9 +9,9 @@ The family's variants are arguments of the same two blocks: ResNeXt's
 cardinality and width (`groups`, `base_width`, Xie et al. 2017), Wide
 ResNets (`base_width`), a channel gate (`attention`: squeeze-and-excitation,
 Hu et al. 2018, sized by `se_ratio`, ECA, Wang et al. 2020, or global
-context, Cao et al. 2019), ResNet-D's
-shortcut (`avg_down`, He et al. 2019), anti-aliased downsampling
-(`anti_alias`, Zhang 2019), dilation, stochastic depth and zero-init.
+context, Cao et al. 2019), ResNet-D's shortcut (`avg_down`, He et al. 2019),
+anti-aliased downsampling (`anti_alias`, Zhang 2019), dilation, stochastic
+depth and zero-init.
 """
 
 from collections.abc import Sequence
@@ -100,11 +100,16 @@ class PostActivationBlock(ResidualBlock):
         settings = {"activation": None, "bn_gamma_initializer": gamma, **options}
         return self.conv_bn(filters, kernel_size, name=name, **settings)
 
-    def _make_tail(self) -> None:
-        """The channel gate, the activation after the sum and stochastic depth, in that order."""
-        self.se = make_channel_attention(
-            self.attention, self.se_ratio, self.se_divisor, self.eca_kernel_size
+    def channel_gate(self, name: str = "se") -> keras.layers.Layer | None:
+        """The block's channel gate (`attention`, `se_ratio`, ...), or None for none."""
+        return make_channel_attention(
+            self.attention, self.se_ratio, self.se_divisor, self.eca_kernel_size, name=name
         )
+
+    def _make_tail(self, gate: bool = True) -> None:
+        """The channel gate (unless the branch holds it), the activation after the sum
+        and stochastic depth, in that order."""
+        self.se = self.channel_gate() if gate else None
         self.act = keras.layers.Activation(self.activation, name="out")
         self.drop_path = make_drop_path(self.drop_path_rate)
 
@@ -352,11 +357,9 @@ class BottleNeck(PostActivationBlock):
             self.width, 3, stride_3x3, groups=groups, dilation_rate=self.dilation, name="conv2"
         )
         self.conv3 = self.last_conv_bn(self.out_channels, 1, "conv3")
-        self._make_tail()  # se, act, drop_path
-        self.attn = None
-        if attention_at == "3x3":  # the gate moves inside the branch, named as in byobnet.py
-            gate = (self.attention, self.se_ratio, self.se_divisor, self.eca_kernel_size)
-            self.attn, self.se = make_channel_attention(*gate, name="attn"), None
+        gate_in_branch = attention_at == "3x3"  # after the 3x3, named as in byobnet.py
+        self._make_tail(gate=not gate_in_branch)  # se, act, drop_path
+        self.attn = self.channel_gate(name="attn") if gate_in_branch else None
 
     def _inner_widths(self) -> tuple[int, int]:
         """conv1's and conv2's channels: `conv_widths`, or the rule of `filters`."""
