@@ -23,7 +23,7 @@ BatchNorm2d: `.conv.weight`, `.bn.weight` (gamma), `.bn.bias`,
 recipe. The checkpoints also hold `logits.weight` and `logits.bias`, the
 classifier over the training identities (8631 for VGGFace2, 10575 for
 CASIA-WebFace), which the embedding network does not use: they are left
-out of loading (`CLASSIFIER`).
+out of loading (`FACENET_CLASSIFIER`).
 """
 
 import keras
@@ -49,7 +49,7 @@ from resblocks import (
 
 STEM_KEYS = ("conv2d_1a", "conv2d_2a", "conv2d_2b", "conv2d_3b", "conv2d_4a", "conv2d_4b")
 # The training classifier of facenet-pytorch's files, not part of the embedding network.
-CLASSIFIER = ("logits.weight", "logits.bias")
+FACENET_CLASSIFIER = ("logits.weight", "logits.bias")
 HEAD_MODULES = ("last_linear.", "last_bn.")
 # Residual blocks, in the order facenet-pytorch's `repeat_1..3` hold them.
 REPEATS = {
@@ -112,7 +112,7 @@ def _head(head: keras.layers.Layer) -> list[Slot]:
 
 def facenet_skipped(tensors: dict, model: Network) -> list[str]:
     """The file's keys not loaded on purpose: the classifier, and the head for a model without."""
-    skipped = [key for key in CLASSIFIER if key in tensors]
+    skipped = [key for key in FACENET_CLASSIFIER if key in tensors]
     if model.head is None:
         skipped += sorted(key for key in tensors if key.startswith(HEAD_MODULES))
     return skipped

@@ -15,6 +15,7 @@ for N channels they are repeated over the channels and scaled by 3 / N.
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from registry.pretrained.byobnet_layout import (
     is_byobnet,
 )
 from registry.pretrained.facenet_layout import (
+    FACENET_CLASSIFIER,
     describe_facenet_file,
     facenet_skipped,
     facenet_slots,
@@ -64,6 +66,68 @@ from registry.pretrained.torch_layout import (
 from resblocks import Network
 
 _SHOWN = 6  # keys listed per kind of difference
+
+
+@dataclass(frozen=True)
+class TorchLayout:
+    """One PyTorch layout of a family's weights: a new layout is one entry of `LAYOUTS`.
+
+    Attributes:
+        fits: whether a Network's weights take this layout.
+        slots: the Network's variables with their state-dict keys, in network order.
+        classifier: the state-dict keys of the classifier's weight and bias.
+        describe: the network a state dict of this layout is for, read off its
+            keys; None for a file of another layout.
+        skipped: the file's keys not loaded on purpose; None: the classifier,
+            when the model has no head.
+    """
+
+    fits: Callable[[Network], bool]
+    slots: Callable[[Network], list]
+    classifier: tuple[str, str]
+    describe: Callable[[dict], str | None]
+    skipped: Callable[[dict, Network], list[str]] | None = None
+
+    def skipped_keys(self, tensors: dict, model: Network) -> list[str]:
+        """The file's keys this model does not load on purpose."""
+        if self.skipped is not None:
+            return self.skipped(tensors, model)
+        return sorted(set(self.classifier) & set(tensors)) if model.head is None else []
+
+
+# torchvision's and timm's `resnet.py`: every Network that no other layout fits.
+TORCHVISION = TorchLayout(
+    lambda model: True, torch_slots, ("fc.weight", "fc.bias"), describe_torch_file
+)
+# Tried in order, before TORCHVISION; a file's description is asked of each in turn.
+LAYOUTS = (
+    TorchLayout(
+        is_timm_inception,
+        timm_inception_slots,
+        INCEPTION_CLASSIFIER,
+        describe_timm_inception_file,
+    ),
+    TorchLayout(
+        is_legacy_senet, legacy_senet_slots, LEGACY_SENET_CLASSIFIER, describe_legacy_senet_file
+    ),
+    # facenet-pytorch: its training classifier (`logits`) is never loaded.
+    TorchLayout(
+        is_facenet, facenet_slots, FACENET_CLASSIFIER, describe_facenet_file, facenet_skipped
+    ),
+    TorchLayout(is_resnetv2, resnetv2_slots, RESNETV2_CLASSIFIER, describe_resnetv2_file),
+    TorchLayout(is_byobnet, byobnet_slots, BYOBNET_CLASSIFIER, describe_byobnet_file),
+)
+
+
+def layout_of(model: Network) -> TorchLayout:
+    """The PyTorch layout of the model's family.
+
+    timm's for an Inception-ResNet-V2, for the legacy SENets (`senet.py`),
+    for a ResNetV2 (a pre-activation network) and for a byobnet.py ResNet
+    (gcresnet50t); facenet-pytorch's for a V1; torchvision's (and timm's
+    `resnet.py`) for the other ResNets.
+    """
+    return next((layout for layout in LAYOUTS if layout.fits(model)), TORCHVISION)
 
 
 @dataclass
@@ -119,16 +183,14 @@ def load_torch_weights(
             f"(`build('resnet18', weights=...)`). Received: a {type(model).__name__}."
         )
     tensors = {k: v for k, v in read_torch_file(path, kind).items() if is_weight(k)}
-    slots = layout_slots(model)
+    layout = layout_of(model)
+    slots = layout.slots(model)
     report = LoadedTorchWeights(path)
     expected = {slot.key for slot in slots}
-    if is_facenet(model):  # facenet-pytorch: its training classifier is never loaded
-        report.skipped += facenet_skipped(tensors, model)
-    elif model.head is None:  # a model without top: the file's classifier is not needed
-        report.skipped += sorted(set(classifier_keys(model)) & set(tensors))
+    report.skipped += layout.skipped_keys(tensors, model)
     missing = sorted(expected - set(tensors))
     unused = sorted(set(tensors) - expected - set(report.skipped))
-    misshapen, assignments = [], []
+    misshapen, assignments, new_head = [], [], []
     for slot in slots:
         if slot.key not in tensors:
             continue
@@ -140,7 +202,7 @@ def load_torch_weights(
                 report.adapted = f"{slot.key}: 3 -> {shape[2]} input channels"
         if array.shape != shape:
             if slot.head and allow_new_head:
-                report.skipped.append(slot.key)
+                new_head.append(slot.key)
                 continue
             misshapen.append(
                 f"{slot.key} is {tuple(tensors[slot.key].shape)} in the file, "
@@ -152,13 +214,14 @@ def load_torch_weights(
             continue
         assignments.append((slot.variable, array))
     if missing or unused or misshapen:
-        raise WeightsError(_message(path, model, missing, unused, misshapen, tensors))
+        raise WeightsError(_message(path, model, layout, missing, unused, misshapen, tensors))
     for variable, array in assignments:
         variable.assign(array.astype(variable.dtype))
     report.loaded = len(assignments)
-    weight, _ = classifier_keys(model)
+    report.skipped += new_head
+    weight, _ = layout.classifier
     classifier = weight.rsplit(".", 1)[0]
-    if weight in report.skipped and model.head is not None:
+    if weight in new_head:
         warnings.warn(
             f"{path.name}: the classifier {classifier} ({tensors[weight].shape[0]} classes) "
             f"does not fit the head ({model.head.num_classes} classes); the head keeps its "
@@ -189,43 +252,11 @@ def torch_state_dict(model: keras.Model) -> dict[str, np.ndarray]:
         )
     return {
         slot.key: to_torch(keras.ops.convert_to_numpy(slot.variable), slot.kind)
-        for slot in layout_slots(model)
+        for slot in layout_of(model).slots(model)
     }
 
 
-def layout_slots(model: Network) -> list:
-    """The model's slots in the PyTorch layout of its family.
-
-    timm's for an Inception-ResNet-V2, for the legacy SENets (`senet.py`),
-    for a ResNetV2 (a pre-activation network) and for a byobnet.py ResNet
-    (gcresnet50t), facenet-pytorch's for a
-    V1, torchvision's (and timm's `resnet.py`) for the other ResNets.
-    """
-    if is_timm_inception(model):
-        return timm_inception_slots(model)
-    if is_legacy_senet(model):
-        return legacy_senet_slots(model)
-    if is_resnetv2(model):
-        return resnetv2_slots(model)
-    if is_byobnet(model):
-        return byobnet_slots(model)
-    return facenet_slots(model) if is_facenet(model) else torch_slots(model)
-
-
-def classifier_keys(model: Network) -> tuple[str, str]:
-    """The state-dict keys of the classifier's weight and bias in the model's layout."""
-    if is_timm_inception(model):
-        return INCEPTION_CLASSIFIER
-    if is_legacy_senet(model):
-        return LEGACY_SENET_CLASSIFIER
-    if is_resnetv2(model):
-        return RESNETV2_CLASSIFIER
-    if is_byobnet(model):
-        return BYOBNET_CLASSIFIER
-    return ("fc.weight", "fc.bias")  # torchvision's and timm's `resnet.py`
-
-
-def _message(path, model, missing, unused, misshapen, tensors) -> str:
+def _message(path, model, layout, missing, unused, misshapen, tensors) -> str:
     parts = [f"Cannot load {path} into {model.name}: the file's layout differs."]
     for label, keys in (
         ("missing from the file", missing),
@@ -237,16 +268,12 @@ def _message(path, model, missing, unused, misshapen, tensors) -> str:
                 f"; ... ({len(keys)} in all)" if len(keys) > _SHOWN else ""
             )
             parts.append(f"{label}: {shown}.")
-    looks_like = (
-        describe_timm_inception_file(tensors)
-        or describe_legacy_senet_file(tensors)
-        or describe_facenet_file(tensors)
-        or describe_resnetv2_file(tensors)
-        or describe_byobnet_file(tensors)
-        or describe_torch_file(tensors)
+    looks_like = next(
+        (about for about in (other.describe(tensors) for other in LAYOUTS) if about),
+        TORCHVISION.describe(tensors),
     )
     parts.append(f"The file looks like {looks_like}.")
-    head = classifier_keys(model)[0].rsplit(".", 1)[0] + "."
+    head = layout.classifier[0].rsplit(".", 1)[0] + "."
     if misshapen and all(item.startswith(head) for item in misshapen) and not missing:
         parts.append(
             "Only the classifier differs: build with num_classes=N to load the rest and train a "
