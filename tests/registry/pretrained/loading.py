@@ -4,7 +4,8 @@ Each `test_*_weights.py` takes a random state dict from its reference
 (`torch_reference*.py`, `facenet_reference.py`), writes it as a `.pth`
 file (where PyTorch is installed) and a `.safetensors` file, loads each
 into a recipe-built network and compares its outputs with the reference's:
-`check_checkpoint` (`check_network` for the references of named ResNets).
+`check_checkpoint` (`check_network` for the references of named ResNets,
+`check_timm_network` where the reference stores timm's networks' logits).
 Without PyTorch only the `.safetensors` half runs, against the outputs
 stored in data/.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -137,4 +139,22 @@ def check_network(
         monkeypatch,
         reference=lambda: reference.forward(state, x, name),
         **kwargs,
+    )
+
+
+def check_timm_network(reference, name: str, tmp_path: Path, monkeypatch) -> keras.Model:
+    """check_network against the logits `reference` stores for `name` (its DATA file).
+
+    Ours within 1e-5 of the largest logit (plus 1e-5 relative); the
+    reference's own forward pass within 1e-5 of what it stored when it
+    rewrote the file.
+    """
+    return check_network(
+        reference,
+        name,
+        np.load(reference.DATA)[name],
+        partial(assert_relatively_close, rtol=1e-5),
+        tmp_path,
+        monkeypatch,
+        reference_close=partial(np.testing.assert_allclose, atol=1e-5),
     )

@@ -8,17 +8,13 @@ a .pth and a .safetensors file. One network of each layout runs in `make
 test`, the others in `make test-slow`.
 """
 
-from functools import partial
-
 import numpy as np
 import pytest
 import torch_reference_attn as reference
 from helpers import representatives
-from loading import assert_relatively_close, check_network, logits_model, save_safetensors
+from loading import check_timm_network, logits_model, save_safetensors
 
 from registry import WeightsError, load_weights
-
-STORED = dict(np.load(reference.DATA))
 
 
 def new_layout_params(names: list[str]) -> list:
@@ -34,16 +30,7 @@ def new_layout_params(names: list[str]) -> list:
 
 @pytest.mark.parametrize("name", new_layout_params(list(reference.SPECS)))
 def test_checkpoint_gives_the_timm_networks_outputs(name, tmp_path, monkeypatch):
-    check_network(
-        reference,
-        name,
-        STORED[name],
-        partial(assert_relatively_close, rtol=1e-5),
-        tmp_path,
-        monkeypatch,
-        # The stored outputs are the reference's (torch_reference_attn.py rewrites them).
-        reference_close=partial(np.testing.assert_allclose, atol=1e-5),
-    )
+    check_timm_network(reference, name, tmp_path, monkeypatch)
 
 
 def test_an_se_file_does_not_load_into_an_eca_network(tmp_path):

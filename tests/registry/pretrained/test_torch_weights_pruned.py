@@ -8,31 +8,17 @@ a .pth and a .safetensors file. Their layers are ecaresnet50d's, which
 `make test` loads already, so both run in `make test-slow`.
 """
 
-from functools import partial
-
-import numpy as np
 import pytest
 import torch_reference_pruned as reference
-from loading import assert_relatively_close, check_network, logits_model, save_safetensors
+from loading import check_timm_network, logits_model, save_safetensors
 
 from registry import WeightsError, load_weights
-
-STORED = dict(np.load(reference.DATA))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(reference.SPECS))
 def test_checkpoint_gives_the_timm_networks_outputs(name, tmp_path, monkeypatch):
-    check_network(
-        reference,
-        name,
-        STORED[name],
-        partial(assert_relatively_close, rtol=1e-5),
-        tmp_path,
-        monkeypatch,
-        # The stored outputs are the reference's (torch_reference_pruned.py rewrites them).
-        reference_close=partial(np.testing.assert_allclose, atol=1e-5),
-    )
+    check_timm_network(reference, name, tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
