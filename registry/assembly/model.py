@@ -244,7 +244,7 @@ def model_from_recipe(
 def _argument_at(call, error: Exception) -> str:
     """`stages[1].groups` where a block refused one of the recipe's arguments, else the stage."""
     if isinstance(error, ArgumentError) and error.argument in call.args:
-        return f"{call.location}.{error.argument}"
+        return call.location_of(error.argument)
     return call.location
 
 

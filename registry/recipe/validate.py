@@ -22,17 +22,35 @@ from registry.recipe.train_spec import TrainSpec
 
 @dataclass(frozen=True)
 class Call:
-    """A block of the recipe: registry name, table entry, validated arguments."""
+    """A block of the recipe: registry name, table entry, validated arguments.
+
+    A block of a stage's `per_block` has `location` `stages[i].per_block[j]`,
+    `own` the keys its mapping gives and `stage` the stage's location, where
+    its other arguments are given.
+    """
 
     block: str
     entry: Entry
     args: dict[str, Any]
     location: str
+    own: frozenset[str] = frozenset()
+    stage: str | None = None
 
     @property
     def cls(self) -> type:
         """The block's Keras class (imported on first use: validating does not need it)."""
         return self.entry.cls
+
+    def location_of(self, argument: str) -> str:
+        """Where the recipe gives this block `argument`: `stages[1].groups`.
+
+        An argument a `per_block` block takes from its stage is located at
+        the stage, with the block named: `stages[0].eca_kernel_size (for
+        stages[0].per_block[2])`.
+        """
+        if self.stage is not None and argument not in self.own:
+            return f"{self.stage}.{argument} (for {self.location})"
+        return f"{self.location}.{argument}"
 
 
 @dataclass(frozen=True)
@@ -340,7 +358,8 @@ def _per_block(
             problems.extend(problems_of(items, located, call.entry.args, block=call.block))
             continue
         if not refused:
-            calls.append(Call(call.block, call.entry, args.model_dump(exclude_unset=True), located))
+            given = args.model_dump(exclude_unset=True)
+            calls.append(Call(call.block, call.entry, given, located, frozenset(own), location))
     return tuple(calls) if len(calls) == stage.repeats else ()
 
 

@@ -82,6 +82,15 @@ def test_a_blocks_refusal_at_build_is_located_at_its_block():
         build(recipe)
 
 
+def test_a_stage_argument_a_block_cannot_take_is_located_at_the_stage():
+    # The stage's ECA k meets one block's own SE gate: the stage gives the refused argument.
+    recipe = tiny_recipe(**{**PRUNED, "stages.1.per_block": [{}, {"attention": "se"}]})
+    with pytest.raises(RecipeError) as caught:
+        build(recipe)
+    assert "stages[1].eca_kernel_size (for stages[1].per_block[1]): " in str(caught.value)
+    assert "this block's gate is 'se'" in str(caught.value)
+
+
 def test_a_derived_recipe_that_changes_repeats_must_give_per_block_again():
     with pytest.raises(RecipeError, match=r"stages\[0\]\.per_block: gives 3 mapping"):
         load_recipe("ecaresnet50d_pruned", overrides={"stages.0.repeats": 2})
