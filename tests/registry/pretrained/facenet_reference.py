@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import reference_parts as parts
 from reference_parts import (
+    INCEPTION_STEM,
     SEED,
     Functional,
     RandomWeights,
@@ -31,15 +32,9 @@ DATA = Path(__file__).parent / "data" / "facenet_reference.npz"
 SIDE = 75  # the smallest input the network takes: 1x1 after mixed_7a
 IDENTITIES = 8631  # VGGFace2's classifier; CASIA-WebFace's has 10575
 
-# (module, in, out, kernel, stride, padding) of each BasicConv2d of the stem.
-STEM = [
-    ("conv2d_1a", 3, 32, 3, 2, 0),
-    ("conv2d_2a", 32, 32, 3, 1, 0),
-    ("conv2d_2b", 32, 64, 3, 1, 1),
-    ("conv2d_3b", 64, 80, 1, 1, 0),
-    ("conv2d_4a", 80, 192, 3, 1, 0),
-    ("conv2d_4b", 192, 256, 3, 2, 0),
-]
+# (module, in, out, kernel, stride, padding) of each BasicConv2d of the stem: V1's
+# convolves once more where V2's pools (Fig. 14).
+STEM = [*INCEPTION_STEM, ("conv2d_4b", 192, 256, 3, 2, 0)]
 # Each block's branches: lists of (in, out, kernel, stride, padding); kernel and padding (h, w).
 BLOCK35 = [
     [(256, 32, (1, 1), 1, (0, 0))],

@@ -301,6 +301,15 @@ class Functional:
 # average pool before its convolutions, or a string alone ("max", "pool") for a
 # 3x3/2 max-pool branch; the residual modules end in a 1x1 conv `conv2d` with bias.
 
+# The five convolutions both stems begin with (Szegedy et al. 2016, Fig. 3 and 14).
+INCEPTION_STEM = [
+    ("conv2d_1a", 3, 32, 3, 2, 0),
+    ("conv2d_2a", 32, 32, 3, 1, 0),
+    ("conv2d_2b", 32, 64, 3, 1, 1),
+    ("conv2d_3b", 64, 80, 1, 1, 0),
+    ("conv2d_4a", 80, 192, 3, 1, 0),
+]
+
 
 def branch_key(module: str, j: int, branch: list, k: int) -> str:
     """A lone ConvNormAct is the branch itself; several modules are an nn.Sequential."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from reference_parts import (
+    INCEPTION_STEM,
     LAST,
     SEED,
     Functional,
@@ -36,13 +37,7 @@ GAMMA = (0.3, 1.2)  # the norms' scales: wider than the ResNets', as these were 
 
 INCEPTION_SIDE = 75  # the smallest input the network takes: 1x1 after mixed_7a
 # (module, in, out, kernel, stride, padding) of each ConvNormAct of the stem.
-STEM = [
-    ("conv2d_1a", 3, 32, 3, 2, 0),
-    ("conv2d_2a", 32, 32, 3, 1, 0),
-    ("conv2d_2b", 32, 64, 3, 1, 1),
-    ("conv2d_3b", 64, 80, 1, 1, 0),
-    ("conv2d_4a", 80, 192, 3, 1, 0),
-]
+STEM = INCEPTION_STEM
 # Each module's branches: lists of (in, out, kernel, stride, padding), kernel and padding (h, w);
 # "max" is a 3x3/2 max-pool branch, "avg" a 3x3/1 average pool (count_include_pad=False)
 # before the branch's convolutions, which makes it module 0 of its nn.Sequential.
