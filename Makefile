@@ -17,7 +17,7 @@ BACKEND_STAMPS := $(BACKENDS:%=$(VENV)-%/.installed)
 # What `make test` runs on JAX and PyTorch; the whole suite runs on TensorFlow.
 BACKEND_SUITE := tests/backends/test_this_backend.py tests/backends/test_multi_host.py \
 	tests/backends/test_multi_host_named_sets.py tests/backends/test_explain_backends.py \
-	tests/resblocks tests/registry/training/test_optimizers.py
+	tests/resblocks tests/registry/training/test_optimizers.py tests/registry/training/test_ema.py
 
 # The extras of each environment (variables: a comma would split $(call ...)).
 RUN_EXTRAS := $(TF),demo

@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from registry.training.ema import save_ema, uses_ema
 from registry.training.optim import current_learning_rate
 from registry.training.rundir import RunDir, RunState
 from registry.training.stops import NonFiniteLoss, TrainingInterrupted
@@ -108,37 +109,6 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
             )
 
 
-def uses_ema(model: keras.Model) -> bool:
-    """Whether the model's optimizer keeps a moving average of the weights (`train: {ema: ...}`)."""
-    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
-    return bool(getattr(optimizer, "use_ema", False))
-
-
-def ema_validation(model: keras.Model) -> list[keras.callbacks.Callback]:
-    """Callbacks that validate the weights' moving average instead of the weights, if kept.
-
-    Keras' `SwapEMAWeights` swaps the average into the model for each
-    validation and back after it, so training goes on from the raw weights.
-    """
-    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=False)] if uses_ema(model) else []
-
-
-def save_ema(model: keras.Model, path: str | Path) -> None:
-    """Saves the model with its weights' moving average in place of its weights.
-
-    They are swapped back after, exactly (the swap copies values). The
-    optimizer saved with it holds the raw weights in the average's place:
-    resume from `last.keras`, never from this file.
-    """
-    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=False)
-    swap.set_model(model)
-    swap.on_test_begin()  # the average into the model
-    try:
-        model.save(path)
-    finally:
-        swap.on_test_end()  # the raw weights back
-
-
 def early_stop_reason(
     history: list[dict[str, float]], monitor: str, patience: int, min_delta: float = 0.0
 ) -> str | None:
@@ -176,8 +146,8 @@ class CommitEpoch(keras.callbacks.Callback):
 
     The epoch is the new best (and becomes `model.keras`) when its
     validation accuracy is higher than every earlier one's. With `ema`,
-    that accuracy is the moving average's (see `ema_validation`) and
-    `model.keras` holds the average; `last.keras` holds the raw weights
+    that accuracy is the moving average's (see `ema.AverageStatistics`)
+    and `model.keras` holds the average; `last.keras` holds the raw model
     with the average in the optimizer, so a resumed run goes on exactly.
 
     Args:

@@ -29,6 +29,8 @@ torch.optim's on each backend, so a Keras release that moves them fails there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 from keras import ops
 
@@ -41,6 +43,7 @@ from registry.recipe.train_spec import (
     SGDSpec,
     TrainSpec,
 )
+from registry.training.ema import MovingAverage
 
 PACKAGE = "resblocks_training"
 
@@ -52,11 +55,7 @@ class _DecayRules:
     """Which variables weight decay touches: 1-D ones (BN's gamma and beta, biases) only if asked.
 
     Mixed in before a Keras optimizer class; `decay_norm_and_bias` is saved
-    in its config, so a reloaded optimizer decays the same variables. Also
-    moves the weights' moving average (`use_ema`) once per optimizer step:
-    Keras' own moves it after every batch, also the batches that only
-    accumulate a gradient, so under accumulation N it would decay N times
-    per step.
+    in its config, so a reloaded optimizer decays the same variables.
     """
 
     def __init__(self, *args, decay_norm_and_bias: bool = False, **kwargs):
@@ -70,29 +69,6 @@ class _DecayRules:
 
     def get_config(self) -> dict:
         return {**super().get_config(), "decay_norm_and_bias": self.decay_norm_and_bias}
-
-    def _update_model_variables_moving_average(self, trainable_variables) -> None:
-        if not self.gradient_accumulation_steps:
-            return super()._update_model_variables_moving_average(trainable_variables)
-        # Keras' rule otherwise: the first step copies the weights, each later
-        # one moves the average by (1 - ema_momentum); between steps it stays.
-        is_step = ops.equal(ops.mod(self._iterations + 1, self.gradient_accumulation_steps), 0)
-        not_first = ops.not_equal(self.iterations, 0)
-        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
-            if average is None:
-                continue
-            dtype = variable.dtype
-            momentum = ops.where(
-                is_step,
-                ops.multiply(ops.cast(not_first, dtype), ops.cast(self.ema_momentum, dtype)),
-                ops.cast(1.0, dtype),
-            )
-            average.assign(
-                ops.add(
-                    ops.multiply(momentum, average),
-                    ops.multiply(ops.subtract(1.0, momentum), variable),
-                )
-            )
 
 
 def _replicas_summed() -> int:
@@ -130,7 +106,7 @@ class _CoupledDecay(_DecayRules):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class SGD(_CoupledDecay, keras.optimizers.SGD):
+class SGD(_CoupledDecay, MovingAverage, keras.optimizers.SGD):
     """Keras' SGD with PyTorch's weight decay: `g += weight_decay * w` before momentum.
 
     Args:
@@ -140,7 +116,7 @@ class SGD(_CoupledDecay, keras.optimizers.SGD):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class Adam(_CoupledDecay, keras.optimizers.Adam):
+class Adam(_CoupledDecay, MovingAverage, keras.optimizers.Adam):
     """Keras' Adam with PyTorch's weight decay: `g += weight_decay * w` before the moments.
 
     Args:
@@ -150,7 +126,7 @@ class Adam(_CoupledDecay, keras.optimizers.Adam):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class RMSprop(_CoupledDecay, keras.optimizers.RMSprop):
+class RMSprop(_CoupledDecay, MovingAverage, keras.optimizers.RMSprop):
     """Keras' RMSprop with PyTorch's weight decay: `g += weight_decay * w` before the update.
 
     Args:
@@ -160,7 +136,7 @@ class RMSprop(_CoupledDecay, keras.optimizers.RMSprop):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class AdamW(_DecayRules, keras.optimizers.AdamW):
+class AdamW(_DecayRules, MovingAverage, keras.optimizers.AdamW):
     """Keras' AdamW (decoupled decay, as torch.optim.AdamW), leaving 1-D variables undecayed.
 
     Args:
@@ -170,7 +146,7 @@ class AdamW(_DecayRules, keras.optimizers.AdamW):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class Lamb(_DecayRules, keras.optimizers.Lamb):
+class Lamb(_DecayRules, MovingAverage, keras.optimizers.Lamb):
     """LAMB (You et al. 2020) as timm's Lamb: decoupled decay inside the per-layer trust ratio.
 
     Each variable's step is `u = m_hat / (sqrt(v_hat) + epsilon) + weight_decay
@@ -263,12 +239,17 @@ def learning_rate(
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 
 
-def make_optimizer(spec: TrainSpec, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    spec: TrainSpec,
+    steps_per_epoch: int,
+    statistics: Sequence[Sequence[int]] | None = None,
+) -> keras.optimizers.Optimizer:
     """A Keras optimizer configured as `spec.optimizer`, on `spec.schedule`.
 
-    With the section's clipping, gradient accumulation, moving average of
-    the weights (`ema`) and which variables weight decay touches; see the
-    module's docstring for what decay means.
+    With the section's clipping, gradient accumulation, moving average
+    (`ema`) and which variables weight decay touches; see the module's
+    docstring for what decay means. `statistics`, the model's
+    `ema.statistic_shapes`, are averaged with the weights under `ema`.
     """
     o = spec.optimizer
     common = {
@@ -281,6 +262,7 @@ def make_optimizer(spec: TrainSpec, steps_per_epoch: int) -> keras.optimizers.Op
         "decay_norm_and_bias": spec.weight_decay_on_norm_and_bias,
         "use_ema": spec.ema is not None,
         "ema_momentum": spec.ema if spec.ema is not None else 0.99,
+        "statistics": statistics if spec.ema is not None else None,
     }
     if isinstance(o, SGDSpec):
         return SGD(

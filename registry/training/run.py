@@ -50,7 +50,6 @@ from registry.training.callbacks import (
     StopOnSignal,
     TrainingInterrupted,
     early_stop_reason,
-    ema_validation,
 )
 from registry.training.data import ImageSource, image_dataset
 from registry.training.distribution import (
@@ -60,6 +59,7 @@ from registry.training.distribution import (
     check_same_images,
     from_process_0,
 )
+from registry.training.ema import ema_callbacks, statistic_shapes
 from registry.training.finetune import freeze as freeze_layers
 from registry.training.finetune import load_pretrained
 from registry.training.losses import class_weights, head_activation, make_loss
@@ -267,7 +267,7 @@ def train(
         stop=stop_rule(spec),
     )
     fit_callbacks = [signals, StopOnNonFiniteLoss(_nan_advice(spec, run)), commit, *callbacks]
-    fit_callbacks += ema_validation(model)  # validation (and the best model) on the average
+    fit_callbacks += ema_callbacks(model)  # validation (and the best model) on the average
     signals.install()
     try:
         with fit_scope(strategy):
@@ -409,7 +409,7 @@ def new_model(recipe: Recipe, spec: TrainSpec, steps_per_epoch: int, say=print) 
     # when asked for by name (Keras' own "auto" rule).
     xla = speed.jit_compile(spec.xla) and (spec.xla is True or not tf.distribute.has_strategy())
     model.compile(
-        optimizer=make_optimizer(spec, steps_per_epoch),
+        optimizer=make_optimizer(spec, steps_per_epoch, statistic_shapes(model)),
         loss=make_loss(spec),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         jit_compile=xla,

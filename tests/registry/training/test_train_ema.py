@@ -1,5 +1,7 @@
 """`train: {ema: ...}` in a run: validation and model.keras use the average, last.keras resumes it.
 
+The average is of the weights and of BN's statistics.
+
 TensorFlow only (the backend suites check the optimizer in test_optimizers.py).
 """
 
@@ -9,6 +11,7 @@ import pytest
 import yaml
 from helpers import OMIT, PNG, tiny_recipe, write_image_folder
 
+from registry.training.ema import statistics_of
 from registry.training.run import train
 
 RECIPE = {
@@ -33,10 +36,11 @@ def image_folder(root):
 
 
 class ValidatedWeights(keras.callbacks.Callback):
-    """The weights the model held while it was validated, last time."""
+    """The weights and BN statistics the model held while it was validated, last time."""
 
     def on_test_batch_end(self, batch, logs=None):
         self.weights = [keras.ops.convert_to_numpy(w).copy() for w in self.model.trainable_weights]
+        self.statistics = [keras.ops.convert_to_numpy(s).copy() for s in statistics_of(self.model)]
 
 
 def arrays(variables):
@@ -70,6 +74,17 @@ def test_validation_and_model_keras_hold_the_average_and_last_keras_the_weights(
         not np.array_equal(w, a) for w, a in zip(arrays(last.trainable_weights), averages(last))
     ]
     assert any(moved)  # last.keras holds the raw weights, the average in its optimizer
+    # BN's statistics likewise: validated and kept averaged, raw in last.keras.
+    statistic_averages = arrays(last.optimizer.statistic_averages)
+    assert len(statistic_averages) == len(statistics_of(last)) > 0
+    for validated, kept, average in zip(
+        seen.statistics, arrays(statistics_of(best)), statistic_averages
+    ):
+        np.testing.assert_array_equal(kept, average)
+        np.testing.assert_array_equal(validated, average)
+    assert any(
+        not np.array_equal(s, a) for s, a in zip(arrays(statistics_of(last)), statistic_averages)
+    )
 
 
 @pytest.mark.slow  # three runs
