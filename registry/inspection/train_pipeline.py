@@ -163,7 +163,10 @@ def _schedule(spec: TrainSpec, hw: tuple) -> str:
 def _ema(spec: TrainSpec, hw: tuple) -> str:
     if spec.ema is None:
         return "none"
-    return f"{spec.ema:g} per optimizer step; validation and model.keras use the average"
+    return (
+        f"{spec.ema:g} per optimizer step, of the weights and BN's statistics; "
+        "validation and model.keras use the average"
+    )
 
 
 def _loss(spec: TrainSpec, hw: tuple) -> str:

@@ -503,9 +503,9 @@ class TrainSpec(BaseModel):
         None,
         gt=0.0,
         lt=1.0,
-        description="Keep an exponential moving average of the weights with this decay per "
-        "optimizer step (timm's model_ema_decay, e.g. 0.9998); validation, the best model "
-        "and model.keras use it.",
+        description="Keep an exponential moving average of the weights and BN's statistics "
+        "with this decay per optimizer step (timm's model_ema_decay, e.g. 0.9998); validation, "
+        "the best model and model.keras use it.",
     )
     loss: Literal["categorical", "bce"] = Field(
         "categorical",
