@@ -168,28 +168,29 @@ class AverageStatistics(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.weights = keras.callbacks.SwapEMAWeights(swap_on_epoch=False)
+        self.swap_weights = keras.callbacks.SwapEMAWeights(swap_on_epoch=False)
+        self.statistics: list[keras.Variable] = []
         self.step: int | None = None
         self.swapped = False
 
     def set_model(self, model: keras.Model) -> None:
         super().set_model(model)
-        self.weights.set_model(model)
+        self.swap_weights.set_model(model)
 
     def _steps(self, optimizer) -> int:
         return int(ops.convert_to_numpy(optimizer.iterations))
 
     def on_train_begin(self, logs=None):
         optimizer = ema_optimizer(self.model)
-        optimizer.check_statistics(statistics_of(self.model))
+        self.statistics = statistics_of(self.model)
+        optimizer.check_statistics(self.statistics)
         self.step = self._steps(optimizer)
 
     def on_train_batch_end(self, batch, logs=None):
-        model = self.model  # on JAX, reading it brings the model's state up to date
-        optimizer = ema_optimizer(model)
+        optimizer = ema_optimizer(self.model)  # on JAX, reading .model brings its state up to date
         step = self._steps(optimizer)
         if step != self.step:
-            optimizer.move_statistic_averages(statistics_of(model), first=step == 1)
+            optimizer.move_statistic_averages(self.statistics, first=step == 1)
             self.step = step
 
     def on_test_begin(self, logs=None):
@@ -204,7 +205,7 @@ class AverageStatistics(keras.callbacks.Callback):
     def _swap(self, into_model: bool) -> None:
         if self.swapped == into_model:
             return
-        (self.weights.on_test_begin if into_model else self.weights.on_test_end)()
+        (self.swap_weights.on_test_begin if into_model else self.swap_weights.on_test_end)()
         ema_optimizer(self.model).swap_statistic_averages(statistics_of(self.model))
         self.swapped = into_model
 
