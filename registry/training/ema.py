@@ -4,12 +4,12 @@ timm's `ModelEmaV3` and torchvision's reference training average a
 model's parameters *and* its floating-point buffers, BN's running mean and
 variance among them. Keras' `use_ema` averages only the trainable weights,
 so a model validated with the averaged weights normalizes with the
-statistics of the raw ones: on a short run that costs accuracy
-(`fashion_mnist_quick` with `ema: 0.999`, 8 epochs: 0.888 on the test
-split, against 0.925 with the same weights and recomputed statistics).
-Here the statistics are averaged with the weights, by the same rule and
-at the same moments: the first optimizer step copies them, each later one
-moves the average by `1 - decay` (Keras' rule for the weights).
+statistics of the raw ones. Here the statistics are averaged with the
+weights, by the same rule and at the same moments: the first optimizer
+step copies them, each later one moves the average by `1 - decay` (Keras'
+rule for the weights). Either way the average suits long runs, where it
+spans a sliver of training; on a short one the averaged weights fit
+neither statistics (docs/experiments/fashion_mnist.md measures it).
 
 Two halves:
 
