@@ -88,15 +88,20 @@ class BlurPool2D(keras.layers.Layer):
         return {**super().get_config(), **argument_config(self)}
 
 
-def make_anti_alias(anti_alias: str, strides: int, name: str = "aa") -> keras.layers.Layer | None:
+def make_anti_alias(
+    anti_alias: str,
+    strides: int,
+    name: str = "aa",
+    dtype: keras.DTypePolicy | str | None = None,
+) -> keras.layers.Layer | None:
     """The layer that subsamples after a stride-1 convolution, or None (no anti-aliasing, stride 1).
 
     "avg": timm's `nn.AvgPool2d(2)` (2x2, stride 2, no padding); "blur":
-    `BlurPool2D` at the stride.
+    `BlurPool2D` at the stride. `dtype`: the block's dtype policy.
     """
     check_one_of("anti_alias", anti_alias, ANTI_ALIASES)
     if anti_alias == "none" or strides == 1:
         return None
     if anti_alias == "avg":
-        return keras.layers.AveragePooling2D(strides, strides=strides, name=name)
-    return BlurPool2D(strides=strides, name=name)
+        return keras.layers.AveragePooling2D(strides, strides=strides, name=name, dtype=dtype)
+    return BlurPool2D(strides=strides, name=name, dtype=dtype)

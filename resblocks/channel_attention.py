@@ -12,6 +12,8 @@ where the paper's rule would read it off the channels: a pruned network
 (timm's `ecaresnet50d_pruned`) keeps the k of the width it was trained at.
 """
 
+import keras
+
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.efficient_channel_attention import EfficientChannelAttention
 from resblocks.global_context import GlobalContext
@@ -79,20 +81,22 @@ def make_channel_attention(
     se_divisor: int = 8,
     eca_kernel_size: int | None = None,
     name: str = "se",
+    dtype: keras.DTypePolicy | str | None = None,
 ):
     """The gate of a residual branch, named `se` as in timm's resnet.py unless `name`, or None.
 
     `se_divisor` rounds SE's bottleneck width (`SqueezeExcite`'s `divisor`);
-    `eca_kernel_size` is ECA's k (None: the paper's, from the channels).
+    `eca_kernel_size` is ECA's k (None: the paper's, from the channels);
+    `dtype` is the block's dtype policy.
     """
     check_attention(attention, se_ratio, eca_kernel_size)
     kind = attention_kind(attention, se_ratio)
     if kind == "se":
         return SqueezeExcite(
-            DEFAULT_SE_RATIO if se_ratio is None else se_ratio, se_divisor, name=name
+            DEFAULT_SE_RATIO if se_ratio is None else se_ratio, se_divisor, name=name, dtype=dtype
         )
     if kind == "eca":
-        return EfficientChannelAttention(eca_kernel_size, name=name)
+        return EfficientChannelAttention(eca_kernel_size, name=name, dtype=dtype)
     if kind == "gc":
-        return GlobalContext(name=name)
+        return GlobalContext(name=name, dtype=dtype)
     return None

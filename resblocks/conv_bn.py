@@ -88,7 +88,12 @@ class ConvBNLayer(keras.layers.Layer):
 
     def conv_bn(self, filters: int, kernel_size, strides: int = 1, **options) -> "ConvBN":
         """A `ConvBN` with this layer's settings; `options` add to them or replace them."""
-        settings = {"activation": self.activation, **self.conv_settings(), **options}
+        settings = {
+            "activation": self.activation,
+            **self.conv_settings(),
+            "dtype": self.dtype_policy,
+            **options,
+        }
         return ConvBN(filters, kernel_size, strides, **settings)
 
     def norm(self, name: str) -> keras.layers.Layer:
@@ -99,6 +104,7 @@ class ConvBNLayer(keras.layers.Layer):
             momentum=self.bn_momentum,
             norm_groups=self.norm_groups,
             name=name,
+            dtype=self.dtype_policy,
         )
 
     def get_config(self):
@@ -185,7 +191,9 @@ class ConvBN(ConvBNLayer):
         self.pad = (
             # A dilated kernel spans dilation_rate * (k - 1) + 1 pixels: half
             # of that on each side (k // 2 taps, dilation_rate apart).
-            keras.layers.ZeroPadding2D(tuple(dilation_rate * (k // 2) for k in size), name="pad")
+            keras.layers.ZeroPadding2D(
+                tuple(dilation_rate * (k // 2) for k in size), name="pad", dtype=self.dtype_policy
+            )
             if symmetric
             else None
         )
@@ -201,6 +209,7 @@ class ConvBN(ConvBNLayer):
             kernel_initializer=self.kernel_initializer,
             groups=groups,
             name="conv",
+            dtype=self.dtype_policy,
             weight_standardization=self.weight_standardization,
         )
         # act is None without an activation, or where the norm is its own (FRN, EvoNorm).
@@ -213,6 +222,7 @@ class ConvBN(ConvBNLayer):
             name="bn",
             scale=bn_scale,
             gamma_initializer=bn_gamma_initializer,
+            dtype=self.dtype_policy,
         )
 
     def build(self, input_shape):
@@ -244,6 +254,7 @@ def inception_conv(
     padding: str = "same",
     name=None,
     bn_scale: bool = False,
+    dtype: keras.DTypePolicy | str | None = None,
 ):
     """The `conv2d_bn` of Inception-ResNet: a `ConvBN` with no conv bias and BN without scale.
 
@@ -263,6 +274,7 @@ def inception_conv(
         bn_momentum=0.99,
         kernel_initializer="glorot_uniform",
         name=name,
+        dtype=dtype,
     )
 
 

@@ -73,7 +73,9 @@ class EfficientChannelAttention(keras.layers.Layer):
         channels = input_shape[-1]
         self.kernel = self.kernel_size or eca_kernel_size(channels, self.gamma, self.b)
         # "same" pads (k - 1) / 2 zeros at each end, as timm's Conv1d(padding=(k - 1) // 2).
-        self.conv = keras.layers.Conv1D(1, self.kernel, padding="same", use_bias=False, name="conv")
+        self.conv = keras.layers.Conv1D(
+            1, self.kernel, padding="same", use_bias=False, name="conv", dtype=self.dtype_policy
+        )
         self.conv.build((None, channels, 1))
 
     def call(self, x):

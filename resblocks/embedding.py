@@ -73,10 +73,13 @@ class Embedding(keras.layers.Layer):
             if pooling == "avg"
             else keras.layers.GlobalMaxPooling2D
         )
-        self.pool = pool(name=f"{pooling}_pool")
-        self.drop = keras.layers.Dropout(dropout, name="dropout") if dropout else None
+        dtype = self.dtype_policy
+        self.pool = pool(name=f"{pooling}_pool", dtype=dtype)
+        self.drop = keras.layers.Dropout(dropout, name="dropout", dtype=dtype) if dropout else None
         self.bottleneck = (
-            keras.layers.Dense(units, use_bias=False, name="bottleneck") if units else None
+            keras.layers.Dense(units, use_bias=False, name="bottleneck", dtype=dtype)
+            if units
+            else None
         )
         # float32, as the classifier's predictions: the norm stays exact under mixed precision.
         self.bn = (

@@ -72,10 +72,15 @@ class GlobalContext(keras.layers.Layer):
         channels = input_shape[-1]
         width = gc_channels(channels, self.ratio)
         # timm: kaiming_normal_(mode="fan_in", nonlinearity="relu"), and fc2 at zero.
-        self.context = keras.layers.Conv2D(1, 1, kernel_initializer="he_normal", name="context")
-        self.reduce = keras.layers.Conv2D(width, 1, name="reduce")
-        self.norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="norm")
-        self.expand = keras.layers.Conv2D(channels, 1, kernel_initializer="zeros", name="expand")
+        dtype = self.dtype_policy
+        self.context = keras.layers.Conv2D(
+            1, 1, kernel_initializer="he_normal", name="context", dtype=dtype
+        )
+        self.reduce = keras.layers.Conv2D(width, 1, name="reduce", dtype=dtype)
+        self.norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="norm", dtype=dtype)
+        self.expand = keras.layers.Conv2D(
+            channels, 1, kernel_initializer="zeros", name="expand", dtype=dtype
+        )
         self.context.build(input_shape)
         pooled = (input_shape[0], 1, 1, channels)
         self.reduce.build(pooled)

@@ -70,15 +70,18 @@ class Classifier(keras.layers.Layer):
             if pooling == "avg"
             else keras.layers.GlobalMaxPooling2D
         )
-        self.pool = pool(name=f"{pooling}_pool")
+        dtype = self.dtype_policy
+        self.pool = pool(name=f"{pooling}_pool", dtype=dtype)
         self.hidden = [
-            keras.layers.Dense(units, activation=hidden_activation, name=f"fc{i + 1}")
+            keras.layers.Dense(units, activation=hidden_activation, name=f"fc{i + 1}", dtype=dtype)
             for i, units in enumerate(self.hidden_units)
         ]
         self.drops = [
-            keras.layers.Dropout(dropout, name=f"dropout{i + 1}") if dropout else None
+            keras.layers.Dropout(dropout, name=f"dropout{i + 1}", dtype=dtype) if dropout else None
             for i in range(len(self.hidden_units) + 1)
         ]
+        # float32 whatever the policy: under mixed precision the softmax and
+        # the loss stay exact (Keras' mixed-precision guide).
         self.predictions = keras.layers.Dense(
             num_classes, activation=activation, dtype="float32", name="predictions"
         )

@@ -32,7 +32,7 @@ class InceptionModule(keras.layers.Layer):
         super().__init__(**kwargs)
         self.bn_scale = bn_scale
         self.branches = []
-        self.mixed = keras.layers.Concatenate(name="mixed")
+        self.mixed = keras.layers.Concatenate(name="mixed", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.mixed.build([build_chain(branch, input_shape) for branch in self.branches])
@@ -62,7 +62,7 @@ class Mixed5b(InceptionModule):
 
     def __init__(self, bn_scale: bool = False, **kwargs):
         super().__init__(bn_scale, **kwargs)
-        b = {"bn_scale": bn_scale}
+        b = {"bn_scale": bn_scale, "dtype": self.dtype_policy}
         self.branches = [
             [inception_conv(96, 1, name="branch_0_conv1", **b)],
             [
@@ -75,7 +75,9 @@ class Mixed5b(InceptionModule):
                 inception_conv(96, 3, name="branch_2_conv3", **b),
             ],
             [
-                keras.layers.AveragePooling2D(3, strides=1, padding="same", name="branch_pool"),
+                keras.layers.AveragePooling2D(
+                    3, strides=1, padding="same", name="branch_pool", dtype=self.dtype_policy
+                ),
                 inception_conv(64, 1, name="branch_pool_conv1", **b),
             ],
         ]
@@ -110,7 +112,7 @@ class ReductionA(InceptionModule):
         **kwargs,
     ):
         super().__init__(bn_scale, **kwargs)
-        b = {"bn_scale": bn_scale}
+        b = {"bn_scale": bn_scale, "dtype": self.dtype_policy}
         self.k, self.l, self.m, self.n = k, l, m, n
         self.branches = [
             [inception_conv(n, 3, strides=2, padding="valid", name="branch_0_conv1", **b)],
@@ -119,7 +121,11 @@ class ReductionA(InceptionModule):
                 inception_conv(l, 3, name="branch_1_conv2", **b),
                 inception_conv(m, 3, strides=2, padding="valid", name="branch_1_conv3", **b),
             ],
-            [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
+            [
+                keras.layers.MaxPooling2D(
+                    3, strides=2, padding="valid", name="branch_pool", dtype=self.dtype_policy
+                )
+            ],
         ]
 
     def get_config(self):
@@ -153,7 +159,7 @@ class ReductionB(InceptionModule):
         **kwargs,
     ):
         super().__init__(bn_scale, **kwargs)
-        b = {"bn_scale": bn_scale}
+        b = {"bn_scale": bn_scale, "dtype": self.dtype_policy}
         self.branch_0 = check_widths("branch_0", branch_0, 2)
         self.branch_1 = check_widths("branch_1", branch_1, 2)
         self.branch_2 = check_widths("branch_2", branch_2, 3)
@@ -173,7 +179,11 @@ class ReductionB(InceptionModule):
                 inception_conv(self.branch_2[1], 3, name="branch_2_conv2", **b),
                 inception_conv(self.branch_2[2], 3, name="branch_2_conv3", **reduce),
             ],
-            [keras.layers.MaxPooling2D(3, strides=2, padding="valid", name="branch_pool")],
+            [
+                keras.layers.MaxPooling2D(
+                    3, strides=2, padding="valid", name="branch_pool", dtype=self.dtype_policy
+                )
+            ],
         ]
 
     def get_config(self):

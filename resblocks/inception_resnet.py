@@ -51,11 +51,20 @@ class ScaledResidual(keras.layers.Layer):
 
 
 def inception_branch(
-    widths: list[int], kernel_sizes: list, index: int, bn_scale: bool = False
+    widths: list[int],
+    kernel_sizes: list,
+    index: int,
+    bn_scale: bool = False,
+    dtype: keras.DTypePolicy | str | None = None,
 ) -> list:
-    """Branch `index`: one `inception_conv` per width, named branch_{index}_conv1, 2, ..."""
+    """Branch `index`: one `inception_conv` per width, named branch_{index}_conv1, 2, ...
+
+    `dtype`: the dtype policy of the block the branch is part of.
+    """
     return [
-        inception_conv(width, size, name=f"branch_{index}_conv{j + 1}", bn_scale=bn_scale)
+        inception_conv(
+            width, size, name=f"branch_{index}_conv{j + 1}", bn_scale=bn_scale, dtype=dtype
+        )
         for j, (width, size) in enumerate(zip(widths, kernel_sizes, strict=True))
     ]
 
@@ -86,15 +95,21 @@ class InceptionResBlock(keras.layers.Layer):
         self.activation = activation
         self.bn_scale = bn_scale
         self.branches = []
-        self.mixed = keras.layers.Concatenate(name="mixed")
+        self.mixed = keras.layers.Concatenate(name="mixed", dtype=self.dtype_policy)
         self.up = None
-        self.residual = ScaledResidual(scale, name="residual")
-        self.act = keras.layers.Activation(activation, name="out") if activation else None
+        self.residual = ScaledResidual(scale, name="residual", dtype=self.dtype_policy)
+        self.act = (
+            keras.layers.Activation(activation, name="out", dtype=self.dtype_policy)
+            if activation
+            else None
+        )
 
     def build(self, input_shape):
         # Made here: the projection restores the input width, known only now.
         # Linear, with a bias and no BN, as in the paper.
-        self.up = keras.layers.Conv2D(input_shape[-1], 1, use_bias=True, name="conv")
+        self.up = keras.layers.Conv2D(
+            input_shape[-1], 1, use_bias=True, name="conv", dtype=self.dtype_policy
+        )
         mixed_shape = [build_chain(branch, input_shape) for branch in self.branches]
         build_chain([self.mixed, self.up], mixed_shape)
         self.residual.build([input_shape, input_shape])
@@ -157,9 +172,9 @@ class InceptionResBlock35(InceptionResBlock):
         self.branch_1 = check_widths("branch_1", branch_1, 2)
         self.branch_2 = check_widths("branch_2", branch_2, 3)
         self.branches = [
-            inception_branch(self.branch_0, [1], 0, bn_scale),
-            inception_branch(self.branch_1, [1, 3], 1, bn_scale),
-            inception_branch(self.branch_2, [1, 3, 3], 2, bn_scale),
+            inception_branch(self.branch_0, [1], 0, bn_scale, self.dtype_policy),
+            inception_branch(self.branch_1, [1, 3], 1, bn_scale, self.dtype_policy),
+            inception_branch(self.branch_2, [1, 3, 3], 2, bn_scale, self.dtype_policy),
         ]
 
 
@@ -197,8 +212,8 @@ class FactorizedInceptionResBlock(InceptionResBlock):
         self.branch_0 = check_widths("branch_0", branch_0, 1)
         self.branch_1 = check_widths("branch_1", branch_1, 3)
         self.branches = [
-            inception_branch(self.branch_0, [1], 0, bn_scale),
-            inception_branch(self.branch_1, [1, (1, n), (n, 1)], 1, bn_scale),
+            inception_branch(self.branch_0, [1], 0, bn_scale, self.dtype_policy),
+            inception_branch(self.branch_1, [1, (1, n), (n, 1)], 1, bn_scale, self.dtype_policy),
         ]
 
 

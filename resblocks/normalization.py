@@ -79,6 +79,7 @@ def make_norm_act(
     norm_groups: int = 32,
     name: str,
     act_name: str | None = None,
+    dtype: keras.DTypePolicy | str | None = None,
     **options,
 ) -> tuple[keras.layers.Layer, keras.layers.Layer | None]:
     """The norm a setting names and the activation after it: the one place the pair is made.
@@ -89,14 +90,26 @@ def make_norm_act(
     (`NORM_ACTIVATIONS`): the layer with its nonlinearity (TLU; EvoNorm's
     gate) where `activation` is given, whichever it names, and None after
     it; the layer without its nonlinearity where `activation` is None (the
-    linear norm before a sum). `options` go to the norm (see `make_norm`).
+    linear norm before a sum). Both take `dtype`: the dtype policy of the
+    layer they are part of (None: Keras' global one). `options` go to the
+    norm (see `make_norm`).
     """
     check_normalization(normalization)
-    settings = {"epsilon": epsilon, "momentum": momentum, "norm_groups": norm_groups, **options}
+    settings = {
+        "epsilon": epsilon,
+        "momentum": momentum,
+        "norm_groups": norm_groups,
+        "dtype": dtype,
+        **options,
+    }
     if normalization in NORM_ACTIVATIONS:
         return _norm_layer(normalization, name, activate=activation is not None, **settings), None
     norm = _norm_layer(normalization, name, activate=False, **settings)
-    act = keras.layers.Activation(activation, name=act_name or activation) if activation else None
+    act = (
+        keras.layers.Activation(activation, name=act_name or activation, dtype=dtype)
+        if activation
+        else None
+    )
     return norm, act
 
 
@@ -107,6 +120,7 @@ def make_norm(
     momentum: float,
     norm_groups: int = 32,
     name: str,
+    dtype: keras.DTypePolicy | str | None = None,
     **options,
 ) -> keras.layers.Layer:
     """The normalization layer a setting names, with no activation (FRN without its TLU).
@@ -122,6 +136,7 @@ def make_norm(
         momentum=momentum,
         norm_groups=norm_groups,
         name=name,
+        dtype=dtype,
         **options,
     )
     return norm
@@ -135,6 +150,7 @@ def _norm_layer(
     epsilon: float,
     momentum: float,
     norm_groups: int,
+    dtype: keras.DTypePolicy | str | None,
     **options,
 ) -> keras.layers.Layer:
     """The norm alone; `activate`: FRN with its TLU, EvoNorm-S0 with its gate."""
@@ -146,6 +162,7 @@ def _norm_layer(
             scale=options.get("scale", True),
             gamma_initializer=gamma_initializer,
             name=name,
+            dtype=dtype,
         )
     if normalization in NORM_ACTIVATIONS:
         if not options.get("scale", True):
@@ -156,7 +173,7 @@ def _norm_layer(
             )
         if normalization == "frn":
             return FilterResponseNormalization(
-                epsilon, tlu=activate, gamma_initializer=gamma_initializer, name=name
+                epsilon, tlu=activate, gamma_initializer=gamma_initializer, name=name, dtype=dtype
             )
         return EvoNormS0(
             norm_groups,
@@ -164,8 +181,11 @@ def _norm_layer(
             nonlinearity=activate,
             gamma_initializer=gamma_initializer,
             name=name,
+            dtype=dtype,
         )
-    return keras.layers.BatchNormalization(epsilon=epsilon, momentum=momentum, name=name, **options)
+    return keras.layers.BatchNormalization(
+        epsilon=epsilon, momentum=momentum, name=name, dtype=dtype, **options
+    )
 
 
 def make_conv(conv_class, *args, weight_standardization: float | None = None, **kwargs):

@@ -63,6 +63,7 @@ class PreActivationBlock(ResidualBlock):
             norm_groups=self.norm_groups,
             name="preact_bn",
             act_name="preact_relu",
+            dtype=self.dtype_policy,
         )
 
     @property
@@ -86,6 +87,7 @@ class PreActivationBlock(ResidualBlock):
             use_bias=self.use_bias,
             kernel_initializer=self.kernel_initializer,
             name=name,
+            dtype=self.dtype_policy,
             weight_standardization=self.weight_standardization,
         )
 
@@ -159,7 +161,11 @@ class PreActResBlock(PreActivationBlock):
     ):
         super().__init__(**given(locals()))  # keeps them, the settings; preact_bn, preact_relu
         self.conv1 = self.branch_conv_bn(filters, 3, strides, "conv1")
-        self.drop = keras.layers.Dropout(dropout, name="dropout") if dropout else None
+        self.drop = (
+            keras.layers.Dropout(dropout, name="dropout", dtype=self.dtype_policy)
+            if dropout
+            else None
+        )
         self.conv2 = self.last_conv(filters, 3, "conv2")
 
     def branch(self) -> list:
@@ -292,7 +298,11 @@ class PreActStem(ChainLayer):
         # Strided: padded symmetrically, kernel_size // 2 on every side, as
         # keras' conv1_pad (and `ConvBN`) do, not keras' bottom/right "same".
         symmetric = strides > 1 and kernel_size > 1
-        self.pad = keras.layers.ZeroPadding2D(kernel_size // 2, name="pad") if symmetric else None
+        self.pad = (
+            keras.layers.ZeroPadding2D(kernel_size // 2, name="pad", dtype=self.dtype_policy)
+            if symmetric
+            else None
+        )
         self.conv = make_conv(
             keras.layers.Conv2D,
             filters,
@@ -302,9 +312,10 @@ class PreActStem(ChainLayer):
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             name="conv",
+            dtype=self.dtype_policy,
             weight_standardization=weight_standardization,
         )
-        self.pool_pad, self.pool = stem_max_pool(self.max_pool, pool_padding)
+        self.pool_pad, self.pool = stem_max_pool(self.max_pool, pool_padding, self.dtype_policy)
 
     @property
     def sublayers(self) -> list:
@@ -357,6 +368,7 @@ class PostNorm(ChainLayer):
             momentum=bn_momentum,
             norm_groups=norm_groups,
             name="bn",
+            dtype=self.dtype_policy,
         )
 
     @property

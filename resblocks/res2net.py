@@ -24,15 +24,16 @@ from resblocks.checks import check_positive_int
 from resblocks.residual import PostActivationBlock, bottleneck_width
 
 
-def padded_average_pool(strides: int) -> tuple:
+def padded_average_pool(strides: int, dtype: keras.DTypePolicy | str | None = None) -> tuple:
     """torch's `AvgPool2d(3, strides, padding=1)`: (zero padding, pool), the zeros averaged in.
 
     Keras' "same" average pool leaves padding out of the count (torch's
     `count_include_pad=False`); timm's Res2Net and ResNeSt pools count it.
+    `dtype`: the block's dtype policy.
     """
     return (
-        keras.layers.ZeroPadding2D(1, name="pool_pad"),
-        keras.layers.AveragePooling2D(3, strides, name="pool"),
+        keras.layers.ZeroPadding2D(1, name="pool_pad", dtype=dtype),
+        keras.layers.AveragePooling2D(3, strides, name="pool", dtype=dtype),
     )
 
 
@@ -130,7 +131,7 @@ class Res2NetBottleneck(PostActivationBlock):
         self.chained = self.strides == 1 and input_shape[-1] == self.out_channels
         group = (*input_shape[:-1], self.width)
         if not self.chained and self.scale > 1:
-            self.pool_pad, self.pool = padded_average_pool(self.strides)
+            self.pool_pad, self.pool = padded_average_pool(self.strides, self.dtype_policy)
             build_chain([self.pool_pad, self.pool], group)
         # The 3x3s each read one group and conv3 reads their concatenation,
         # so they are built here, not as the chain the base builds.

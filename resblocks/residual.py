@@ -103,15 +103,20 @@ class PostActivationBlock(ResidualBlock):
     def channel_gate(self, name: str = "se") -> keras.layers.Layer | None:
         """The block's channel gate (`attention`, `se_ratio`, ...), or None for none."""
         return make_channel_attention(
-            self.attention, self.se_ratio, self.se_divisor, self.eca_kernel_size, name=name
+            self.attention,
+            self.se_ratio,
+            self.se_divisor,
+            self.eca_kernel_size,
+            name=name,
+            dtype=self.dtype_policy,
         )
 
     def _make_tail(self, gate: bool = True) -> None:
         """The channel gate (unless the branch holds it), the activation after the sum
         and stochastic depth, in that order."""
         self.se = self.channel_gate() if gate else None
-        self.act = keras.layers.Activation(self.activation, name="out")
-        self.drop_path = make_drop_path(self.drop_path_rate)
+        self.act = keras.layers.Activation(self.activation, name="out", dtype=self.dtype_policy)
+        self.drop_path = make_drop_path(self.drop_path_rate, self.dtype_policy)
 
     def residual(self, x, training=None):
         """F(x): the residual branch, from the block's input to its last BN."""
@@ -214,7 +219,9 @@ class ResBlock(PostActivationBlock):
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
         dilation = self.dilation
-        self.aa = make_anti_alias(self.anti_alias, strides)  # None: conv1 strides itself
+        self.aa = make_anti_alias(
+            self.anti_alias, strides, dtype=self.dtype_policy
+        )  # None: conv1 strides itself
         stride = strides if self.aa is None else 1
         self.conv1 = self.conv_bn(filters, 3, stride, dilation_rate=dilation, name="conv1")
         last = {"activation": self.activation} if last_activation else {}
@@ -350,7 +357,9 @@ class BottleNeck(PostActivationBlock):
         first, self.width = self._inner_widths()
 
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
-        self.aa = make_anti_alias(self.anti_alias, stride_3x3)  # None: conv2 strides itself
+        self.aa = make_anti_alias(
+            self.anti_alias, stride_3x3, dtype=self.dtype_policy
+        )  # None: conv2 strides itself
         stride_3x3 = stride_3x3 if self.aa is None else 1
         self.conv1 = self.conv_bn(first, 1, stride_1x1, name="conv1")
         self.conv2 = self.conv_bn(

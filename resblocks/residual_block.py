@@ -13,6 +13,8 @@ keras-hub's `resnet_backbone.py`, one flag (`pre_activation`) tells the
 shortcut factory which of the two orderings it serves.
 """
 
+import keras
+
 from resblocks.chain import build_chain, chain_output_shape
 from resblocks.checks import ArgumentError, check_one_of
 from resblocks.conv_bn import ConvBNLayer
@@ -45,9 +47,9 @@ def check_residual_only(shortcut: str, drop_path_rate: float, zero_init_last: bo
             )
 
 
-def make_drop_path(rate: float) -> DropPath | None:
+def make_drop_path(rate: float, dtype: keras.DTypePolicy | str | None = None) -> DropPath | None:
     """The stochastic-depth layer of a residual branch; None at rate 0, as timm does."""
-    return DropPath(rate, name="drop_path") if rate > 0 else None
+    return DropPath(rate, name="drop_path", dtype=dtype) if rate > 0 else None
 
 
 class ResidualBlock(ConvBNLayer):
@@ -157,6 +159,7 @@ class ResidualBlock(ConvBNLayer):
             kernel_size=self.down_kernel_size,
             pre_activation=self.pre_activation,
             stride_shortcut=self.stride_shortcut,
+            dtype=self.dtype_policy,
             **self.conv_settings(),
         )
         layers = [self.preact_bn, self.preact_relu, *self.branch()]

@@ -26,11 +26,13 @@ from resblocks.squeeze_excite import make_divisible
 CARDINALITY = "K, the cardinal groups, 1 in ResNeSt-50"
 
 
-def grouped_1x1(filters: int, groups: int, name: str) -> keras.layers.Conv2D:
+def grouped_1x1(
+    filters: int, groups: int, name: str, dtype: keras.DTypePolicy | str | None = None
+) -> keras.layers.Conv2D:
     """A 1x1 convolution with bias, grouped where `groups > 1` (timm's `fc1`, `fc2`)."""
     if groups == 1:
-        return keras.layers.Conv2D(filters, 1, name=name)
-    return GroupedConv2D(filters, 1, groups=groups, name=name)
+        return keras.layers.Conv2D(filters, 1, name=name, dtype=dtype)
+    return GroupedConv2D(filters, 1, groups=groups, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -97,11 +99,13 @@ class SplitAttention(ConvBNLayer):
         # timm's make_divisible(in_channels * radix * 0.25, 8, min_value=32);
         # ResNeSt-50's conv2 stage: 64 * 2 / 4 = 32.
         self.attention_width = make_divisible(filters * radix * 0.25, 8, min_value=32)
-        self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
-        self.fc1 = grouped_1x1(self.attention_width, cardinality, "fc1")
+        self.pool = keras.layers.GlobalAveragePooling2D(
+            keepdims=True, name="squeeze", dtype=self.dtype_policy
+        )
+        self.fc1 = grouped_1x1(self.attention_width, cardinality, "fc1", self.dtype_policy)
         self.bn1 = self.norm("bn1")
-        self.act1 = keras.layers.Activation(self.activation, name="act1")
-        self.fc2 = grouped_1x1(filters * radix, cardinality, "fc2")
+        self.act1 = keras.layers.Activation(self.activation, name="act1", dtype=self.dtype_policy)
+        self.fc2 = grouped_1x1(filters * radix, cardinality, "fc2", self.dtype_policy)
 
     def build(self, input_shape):
         build_chain([self.conv], input_shape)
@@ -198,7 +202,9 @@ class ResNestBottleneck(PostActivationBlock):
         check_positive_int("cardinality", cardinality, CARDINALITY)
         self.width = bottleneck_width(filters, base_width, cardinality)
         pooled = avd and strides > 1  # timm: the stride moves to the pool
-        self.avd_pad, self.avd_pool = padded_average_pool(strides) if pooled else (None, None)
+        self.avd_pad, self.avd_pool = (
+            padded_average_pool(strides, self.dtype_policy) if pooled else (None, None)
+        )
         self.conv1 = self.conv_bn(self.width, 1, name="conv1")
         self.conv2 = SplitAttention(
             self.width,
@@ -210,6 +216,7 @@ class ResNestBottleneck(PostActivationBlock):
             activation=self.activation,
             **self.conv_settings(),
             name="conv2",
+            dtype=self.dtype_policy,
         )
         self.conv3 = self.last_conv_bn(self.out_channels, 1, "conv3")
         self._make_tail()  # se, act, drop_path

@@ -88,13 +88,16 @@ class SelectiveKernel(ConvBNLayer):
         # timm's make_divisible(filters * rd_ratio, rd_divisor) (never more than
         # 10% below it); the paper's d = max(C / r, L) with L = 32.
         self.attention_width = make_divisible(filters * attn_ratio, attn_divisor)
-        self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
+        dtype = self.dtype_policy
+        self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze", dtype=dtype)
         self.fc_reduce = keras.layers.Conv2D(
-            self.attention_width, 1, use_bias=False, name="fc_reduce"
+            self.attention_width, 1, use_bias=False, name="fc_reduce", dtype=dtype
         )
         self.bn = self.norm("bn")
-        self.act = keras.layers.Activation(self.activation, name="act")
-        self.fc_select = keras.layers.Conv2D(filters * paths, 1, use_bias=False, name="fc_select")
+        self.act = keras.layers.Activation(self.activation, name="act", dtype=dtype)
+        self.fc_select = keras.layers.Conv2D(
+            filters * paths, 1, use_bias=False, name="fc_select", dtype=dtype
+        )
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -170,6 +173,7 @@ class SelectiveKernelResidual(PostActivationBlock):
             activation=self.activation,
             **self.conv_settings(),
             name="conv1" if self.expansion == 1 else "conv2",
+            dtype=self.dtype_policy,
         )
 
 

@@ -122,7 +122,9 @@ class AvgDownShortcut(keras.layers.Layer):
         super().__init__(**kwargs)
         keep_arguments(self, locals())
         self.pool = (
-            keras.layers.AveragePooling2D(2, strides=strides, padding="same", name="pool")
+            keras.layers.AveragePooling2D(
+                2, strides=strides, padding="same", name="pool", dtype=self.dtype_policy
+            )
             if strides > 1
             else None
         )
@@ -134,6 +136,7 @@ class AvgDownShortcut(keras.layers.Layer):
                 use_bias=use_bias,
                 kernel_initializer=kernel_initializer,
                 name="conv",
+                dtype=self.dtype_policy,
                 weight_standardization=weight_standardization,
             )
             return
@@ -149,6 +152,7 @@ class AvgDownShortcut(keras.layers.Layer):
             norm_groups=norm_groups,
             weight_standardization=weight_standardization,
             name="conv",
+            dtype=self.dtype_policy,
         )
 
     def build(self, input_shape):
@@ -192,6 +196,7 @@ def make_shortcut(
     pre_activation: bool = False,
     stride_shortcut: str = "projection",
     kernel_size: int = 1,
+    dtype: keras.DTypePolicy | str | None = None,
     **conv_args,
 ) -> keras.layers.Layer | None:
     """The layer that brings x to the block's output shape, or None.
@@ -204,7 +209,8 @@ def make_shortcut(
     `pre_activation` (He et al. 2016) a projection is a plain 1x1 conv
     with no BN after it: it reads the pre-activated input, and the next
     block's pre-activation normalizes the sum. `kernel_size` is that of a
-    post-activation projection (SENet-154's is 3x3, padded by 1).
+    post-activation projection (SENet-154's is 3x3, padded by 1). `dtype`
+    is the block's dtype policy.
     """
     shape_changes = strides != 1 or in_channels != out_channels
     if shortcut == "none" or not shape_changes:
@@ -218,7 +224,7 @@ def make_shortcut(
         )
     subsample = in_channels == out_channels and stride_shortcut == "subsample"
     if shortcut == "zero_pad" or subsample:
-        return ZeroPadShortcut(out_channels, strides, name="downsample")
+        return ZeroPadShortcut(out_channels, strides, name="downsample", dtype=dtype)
     if pre_activation and avg_down:
         return AvgDownShortcut(
             out_channels,
@@ -228,6 +234,7 @@ def make_shortcut(
             batch_norm=False,
             weight_standardization=conv_args.get("weight_standardization"),
             name="downsample",
+            dtype=dtype,
         )
     if pre_activation:
         return make_conv(
@@ -238,10 +245,17 @@ def make_shortcut(
             use_bias=conv_args.get("use_bias", False),
             kernel_initializer=conv_args.get("kernel_initializer", "he_normal"),
             name="downsample",
+            dtype=dtype,
             weight_standardization=conv_args.get("weight_standardization"),
         )
     if avg_down:
-        return AvgDownShortcut(out_channels, strides, name="downsample", **conv_args)
+        return AvgDownShortcut(out_channels, strides, name="downsample", dtype=dtype, **conv_args)
     return ConvBN(
-        out_channels, kernel_size, strides, activation=None, name="downsample", **conv_args
+        out_channels,
+        kernel_size,
+        strides,
+        activation=None,
+        name="downsample",
+        dtype=dtype,
+        **conv_args,
     )

@@ -69,9 +69,10 @@ class SqueezeExcite(keras.layers.Layer):
         self.se_ratio = se_ratio
         self.divisor = divisor
         self.activation = activation
-        self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
-        self.act = keras.layers.Activation(activation, name=activation)
-        self.gate = keras.layers.Activation("sigmoid", name="gate")
+        dtype = self.dtype_policy
+        self.pool = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze", dtype=dtype)
+        self.act = keras.layers.Activation(activation, name=activation, dtype=dtype)
+        self.gate = keras.layers.Activation("sigmoid", name="gate", dtype=dtype)
         self.reduce = None
         self.expand = None
 
@@ -83,9 +84,12 @@ class SqueezeExcite(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         self.reduce = keras.layers.Conv2D(
-            se_channels(channels, self.se_ratio, self.divisor), 1, name="reduce"
+            se_channels(channels, self.se_ratio, self.divisor),
+            1,
+            name="reduce",
+            dtype=self.dtype_policy,
         )
-        self.expand = keras.layers.Conv2D(channels, 1, name="expand")
+        self.expand = keras.layers.Conv2D(channels, 1, name="expand", dtype=self.dtype_policy)
         build_chain(self.sublayers, input_shape)
 
     def call(self, x):

@@ -70,7 +70,9 @@ class NegInfPadding2D(keras.layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
-def stem_max_pool(enabled: bool, padding: str = "zeros") -> tuple:
+def stem_max_pool(
+    enabled: bool, padding: str = "zeros", dtype: keras.DTypePolicy | str | None = None
+) -> tuple:
     """ResNet's 3x3/2 max-pool after the stem conv, padded by 1: (pad, pool) or (None, None).
 
     `padding="zeros"` pads zeros, as keras.applications does. After a ReLU
@@ -80,27 +82,33 @@ def stem_max_pool(enabled: bool, padding: str = "zeros") -> tuple:
     `padding="-inf"` is PyTorch's (timm's ResNetV2, whose stem has no ReLU).
     `padding="ceil"` pads the bottom and right only: the pool's windows then
     start at 0, 2, 4, ... as PyTorch's `ceil_mode=True` ones, the last cut
-    by the border, at odd and even sizes alike.
+    by the border, at odd and even sizes alike. `dtype`: the stem's dtype policy.
     """
     check_one_of("pool_padding", padding, POOL_PADDINGS)
     if not enabled:
         return None, None
     if padding == "-inf":
-        pad = NegInfPadding2D(1, name="pool_pad")
+        pad = NegInfPadding2D(1, name="pool_pad", dtype=dtype)
     else:
         pad = keras.layers.ZeroPadding2D(
-            1 if padding == "zeros" else ((0, 1), (0, 1)), name="pool_pad"
+            1 if padding == "zeros" else ((0, 1), (0, 1)), name="pool_pad", dtype=dtype
         )
-    return pad, keras.layers.MaxPooling2D(3, strides=2, name="pool")
+    return pad, keras.layers.MaxPooling2D(3, strides=2, name="pool", dtype=dtype)
 
 
-def stem_pool(max_pool: bool, anti_alias: str, pool_padding: str = "zeros") -> tuple:
+def stem_pool(
+    max_pool: bool,
+    anti_alias: str,
+    pool_padding: str = "zeros",
+    dtype: keras.DTypePolicy | str | None = None,
+) -> tuple:
     """The stem's pooling as timm makes it for its `aa_layer`: (pad, pool, aa), None where absent.
 
     "none": ResNet's 3x3/2 max-pool (`stem_max_pool`). "avg": a 2x2/2
     average pool in its place (timm's `nn.AvgPool2d(2)`). "blur": the
     max-pool at stride 1, then a `BlurPool2D` subsamples (Zhang 2019's
     MaxBlurPool). `pool_padding` is the max-pool's (`stem_max_pool`).
+    `dtype`: the stem's dtype policy.
     """
     check_one_of("anti_alias", anti_alias, ANTI_ALIASES)
     if anti_alias != "none" and not max_pool:
@@ -110,14 +118,14 @@ def stem_pool(max_pool: bool, anti_alias: str, pool_padding: str = "zeros") -> t
             f"max_pool=True, or anti_alias='none'. Received: anti_alias={anti_alias!r}",
         )
     if anti_alias == "avg":
-        return None, keras.layers.AveragePooling2D(2, strides=2, name="pool"), None
+        return None, keras.layers.AveragePooling2D(2, strides=2, name="pool", dtype=dtype), None
     if anti_alias == "blur":
         return (
-            keras.layers.ZeroPadding2D(1, name="pool_pad"),
-            keras.layers.MaxPooling2D(3, strides=1, name="pool"),
-            BlurPool2D(strides=2, name="aa"),
+            keras.layers.ZeroPadding2D(1, name="pool_pad", dtype=dtype),
+            keras.layers.MaxPooling2D(3, strides=1, name="pool", dtype=dtype),
+            BlurPool2D(strides=2, name="aa", dtype=dtype),
         )
-    return (*stem_max_pool(max_pool, pool_padding), None)
+    return (*stem_max_pool(max_pool, pool_padding, dtype), None)
 
 
 @keras.saving.register_keras_serializable(package="resblocks")
@@ -160,7 +168,9 @@ class ResNetStem(ChainLayer, ConvBNLayer):
     ):
         super().__init__(**given(locals()))  # keeps them, and the keyword-only settings
         self.conv = self.conv_bn(filters, kernel_size, strides, name="conv1")
-        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias, pool_padding)
+        self.pool_pad, self.pool, self.aa = stem_pool(
+            max_pool, anti_alias, pool_padding, self.dtype_policy
+        )
 
     @property
     def sublayers(self) -> list[keras.layers.Layer]:
@@ -281,6 +291,7 @@ class DeepStem(ChainLayer, ConvBNLayer):
                 use_bias=self.use_bias,
                 kernel_initializer=self.kernel_initializer,
                 name="conv3",
+                dtype=self.dtype_policy,
             )
         else:
             third = self.conv_bn(filters, 3, 2 if stride_last else 1, name="conv3")
@@ -289,7 +300,9 @@ class DeepStem(ChainLayer, ConvBNLayer):
             self.conv_bn(stem_width, 3, name="conv2"),
             third,
         ]
-        self.pool_pad, self.pool, self.aa = stem_pool(max_pool, anti_alias, pool_padding)
+        self.pool_pad, self.pool, self.aa = stem_pool(
+            max_pool, anti_alias, pool_padding, self.dtype_policy
+        )
         self.pool_conv = self.conv_bn(filters, 3, 2, name="pool_conv") if conv_pool else None
 
     @property
@@ -336,19 +349,21 @@ class InceptionResNetStem(ChainLayer):
         self.widths = check_widths("widths", widths, 5)
         self.final_conv = final_conv
         self.bn_scale = bn_scale
-        w, b = self.widths, {"bn_scale": bn_scale}
+        w, b = self.widths, {"bn_scale": bn_scale, "dtype": self.dtype_policy}
         self.convs_1 = [
             inception_conv(w[0], 3, strides=2, padding="valid", name="conv1", **b),
             inception_conv(w[1], 3, padding="valid", name="conv2", **b),
             inception_conv(w[2], 3, name="conv3", **b),
         ]
-        self.pool_1 = keras.layers.MaxPooling2D(3, strides=2, name="pool1")
+        self.pool_1 = keras.layers.MaxPooling2D(3, strides=2, name="pool1", dtype=self.dtype_policy)
         self.convs_2 = [
             inception_conv(w[3], 1, padding="valid", name="conv4", **b),
             inception_conv(w[4], 3, padding="valid", name="conv5", **b),
         ]
         if final_conv is None:
-            self.pool_2 = keras.layers.MaxPooling2D(3, strides=2, name="pool2")
+            self.pool_2 = keras.layers.MaxPooling2D(
+                3, strides=2, name="pool2", dtype=self.dtype_policy
+            )
         else:  # V1 convolves where V2 pools
             self.conv_6 = inception_conv(
                 final_conv, 3, strides=2, padding="valid", name="conv6", **b

@@ -37,19 +37,26 @@ class SEResBlock(keras.layers.Layer):
         self.strides = strides
         self.shortcut = shortcut
         self.ratio = ratio
-        self.conv1 = ConvBN(filters, 3, strides, name="conv1")
-        self.conv2 = ConvBN(filters, 3, activation=None, name="conv2")
-        self.squeeze = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")
-        self.reduce = keras.layers.Dense(
-            max(filters // ratio, 1), activation="relu", name="excite1"
+        # Inner layers take the block's dtype policy, as Keras' own composite
+        # layers do: a block saved under mixed precision then reloads as one.
+        dtype = self.dtype_policy
+        self.conv1 = ConvBN(filters, 3, strides, name="conv1", dtype=dtype)
+        self.conv2 = ConvBN(filters, 3, activation=None, name="conv2", dtype=dtype)
+        self.squeeze = keras.layers.GlobalAveragePooling2D(
+            keepdims=True, name="squeeze", dtype=dtype
         )
-        self.excite = keras.layers.Dense(filters, activation="sigmoid", name="excite2")
-        self.act = keras.layers.Activation("relu", name="out")
+        self.reduce = keras.layers.Dense(
+            max(filters // ratio, 1), activation="relu", name="excite1", dtype=dtype
+        )
+        self.excite = keras.layers.Dense(filters, activation="sigmoid", name="excite2", dtype=dtype)
+        self.act = keras.layers.Activation("relu", name="out", dtype=dtype)
         self.downsample = None
 
     def build(self, input_shape):
         # The shortcut depends on the input's channels, known only now.
-        self.downsample = make_shortcut(self.shortcut, input_shape[-1], self.filters, self.strides)
+        self.downsample = make_shortcut(
+            self.shortcut, input_shape[-1], self.filters, self.strides, dtype=self.dtype_policy
+        )
         residual_shape = build_chain([self.conv1, self.conv2], input_shape)
         build_chain([self.squeeze, self.reduce, self.excite], residual_shape)
         build_chain([self.downsample], input_shape)
