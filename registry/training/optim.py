@@ -111,6 +111,8 @@ class SGD(_CoupledDecay, MovingAverage, keras.optimizers.SGD):
 
     Args:
         decay_norm_and_bias: bool. Decay 1-D variables (BN's gamma and beta, biases) too.
+        statistics: list of shapes, or None. With `use_ema`, BN's statistics are
+            averaged too (`MovingAverage`).
         **kwargs: those of `keras.optimizers.SGD`; `weight_decay` is the coupled L2.
     """
 
@@ -121,6 +123,8 @@ class Adam(_CoupledDecay, MovingAverage, keras.optimizers.Adam):
 
     Args:
         decay_norm_and_bias: bool. Decay 1-D variables (BN's gamma and beta, biases) too.
+        statistics: list of shapes, or None. With `use_ema`, BN's statistics are
+            averaged too (`MovingAverage`).
         **kwargs: those of `keras.optimizers.Adam`; `weight_decay` is the coupled L2.
     """
 
@@ -131,6 +135,8 @@ class RMSprop(_CoupledDecay, MovingAverage, keras.optimizers.RMSprop):
 
     Args:
         decay_norm_and_bias: bool. Decay 1-D variables (BN's gamma and beta, biases) too.
+        statistics: list of shapes, or None. With `use_ema`, BN's statistics are
+            averaged too (`MovingAverage`).
         **kwargs: those of `keras.optimizers.RMSprop`; `weight_decay` is the coupled L2.
     """
 
@@ -141,6 +147,8 @@ class AdamW(_DecayRules, MovingAverage, keras.optimizers.AdamW):
 
     Args:
         decay_norm_and_bias: bool. Decay 1-D variables (BN's gamma and beta, biases) too.
+        statistics: list of shapes, or None. With `use_ema`, BN's statistics are
+            averaged too (`MovingAverage`).
         **kwargs: those of `keras.optimizers.AdamW`.
     """
 
@@ -158,6 +166,8 @@ class Lamb(_DecayRules, MovingAverage, keras.optimizers.Lamb):
 
     Args:
         decay_norm_and_bias: bool. Decay 1-D variables (BN's gamma and beta, biases) too.
+        statistics: list of shapes, or None. With `use_ema`, BN's statistics are
+            averaged too (`MovingAverage`).
         **kwargs: those of `keras.optimizers.Lamb`.
     """
 
