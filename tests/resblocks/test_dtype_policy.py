@@ -109,11 +109,6 @@ def inner_layers(layer: keras.layers.Layer, seen=None):
                 yield from inner_layers(item, seen)
 
 
-def run(layer: keras.layers.Layer, shape) -> np.ndarray:
-    x = np.random.default_rng(0).normal(size=(2, *shape)).astype("float32")
-    return layer(x, training=False)
-
-
 def policies(layer: keras.layers.Layer) -> dict[str, str]:
     """Each inner layer's policy, except those float32 on purpose, by owner.attribute.name."""
     return {
@@ -126,17 +121,14 @@ def policies(layer: keras.layers.Layer) -> dict[str, str]:
 @pytest.mark.parametrize("make, shape", LAYERS, ids=[f"layer{i}" for i in range(len(LAYERS))])
 def test_inner_layers_take_the_layers_policy_not_the_global_one(make, shape):
     layer = make(dtype=MIXED)  # global policy: float32
-    y = run(layer, shape)
+    layer.build((2, *shape))  # makes the layers that wait for the input's shape too
     assert len(policies(layer)) > 1
     assert set(policies(layer).values()) == {MIXED}, policies(layer)
-    head = isinstance(layer, resblocks.Classifier | resblocks.Embedding)
-    assert keras.backend.standardize_dtype(y.dtype) == ("float32" if head else "bfloat16")
 
     with global_policy(MIXED):
         layer = make(dtype="float32")
-        y = run(layer, shape)
+        layer.build((2, *shape))
     assert set(policies(layer).values()) == {"float32"}, policies(layer)
-    assert keras.backend.standardize_dtype(y.dtype) == "float32"
 
 
 @pytest.mark.parametrize("recipe", ["resnet20_cifar", "resnet18"])
