@@ -219,9 +219,8 @@ class ResBlock(PostActivationBlock):
     ):
         super().__init__(**given(locals()))  # keeps them, the variants and the settings
         dilation = self.dilation
-        self.aa = make_anti_alias(
-            self.anti_alias, strides, dtype=self.dtype_policy
-        )  # None: conv1 strides itself
+        # None: conv1 strides itself.
+        self.aa = make_anti_alias(self.anti_alias, strides, dtype=self.dtype_policy)
         stride = strides if self.aa is None else 1
         self.conv1 = self.conv_bn(filters, 3, stride, dilation_rate=dilation, name="conv1")
         last = {"activation": self.activation} if last_activation else {}
@@ -357,9 +356,8 @@ class BottleNeck(PostActivationBlock):
         first, self.width = self._inner_widths()
 
         stride_1x1, stride_3x3 = (strides, 1) if stride_at == "1x1" else (1, strides)
-        self.aa = make_anti_alias(
-            self.anti_alias, stride_3x3, dtype=self.dtype_policy
-        )  # None: conv2 strides itself
+        # None: conv2 strides itself.
+        self.aa = make_anti_alias(self.anti_alias, stride_3x3, dtype=self.dtype_policy)
         stride_3x3 = stride_3x3 if self.aa is None else 1
         self.conv1 = self.conv_bn(first, 1, stride_1x1, name="conv1")
         self.conv2 = self.conv_bn(
