@@ -120,6 +120,11 @@ def load_model(
         custom_objects: dict or None. Classes not registered with Keras.
         compile: bool. Restore the optimizer and loss as saved.
 
+    The model is rebuilt under the dtype policy it was built under (the one
+    its layers share, `mixed_bfloat16` for a run with `mixed_precision:`),
+    not this process's: a block that makes inner layers without passing its
+    policy on gets them back in the dtype they were trained in.
+
     Raises:
         WeightsError: the file is missing, not a `.keras` archive,
             truncated or damaged, holds code that safe mode refuses, or
@@ -134,7 +139,7 @@ def load_model(
             "build(recipe, weights=path) or load_weights(model, path)."
         )
     try:
-        with _named(path, ".keras") as keras_path:
+        with _named(path, ".keras") as keras_path, _global_policy(_built_under(path)):
             return keras.saving.load_model(
                 keras_path, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
             )
@@ -356,12 +361,7 @@ def _load_legacy_h5(model: keras.Model, path: Path, *, allow_new_head: bool = Fa
 
 def _saved_module(path: Path, class_name: str) -> "str | None":
     """The module a `.keras` file records for a layer class (Keras writes `module:`), or None."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return None
-    stack = [config]
+    stack = [_config(path)]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -371,6 +371,56 @@ def _saved_module(path: Path, class_name: str) -> "str | None":
         elif isinstance(item, list):
             stack.extend(item)
     return None
+
+
+def _config(path: Path) -> "dict | None":
+    """The `config.json` of a `.keras` archive, or None where it cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None  # Keras' own load then says what is wrong
+
+
+def _built_under(path: Path) -> "str | None":
+    """The dtype policy all of a saved model's layers share, or None.
+
+    Keras saves each layer's policy but not the global one it was built
+    under; a network that `build()` made under one global policy has it
+    on every top-level layer, so their common policy is that one.
+    """
+    config = _config(path)
+    layers = config.get("config", {}).get("layers") if isinstance(config, dict) else None
+    if not isinstance(layers, list):
+        return None  # a subclassed model: no layer list to read
+    names = {
+        _policy_name(layer.get("config", {}).get("dtype"))
+        for layer in layers
+        if isinstance(layer, dict) and layer.get("class_name") != "InputLayer"
+    }
+    return names.pop() if len(names) == 1 and None not in names else None
+
+
+def _policy_name(dtype: object) -> "str | None":
+    """The name of a serialized dtype policy: a string, or Keras 3's `DTypePolicy` dict."""
+    if isinstance(dtype, str):
+        return dtype
+    if isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicy":
+        name = dtype.get("config", {}).get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+@contextlib.contextmanager
+def _global_policy(name: "str | None") -> Iterator[None]:
+    """Keras' global dtype policy set to `name` (None: left as it is), restored after."""
+    previous = keras.config.dtype_policy()
+    if name is not None:
+        keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 @contextlib.contextmanager
