@@ -206,16 +206,7 @@ def train(
     run.write_text(rundir.RECIPE, recipe_yaml(resolved))
     run.write_text(rundir.CLASS_NAMES, json.dumps(list(train_source.class_names), indent=1) + "\n")
     run.write_text(rundir.DATA, json.dumps(record, indent=1) + "\n")
-    if state is not None and state.stopped:
-        say(f"The run in '{run.path}' stopped early after epoch {state.epoch}: {state.stopped}.")
-        say(summary_line(state, run))
-        return history_of(state, None)
-    if state is not None and state.epoch >= spec.epochs:
-        say(
-            f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to "
-            "train it further."
-        )
-        say(summary_line(state, run))
+    if state is not None and _finished(state, spec, run, say):
         return history_of(state, None)
     initial_epoch = state.epoch if state else 0
 
@@ -257,6 +248,59 @@ def train(
         f"run folder '{run.path}'."
     )
 
+    state = _fit(
+        model,
+        train_data,
+        spec=spec,
+        state=state,
+        run=run,
+        strategy=strategy,
+        callbacks=callbacks,
+        validation_data=val_data,
+        initial_epoch=initial_epoch,
+        class_weight=weights,
+        verbose=verbose,
+    )
+    if state.stopped:
+        say(f"Stopped early after epoch {state.epoch}: {state.stopped}.")
+    say(summary_line(state, run))
+    return history_of(state, model)
+
+
+def _finished(state: RunState, spec: TrainSpec, run: RunDir, say) -> bool:
+    """Whether the run in `run` has nothing left to train (it stopped early, or is complete)."""
+    if state.stopped:
+        say(f"The run in '{run.path}' stopped early after epoch {state.epoch}: {state.stopped}.")
+    elif state.epoch >= spec.epochs:
+        say(
+            f"The run in '{run.path}' is complete ({state.epoch} epochs); give more --epochs to "
+            "train it further."
+        )
+    else:
+        return False
+    say(summary_line(state, run))
+    return True
+
+
+def _fit(
+    model: keras.Model,
+    train_data: tf.data.Dataset,
+    *,
+    spec: TrainSpec,
+    state: RunState,
+    run: RunDir,
+    strategy: Strategy,
+    callbacks: Sequence[keras.callbacks.Callback],
+    **fit_args: Any,
+) -> RunState:
+    """`model.fit` for `spec.epochs` from `state`, each finished epoch committed to `run`.
+
+    `fit_args` go to `fit` as they are; the pipeline shuffles, `fit` does
+    not. Returns the run's state after the last epoch.
+
+    SIGINT and SIGTERM, and a lost process of a multi_host job, become
+    errors that say what was kept and how to resume.
+    """
     signals = StopOnSignal()
     scalars = ScalarLog(run / rundir.LOGS) if run.writable else None
     commit = CommitEpoch(
@@ -272,14 +316,7 @@ def train(
     try:
         with fit_scope(strategy):
             model.fit(
-                train_data,
-                validation_data=val_data,
-                epochs=spec.epochs,
-                initial_epoch=initial_epoch,
-                callbacks=fit_callbacks,
-                class_weight=weights,
-                shuffle=False,  # the pipeline shuffles
-                verbose=verbose,
+                train_data, epochs=spec.epochs, shuffle=False, callbacks=fit_callbacks, **fit_args
             )
     except TrainingInterrupted as stop:
         done = commit.state.epoch
@@ -295,7 +332,7 @@ def train(
             + f"Run the same command again to resume from epoch {done + 1}.",
         ) from None
     except Exception as error:
-        lost = strategy.lost(error) if multi_host else None
+        lost = strategy.lost(error) if isinstance(strategy, MultiHost) else None
         if lost is None:
             raise
         raise _process_lost(lost, strategy, commit.state.epoch, spec.epochs, run) from None
@@ -303,10 +340,7 @@ def train(
         signals.restore()
         if scalars is not None:
             scalars.close()
-    if commit.state.stopped:
-        say(f"Stopped early after epoch {commit.state.epoch}: {commit.state.stopped}.")
-    say(summary_line(commit.state, run))
-    return history_of(commit.state, model)
+    return commit.state
 
 
 def stop_rule(spec: TrainSpec):
